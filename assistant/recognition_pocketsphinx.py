@@ -1,0 +1,108 @@
+"""pocketsphinx engine: the out-of-the-box English recognizer (``pocketsphinx.get_model_path()``).
+
+Grammar mode uses one JSGF search per mode (``command``, ``wake``); free-form uses the bundled
+``en-us.lm.bin`` (loaded only when asked for: it costs about 70 MB and is far less accurate).
+Words missing from the pronunciation dictionary drop their phrase (counted in the log). Only a
+hypothesis that equals a complete grammar phrase is accepted; partial phrases are rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from typing import Any, Final
+
+from assistant.audio_source import SAMPLE_RATE
+from assistant.recognition import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
+
+_LOGGER = logging.getLogger(__name__)
+
+ENGINE: Final = "pocketsphinx"
+_JSGF_WORD_OK: Final = frozenset("abcdefghijklmnopqrstuvwxyz'")
+
+
+def _jsgf(name: str, phrases: Sequence[str]) -> str:
+    body = " | ".join(f"( {p} )" for p in phrases)
+    return f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {body};\n"
+
+
+class _PsDecoder:
+    def __init__(self, owner: PocketsphinxRecognizer, mode: Mode) -> None:
+        self._owner = owner
+        self._mode = mode
+        decoder = owner._decoder
+        search = owner._search_for(mode)
+        if decoder.current_search() != search:
+            decoder.activate_search(search)
+        decoder.start_utt()
+
+    def accept(self, pcm: bytes) -> None:
+        self._owner._decoder.process_raw(pcm, False, False)
+
+    def finish(self) -> Transcript:
+        started = time.monotonic()
+        decoder = self._owner._decoder
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        allowed = self._owner._allowed.get(self._mode)
+        text = raw if allowed is None or raw in allowed else ""
+        return Transcript(
+            text, raw, ENGINE, self._owner.lang, allowed is not None, decode_s=time.monotonic() - started
+        )
+
+
+class PocketsphinxRecognizer:
+    """One decoder per process; one utterance at a time (not thread-safe)."""
+
+    engine = ENGINE
+
+    def __init__(self, phrases: Sequence[str] | None, wake_phrase: str = "", *, lang: str = "en") -> None:
+        import pocketsphinx
+
+        self.lang = lang
+        model_dir = pocketsphinx.get_model_path()
+        self._lm_path = os.path.join(model_dir, "en-us", "en-us.lm.bin")
+        self._decoder: Any = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
+        self._allowed: dict[str, frozenset[str] | None] = {}
+        self.dropped_phrases: list[str] = []
+        self._free_loaded = False
+        if phrases is not None:
+            self._add_grammar("command", unique_phrases(phrases))
+        if wake_phrase:
+            self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
+
+    def _known(self, phrase: str) -> bool:
+        return all(
+            set(w) <= _JSGF_WORD_OK and self._decoder.lookup_word(w) is not None for w in phrase.split()
+        )
+
+    def _add_grammar(self, name: str, phrases: list[str]) -> None:
+        usable = [p for p in phrases if self._known(p)]
+        dropped = [p for p in phrases if p not in usable]
+        if dropped:
+            self.dropped_phrases.extend(dropped)
+            _LOGGER.warning(
+                "%s grammar: %d phrase(s) use words pocketsphinx does not know", name, len(dropped)
+            )
+        if not usable:
+            _LOGGER.warning("%s grammar is empty; falling back to free-form", name)
+            return
+        self._decoder.add_jsgf_string(name, _jsgf(name, usable))
+        self._allowed[name] = frozenset(usable)
+
+    def _search_for(self, mode: Mode) -> str:
+        if mode in self._allowed:
+            return mode
+        if not self._free_loaded:
+            self._decoder.add_lm_file("free", self._lm_path)
+            self._free_loaded = True
+        return "free"
+
+    def begin(self, mode: Mode = "command") -> _PsDecoder:
+        return _PsDecoder(self, mode)
+
+    def close(self) -> None:
+        self._decoder = None
