@@ -275,7 +275,9 @@ def _parse_yaml(text: str, ctx: _Context) -> Any:
             "delete it or retype the line in a plain text editor",
         )
     except MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
+        context = str(err.context or "")
+        opened = "quoted scalar" in context or "flow" in context  # point at the opening " or [
+        mark = (err.context_mark if opened else None) or err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         message, fix = _plain_yaml_error(str(err.problem or ""), str(err.context or ""))
@@ -1013,12 +1015,13 @@ def _check_backend(s: Settings, ctx: _Context) -> None:
                 "check the path (relative paths start from the config file's folder)",
             )
     if bool(tls.cert_file) != bool(tls.key_file):
-        key = "backend.tls.key_file" if tls.cert_file else "backend.tls.cert_file"
+        given, missing = ("cert_file", "key_file") if tls.cert_file else ("key_file", "cert_file")
+        key = f"backend.tls.{given}"
         ctx.add(
-            ctx.line_of(key, ctx.line_of("backend.tls")),
+            ctx.line_of(key),
             key,
             "a client certificate needs both cert_file and key_file",
-            "set both, or neither",
+            f"add {missing} too, or remove {given}",
         )
     if b.password_file and not Path(b.password_file).is_file():
         ctx.add(
