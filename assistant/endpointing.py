@@ -94,6 +94,7 @@ class Endpointer:
         self._silent_frames = 0
         self._prev_voiced = False
         self.last_level = 0.0
+        self.last_voiced = False
 
     @property
     def in_utterance(self) -> bool:
@@ -124,6 +125,7 @@ class Endpointer:
         if len(frame) != CHUNK_BYTES:
             frame = frame[:CHUNK_BYTES].ljust(CHUNK_BYTES, b"\x00")
         voiced = self.is_speech(frame)
+        self.last_voiced = voiced
         cfg = self.config
         if not self._in_utterance:
             if not voiced:

@@ -34,8 +34,9 @@ class _PsDecoder:
         self._mode = mode
         decoder = owner._decoder
         search = owner._search_for(mode)
-        if decoder.current_search() != search:
+        if owner._active_search != search:  # current_search() crashes when none is active yet
             decoder.activate_search(search)
+            owner._active_search = search
         decoder.start_utt()
 
     def accept(self, pcm: bytes) -> None:
@@ -69,6 +70,7 @@ class PocketsphinxRecognizer:
         self._allowed: dict[str, frozenset[str] | None] = {}
         self.dropped_phrases: list[str] = []
         self._free_loaded = False
+        self._active_search = ""
         if phrases is not None:
             self._add_grammar("command", unique_phrases(phrases))
         if wake_phrase:
