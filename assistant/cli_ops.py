@@ -1,7 +1,10 @@
-"""``jiayi status``: is the assistant running and well, in one screen (or JSON for tools).
+"""Operations commands.
 
-Exit code 0 when running and healthy, 1 when not running or needing attention, 2 when the status
-cannot be read (fixable: wrong folder, permissions).
+``jiayi status``: is the assistant running and well, in one screen (or JSON for tools). Exit code
+0 when running and healthy, 1 when not running or needing attention, 2 when the status cannot be
+read (fixable: wrong folder, permissions).
+
+``jiayi device list|show|apply``: device profiles (sound card patterns, mixer levels, GPIO).
 """
 
 from __future__ import annotations
@@ -35,6 +38,21 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--state-dir", metavar="DIR", help="state folder (default: the service's)")
     parser.add_argument("--config", metavar="PATH", help="take the state folder from this config file")
     parser.set_defaults(func=cmd_status)
+
+    device = subparsers.add_parser(
+        "device", help="list, show or apply a device profile (sound card, mixer, GPIO)"
+    )
+    device_sub = device.add_subparsers(dest="device_command", metavar="ACTION", required=True)
+    device_sub.add_parser("list", help="list the known device profiles").set_defaults(func=cmd_device_list)
+    for action, func, text in (
+        ("show", cmd_device_show, "validate and show a profile"),
+        ("apply", cmd_device_apply, "set the mixer levels of a profile (amixer)"),
+    ):
+        p = device_sub.add_parser(action, help=text)
+        p.add_argument(
+            "profile", metavar="NAME_OR_FILE", help="e.g. respeaker-2mic or /etc/jiayi/device.yaml"
+        )
+        p.set_defaults(func=func)
 
 
 def resolve_state_dir(args: argparse.Namespace) -> Path:
@@ -87,3 +105,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render(status, now))
     return 0 if verdict.healthy else EXIT_UNHEALTHY
+
+
+def _load_profile(name: str):  # -> DeviceProfile
+    from assistant.device import DeviceProfileError, load_profile
+
+    try:
+        return load_profile(name)
+    except DeviceProfileError as err:
+        raise UserError(f"device profile problems:\n{err}") from None
+
+
+def cmd_device_list(args: argparse.Namespace) -> int:
+    from assistant.device import list_profiles
+
+    for name in list_profiles():
+        print(f"{name:<20} {_load_profile(name).description}")
+    return 0
+
+
+def cmd_device_show(args: argparse.Namespace) -> int:
+    profile = _load_profile(args.profile)
+    print(f"{profile.name}: {profile.description}")
+    print(f"  microphone   {profile.input_device}")
+    print(f"  speaker      {profile.output_device}")
+    print(f"  audio        {profile.sample_rate} Hz, {profile.channels} channel(s)")
+    for role, line in (("button", profile.button), ("LED", profile.led)):
+        text = f"{line.chip} line {line.line}{' (active low)' if line.active_low else ''}" if line else "none"
+        print(f"  {role:<12} {text}")
+    for cmd in profile.mixer:
+        print(f"  mixer        {cmd}")
+    if profile.notes:
+        print("  notes        " + profile.notes.replace("\n", "\n               "))
+    return 0
+
+
+def cmd_device_apply(args: argparse.Namespace) -> int:
+    profile = _load_profile(args.profile)
+    failures = profile.apply_mixer()
+    for failure in failures:
+        print(f"jiayi: mixer setting not applied: {failure}", file=sys.stderr)
+    print(
+        f"{profile.name}: {len(profile.mixer) - len(failures)} of {len(profile.mixer)} mixer settings applied"
+    )
+    return 1 if failures else 0
