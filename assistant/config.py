@@ -547,6 +547,10 @@ def _convert(
     if value is None:
         if _is_optional(tp):
             return None
+        if spec.required and dataclasses.is_dataclass(tp):
+            needed = ", ".join(f"{s.name}:" for s in field_specs(tp) if s.required)
+            ctx.add(line, key, "is empty", f"add {needed} on the next lines, indented by two spaces")
+            return _BAD
         if spec.required:
             ctx.add(line, key, "has no value", "write the value after the colon")
             return _BAD

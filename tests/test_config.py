@@ -62,6 +62,16 @@ def only_problem(path: Path) -> Problem:
 # One test per kind of mistake (table-driven): YAML text with "# <-" on the line to be named.
 
 MISTAKES = {
+    "required_section_empty": (
+        GOOD.split("doctor:")[0] + "doctor:  # <-\n",
+        "doctor",
+        "add name: on the next lines",
+    ),
+    "value_missing": (
+        GOOD + "voice:\n  rate_wpm:  # <-\n",
+        "voice.rate_wpm",
+        "delete the line to use the default (130)",
+    ),
     "unknown_key_typo": (
         GOOD + "voice:\n  rate: 120  # <-\n",
         "voice.rate",
@@ -607,3 +617,14 @@ def test_cli_subprocess_never_shows_a_traceback(tmp_path: Path) -> None:
             continue
         assert result.returncode == 1, result.stderr
         assert str(target) in result.stderr
+
+
+def test_damaged_example_never_crashes(tmp_path: Path) -> None:
+    """Deleting any one line of the example, or breaking it with YAML punctuation, is reported."""
+    lines = (REPO / "config.yaml").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "config.yaml"
+    for index, line in enumerate(lines):
+        for damaged in ("", line.replace(":", "", 1), line.replace("  ", "\t", 1), "  " + line + "- x\n"):
+            path.write_text("".join(lines[:index]) + damaged + "".join(lines[index + 1 :]), encoding="utf-8")
+            problems = config.check_config(path)  # must not raise
+            assert all(str(p).startswith(str(path)) for p in problems)
