@@ -386,7 +386,9 @@ def say_command(device_id: str, text: str, expiry_s: int = COMMAND_EXPIRY_S, lan
     import datetime as dt
 
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expiry_s)
-    return messages.Say(device_id=device_id, text=text, lang=lang, expires_at=messages.iso(expires))
+    command = messages.Say(device_id=device_id, text=text, lang=lang, expires_at=messages.iso(expires))
+    messages.validate_dict(command.to_dict())  # ProtocolError (a ValueError) for empty/long text, bad id
+    return command
 
 
 def publish_command(url: str, command: messages.Message, expiry_s: int = COMMAND_EXPIRY_S) -> None:

@@ -1,0 +1,176 @@
+"""Reference backend: dedup by message id, shared-subscription load sharing, sessions, CLI."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mqtt_helpers import RawClient, make_settings, start_broker, start_relay, wait_until
+
+from assistant import cli
+from assistant import messages as m
+from assistant.actions import BackendAck, SendRequest
+from assistant.backend import DemoPolicy, ReferenceBackend, progress_text
+from assistant.broker import LocalBroker
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    b = start_broker(tmp_path / "broker", persistence=False)
+    yield b
+    b.stop()
+
+
+def _props(response_topic: str, correlation: bytes):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.PUBLISH)
+    props.ResponseTopic = response_topic
+    props.CorrelationData = correlation
+    return props
+
+
+def test_duplicates_are_stored_once_and_acked_every_time_on_the_senders_topic(tmp_path: Path, broker) -> None:
+    be = ReferenceBackend(broker.url, tmp_path / "be.sqlite3")
+    be.start()
+    device = RawClient(broker.port, "dev-1-raw")
+    device.subscribe("jiayi/v1/+/responses")
+    req = m.Request(device_id="dev-1", request_type="call_doctor", slots={"doctor": "Dr. Chen"})
+    for response_topic in ["jiayi/v1/dev-1/responses"] * 2 + [
+        "jiayi/v1/dev-2/responses"
+    ]:  # last one: spoofed
+        device.publish(
+            "jiayi/v1/dev-1/requests", req.to_json(), _props(response_topic, req.message_id.encode())
+        )
+    wait_until(lambda: len(device.payloads()) == 3, what="three acks")
+    assert device.payloads("jiayi/v1/dev-2/responses") == []
+    acks = [m.Ack.from_json(p) for p in device.payloads()]
+    assert {a.request_id for a in acks} == {req.message_id}
+    assert all(msg.properties.CorrelationData == req.message_id.encode() for msg in device.messages)
+    assert be.store.count() == 1
+    assert be.counts()["jiayi-backend-0"] == {"stored": 1, "duplicates": 2}
+    # Invalid payloads and a device id that does not match the topic are refused, not stored.
+    device.publish("jiayi/v1/dev-1/requests", b"{oops")
+    device.publish("jiayi/v1/dev-9/requests", m.Request(device_id="dev-1", request_type="check_in").to_json())
+    wait_until(lambda: be.counts()["jiayi-backend-0"].get("rejected") == 2, what="rejections counted")
+    assert be.store.count() == 1
+    device.close()
+    be.stop()
+
+
+def test_two_backends_on_a_shared_subscription_split_the_load_without_duplicates(
+    tmp_path: Path, broker
+) -> None:
+    db = tmp_path / "shared.sqlite3"
+    first = ReferenceBackend(broker.url, db, name="be-a")
+    second = ReferenceBackend(broker.url, db, name="be-b")
+    first.start()
+    second.start()
+    device = RawClient(broker.port, "load")
+    sent = [m.Request(device_id=f"dev-{i % 4}", request_type="check_in") for i in range(200)]
+    for req in sent:
+        device.client.publish(f"jiayi/v1/{req.device_id}/requests", req.to_json(), qos=1)
+    wait_until(lambda: first.store.count() == 200, what="all 200 stored")
+    counts = {**first.counts(), **second.counts()}
+    assert counts["be-a-0"].get("stored", 0) > 20 and counts["be-b-0"].get("stored", 0) > 20
+    assert counts["be-a-0"]["stored"] + counts["be-b-0"]["stored"] == 200
+    assert not any(c.get("duplicates") for c in counts.values())
+    assert sorted(r["message_id"] for r in first.store.rows()) == sorted(r.message_id for r in sent)
+    device.close()
+    first.stop()
+    second.stop()
+
+
+def test_broker_queues_requests_while_the_backend_is_away(tmp_path: Path, broker) -> None:
+    be = ReferenceBackend(broker.url, tmp_path / "be.sqlite3")
+    be.start()
+    be.stop()
+    device = RawClient(broker.port, "dev-away")
+    sent = [m.Request(device_id="dev-1", request_type="medication_missed") for _ in range(5)]
+    for req in sent:
+        device.publish("jiayi/v1/dev-1/requests", req.to_json())
+    again = ReferenceBackend(broker.url, tmp_path / "be.sqlite3")
+    again.start()
+    wait_until(lambda: again.store.count() == 5, what="queued requests delivered")
+    device.close()
+    again.stop()
+
+
+def test_progress_text_uses_the_names_the_device_sent() -> None:
+    policy = DemoPolicy()
+    call = m.Request(device_id="d", request_type="call_doctor", slots={"doctor": "Dr. Chen"})
+    assert progress_text(call, policy) == "Dr. Chen's team will call you within 10 minutes."
+    contact = m.Request(
+        device_id="d", request_type="call_contact", slots={"contact": "Anna"}, call_back_by_phone=True
+    )
+    assert progress_text(contact, policy) == "I have asked Anna to call you. We will call you on the phone."
+    zh = m.Request(device_id="d", request_type="call_doctor", slots={"doctor": "陈医生"}, lang="zh")
+    assert progress_text(zh, policy).startswith("陈医生")
+    for request_type in m.REQUEST_TYPES:
+        assert progress_text(m.Request(device_id="d", request_type=request_type), policy)
+
+
+def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
+    db = tmp_path / "be.sqlite3"
+    be = ReferenceBackend(broker.url, db)
+    be.start()
+    relay, sink = start_relay(make_settings(broker.url), tmp_path / "dev")
+    req = SendRequest("reorder_medication", slots={"medication": "amlodipine"})
+    relay.submit(req)
+    sink.wait_for(BackendAck)
+    assert cli.main(["backend", "requests", "--json", "--db", str(db)]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["message_id"], r["request_type"]) for r in rows] == [(req.request_id, "reorder_medication")]
+    assert cli.main(["backend", "requests", "--db", str(db)]) == 0
+    assert "medication=amlodipine" in capsys.readouterr().out
+    assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, "Time for your walk."]) == 0
+    from assistant.actions import BackendSay
+
+    assert sink.wait_for(BackendSay)[0].text == "Time for your walk."
+    assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, ""]) == 2
+    assert cli.main(["backend", "requests", "--db", str(tmp_path / "missing.sqlite3")]) == 2
+    relay.stop()
+    be.stop()
+
+
+def test_cli_run_serves_until_sigterm(tmp_path: Path, broker) -> None:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "assistant",
+            "backend",
+            "run",
+            "--url",
+            broker.url,
+            "--db",
+            str(tmp_path / "b.db"),
+            "--workers",
+            "2",
+            "--nobody-answers-emergencies",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("backend ready")
+        relay, sink = start_relay(make_settings(broker.url), tmp_path / "dev")
+        relay.submit(SendRequest("emergency", tier="emergency"))
+        assert [a.status for a in sink.wait_for(BackendAck, 2)] == ["received", "nobody_answered"]
+        relay.stop()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()

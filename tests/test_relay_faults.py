@@ -1,0 +1,156 @@
+"""Fault injection against real processes: broker kill -9, daemon kill -9, broker down past a deadline."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from mqtt_helpers import RawClient, make_settings, start_broker, start_relay, wait_until
+
+from assistant import messages as m
+from assistant.actions import BackendAck, DeliveryLate, SendRequest
+from assistant.backend import ReferenceBackend
+from assistant.broker import LocalBroker
+from assistant.relay import RelayTuning
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    b = start_broker(tmp_path / "broker", persistence=True)
+    yield b
+    b.stop()
+
+
+@pytest.fixture
+def backend(tmp_path: Path, broker: LocalBroker) -> Iterator[ReferenceBackend]:
+    be = ReferenceBackend(broker.url, tmp_path / "backend.sqlite3", workers=2)
+    be.start()
+    yield be
+    be.stop()
+
+
+def test_broker_killed_and_restarted_with_requests_pending_each_stored_exactly_once(
+    tmp_path: Path, broker: LocalBroker, backend: ReferenceBackend
+) -> None:
+    relay, sink = start_relay(make_settings(broker.url), tmp_path / "device")
+    wait_until(lambda: relay.status().connected, what="online")
+    sent = [SendRequest("medication_taken", slots={"medication": "amlodipine"}) for _ in range(60)]
+    for req in sent[:30]:
+        relay.submit(req)
+    broker.kill()  # some requests acked, some in flight, some not yet published
+    wait_until(lambda: not relay.status().connected, what="relay notices")
+    for req in sent[30:]:
+        relay.submit(req)  # durable while the broker is down
+    assert relay.status().outbox_depth >= 30
+    broker.restart()
+    wait_until(lambda: relay.status().outbox_depth == 0, 20, "every request acked")
+    ids = [row["message_id"] for row in backend.store.rows()]
+    assert sorted(ids) == sorted(r.request_id for r in sent)
+    assert len({a.request_id for a in sink.of(BackendAck)}) == 60
+    assert len(sink.of(BackendAck)) == 60  # duplicate acks never reach the dialogue
+    relay.stop()
+
+
+DEVICE_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, {repo!r}); sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from assistant.actions import SendRequest
+    from assistant.relay import Relay
+    from mqtt_helpers import FAST, make_settings, wait_until
+    relay = Relay(make_settings({url!r}), lambda e: None, state_dir=Path({state!r}), tuning=FAST)
+    relay.start()
+    wait_until(lambda: relay.status().connected, 10, "online")
+    print("online", flush=True)
+    for i in range(100000):
+        req = SendRequest("check_in", slots={{"n": i}})
+        print("begin", req.request_id, flush=True)
+        relay.submit(req)
+        print("stored", req.request_id, flush=True)
+    """
+)
+
+
+def test_daemon_killed_mid_send_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path, broker: LocalBroker, backend: ReferenceBackend
+) -> None:
+    state = tmp_path / "device"
+    script = DEVICE_SCRIPT.format(repo=str(REPO), tests=str(REPO / "tests"), url=broker.url, state=str(state))
+    watcher = RawClient(broker.port, "status-watcher")
+    watcher.subscribe("jiayi/v1/dev-1/status")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    begun: list[str] = []
+    stored: list[str] = []
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            kind, _, rid = line.strip().partition(" ")
+            (begun if kind == "begin" else stored if kind == "stored" else []).append(rid)
+            if len(stored) >= 150 and backend.store.count() > 0:
+                break
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        for line in proc.stdout.read().splitlines():  # what it printed before it died
+            kind, _, rid = line.strip().partition(" ")
+            (begun if kind == "begin" else stored if kind == "stored" else []).append(rid)
+    finally:
+        proc.kill()
+        proc.wait(10)
+        proc.stdout.close()
+    # The will message marks the device offline.
+    wait_until(
+        lambda: any(m.from_json(p).state == "offline" for p in watcher.payloads()),
+        what="offline will message",
+    )
+    # Restart the daemon on the same outbox: everything it said it stored arrives, once.
+    relay, _sink = start_relay(make_settings(broker.url), state)
+    wait_until(lambda: relay.status().outbox_depth == 0, 20, "outbox drained")
+    ids = [row["message_id"] for row in backend.store.rows()]
+    assert len(ids) == len(set(ids))
+    assert set(stored) <= set(ids), "a request whose submit() returned was lost"
+    assert set(ids) <= set(begun)
+    relay.stop()
+    watcher.close()
+
+
+def test_broker_down_emergency_late_within_deadline_then_everything_delivered(
+    tmp_path: Path, broker: LocalBroker, backend: ReferenceBackend
+) -> None:
+    tuning = RelayTuning(
+        deadlines_s={"emergency": 1.0, "confirm": 3.0, "plain": 60.0},
+        resend_after_s=1.0,
+        backoff_min_s=0.1,
+        backoff_max_s=0.5,
+    )
+    relay, sink = start_relay(make_settings(broker.url), tmp_path / "device", tuning=tuning)
+    wait_until(lambda: relay.status().connected, what="online")
+    broker.kill()
+    wait_until(lambda: not relay.status().connected, what="relay notices")
+    emergency = SendRequest("emergency", tier="emergency")
+    plain = [SendRequest("report_symptom", slots={"symptom": "dizzy"}) for _ in range(3)]
+    t0 = time.monotonic()
+    relay.submit(emergency)
+    for req in plain:
+        relay.submit(req)
+    (late,) = sink.wait_for(DeliveryLate, timeout_s=3.0)
+    assert time.monotonic() - t0 < 1.0 + 0.5, "DeliveryLate must come right at the deadline"
+    assert late.request_id == emergency.request_id and late.tier == "emergency"
+    assert relay.status().last_error
+    broker.restart()
+    wait_until(lambda: relay.status().outbox_depth == 0, 20, "delivered after recovery")
+    assert sorted(r["message_id"] for r in backend.store.rows()) == sorted(
+        r.request_id for r in [emergency, *plain]
+    )
+    assert len(sink.of(DeliveryLate)) == 1  # plain tier never reached its deadline
+    relay.stop()
