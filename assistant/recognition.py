@@ -232,7 +232,7 @@ class _IsolatedDecoder:
         conn = self._owner._conn
         started = time.monotonic()
         try:
-            if self._broken or conn is None or not conn.poll(FINISH_TIMEOUT_S):
+            if self._broken or conn is None or not conn.poll(self._owner.finish_timeout_s):
                 raise RecognizerCrashed(f"{self._owner.engine} recognizer did not answer; restarting it")
             kind, payload = conn.recv()
         except (EOFError, OSError) as err:
@@ -249,8 +249,15 @@ class _IsolatedDecoder:
 class IsolatedRecognizer:
     """The engine in a child process; restarted (with backoff) after a crash or hang."""
 
-    def __init__(self, spec: EngineSpec, *, start_timeout_s: float = CHILD_START_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        spec: EngineSpec,
+        *,
+        start_timeout_s: float = CHILD_START_TIMEOUT_S,
+        finish_timeout_s: float = FINISH_TIMEOUT_S,
+    ) -> None:
         self.spec = spec
+        self.finish_timeout_s = finish_timeout_s
         self.engine = spec.engine
         self.lang = spec.lang
         self.restarts = 0

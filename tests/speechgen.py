@@ -2,7 +2,7 @@
 
 Reusable by every area's tests::
 
-    from speechgen import SpeechGen, speechgen  # noqa: F401  (speechgen is a session fixture)
+    from speechgen import SpeechGen, speechgen_fixture  # noqa: F401  (provides the `speechgen` fixture)
 
     def test_x(speechgen):
         wav = speechgen.say("call my doctor", voice="en-us", wpm=150)
@@ -160,6 +160,7 @@ class SpeechGen:
         return write_pcm(out, pcm)
 
 
-@pytest.fixture(scope="session")
-def speechgen(request: pytest.FixtureRequest) -> SpeechGen:
+@pytest.fixture(scope="session", name="speechgen")
+def speechgen_fixture(request: pytest.FixtureRequest) -> SpeechGen:
+    """Session fixture ``speechgen``; import ``speechgen_fixture`` into a test module to use it."""
     return SpeechGen(Path(request.config.cache.mkdir("jiayi-speech")))
