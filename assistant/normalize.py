@@ -1,0 +1,207 @@
+"""Text normalisation shared by the catalog index and the matcher.
+
+English: lowercase, punctuation removed, contractions expanded ("don't" → "do not", also the
+apostrophe-less recogniser forms "dont", "cant"), digits spoken as words ("2" → "two",
+"911" → "nine one one"), a few spoken abbreviations ("dr" → "doctor").
+
+Mandarin: punctuation removed, Arabic digits as Chinese numerals, 幺 → 一; tokens are single
+characters (Latin words stay whole) and every token has a toneless pinyin reading, so
+recogniser homophones (将压药 / 降压药 → jiang ya yao) compare equal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Final
+
+_ONES: Final = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_TENS: Final = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ZH_DIGITS: Final = "零一二三四五六七八九"
+
+_CONTRACTIONS: Final = {
+    "can't": "can not",
+    "cannot": "can not",
+    "cant": "can not",
+    "won't": "will not",
+    "wont": "will not",
+    "shan't": "shall not",
+    "ain't": "am not",
+    "aint": "am not",
+    "dont": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "hadnt": "had not",
+    "couldnt": "could not",
+    "wouldnt": "would not",
+    "shouldnt": "should not",
+    "mustnt": "must not",
+    "im": "i am",
+    "ive": "i have",
+    "id": "i would",
+    "ill": "i will",
+    "youre": "you are",
+    "whats": "what is",
+    "thats": "that is",
+    "theres": "there is",
+    "wheres": "where is",
+    "hows": "how is",
+    "whos": "who is",
+    "lets": "let us",
+    "gonna": "going to",
+    "wanna": "want to",
+    "gotta": "got to",
+    "ok": "okay",
+    "dr": "doctor",
+    "pls": "please",
+    "plz": "please",
+    "mum": "mum",
+    "tv": "tv",
+}
+_IS_WORDS: Final = frozenset({"it", "what", "that", "there", "where", "how", "who", "he", "she", "here"})
+_APOSTROPHE_SUFFIXES: Final = (
+    ("n't", " not"),
+    ("'m", " am"),
+    ("'re", " are"),
+    ("'ve", " have"),
+    ("'ll", " will"),
+    ("'d", " would"),
+)
+_HAN_RE: Final = re.compile(r"[\u3400-\u9fff]")
+_TOKEN_ZH_RE: Final = re.compile(r"[\u3400-\u9fff]|[a-z0-9#_]+")
+
+
+def number_to_words(n: int) -> str:
+    """English words for 0–9999 (larger numbers are read digit by digit)."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " and " + number_to_words(rest))
+    if n < 10000:
+        thousands, rest = divmod(n, 1000)
+        return number_to_words(thousands) + " thousand" + ("" if rest == 0 else " " + number_to_words(rest))
+    return " ".join(_ONES[int(d)] for d in str(n))
+
+
+def _digits_en(match: re.Match[str]) -> str:
+    digits = match.group(0)
+    if len(digits) >= 3 or digits.startswith("0"):  # 911, 999, 120, phone numbers: digit by digit
+        return " " + " ".join(_ONES[int(d)] for d in digits) + " "
+    return " " + number_to_words(int(digits)) + " "
+
+
+def number_to_zh(n: int) -> str:
+    """Chinese numerals for 0–99; longer numbers digit by digit (120 → 一二零)."""
+    if n < 10:
+        return _ZH_DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + ("" if ones == 0 else _ZH_DIGITS[ones])
+    return "".join(_ZH_DIGITS[int(d)] for d in str(n))
+
+
+def _digits_zh(match: re.Match[str]) -> str:
+    digits = match.group(0)
+    if len(digits) >= 3 or digits.startswith("0"):
+        return "".join(_ZH_DIGITS[int(d)] for d in digits)
+    return number_to_zh(int(digits))
+
+
+def _expand_word_en(word: str) -> str:
+    if word in _CONTRACTIONS:
+        return _CONTRACTIONS[word]
+    if "'" in word:
+        if word in _CONTRACTIONS:
+            return _CONTRACTIONS[word]
+        for suffix, repl in _APOSTROPHE_SUFFIXES:
+            if word.endswith(suffix):
+                return word[: -len(suffix)] + repl
+        if word.endswith("'s"):
+            stem = word[:-2]
+            return stem + " is" if stem in _IS_WORDS else stem  # possessive 's dropped
+        return word.replace("'", "")
+    return word
+
+
+def normalize_en(text: str) -> str:
+    """Lowercase English with contractions expanded, digits as words and no punctuation."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("`", "'")
+    text = text.replace("&", " and ")
+    text = re.sub(r"\d+", _digits_en, text)
+    text = re.sub(r"[^a-z0-9'#_\s]", " ", text)
+    words = [_expand_word_en(w.strip("'")) for w in text.split()]
+    return " ".join(w for w in " ".join(words).split() if w)
+
+
+def normalize_zh(text: str) -> str:
+    """Mandarin with punctuation and spaces removed (Latin words kept, lowercased), digits as numerals."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"\d+", _digits_zh, text)
+    text = text.replace("幺", "一")
+    # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 / 是
+    text = re.sub(r"了没有?(?=$|[^\u3400-\u9fff])", "了吗", text)
+    text = re.sub(r"了没有?$", "了吗", text)
+    text = re.sub(r"([\u3400-\u9fff])[不没]\1", r"\1", text)
+    tokens = _TOKEN_ZH_RE.findall(text)
+    out: list[str] = []
+    for tok in tokens:
+        if out and not _HAN_RE.match(tok) and not _HAN_RE.match(out[-1][-1]):
+            out.append(" ")
+        out.append(tok)
+    return "".join(out)
+
+
+def normalize(text: str, lang: str) -> str:
+    """Display/matching form of ``text`` for ``lang`` (``en`` or ``zh``)."""
+    return normalize_zh(text) if lang == "zh" else normalize_en(text)
+
+
+def tokenize(normalized: str, lang: str) -> list[str]:
+    """Tokens of normalised text: words (en) or characters and Latin words (zh)."""
+    if lang == "zh":
+        return _TOKEN_ZH_RE.findall(normalized)
+    return normalized.split()
+
+
+@lru_cache(maxsize=8192)
+def _pinyin_of_han(run: str) -> tuple[str, ...]:
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(lazy_pinyin(run, style=Style.NORMAL, errors="ignore", v_to_u=False))
+
+
+def pinyin_tokens(tokens: list[str]) -> list[str]:
+    """Toneless pinyin for each token (Latin tokens unchanged), aligned one to one with ``tokens``."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            readings = _pinyin_of_han("".join(run))
+            if len(readings) != len(run):  # should not happen; fall back to one by one
+                readings = tuple((_pinyin_of_han(ch) or (ch,))[0] for ch in run)
+            out.extend(readings)
+            run.clear()
+
+    for tok in tokens:
+        if len(tok) == 1 and _HAN_RE.match(tok):
+            run.append(tok)
+        else:
+            flush()
+            out.append(tok)
+    flush()
+    return out
