@@ -16,14 +16,17 @@ the durable outbox, offline status is published.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
+import math
+import os
+import queue
 import signal
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Final, TextIO
 
 from assistant import actions as act
@@ -41,8 +44,12 @@ STATUS_EVERY_S: Final = 5.0
 """How often the status snapshot is written."""
 DRAIN_TIMEOUT_S: Final = 10.0
 """Longest SIGTERM waits for the current turn (speech, phone call) to finish."""
-PHONE_CALL_TIMEOUT_S: Final = 300.0
-"""Longest one phone fallback (all contacts) may take before it is abandoned."""
+QUIET_BEFORE_EXIT_S: Final = 1.0
+"""After typed input ends, how long everything must stay idle before the daemon exits."""
+SPEECH_QUEUE_MAX: Final = 64
+"""Bounded speech queue; when full the newest request is dropped and counted."""
+SPEECH_TIMEOUT_S: Final = 60.0
+"""Longest one utterance (or earcon) may take to play."""
 
 
 # ---------------------------------------------------------------- loop events
@@ -68,6 +75,86 @@ class ReloadRequested:
 @dataclass(frozen=True)
 class ShutdownRequested:
     reason: str = "signal"
+
+
+@dataclass(frozen=True)
+class _AnswerWindow:
+    """Everything before an ExpectAnswer has been said: the answer window opens now."""
+
+    timeout_s: float
+
+
+class _SpeechWorker:
+    """Plays speech in order on its own thread, so the loop stays responsive while it talks.
+
+    The listener is muted while the assistant speaks (it must not hear itself). An
+    ``ExpectAnswer`` queued behind speech opens its answer window only when the speech before it
+    has finished.
+    """
+
+    def __init__(self, speaker: Any, listener: Any, put: Callable[[object], None]) -> None:
+        self._speaker = speaker
+        self._listener = listener
+        self._put = put
+        self._queue: queue.Queue[object] = queue.Queue(SPEECH_QUEUE_MAX)
+        self._idle = threading.Event()
+        self._idle.set()
+        self.dropped = 0
+        self.failures = 0
+
+    def submit(self, item: object) -> None:
+        self._idle.clear()
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self.dropped += 1
+            _LOGGER.warning("event=speech_dropped kind=%s dropped=%d", type(item).__name__, self.dropped)
+
+    def busy(self) -> bool:
+        return not self._idle.is_set()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=TICK_S)
+            except queue.Empty:
+                if self._queue.empty():
+                    self._set_muted(False)
+                    self._idle.set()
+                continue
+            if item is None:
+                return
+            try:
+                self._play(item)
+            except Exception:  # speech failure must never stop the worker
+                self.failures += 1
+                _LOGGER.exception("event=speech_failed kind=%s", type(item).__name__)
+            if self._queue.empty():
+                self._set_muted(False)
+                self._idle.set()
+
+    def _play(self, item: object) -> None:
+        if isinstance(item, act.ExpectAnswer):
+            self._set_muted(False)
+            self._put(_AnswerWindow(item.timeout_s))
+            return
+        if self._speaker is None:
+            return
+        if isinstance(item, act.Say):
+            self._set_muted(True)
+            self._speaker.say(item)
+        elif isinstance(item, act.PlayEarcon):
+            self._set_muted(True)
+            self._speaker.play_earcon(item.name)
+        elif isinstance(item, act.SetVolume):
+            self._speaker.set_volume(item.delta)
+
+    def _set_muted(self, muted: bool) -> None:
+        if self._listener is not None:
+            self._listener.set_muted(muted)
 
 
 _CRITICAL_TYPES = (
@@ -134,6 +221,10 @@ class Daemon:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._components_built = False
+        self._input_closed_at: float | None = None
+        self._quiet_since: float | None = None
+        self._last_audio_chunk: float | None = None
+        self.started_monotonic = self.clock.monotonic()
 
     # ------------------------------------------------------------ components
 
@@ -158,23 +249,60 @@ class Daemon:
         return Dialogue(settings, matcher, self.clock)
 
     def _build_speaker(self) -> Any:
-        return None
+        from assistant.audio_sink import SinkUnavailable, open_sink
+        from assistant.speech import Speaker
+
+        sink = self.options.extra_components.get("sink")
+        if sink is None:
+            try:
+                sink = open_sink(self.settings.audio, default_dir=self.state_dir / "spoken")
+            except SinkUnavailable as err:
+                _LOGGER.warning("event=speaker_unavailable reason=%s", err)
+                self.last_error = "speaker_missing"
+                return None
+        speaker = Speaker.from_settings(self.settings, sink)
+        sink.start()
+        return speaker
 
     def _build_relay(self) -> Any:
-        return None
+        if not self.settings.backend.url:
+            _LOGGER.warning("event=no_backend_configured")
+            return None
+        from assistant.relay import Relay
+
+        return Relay(self.settings, self.events.put, self.clock, self.state_dir)
 
     def _build_phone(self) -> Any:
-        return None
+        if not self.settings.phone_fallback.enabled:
+            return None
+        from assistant.phone import open_phone
+
+        return open_phone(self.settings.phone_fallback)
 
     def _build_listener(self) -> Any:
-        return None
+        from assistant.listener import build_listener
+
+        return build_listener(self.settings, self.matcher, self.events.put)
 
     # ------------------------------------------------------------ run
 
     def run(self) -> int:
         """Run until SIGTERM/SIGINT (or typed input ends). Returns the exit code."""
+        self.start()
+        try:
+            while self.step(TICK_S):
+                pass
+        finally:
+            self.shutdown()
+        return 0
+
+    def start(self) -> None:
+        """Build the components and start their threads (tests then call :meth:`step`)."""
         self._build_components()
         self._install_signal_handlers()
+        self.speech = _SpeechWorker(self.speaker, self.listener, self.events.put)
+        self._start_thread("speech", self.speech.run)
+        self._start_watchdog()
         if self.relay is not None:
             self.relay.start()
         if self.listener is not None:
@@ -182,28 +310,48 @@ class Daemon:
         if self.options.text_input is not None:
             self._start_thread("typed-input", self._read_typed_input)
         self.state = DaemonState.RUNNING
+        self.notifier.ready()
+        self.notifier.status("listening" if self.listener is not None else "running (typed input)")
         _LOGGER.info(
             "event=daemon_ready lang=%s device=%s", self.settings.language, self.settings.backend.device_id
         )
-        try:
-            self._loop()
-        finally:
-            self._shutdown()
-        return 0
+
+    def step(self, timeout: float = TICK_S) -> bool:
+        """Handle at most one event, then tick. False once the daemon should stop."""
+        event = self.events.get(timeout=timeout)
+        if isinstance(event, ShutdownRequested):
+            _LOGGER.info("event=shutdown reason=%s", event.reason)
+            return False
+        if event is not None:
+            self._dispatch(event)
+        self._run_actions(self.dialogue.tick())
+        self._check_answer_timeout()
+        self._look_after_health()
+        return not self._finished_after_input_end()
+
+    def _finished_after_input_end(self) -> bool:
+        """After typed input ends: stop once the turn is over and the outbox is empty (or timed out)."""
+        if self._input_closed_at is None:
+            return False
+        now = self.clock.monotonic()
+        if now - self._input_closed_at >= self.options.drain_timeout_s:
+            return True
+        busy = (
+            self.events.counters().depth > 0
+            or self.speech.busy()
+            or str(getattr(self.dialogue, "state", "idle")) != "idle"
+            or (self.relay is not None and self.relay.status().outbox_depth > 0)
+            or any(t.name == "phone" and t.is_alive() for t in self._threads)
+        )
+        if busy:
+            self._quiet_since = None
+            return False
+        if self._quiet_since is None:
+            self._quiet_since = now
+        return now - self._quiet_since >= QUIET_BEFORE_EXIT_S
 
     def request_stop(self, reason: str = "request") -> None:
         self.events.put(ShutdownRequested(reason))
-
-    def _loop(self) -> None:
-        while True:
-            event = self.events.get(timeout=TICK_S)
-            if isinstance(event, ShutdownRequested):
-                _LOGGER.info("event=shutdown reason=%s", event.reason)
-                return
-            if event is not None:
-                self._dispatch(event)
-            self._run_actions(self.dialogue.tick())
-            self._check_answer_timeout()
 
     def _dispatch(self, event: object) -> None:
         if isinstance(event, TextHeard):
@@ -214,13 +362,30 @@ class Daemon:
             self._understood(self.matcher.match(event.text))
         elif isinstance(event, InputClosed):
             if self.options.exit_on_input_end:
-                self.events.put(ShutdownRequested("input ended"))
+                self._input_closed_at = self.clock.monotonic()
+        elif isinstance(event, _AnswerWindow):
+            self._answer_deadline = self.clock.monotonic() + event.timeout_s
+            if self.listener is not None:
+                self.listener.expect_answer(event.timeout_s)
+        elif type(event).__name__ == "UtteranceRecognized":
+            self._understood(self._match_transcript(event))
+        elif type(event).__name__ == "WakeDetected":
+            self.speech.submit(act.PlayEarcon("wake"))
+        elif type(event).__name__ == "ListenerError":
+            self.last_error = "listener_failed"
+            _LOGGER.error("event=listener_error fatal=%s", getattr(event, "fatal", False))
         elif isinstance(event, ReloadRequested):
             self._reload()
         elif isinstance(event, act.BackendAck | act.DeliveryLate | act.BackendSay | act.PhoneResult):
             self._run_actions(self.dialogue.handle(event))
         else:
             _LOGGER.debug("event=ignored kind=%s", type(event).__name__)
+
+    def _match_transcript(self, event: Any) -> Understanding:
+        from dataclasses import replace as _replace
+
+        understanding = self.matcher.match(event.transcript)
+        return _replace(understanding, transcript=event.transcript)
 
     def _understood(self, understanding: Understanding) -> None:
         self._answer_deadline = None
@@ -249,15 +414,12 @@ class Daemon:
         if isinstance(action, act.Say):
             if echo is not None:
                 print(f"Jiayi: {action.text}", file=echo, flush=True)
-            if self.speaker is not None:
-                self.speaker.say(action)
+            self.speech.submit(action)
         elif isinstance(action, act.PlayEarcon):
-            if self.speaker is not None:
-                self.speaker.play_earcon(action.name)
+            self.speech.submit(action)
         elif isinstance(action, act.ExpectAnswer):
-            self._answer_deadline = self.clock.monotonic() + action.timeout_s
-            if self.listener is not None:
-                self.listener.expect_answer(action.timeout_s)
+            # The answer window opens when everything queued before it has been said.
+            self.speech.submit(action)
         elif isinstance(action, act.SendRequest):
             if echo is not None:
                 print(f"  → backend: {action.request_type} {action.slots}", file=echo, flush=True)
@@ -266,8 +428,7 @@ class Daemon:
         elif isinstance(action, act.PhoneCall):
             self._start_thread("phone", lambda: self._place_call(action))
         elif isinstance(action, act.SetVolume):
-            if self.speaker is not None:
-                self.speaker.set_volume(action.delta)
+            self.speech.submit(action)
         else:
             _LOGGER.warning("event=unknown_action kind=%s", type(action).__name__)
 
@@ -278,7 +439,12 @@ class Daemon:
             return
         from assistant.phone import call_in_order
 
-        self.events.put(call_in_order(self.phone, call.contacts))
+        try:
+            result = call_in_order(self.phone, call.contacts)
+        except Exception:  # a broken modem must never take the daemon down
+            _LOGGER.exception("event=phone_failed")
+            result = act.PhoneResult("failed")
+        self.events.put(result)
 
     # ------------------------------------------------------------ input, signals, reload
 
@@ -308,6 +474,9 @@ class Daemon:
             _LOGGER.error("event=reload_rejected problems=%d\n%s", len(err.problems), err)
             return
         self.settings = replace(new, state_dir=self.settings.state_dir or new.state_dir)
+        from assistant.logsetup import setup_logging
+
+        setup_logging(self.settings, verbose=logging.getLogger().level <= logging.DEBUG)
         from assistant.matcher import IntentMatcher
 
         self.matcher = IntentMatcher.from_settings(self.settings, self.settings.language)
@@ -319,14 +488,111 @@ class Daemon:
         thread.start()
         self._threads.append(thread)
 
-    def _shutdown(self) -> None:
+    # ------------------------------------------------------------ health
+
+    def _start_watchdog(self) -> None:
+        from assistant.status import StatusWriter
+        from assistant.watchdog import AUDIO, LOOP, SystemdNotifier, Watchdog, adopt_restart_reason
+
+        self.notifier = self.options.extra_components.get("notifier") or SystemdNotifier()
+        restart = adopt_restart_reason(self.state_dir)
+        self.last_restart = restart.describe() if restart else ""
+        if restart:
+            _LOGGER.warning("event=restarted_after_watchdog code=%s", restart.code)
+        self.watchdog = Watchdog(self.clock, self.notifier, state_dir=self.state_dir)
+        self.watchdog.register(LOOP)
+        if self.listener is not None:
+            self.watchdog.register(AUDIO)
+        self.status_writer = StatusWriter(self.state_dir, self.clock, every_s=STATUS_EVERY_S)
+
+    def _look_after_health(self) -> None:
+        """Beat the probes from real signs of life, pet systemd only when all are fresh, write status."""
+        from assistant.watchdog import AUDIO, LOOP
+
+        self.watchdog.beat(LOOP)
+        if self.listener is not None:
+            last = self.listener.source.counters().last_chunk_monotonic
+            if last is not None and last != self._last_audio_chunk:
+                self._last_audio_chunk = last
+                self.watchdog.beat(AUDIO)
+        self.health = self.watchdog.maybe_pet()
+        if self.status_writer.due():
+            self.status_writer.write(self.status())
+
+    def status(self) -> Any:
+        """Snapshot for `jiayi status` and the retained MQTT status message."""
+        from assistant import __version__
+        from assistant.status import Status
+
+        relay = self.relay.status() if self.relay is not None else None
+        health = getattr(self, "health", None)
+        mic_dbfs = last_audio_age = None
+        if self.listener is not None:
+            counters = self.listener.source.counters()
+            if counters.last_chunk_monotonic is not None:
+                last_audio_age = round(max(0.0, self.clock.monotonic() - counters.last_chunk_monotonic), 1)
+                mic_dbfs = round(20 * math.log10(max(counters.last_rms, 1e-6)), 1)
+        nxt_at, nxt_name = self._next_reminder()
+        error = self.last_error or (health.code if health is not None and not health.ok else "")
+        if not error and relay is not None and not relay.connected and relay.last_error:
+            error = "broker_unreachable"
+        return Status(
+            written_at=self.clock.now().isoformat(timespec="seconds"),
+            pid=os.getpid(),
+            version=__version__,
+            state=self.state.value,
+            healthy=bool(health is None or health.ok) and not self.last_error,
+            uptime_s=round(self.clock.monotonic() - self.started_monotonic, 1),
+            language=self.settings.language,
+            audio_input=self.settings.audio.input if self.listener is not None else "typed",
+            mic_level_dbfs=mic_dbfs,
+            last_audio_age_s=last_audio_age,
+            engine=getattr(getattr(self.listener, "recognizer", None), "engine", ""),
+            model=self.settings.asr.model,
+            broker_url=self.settings.backend.url,
+            broker_connected=relay.connected if relay is not None else None,
+            outbox_depth=relay.outbox_depth if relay is not None else 0,
+            next_reminder_at=nxt_at,
+            next_reminder=nxt_name,
+            last_error=error,
+            error_active=bool(error),
+            stale_probes=tuple(health.stale) if health is not None else (),
+            last_restart=self.last_restart,
+        )
+
+    def _next_reminder(self) -> tuple[str, str]:
+        reminders = getattr(self.dialogue, "reminders", None)
+        if reminders is None:
+            return "", ""
+        now = self.clock.now()
+        for med, at, status in reminders.today(now):
+            if at >= now.time().replace(tzinfo=None) and str(status) == "scheduled":
+                when = dt.datetime.combine(now.date(), at, tzinfo=now.tzinfo)
+                return when.isoformat(timespec="minutes"), med.name
+        return "", ""
+
+    def shutdown(self) -> None:
+        """Drain: let queued speech finish, keep pending requests in the outbox, publish offline."""
         self.state = DaemonState.DRAINING
+        notifier = getattr(self, "notifier", None)
+        if notifier is not None:
+            notifier.stopping()
         self._stop.set()
         if self.listener is not None:
             self.listener.stop()
+        speech = getattr(self, "speech", None)
+        if speech is not None:
+            speech.stop()
+            for t in self._threads:
+                if t.name == "speech":
+                    t.join(self.options.drain_timeout_s)
         if self.relay is not None:
             self.relay.stop()
+        if self.speaker is not None:
+            self.speaker.close()
         self.state = DaemonState.STOPPED
+        if getattr(self, "status_writer", None) is not None:
+            self.status_writer.write(self.status())
         _LOGGER.info("event=daemon_stopped")
 
 
@@ -334,6 +600,3 @@ def run_typed(settings: Settings, lines: TextIO = sys.stdin, echo: TextIO = sys.
     """Convenience: a daemon driven by typed lines (no audio, no MQTT)."""
     options = DaemonOptions(text_input=lines, echo=echo, use_listener=False, use_relay=False)
     return Daemon(settings, options).run()
-
-
-__all__ = ["Daemon", "DaemonOptions", "DaemonState", "Path", "run_typed"]
