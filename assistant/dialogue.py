@@ -45,6 +45,8 @@ MAX_EMERGENCY_CANCEL_S: Final = 10.0
 REPEATED_HELP_WINDOW_S: Final = 60.0
 """A second bare "help" within this long (nothing else in between) is an emergency."""
 VOLUME_STEP: Final = 0.2
+LATE_WORDING_AFTER_S: Final = 300.0
+"""A reminder announced later than this (quiet hours, restart) names its time instead of "It's 8 o'clock"."""
 CHECKIN_MAX_ASKS: Final = 2
 """The check-in question is asked at most this often before "no answer" is recorded."""
 
@@ -65,6 +67,7 @@ _HELP_WORDS: Final = frozenset(
     }
 )
 _PUNCT_RE: Final = re.compile(r"[^\w\s]+")
+_CJK_RE: Final = re.compile(r"[\u3400-\u9fff]")
 
 _DEFAULT_TIERS: Final = {
     "emergency": "emergency",
@@ -182,6 +185,10 @@ class Dialogue:
             self.inactivity.mark_notified()
             out.append(self._send("inactivity", {"hours": round(hours, 1)}))
         return out
+
+    def greeting(self) -> list[object]:
+        """What to say when a conversation is opened (e.g. at the start of ``jiayi chat``)."""
+        return [self._say("greeting", remember=False)]
 
     def apply_schedule_update(self, medication: str, times: Iterable[dt.time | str]) -> None:
         """A backend schedule update for one medication (plain name + times of day)."""
@@ -589,9 +596,19 @@ class Dialogue:
     def _medication(self, name: str) -> Medication:
         return self.reminders.medications.get(name) or Medication(name=name)
 
-    def _everyday(self, med: Medication) -> str:
-        word = med.aliases[0] if med.aliases else med.name
-        if self.lang == "en" and med.dose.lower().startswith(("one ", "1 ")) and word.endswith("pills"):
+    def _fits_lang(self, text: str) -> bool:
+        """True when ``text`` is written for the conversation's language (CJK for zh, else not)."""
+        return bool(_CJK_RE.search(text)) == (self.lang == "zh")
+
+    def _everyday(self, med: Medication) -> str | None:
+        """The everyday name in this language ("blood pressure pill", "降压药"), if the config has one."""
+        word = next((a for a in med.aliases if self._fits_lang(a)), None)
+        if (
+            word
+            and self.lang == "en"
+            and med.dose.lower().startswith(("one ", "1 "))
+            and word.endswith("pills")
+        ):
             word = word[:-1]  # "one tablet" → "your blood pressure pill"
         return word
 
@@ -599,22 +616,23 @@ class Dialogue:
         items = []
         for name in names:
             med = self._medication(name)
-            if med.dose and med.aliases:
-                key = "reminder_item"
-            elif med.aliases:
+            everyday = self._everyday(med)
+            dose = med.dose if med.dose and self._fits_lang(med.dose) else ""
+            if dose and everyday:
+                key = "reminder_item_long" if len(dose.split()) > 2 else "reminder_item"
+            elif everyday:
                 key = "reminder_item_no_dose"
             else:
                 key = "reminder_item_plain"
-            items.append(
-                self.prompts.text(key, everyday=self._everyday(med), dose=med.dose, medication=med.name)
-            )
+            items.append(self.prompts.text(key, everyday=everyday or name, dose=dose, medication=med.name))
         return self.prompts.text("reminder_joiner").join(items)
 
     def _announce(self, due: DueReminder, now: dt.datetime) -> list[object]:
         self.reminders.mark_announced(due, now)
         self._reminder = due
+        late = (now - due.scheduled).total_seconds() > LATE_WORDING_AFTER_S
         text = self.prompts.text(
-            "reminder",
+            "reminder_late" if late else "reminder",
             person=self.settings.person.address_as,
             time=speak_time(due.scheduled.time(), self.lang),
             items=self._reminder_items(k.medication for k in due.doses),

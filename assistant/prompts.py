@@ -101,9 +101,30 @@ def _str_map(data: Any, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
+_CACHE: dict[tuple[str, int, int, bool], Prompts] = {}
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
 def load_prompts(lang: str, directory: Path | None = None, with_catalog: bool = True) -> Prompts:
-    """Load ``prompts-<lang>.yaml`` (and, when available, the catalog's intent responses)."""
-    path = (directory or intents_dir()) / f"prompts-{lang}.yaml"
+    """Load ``prompts-<lang>.yaml`` (and, when available, the catalog's intent responses).
+
+    Parsed files are cached per process until they change on disk (a reload re-reads edits).
+    """
+    folder = directory or intents_dir()
+    path = folder / f"prompts-{lang}.yaml"
+    key = (str(path), _mtime(path), _mtime(folder / f"{lang}.yaml"), with_catalog)
+    if key not in _CACHE:
+        _CACHE[key] = _load_prompts(path, lang, with_catalog)
+    return _CACHE[key]
+
+
+def _load_prompts(path: Path, lang: str, with_catalog: bool) -> Prompts:
     data = _read_yaml(path)
     if not isinstance(data, Mapping) or not isinstance(data.get("prompts"), Mapping):
         raise PromptError(f"{path}: expected a 'prompts:' mapping")

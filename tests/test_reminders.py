@@ -192,7 +192,9 @@ def test_quiet_hours_defer_to_their_end():
     d, clock, _ = make(at(7, 55), quiet_hours=quiet)
     assert run_until(d, clock, at(8, 29), step_s=30) == []
     out = run_until(d, clock, at(8, 30), step_s=30)
-    assert says(out) == ["It's 8 o'clock. Time for your blood pressure pill, one tablet of amlodipine."]
+    assert says(out) == [
+        "This is your 8 o'clock reminder. Time for your blood pressure pill, one tablet of amlodipine."
+    ]
 
 
 def test_reminder_waits_while_a_conversation_is_open():
