@@ -63,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings = default_settings()
     else:
         settings = settings_from_args(args)
+    settings = _with_device_profile(settings)
     with contextlib.ExitStack() as stack:
         state = args.state_dir or settings.state_dir
         if args.demo and not state:
@@ -95,6 +96,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             exit_on_input_end=True,
         )
         return Daemon(settings, options).run()
+
+
+def _with_device_profile(settings):
+    """Fill microphone/speaker names from the installed device profile; the config's own values win."""
+    from assistant.device import INSTALLED_PROFILE, DeviceProfileError, load_profile
+
+    if not INSTALLED_PROFILE.exists():
+        return settings
+    try:
+        profile = load_profile(str(INSTALLED_PROFILE))
+    except DeviceProfileError as err:
+        raise UserError(str(err)) from None
+    return replace(settings, audio=profile.fill_audio(settings.audio))
 
 
 def _start_demo_backend(settings, stack: contextlib.ExitStack):

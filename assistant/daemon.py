@@ -464,15 +464,21 @@ class Daemon:
         signal.signal(signal.SIGHUP, lambda *_: self.events.put(ReloadRequested()))
 
     def _reload(self) -> None:
+        """SIGHUP: validate the config file first; a broken file keeps the running config."""
         from assistant import config
 
         path = self.settings.source_path or None
+        self.notifier.reloading()
         try:
             new = config.load_settings(path)
         except config.ConfigError as err:
             self.last_error = "config_invalid"
+            self.notifier.status(f"config reload rejected: {len(err.problems)} problem(s), see the log")
+            self.notifier.ready()
             _LOGGER.error("event=reload_rejected problems=%d\n%s", len(err.problems), err)
             return
+        if self.last_error == "config_invalid":
+            self.last_error = ""
         self.settings = replace(new, state_dir=self.settings.state_dir or new.state_dir)
         from assistant.logsetup import setup_logging
 
@@ -481,6 +487,8 @@ class Daemon:
 
         self.matcher = IntentMatcher.from_settings(self.settings, self.settings.language)
         self.dialogue = self._build_dialogue(self.settings, self.matcher)
+        self.notifier.ready()
+        self.notifier.status("running (config reloaded)")
         _LOGGER.info("event=reloaded source=%s", path)
 
     def _start_thread(self, name: str, target: Callable[[], None]) -> None:
