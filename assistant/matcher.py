@@ -42,11 +42,13 @@ MIN_MARGIN: Final = 0.03
 CLEAR_SCORE: Final = 0.85
 """Scores at or above this are accepted regardless of margin."""
 EMERGENCY_OVERRIDE_CONFIDENCE: Final = 0.95
-FUZZY_SLOT_CUTOFF: Final = 86.0
+FUZZY_SLOT_CUTOFF: Final = 80.0
 """rapidfuzz ratio (0–100) for a misrecognised config name ("met for men" → metformin)."""
 NEGATION_WINDOW: Final = 2
 """Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
 CANDIDATES: Final = 12
+PREFILTER_CUTOFF: Final = 45.0
+"""rapidfuzz skips phrases that cannot reach this (0–100) early; far below any acceptance threshold."""
 OOV_PENALTY: Final = 0.6
 """Score lost when every character of the utterance is outside the catalog's vocabulary (scaled)."""
 WEAK_EMERGENCY_VALUES: Final = frozenset({"help"})
@@ -78,7 +80,10 @@ class _Prepared:
     markers: dict[str, str]
     """slot → canonical value (first occurrence)."""
     negated: bool
-    emergency_unnegated: bool
+    emergency_strong: bool
+    """An un-negated emergency value ("I fell", 救命) was heard."""
+    emergency_weak: bool
+    """Only a weak emergency value ("help") was heard."""
     oov: float
     """Fraction of the utterance (characters of its matching keys) outside the catalog vocabulary."""
 
@@ -90,6 +95,7 @@ class IntentMatcher:
         self.catalog = catalog
         self.lang = catalog.lang
         self._negations = frozenset(catalog.negations)
+        self._vocab: set[str] = set()
         self._synonyms_by_first: dict[str, list[_Synonym]] = {}
         self._fuzzy_by_len: dict[int, list[tuple[str, _Synonym]]] = {}
         self._surface_values: dict[str, list[tuple[str, str]]] = {}
@@ -103,7 +109,6 @@ class IntentMatcher:
             lst.sort(key=len, reverse=True)
         self._entries: dict[frozenset[str], list[_Entry]] = {}
         self._sentences: dict[str, list[str]] = {}
-        self._vocab: set[str] = set()
         self._key_vocab: set[str] = set()
         self._build_index()
         self._choice_cache: dict[frozenset[str], tuple[list[str], list[_Entry]]] = {}
@@ -122,7 +127,11 @@ class IntentMatcher:
         toks = tokenize(normalize(text, self.lang), self.lang)
         if not toks:
             return
-        syn = _Synonym(tuple(self._keys(toks)), slot, value)
+        self._vocab.update(toks)
+        keys = tuple(self._keys(toks))
+        if self.lang == "zh" and len(toks) == 1:
+            keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
+        syn = _Synonym(keys, slot, value)
         bucket = self._synonyms_by_first.setdefault(syn.keys[0], [])
         if syn not in bucket:
             bucket.append(syn)
@@ -171,6 +180,7 @@ class IntentMatcher:
                         self._add_fuzzy(text, slot.name, med.name)
         for bucket in self._synonyms_by_first.values():
             bucket.sort(key=lambda s: len(s.keys), reverse=True)
+        self._fuzzy_strings = {id(lst): [c for c, _ in lst] for lst in self._fuzzy_by_len.values()}
 
     def _build_index(self) -> None:
         seen: dict[str, str] = {}
@@ -184,6 +194,8 @@ class IntentMatcher:
                         marked = marked.replace("{" + slot + "}", f" #{slot} ")
                     toks = tokenize(normalize(marked, self.lang), self.lang)
                     self._vocab.update(t for t in toks if not t.startswith("#"))
+                    # literal slot words in a phrase ("help me") become markers, as in speech
+                    toks = self._mark_exact(toks, self._keys(toks))[0]
                     toks = self._remove_fillers(toks)
                     if not toks:
                         continue
@@ -201,7 +213,6 @@ class IntentMatcher:
             self._sentences[intent.id] = sentences
         for bucket in self._synonyms_by_first.values():
             for syn in bucket:
-                self._vocab.update(syn.keys)
                 self._key_vocab.update(syn.keys)
         for lst in self._fillers_by_first.values():
             for filler in lst:
@@ -230,21 +241,30 @@ class IntentMatcher:
 
     # ------------------------------------------------------------ matching
 
-    def _prepare(self, text: str) -> _Prepared:
-        display = normalize(text, self.lang)
-        surface = tokenize(display, self.lang)
-        keys = self._keys(surface)
-        # 2. exact slot values (longest first), then fuzzy config names
+    def _mark_exact(
+        self, surface: list[str], keys: list[str]
+    ) -> tuple[list[str], list[str], dict[str, str], bool, bool]:
+        """Replace exact slot synonyms (longest first) by ``#slot`` markers."""
         marked: list[str] = []  # surface tokens, or '#slot'
         marked_keys: list[str] = []
         found: dict[str, str] = {}
         emergency_strong = emergency_weak = False
         i = 0
         while i < len(keys):
+            if keys[i].startswith("#"):
+                marked.append(surface[i])
+                marked_keys.append(keys[i])
+                i += 1
+                continue
             hit = None
             for syn in self._synonyms_by_first.get(keys[i], ()):
                 if tuple(keys[i : i + len(syn.keys)]) == syn.keys:
                     hit = syn
+                    break
+            if self.lang == "zh":
+                for syn in self._synonyms_by_first.get(surface[i], ()):
+                    if hit is None or len(hit.keys) < len(syn.keys):
+                        hit = syn
                     break
             if hit is None:
                 marked.append(surface[i])
@@ -262,6 +282,14 @@ class IntentMatcher:
             marked.append("#" + hit.slot)
             marked_keys.append("#" + hit.slot)
             i += len(hit.keys)
+        return marked, marked_keys, found, emergency_strong, emergency_weak
+
+    def _prepare(self, text: str) -> _Prepared:
+        display = normalize(text, self.lang)
+        surface = tokenize(display, self.lang)
+        keys = self._keys(surface)
+        # 2. exact slot values (longest first), then fuzzy config names
+        marked, marked_keys, found, emergency_strong, emergency_weak = self._mark_exact(surface, keys)
         if self._fuzzy_by_len:
             marked, marked_keys = self._fuzzy_slots(marked, marked_keys, found)
         # 3. fillers
@@ -269,9 +297,8 @@ class IntentMatcher:
         negated = any(s in self._negations for s, _ in kept)
         key = " ".join(k for _, k in kept)
         total = sum(len(k) for _, k in kept) or 1
-        oov = sum(len(k) for _, k in kept if not k.startswith("#") and k not in self._key_vocab) / total
-        emergency = emergency_strong or (emergency_weak and oov <= WEAK_EMERGENCY_MAX_OOV)
-        return _Prepared(display, key, found, negated, emergency, oov)
+        oov = sum(len(k) for s, k in kept if not k.startswith("#") and s not in self._vocab) / total
+        return _Prepared(display, key, found, negated, emergency_strong, emergency_weak, oov)
 
     def _remove_filler_pairs(self, surface: list[str], keys: list[str]) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
@@ -301,7 +328,10 @@ class IntentMatcher:
                         continue
                     joined = " ".join(window) if self.lang == "zh" else "".join(window)
                     res = process.extractOne(
-                        joined, [c for c, _ in choices], scorer=fuzz.ratio, score_cutoff=FUZZY_SLOT_CUTOFF
+                        joined,
+                        self._fuzzy_strings[id(choices)],
+                        scorer=fuzz.ratio,
+                        score_cutoff=FUZZY_SLOT_CUTOFF,
                     )
                     if res is not None and (best is None or res[1] > best[0]):
                         best = (res[1], size, choices[res[2]][1])
@@ -334,7 +364,10 @@ class IntentMatcher:
         if keys:
             candidates: dict[int, None] = {}
             for scorer in (fuzz.ratio, fuzz.token_set_ratio):
-                for _, _, idx in process.extract(prep.key, keys, scorer=scorer, limit=CANDIDATES):
+                found = process.extract(
+                    prep.key, keys, scorer=scorer, limit=CANDIDATES, score_cutoff=PREFILTER_CUTOFF
+                )
+                for _, _, idx in found:
                     candidates[idx] = None
             for idx in candidates:
                 entry = entries[idx]
@@ -346,13 +379,19 @@ class IntentMatcher:
         ranked = sorted(best_by_intent.items(), key=lambda kv: kv[1], reverse=True)
         intent, score = ranked[0] if ranked else (None, 0.0)
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        if prep.emergency_unnegated and intent != EMERGENCY_INTENT:
+        other = max((v for k, v in best_by_intent.items() if k != EMERGENCY_INTENT), default=0.0)
+        emergency = prep.emergency_strong or (
+            prep.emergency_weak
+            and prep.oov <= WEAK_EMERGENCY_MAX_OOV
+            and (other < CLEAR_SCORE or all(t.startswith("#") for t in prep.key.split()))
+        )
+        if emergency and intent != EMERGENCY_INTENT:
             runner_up = score
             intent, score = (
                 EMERGENCY_INTENT,
                 max(best_by_intent.get(EMERGENCY_INTENT, 0.0), EMERGENCY_OVERRIDE_CONFIDENCE),
             )
-        elif prep.emergency_unnegated:
+        elif emergency:
             score = max(score, EMERGENCY_OVERRIDE_CONFIDENCE)
         margin = max(0.0, score - runner_up)
         if intent is None or not self._accepted(intent, score, margin):

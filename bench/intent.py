@@ -33,7 +33,7 @@ WORDS = (
     "garden window kettle radio weather music taxi lights heating curtains television story news joke "
     "recipe shopping bread milk alarm door garage letter parcel bus train station church library"
 ).split()
-ZH_WORDS = "花园 窗户 水壶 收音机 天气 音乐 出租车 电灯 暖气 窗帘 电视 故事 新闻 笑话 菜谱 买菜 面包 牛奶 闹钟 车库 快递 公交 火车 教堂".split()
+ZH_WORDS = "洗碗机 热水器 门铃 风扇 加湿器 打印机 吸尘器 烤面包机 冰箱 喷泉 扫地机 电饭煲 鱼缸 跑步机 投影仪 车棚".split()
 
 
 def demo_settings(lang: str) -> Settings:

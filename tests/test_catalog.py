@@ -1,0 +1,85 @@
+"""Intent catalogs load, validate, and broken catalogs give errors naming file and intent."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.catalog import CatalogError, expand_template, load_catalog, parse_template
+
+REQUIRED_IDS = {
+    "call_doctor", "call_contact", "emergency", "reorder_medication", "medication_taken", "medication_query",
+    "report_symptom", "book_appointment", "appointment_query", "time_query", "capabilities", "cancel",
+    "repeat", "yes", "no", "volume_up", "volume_down", "sent_today_query", "feeling_fine",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_catalog_has_every_stable_intent_with_tier_and_responses(lang):
+    catalog = load_catalog(lang)
+    assert set(catalog.intents) == REQUIRED_IDS
+    assert catalog.intents["emergency"].tier == "emergency"
+    assert catalog.intents["call_doctor"].tier == "confirm"
+    assert catalog.intents["time_query"].tier == "plain"
+    assert catalog.intents["call_contact"].slots == ("contact",)
+    assert catalog.intents["medication_taken"].optional_slots == frozenset({"medication"})
+    assert "{doctor}" in catalog.response("call_doctor", "confirm")
+    assert catalog.response("call_doctor", "done")
+    assert catalog.say_value("symptom", "dizzy")
+
+
+def test_template_expansion_alternatives_optional_slots():
+    assert sorted(expand_template("(call|ring) [my] {doctor}")) == sorted(
+        ["call my {doctor}", "call {doctor}", "ring my {doctor}", "ring {doctor}"]
+    )
+    assert expand_template("[a|b] c") == ["a c", "b c", "c"]
+    with pytest.raises(ValueError):
+        parse_template("(call|ring my doctor")
+
+
+def _write(tmp_path, body: str):
+    path = tmp_path / "en.yaml"
+    path.write_text("lang: en\nslots:\n  thing:\n    values:\n      lamp: [lamp, light]\nintents:\n" + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("  turn_on:\n    tier: plain\n    phrases: ['(turn on {thing}']\n", "unbalanced|closed by"),
+        ("  turn_on:\n    tier: loud\n    phrases: ['turn on']\n", "tier"),
+        ("  turn_on:\n    tier: plain\n    phrases: ['turn on {colour}']\n", "colour"),
+        ("  turn_on:\n    tier: confirm\n    phrases: ['turn on {thing}']\n", "confirm"),
+        ("  turn_on:\n    tier: plain\n    phrases: []\n", "phrase"),
+        (
+            "  turn_on:\n    tier: plain\n    phrases: ['turn on']\n    responses: {answer: 'ok {nope}'}\n",
+            "nope",
+        ),
+    ],
+)
+def test_broken_catalog_names_file_and_intent(tmp_path, body, needle):
+    path = _write(tmp_path, body)
+    with pytest.raises(CatalogError) as err:
+        load_catalog("en", path)
+    message = str(err.value)
+    assert str(path) in message and "turn_on" in message
+    import re
+
+    assert re.search(needle, message)
+
+
+def test_missing_catalog_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog("en", tmp_path / "nope.yaml")
+
+
+def test_format_works_for_a_non_medical_domain(tmp_path):
+    from assistant.matcher import IntentMatcher
+
+    path = _write(
+        tmp_path,
+        "  turn_on:\n    tier: plain\n    slots: [thing]\n    phrases: ['(turn|switch) on [the] {thing}']\n",
+    )
+    matcher = IntentMatcher(load_catalog("en", path))
+    result = matcher.match("Please switch on the light")
+    assert result.intent == "turn_on" and result.slots == {"thing": "lamp"}
+    assert matcher.match("make me a sandwich").intent is None
