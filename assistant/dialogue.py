@@ -338,7 +338,7 @@ class Dialogue:
         if state is State.EMERGENCY_CANCEL_WINDOW:
             if intent == "yes":
                 return self._send_emergency()
-            if intent == "no":
+            if intent in ("no", "feeling_fine"):  # "no" / "I'm fine" / 我没事 call it off
                 return self._cancel()
             return []  # the window closes on its own in a few seconds
         if state is State.AWAITING_CONFIRMATION:

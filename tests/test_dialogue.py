@@ -180,6 +180,15 @@ def test_emergency_cancelled_in_window_sends_nothing():
     assert sent(d.tick()) == [] and d.state is State.IDLE
 
 
+def test_im_fine_in_the_window_cancels_the_alert():
+    d, clock = make()
+    d.handle(U("emergency", tier="emergency"))
+    out = d.handle(U("feeling_fine"))
+    assert says(out) == ["All right. I did not send the alert."]
+    clock.advance(60)
+    assert sent(d.tick()) == [] and d.state is State.IDLE
+
+
 def test_emergency_yes_or_help_again_sends_immediately():
     d, _ = make()
     d.handle(U("emergency", tier="emergency"))
