@@ -27,9 +27,9 @@ class ManualClock:
     """A clock tests move by hand with :meth:`advance` or :meth:`set`."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.timezone.utc)
+        self._now = start or dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
         if self._now.tzinfo is None:
-            self._now = self._now.replace(tzinfo=dt.timezone.utc)
+            self._now = self._now.replace(tzinfo=dt.UTC)
         self._mono = 1000.0
 
     def now(self) -> dt.datetime:
