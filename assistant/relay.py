@@ -250,6 +250,8 @@ class Relay:
         self._next_order = 0
         self._connect_started = 0.0
         self._closed = False
+        self._connack_seen = False
+        self._session_up = False
         self._ready: list[tuple[int, int, str]] = []
         self._inflight: dict[str, float] = {}
         self._late_reported: set[str] = set()
@@ -389,6 +391,7 @@ class Relay:
 
     # paho callbacks: hand over, nothing else.
     def _on_connect(self, _c: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
+        self._connack_seen = True
         self._events.put(("connected", bool(reason_code.is_failure), str(reason_code)))
 
     def _on_disconnect(self, _c: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
@@ -424,6 +427,7 @@ class Relay:
                 props.SessionExpiryInterval = self._tuning.session_expiry_s
                 try:
                     self._state = RelayState.CONNECTING
+                    self._connack_seen = False
                     client.connect(
                         self._address.host,
                         self._address.port,
@@ -446,6 +450,11 @@ class Relay:
                 rc = mqtt.MQTT_ERR_CONN_LOST
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._socket_up = False
+                if not self._connack_seen:
+                    self._last_error = (
+                        "the broker closed the connection before accepting it"
+                        f" ({mqtt.error_string(rc)}; TLS client certificate refused or expired?)"
+                    )
                 if not self._running.is_set():
                     break
                 if self._state == RelayState.ONLINE:
@@ -507,6 +516,7 @@ class Relay:
                 _LOGGER.warning("event=connect_refused reason=%s", reason)
                 return
             self._counters["connects"] += 1
+            self._session_up = True
             self._state = RelayState.SUBSCRIBING
             rc, mid = self._client.subscribe([(self._topic["responses"], 1), (self._topic["commands"], 1)])
             self._sub_mid = mid
@@ -529,8 +539,9 @@ class Relay:
             if self._state not in (RelayState.STOPPING, RelayState.STOPPED):
                 self._state = RelayState.BACKING_OFF
             _LOGGER.info("event=disconnected reason=%s", event[1])
-            if event[1] not in ("Success", "Normal disconnection"):
-                self._last_error = f"connection lost: {event[1]}"
+            if self._session_up and event[1] not in ("Success", "Normal disconnection"):
+                self._last_error = f"connection lost: {event[1]}"  # keeps a refusal's reason otherwise
+            self._session_up = False
         elif kind == "health":
             for key, value in event[1].items():
                 self._health[str(key)] = (
