@@ -224,6 +224,7 @@ class Daemon:
         self._input_closed_at: float | None = None
         self._quiet_since: float | None = None
         self._last_audio_chunk: float | None = None
+        self._relay_status_at_stop: Any = None
         self.started_monotonic = self.clock.monotonic()
 
     # ------------------------------------------------------------ components
@@ -275,9 +276,9 @@ class Daemon:
     def _build_phone(self) -> Any:
         if not self.settings.phone_fallback.enabled:
             return None
-        from assistant.phone import open_phone
+        from assistant.phone import open_phone_driver
 
-        return open_phone(self.settings.phone_fallback)
+        return open_phone_driver(self.settings.phone_fallback)
 
     def _build_listener(self) -> Any:
         from assistant.listener import build_listener
@@ -437,10 +438,10 @@ class Daemon:
             _LOGGER.warning("event=phone_unavailable reason=%s contacts=%d", call.reason, len(call.contacts))
             self.events.put(act.PhoneResult("failed"))
             return
-        from assistant.phone import call_in_order
+        from assistant.phone import place_phone_call
 
         try:
-            result = call_in_order(self.phone, call.contacts)
+            result = place_phone_call(self.phone, call)
         except Exception:  # a broken modem must never take the daemon down
             _LOGGER.exception("event=phone_failed")
             result = act.PhoneResult("failed")
@@ -532,7 +533,9 @@ class Daemon:
         from assistant import __version__
         from assistant.status import Status
 
-        relay = self.relay.status() if self.relay is not None else None
+        relay = self._relay_status_at_stop
+        if relay is None and self.relay is not None:
+            relay = self.relay.status()
         health = getattr(self, "health", None)
         mic_dbfs = last_audio_age = None
         if self.listener is not None:
@@ -595,6 +598,8 @@ class Daemon:
                 if t.name == "speech":
                     t.join(self.options.drain_timeout_s)
         if self.relay is not None:
+            # The outbox closes with the relay: keep its last numbers for the final status snapshot.
+            self._relay_status_at_stop = replace(self.relay.status(), connected=False)
             self.relay.stop()
         if self.speaker is not None:
             self.speaker.close()
