@@ -37,6 +37,8 @@ START_TIMEOUT_S: Final = 10.0
 PUBLISH_TIMEOUT_S: Final = 5.0
 COMMAND_EXPIRY_S: Final = 600
 BUSY_TIMEOUT_MS: Final = 10000
+RECONNECT_MIN_S: Final = 0.2
+RECONNECT_MAX_S: Final = 5
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -161,7 +163,7 @@ def _make_client(client_id: str, clean_start_props: bool = True) -> Any:
         callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
     )
     client.on_socket_open = tcp_nodelay
-    client.reconnect_delay_set(min_delay=1, max_delay=5)
+    client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
     client.max_inflight_messages_set(200)
     return client
 
@@ -256,7 +258,7 @@ class _Worker:
             return
         is_new = self.store.insert(req, bytes(msg.payload), self.name)
         self.counts["stored" if is_new else "duplicates"] += 1
-        _LOGGER.info(
+        _LOGGER.debug(
             "event=request_%s worker=%s id=%s type=%s",
             "stored" if is_new else "duplicate",
             self.name,

@@ -16,12 +16,13 @@ Topics (one set per device)::
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 import json
 import re
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import resources
 from typing import Any, ClassVar, Final
 
@@ -133,15 +134,16 @@ class _Message:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"schema": SCHEMA_VERSION, "type": self.TYPE}
-        for key, value in asdict(self).items():
+        for f in fields(self):
+            value = getattr(self, f.name)
             if value is None:
                 continue
-            out[key] = value
+            out[f.name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
         return out
 
     def to_json(self) -> bytes:
         """Compact UTF-8 JSON, ready to publish."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+        return encode(self.to_dict())
 
     @classmethod
     def from_json(cls, payload: bytes | str):
@@ -258,8 +260,9 @@ def validate_dict(data: Any) -> type[_Message]:
     cls = MESSAGE_CLASSES.get(message_type) if isinstance(message_type, str) else None
     if cls is None:
         raise ProtocolError(f"unknown message type {str(message_type)[:40]!r}")
-    errors = sorted(_validator(message_type).iter_errors(data), key=lambda e: list(e.path))
-    if errors:
+    validator = _validator(message_type)
+    if not validator.is_valid(data):
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(message)"
         raise ProtocolError(f"{message_type} message invalid at {where}: {first.message[:200]}")
@@ -270,6 +273,11 @@ def validate_dict(data: Any) -> type[_Message]:
             except ValueError:
                 raise ProtocolError(f"{message_type} message: {key} is not an ISO 8601 time") from None
     return cls
+
+
+def encode(data: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON of a message dict."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def from_json(payload: bytes | str) -> _Message:

@@ -72,6 +72,7 @@ class Outbox:
         if synchronous not in ("FULL", "NORMAL"):
             raise ValueError("synchronous must be FULL or NORMAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._synchronous = synchronous
         self._db.executescript(_SCHEMA)
 
     def add(
@@ -116,6 +117,27 @@ class Outbox:
         with self._lock:
             cur = self._db.execute("DELETE FROM outbox WHERE request_id = ?", (request_id,))
             return cur.rowcount == 1
+
+    def remove_many(self, request_ids: list[str]) -> int:
+        """Delete several acked requests in one transaction (one fsync); returns rows deleted."""
+        with self._lock:
+            # A delete lost in a power cut only causes a resend (the backend dedupes), so deletes
+            # skip the fsync; the next insert's FULL commit syncs them along with it.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = 0
+                for request_id in request_ids:
+                    deleted += self._db.execute(
+                        "DELETE FROM outbox WHERE request_id = ?", (request_id,)
+                    ).rowcount
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.execute(f"PRAGMA synchronous={self._synchronous}")
+        return deleted
 
     def pending(self, limit: int | None = None) -> list[OutboxEntry]:
         """Rows in send order: emergencies first, then oldest first."""

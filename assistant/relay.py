@@ -69,6 +69,7 @@ WILL_DELAY_S: Final = 10
 CONNECT_TIMEOUT_S: Final = 10.0
 TICK_S: Final = 0.05
 EVENT_QUEUE_MAX: Final = 1024
+BATCH_MAX: Final = 255
 SEEN_IDS_MAX: Final = 4096
 NETWORK_LOOP_S: Final = 0.2
 OUTBOX_FILE: Final = "outbox.sqlite3"
@@ -155,14 +156,14 @@ def request_message(settings: Settings, req: SendRequest) -> messages.Request:
         elif key in PRIVATE_CONTEXT_KEYS:
             if send_transcripts and key == "transcript" and isinstance(value, str):
                 transcript = value[:500]
-        else:
-            context[str(key)] = _scalar(value)
+        elif len(context) < 16:
+            context[str(key)[:64]] = _scalar(value)
     return messages.Request(
         device_id=settings.backend.device_id,
         message_id=req.request_id,
         request_type=req.request_type,
         tier=req.tier,
-        slots={str(k): _scalar(v) for k, v in req.slots.items()},
+        slots={str(k)[:64]: _scalar(v) for k, v in list(req.slots.items())[:16]},
         confidence=confidence,
         call_back_by_phone=bool(req.call_back_by_phone),
         lang=settings.person.language,
@@ -203,6 +204,11 @@ class _EventQueue:
             if not self._items:
                 self._cond.wait(timeout)
             return self._items.popleft() if self._items else None
+
+    def drain(self, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` more events without waiting (lets the worker batch outbox deletes)."""
+        with self._cond:
+            return [self._items.popleft() for _ in range(min(limit, len(self._items)))]
 
 
 class Relay:
@@ -250,6 +256,8 @@ class Relay:
         self._next_order = 0
         self._connect_started = 0.0
         self._closed = False
+        self._acked_ids: list[str] = []
+        self._acks_to_deliver: list[BackendAck] = []
         self._connack_seen = False
         self._session_up = False
         self._ready: list[tuple[int, int, str]] = []
@@ -305,9 +313,14 @@ class Relay:
     def submit(self, req: SendRequest) -> None:
         """Durably store ``req`` (committed before this returns) and wake the worker to send it."""
         message = request_message(self._settings, req)
-        messages.validate_dict(message.to_dict())
+        # Full schema check here: anything the backend would refuse must never enter the outbox
+        # (it would be resent forever). ProtocolError (a ValueError) names the problem.
+        data = message.to_dict()
+        messages.validate_dict(data)
+        payload = messages.encode(data)
+        if len(payload) > messages.MAX_PAYLOAD_BYTES:
+            raise messages.ProtocolError(f"request of {len(payload)} bytes is too large to send")
         created_at = self._clock.now().timestamp()
-        payload = message.to_json()
         inserted, evicted = self._outbox.add(req.request_id, req.request_type, req.tier, payload, created_at)
         if inserted or evicted:
             self._events.put(
@@ -484,12 +497,15 @@ class Relay:
     def _worker_loop(self) -> None:
         while self._running.is_set():
             event = self._events.get(TICK_S)
+            batch = [event, *self._events.drain(BATCH_MAX)] if event is not None else []
             try:
-                if event is not None:
-                    if event[0] == "stop":
-                        self._handle_stop(event[1], event[2])
+                for item in batch:
+                    if item[0] == "stop":
+                        self._flush_acks()
+                        self._handle_stop(item[1], item[2])
                         return
-                    self._handle(event)
+                    self._handle(item)
+                self._flush_acks()
                 self._resend_overdue()
                 self._pump()
                 self._check_deadlines()
@@ -677,14 +693,23 @@ class Relay:
         key = (ack.request_id, ack.status)
         was_pending = ack.request_id in self._pending
         if was_pending:
-            self._outbox.remove(ack.request_id)
+            self._acked_ids.append(ack.request_id)
             self._forget(ack.request_id)
         if key in self._seen_acks or (not was_pending and ack.status == messages.ACK_RECEIVED):
             self._counters["duplicate_acks"] += 1
             return
         _remember_id(self._seen_acks, key)
         _LOGGER.info("event=ack id=%s status=%s", ack.request_id, ack.status)
-        self._deliver(BackendAck(ack.request_id, ack.status, ack.text))
+        self._acks_to_deliver.append(BackendAck(ack.request_id, ack.status, ack.text))
+
+    def _flush_acks(self) -> None:
+        """Delete acked requests in one transaction, then tell the dialogue."""
+        if self._acked_ids:
+            self._outbox.remove_many(self._acked_ids)
+            self._acked_ids = []
+        acks, self._acks_to_deliver = self._acks_to_deliver, []
+        for ack in acks:
+            self._deliver(ack)
 
     def _handle_command(self, command: messages.Message) -> None:
         if command.message_id in self._seen_commands:
