@@ -218,7 +218,11 @@ class Practice:
     def types(self) -> list[str]:
         return [row["request_type"] for row in self.backend.store.rows()]
 
+    def rows_of(self, request_type: str) -> list[dict]:
+        return [r for r in self.backend.store.rows() if r["request_type"] == request_type]
+
     def wait_for(self, request_type: str, count: int = 1, timeout_s: float = 10.0) -> list[dict]:
+        """Poll the store (for a daemon in another process; in-process use ``Harness.pump_until``)."""
         wait_until(
             lambda: self.types().count(request_type) >= count, timeout_s, f"{count} {request_type} stored"
         )
