@@ -73,6 +73,8 @@ class IntentDef:
     responses: Mapping[str, str]
     """``confirm`` / ``done`` / ``answer`` → sentence with ``{placeholders}``."""
     line: int = 0
+    reject: bool = False
+    """An out-of-scope pattern ("play some music"): matched like an intent, reported as no intent."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ class Catalog:
     intents: Mapping[str, IntentDef]
 
     def intent_ids(self) -> tuple[str, ...]:
-        return tuple(self.intents)
+        """Ids the matcher can report (``reject: true`` intents are never reported)."""
+        return tuple(i for i, d in self.intents.items() if not d.reject)
 
     def response(self, intent: str, key: str) -> str:
         """The response template ``key`` of ``intent`` ('' when the intent has none)."""
@@ -310,10 +313,17 @@ def _parse_slot(name: str, raw: Any, where: str) -> SlotDef:
 def _parse_intent(intent_id: str, raw: Any, slots: Mapping[str, SlotDef], where: str, line: int) -> IntentDef:
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{where}: expected a mapping with tier, phrases, responses")
-    unknown = set(raw) - {"tier", "slots", "phrases", "responses", "description"}
+    unknown = set(raw) - {"tier", "slots", "phrases", "responses", "description", "reject"}
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {sorted(unknown)}")
-    tier = str(raw.get("tier") or "")
+    reject = raw.get("reject", False)
+    if not isinstance(reject, bool):
+        raise CatalogError(f"{where}: 'reject' must be true or false")
+    if reject and (raw.get("responses") or raw.get("slots")):
+        raise CatalogError(
+            f"{where}: a 'reject: true' intent has no slots or responses (it is never reported)"
+        )
+    tier = str(raw.get("tier") or ("plain" if reject else ""))
     if tier not in TIERS:
         raise CatalogError(f"{where}: tier must be one of {', '.join(TIERS)} (got '{tier}')")
     slot_names: list[str] = []
@@ -367,6 +377,7 @@ def _parse_intent(intent_id: str, raw: Any, slots: Mapping[str, SlotDef], where:
         phrases=phrases,
         responses=responses,
         line=line,
+        reject=reject,
     )
 
 

@@ -12,6 +12,9 @@ Pipeline per utterance (the catalog phrases went through the same steps when the
    a phrase is only eligible if it agrees on negation ("I don't need my pills" never matches
    "I need my pills");
 5. best intent, confidence, margin to the runner-up intent; below the tier's threshold → no intent.
+   A ``reject: true`` catalog intent (greetings, weather, music, lights …) that wins means "out of
+   scope" → no intent; a runner-up of a different tier (or a reject pattern) within
+   ``TIER_MARGIN`` makes the utterance ambiguous → no intent.
 
 Distress is never rejected silently: an un-negated emergency value ("help", "I fell", 救命) is an
 emergency whatever the rest of the sentence scores, and the emergency threshold is lower.
@@ -40,7 +43,10 @@ EMERGENCY_THRESHOLD: Final = 0.6
 MIN_MARGIN: Final = 0.03
 """A best match this close to a different intent is ambiguous unless its score is high."""
 CLEAR_SCORE: Final = 0.85
-"""Scores at or above this are accepted regardless of margin."""
+"""Scores at or above this are accepted regardless of margin to an intent of the same tier."""
+TIER_MARGIN: Final = 0.04
+"""A runner-up of another tier (or an out-of-scope pattern) this close makes the match ambiguous."""
+REJECT_TIER: Final = "reject"
 EMERGENCY_OVERRIDE_CONFIDENCE: Final = 0.95
 FUZZY_SLOT_CUTOFF: Final = 80.0
 """rapidfuzz ratio (0–100) for a misrecognised config name ("met for men" → metformin)."""
@@ -210,7 +216,8 @@ class IntentMatcher:
                     markers = frozenset(t[1:] for t in toks if t.startswith("#"))
                     entry = _Entry(key, intent.id, markers, any(t in self._negations for t in toks))
                     self._entries.setdefault(markers, []).append(entry)
-            self._sentences[intent.id] = sentences
+            if not intent.reject:  # recogniser grammars keep to what the assistant understands
+                self._sentences[intent.id] = sentences
         for bucket in self._synonyms_by_first.values():
             for syn in bucket:
                 self._key_vocab.update(syn.keys)
@@ -379,7 +386,14 @@ class IntentMatcher:
         ranked = sorted(best_by_intent.items(), key=lambda kv: kv[1], reverse=True)
         intent, score = ranked[0] if ranked else (None, 0.0)
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        other = max((v for k, v in best_by_intent.items() if k != EMERGENCY_INTENT), default=0.0)
+        other = max(  # out-of-scope patterns never outweigh a call for help ("good morning, help me")
+            (
+                v
+                for k, v in best_by_intent.items()
+                if k != EMERGENCY_INTENT and not self.catalog.intents[k].reject
+            ),
+            default=0.0,
+        )
         emergency = prep.emergency_strong or (
             prep.emergency_weak
             and prep.oov <= WEAK_EMERGENCY_MAX_OOV
@@ -393,12 +407,20 @@ class IntentMatcher:
             )
         elif emergency:
             score = max(score, EMERGENCY_OVERRIDE_CONFIDENCE)
+        if intent is not None and intent != EMERGENCY_INTENT and len(ranked) > 1:
+            intent, score, runner_up = self._resolve_close_tiers(
+                ranked, best_by_intent, intent, score, runner_up
+            )
         margin = max(0.0, score - runner_up)
         if intent is None or not self._accepted(intent, score, margin):
             return Understanding(
                 text=prep.display, lang=self.lang, intent=None, confidence=score, margin=margin
             )
         intent_def = self.catalog.intents[intent]
+        if intent_def.reject:
+            return Understanding(
+                text=prep.display, lang=self.lang, intent=None, confidence=score, margin=margin
+            )
         slots = {name: prep.markers[name] for name in intent_def.slots if name in prep.markers}
         return Understanding(
             text=prep.display,
@@ -409,6 +431,28 @@ class IntentMatcher:
             margin=min(1.0, margin),
             tier=intent_def.tier,  # type: ignore[arg-type]
         )
+
+    def _tier(self, intent: str) -> str:
+        intent_def = self.catalog.intents[intent]
+        return REJECT_TIER if intent_def.reject else intent_def.tier
+
+    def _resolve_close_tiers(
+        self,
+        ranked: list[tuple[str, float]],
+        best_by_intent: dict[str, float],
+        intent: str,
+        score: float,
+        runner_up: float,
+    ) -> tuple[str | None, float, float]:
+        """Margin rule across tiers: a close emergency runner-up wins (distress is never dropped);
+        a close runner-up of another tier or an out-of-scope pattern makes the match ambiguous."""
+        emergency_score = best_by_intent.get(EMERGENCY_INTENT, 0.0)
+        if emergency_score >= EMERGENCY_THRESHOLD and score - emergency_score < TIER_MARGIN:
+            return EMERGENCY_INTENT, emergency_score, score
+        second, second_score = ranked[1]
+        if self._tier(intent) != self._tier(second) and score - second_score < TIER_MARGIN:
+            return None, score, second_score
+        return intent, score, runner_up
 
     @staticmethod
     def _score(query: str, key: str) -> float:

@@ -16,7 +16,10 @@ REQUIRED_IDS = {
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_catalog_has_every_stable_intent_with_tier_and_responses(lang):
     catalog = load_catalog(lang)
-    assert set(catalog.intents) == REQUIRED_IDS
+    assert set(catalog.intent_ids()) == REQUIRED_IDS
+    rejects = {i for i, d in catalog.intents.items() if d.reject}
+    assert {"out_greeting", "out_weather", "out_music_media", "out_home"} <= rejects
+    assert all(not catalog.intents[i].responses and not catalog.intents[i].slots for i in rejects)
     assert catalog.intents["emergency"].tier == "emergency"
     assert catalog.intents["call_doctor"].tier == "confirm"
     assert catalog.intents["time_query"].tier == "plain"
@@ -54,6 +57,8 @@ def _write(tmp_path, body: str):
             "  turn_on:\n    tier: plain\n    phrases: ['turn on']\n    responses: {answer: 'ok {nope}'}\n",
             "nope",
         ),
+        ("  turn_on:\n    reject: yes please\n    phrases: ['turn on']\n", "reject"),
+        ("  turn_on:\n    reject: true\n    phrases: ['turn on']\n    responses: {answer: 'ok'}\n", "reject"),
     ],
 )
 def test_broken_catalog_names_file_and_intent(tmp_path, body, needle):
@@ -83,3 +88,20 @@ def test_format_works_for_a_non_medical_domain(tmp_path):
     result = matcher.match("Please switch on the light")
     assert result.intent == "turn_on" and result.slots == {"thing": "lamp"}
     assert matcher.match("make me a sandwich").intent is None
+
+
+def test_reject_intents_map_to_no_intent_in_any_domain(tmp_path):
+    from assistant.matcher import IntentMatcher
+
+    path = _write(
+        tmp_path,
+        "  turn_on:\n    tier: plain\n    slots: [thing]\n    phrases: ['(turn|switch) on [the] {thing}']\n"
+        "  not_ours:\n    reject: true\n    phrases: ['(turn|switch) on [the] (oven|kettle)']\n",
+    )
+    catalog = load_catalog("en", path)
+    assert catalog.intent_ids() == ("turn_on",)
+    matcher = IntentMatcher(catalog)
+    assert matcher.match("switch on the lamp").intent == "turn_on"
+    rejected = matcher.match("switch on the kettle")
+    assert rejected.intent is None and rejected.tier is None and rejected.confidence > 0.9
+    assert not any("kettle" in p for p in matcher.grammar_phrases())

@@ -108,7 +108,7 @@ def test_mandarin_paraphrases(zh, text, intent, slots):
 
 
 def test_every_intent_is_covered_in_both_languages(en):
-    ids = set(en.catalog.intents)
+    ids = set(en.catalog.intent_ids())
     assert {c[1] for c in EN_CASES} == ids
     assert {c[1] for c in ZH_CASES} == ids
 
@@ -120,7 +120,20 @@ def test_english_out_of_scope_is_rejected(en, text):
     assert en.match(text).intent is None
 
 
-@pytest.mark.parametrize("text", ["放首歌", "明天天气怎么样", "开灯", "帮我叫辆出租车"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "放首歌",
+        "明天天气怎么样",
+        "开灯",
+        "帮我叫辆出租车",
+        "早上好",
+        "晚上好啊",
+        "今天几度",
+        "外面冷不冷",
+        "把空调关了",
+    ],
+)
 def test_mandarin_out_of_scope_is_rejected(zh, text):
     assert zh.match(text).intent is None
 
@@ -179,3 +192,42 @@ def test_grammar_phrases_include_slot_values_and_respect_limit(en, zh):
     assert len(limited) == 40 and "yes" in limited  # every intent represented early
     assert "降压药吃完" in "".join(zh.grammar_phrases())
     assert {"anna", "doctor", "help"} <= en.vocabulary()
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("what are you able to do", "capabilities"), ("what else can you do for me", "capabilities"),
+     ("once more please", "repeat"), ("sorry what was that", "repeat"),
+     ("would you be able to ring the doctor", "call_doctor"), ("i'd like a word with my gp", "call_doctor"),
+     ("could you please give my son a ring", "call_contact"), ("not today thank you", "no"),
+     ("go on then", "yes")],
+)  # fmt: skip
+def test_english_carrier_phrases_and_question_templates(en, text, intent):
+    assert en.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("你都有些什么功能", "capabilities"), ("你刚刚说的是什么", "repeat"), ("这会儿几点了", "time_query")],
+)
+def test_mandarin_new_paraphrases(zh, text, intent):
+    assert zh.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "good morning help me",
+        "hello I've fallen",
+        "play some music I can't breathe",
+        "早上好救命",
+        "开灯我摔倒了",
+    ],
+)
+def test_distress_inside_out_of_scope_requests_is_never_rejected(en, zh, text):
+    matcher = zh if any("\u4e00" <= ch <= "\u9fff" for ch in text) else en
+    assert matcher.match(text).intent == "emergency"
+
+
+def test_reject_patterns_are_not_in_recogniser_grammar(en):
+    assert not any(p.startswith("good morning") for p in en.grammar_phrases())
