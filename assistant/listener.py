@@ -50,6 +50,9 @@ WAKE_COMMAND_WINDOW_S: Final = 8.0
 """After the wake phrase alone, how long (audio time) a command may take to start."""
 LEVEL_EVERY_CHUNKS: Final = 5
 STOP_JOIN_TIMEOUT_S: Final = 3.0
+GRAMMAR_PHRASE_LIMIT: Final = 400
+"""Most matcher phrases put into a recognizer grammar: pocketsphinx accuracy and speed collapse
+with thousands of alternatives (measured: 2,000 phrases → seconds per utterance, worse accuracy)."""
 CHUNK_S: Final = CHUNK_MS / 1000.0
 
 
@@ -374,10 +377,12 @@ def cached_recognizer(spec: EngineSpec) -> Recognizer:
 
 def matcher_phrases(matcher: Any) -> list[str] | None:
     """Grammar phrases from the intent matcher (``grammar_phrases()`` or ``phrases()``)."""
-    for name in ("grammar_phrases", "phrases"):
-        method = getattr(matcher, name, None)
-        if callable(method):
-            return list(method())
+    method = getattr(matcher, "grammar_phrases", None)
+    if callable(method):
+        return list(method(GRAMMAR_PHRASE_LIMIT))
+    method = getattr(matcher, "phrases", None)
+    if callable(method):
+        return list(method())[:GRAMMAR_PHRASE_LIMIT]
     return None
 
 

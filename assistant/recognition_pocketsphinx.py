@@ -23,9 +23,29 @@ ENGINE: Final = "pocketsphinx"
 _JSGF_WORD_OK: Final = frozenset("abcdefghijklmnopqrstuvwxyz'")
 
 
+def _trie_expr(node: dict[str, Any]) -> str:
+    """JSGF for a word trie: shared prefixes keep the search graph small (a flat list of
+    thousands of alternatives makes pocketsphinx take seconds per utterance)."""
+    alts = []
+    for word, child in node.items():
+        if word == "":
+            continue
+        sub = _trie_expr(child)
+        alts.append(f"{word} {sub}".strip() if sub else word)
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "( " + " | ".join(alts) + " )"
+    return f"[ {body} ]" if "" in node else body
+
+
 def _jsgf(name: str, phrases: Sequence[str]) -> str:
-    body = " | ".join(f"( {p} )" for p in phrases)
-    return f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {body};\n"
+    root: dict[str, Any] = {}
+    for phrase in phrases:
+        node = root
+        for word in phrase.split():
+            node = node.setdefault(word, {})
+        node[""] = {}
+    return f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {_trie_expr(root)};\n"
 
 
 class _PsDecoder:
