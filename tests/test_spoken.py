@@ -1,0 +1,147 @@
+"""End to end on real speech: espeak-ng commands (several voices and speeds), kitchen/white noise
+at 20/10/5 dB SNR, the microphone pipeline on WAV files, pocketsphinx, the intent matcher.
+Out-of-scope speech and silence must not trigger anything; the wake phrase gates commands."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from speechgen import SpeechGen, speechgen_fixture  # noqa: F401
+
+from assistant.audio_source import WavSource
+from assistant.listener import (
+    Listener,
+    ListeningEnded,
+    UtteranceRecognized,
+    WakeDetected,
+    cached_recognizer,
+    listen_to_wav,
+)
+from assistant.recognition import EngineSpec
+from assistant.settings import Contact, Doctor, Medication, Person, Settings
+
+COMMANDS = {  # spoken text → intent the matcher must produce
+    "call my doctor": "call_doctor",
+    "what time is it": "time_query",
+    "i took my pills": "medication_taken",
+    "call my daughter": "call_contact",
+    "repeat that": "repeat",
+    "i feel dizzy": "report_symptom",
+}
+OUT_OF_SCOPE = ["my grandson is coming on sunday", "the weather is lovely today"]
+VOICES = [("en-us", 150), ("en-gb", 120)]
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(
+        person=Person("Margaret Lee", "Margaret", "en"),
+        doctor=Doctor("Dr. Chen", "+15550100"),
+        contacts=(Contact("Anna", "daughter", phone="+15550101"),),
+        medications=(Medication("amlodipine", aliases=("blood pressure pills",)),),
+    )
+
+
+@pytest.fixture(scope="module")
+def matcher(settings):
+    from assistant.matcher import IntentMatcher
+
+    return IntentMatcher.from_settings(settings, "en")
+
+
+PHRASES = tuple(COMMANDS) + ("hello doctor",)
+
+
+def _intents(settings, matcher, wav) -> list[str | None]:
+    events = listen_to_wav(settings, wav, PHRASES)
+    return [matcher.match(e.transcript).intent for e in events if isinstance(e, UtteranceRecognized)]
+
+
+def _accuracy(settings, matcher, speechgen: SpeechGen, noise: str | None, snr: float) -> float:
+    right = total = 0
+    for voice, wpm in VOICES:
+        for i, (text, intent) in enumerate(COMMANDS.items()):
+            wav = speechgen.say(text, voice, wpm)
+            if noise:
+                wav = speechgen.with_noise(wav, noise, snr, seed=i)
+            total += 1
+            right += _intents(settings, matcher, wav) == [intent]
+    return right / total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("noise", "snr", "minimum"),
+    [(None, 0, 0.9), ("kitchen.wav", 20, 0.8), ("kitchen.wav", 10, 0.7), ("white_noise.wav", 5, 0.4)],
+)
+def test_spoken_intents_clean_and_in_noise(settings, matcher, speechgen, noise, snr, minimum) -> None:
+    assert _accuracy(settings, matcher, speechgen, noise, snr) >= minimum
+
+
+@pytest.mark.slow
+def test_out_of_scope_speech_and_silence_trigger_nothing(settings, matcher, speechgen: SpeechGen) -> None:
+    for voice, wpm in VOICES:
+        for text in OUT_OF_SCOPE:
+            assert _intents(settings, matcher, speechgen.say(text, voice, wpm)) == []
+    quiet = speechgen.concat(3.0)
+    assert listen_to_wav(settings, quiet, PHRASES) == []
+    noisy_silence = speechgen.with_noise(speechgen.concat(speechgen.say("a", trail_s=3.0)), "kitchen.wav", 20)
+    assert not [
+        e for e in listen_to_wav(settings, noisy_silence, PHRASES) if isinstance(e, UtteranceRecognized)
+    ]
+
+
+@pytest.mark.slow
+def test_wake_phrase_gates_commands_in_the_listener_thread(settings, speechgen: SpeechGen) -> None:
+    wav = speechgen.concat(
+        speechgen.say("what time is it"),  # no wake phrase: ignored
+        speechgen.say("hello doctor"),
+        speechgen.say("call my doctor"),  # one command after the wake phrase
+        speechgen.say("what time is it"),  # asleep again: ignored
+        speechgen.say("hello doctor repeat that"),  # wake + command in one breath
+        9.0,  # nothing: no awake window is open
+    )
+    recognizer = cached_recognizer(EngineSpec("pocketsphinx", "en", "", PHRASES, "hello doctor"))
+    events: list[object] = []
+    lock = threading.Lock()
+
+    def put(event: object) -> None:
+        with lock:
+            events.append(event)
+
+    listener = Listener(WavSource(wav), recognizer, put, wake_phrase="hello doctor")
+    listener.start()
+    assert listener.join(timeout=60.0), "listener did not finish the WAV"
+    kinds = [
+        (type(e).__name__, getattr(e, "transcript", ""))
+        for e in events
+        if isinstance(e, WakeDetected | UtteranceRecognized | ListeningEnded)
+    ]
+    assert kinds == [
+        ("WakeDetected", ""),
+        ("UtteranceRecognized", "call my doctor"),
+        ("WakeDetected", ""),
+        ("UtteranceRecognized", "repeat that"),
+    ]
+
+
+@pytest.mark.slow
+def test_expect_answer_takes_one_reply_without_wake_phrase(settings, speechgen: SpeechGen) -> None:
+    wav = speechgen.concat(speechgen.say("yes"), 1.0)
+    recognizer = cached_recognizer(EngineSpec("pocketsphinx", "en", "", ("yes", "no"), "hello doctor"))
+    events: list[object] = []
+    listener = Listener(WavSource(wav), recognizer, events.append, wake_phrase="hello doctor")
+    listener.expect_answer(8.0)
+    listener.source.start()
+    listener.run_until_end()
+    assert [e.transcript for e in events if isinstance(e, UtteranceRecognized)] == ["yes"]
+
+
+def test_understand_wav_sets_transcript(settings, matcher, speechgen: SpeechGen) -> None:
+    from assistant.listener import understand_wav
+
+    result = understand_wav(settings, matcher, speechgen.say("call my doctor", "en-us", 150))
+    assert result.intent == "call_doctor" and result.transcript == "call my doctor"
+    nothing = understand_wav(settings, matcher, speechgen.concat(2.0))
+    assert nothing.intent is None and nothing.transcript == ""
