@@ -41,6 +41,7 @@ from assistant.relay import Relay, RelayTuning, tcp_nodelay  # noqa: E402
 from assistant.settings import Backend, Doctor, Person, Settings  # noqa: E402
 
 TIMEOUT_S = 60.0
+RESEND_S = float(__import__("os").environ.get("BENCH_RESEND_S", "2.0"))
 
 
 def _settings(url: str, device_id: str) -> Settings:
@@ -254,7 +255,7 @@ def recovery_and_faults(folder: Path, faults: int) -> dict[str, Any]:
     backend = ReferenceBackend(broker.url, folder / "fault-backend.sqlite3", workers=2)
     backend.start()
     acks = _AckTimes()
-    tuning = RelayTuning(resend_after_s=2.0, backoff_min_s=0.05, backoff_max_s=0.5)
+    tuning = RelayTuning(resend_after_s=RESEND_S, backoff_min_s=0.05, backoff_max_s=0.5)
     relay = Relay(_settings(broker.url, "fault-dev"), acks, state_dir=folder / "fault-dev", tuning=tuning)
     relay.start()
     _wait(lambda: relay.status().connected, what="online")

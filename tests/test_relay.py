@@ -214,3 +214,41 @@ def test_deliver_errors_do_not_stop_the_relay(tmp_path: Path, backend, broker) -
     wait_until(lambda: len(calls) == 2, what="both acks delivered")
     assert relay.status().callback_errors == 1
     relay.stop()
+
+
+def test_submit_refuses_what_the_backend_would_refuse_and_keeps_the_outbox_clean(tmp_path: Path) -> None:
+    relay = Relay(make_settings("mqtt://127.0.0.1:1"), Collector(), state_dir=tmp_path / "dev")
+    with pytest.raises(m.ProtocolError, match="request_type"):
+        relay.submit(SendRequest("order_pizza"))
+    with pytest.raises(m.ProtocolError, match="tier"):
+        relay.submit(SendRequest("check_in", tier="urgent"))
+    relay.submit(
+        SendRequest("check_in", slots={f"k{i}": "v" * 500 for i in range(40)})
+    )  # trimmed, not refused
+    assert relay.status().outbox_depth == 1
+    relay.stop()
+
+
+def test_ensure_broker_uses_the_configured_url_or_starts_a_private_mosquitto(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from assistant import broker as broker_mod
+
+    assert (
+        broker_mod.ensure_broker(make_settings("mqtt://example:1883"), tmp_path).url == "mqtt://example:1883"
+    )
+    handle = broker_mod.ensure_broker(make_settings(""), tmp_path)
+    try:
+        assert handle.broker is not None and handle.broker.running()
+        conf = (tmp_path / "broker" / "mosquitto.conf").read_text()
+        assert "set_tcp_nodelay true" in conf and "127.0.0.1" in conf
+        relay, sink = start_relay(make_settings(handle.url, "dev-local"), tmp_path / "dev")
+        wait_until(lambda: relay.status().connected, what="relay on the private broker")
+        relay.stop()
+    finally:
+        handle.stop()
+    assert not handle.broker.running()
+    monkeypatch.setattr(broker_mod.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(broker_mod.os, "access", lambda *_a: False)
+    with pytest.raises(broker_mod.BrokerUnavailable, match="apt-get install mosquitto"):
+        broker_mod.ensure_broker(make_settings(""), tmp_path / "other")
