@@ -30,12 +30,65 @@ from assistant.settings import Contact, Doctor, Medication, Person, Settings  # 
 
 IGNORED_SLOTS = frozenset({"danger"})  # detail slot, not part of the stable intent contract
 HELD_OUT_EVERY = 4
-BIG_CATALOG_PHRASES = 300
-WORDS = (
-    "garden window kettle radio weather music taxi lights heating curtains television story news joke "
-    "recipe shopping bread milk alarm door garage letter parcel bus train station church library"
-).split()
-ZH_WORDS = "洗碗机 热水器 门铃 风扇 加湿器 打印机 吸尘器 烤面包机 冰箱 喷泉 扫地机 电饭煲 鱼缸 跑步机 投影仪 车棚".split()
+BIG_CATALOG_PHRASES = 400
+# Padding for the "bigger catalog" run: plausible future features of a health assistant
+# (each a plain intent with two phrase templates), not in any dev/test set.
+PAD_EN = (
+    ("log_blood_pressure", "(record|log|note) my blood pressure [reading]", "my blood pressure is [reading]"),
+    ("log_weight", "(record|log|note) my weight", "i weigh"),
+    ("log_glucose", "(record|log|note) my (glucose|sugar) [reading]", "my (glucose|sugar) reading is"),
+    ("log_water", "i (drank|had) (glass|cup) of water", "(record|log) water"),
+    ("log_mood", "i feel (lonely|sad|low|down)", "i am (lonely|sad|feeling low)"),
+    ("log_steps", "how many steps (did i walk|today)", "(record|log) my walk"),
+    ("pharmacy_hours", "when (is|does) (pharmacy|chemist) open", "(is|are) (pharmacy|chemist) open [today]"),
+    ("carer_visit", "when is (carer|nurse) coming", "(is|will) (carer|nurse) coming today"),
+    ("device_battery", "(how much|what is) battery [left]", "(are you|is it) charged"),
+    ("device_wifi", "(are you|is it) (online|connected)", "is (internet|wifi) working"),
+    ("exercise_tips", "(give|tell) me (exercise|stretch)", "what exercise (should|can) i do"),
+    (
+        "diet_tips",
+        "what (should|can) i eat with (diabetes|high blood pressure)",
+        "(is|are) (salt|sugar) bad for me",
+    ),
+    ("side_effects", "what are side effects of {medication}", "(does|can) {medication} (cause|make me)"),
+    ("missed_dose", "i (forgot|missed) my {medication}", "i (forgot|missed) (dose|pills|tablets)"),
+    (
+        "test_results",
+        "(are|have) my (results|test results|blood test) (back|come back)",
+        "what did my (results|blood test) say",
+    ),
+    ("transport_clinic", "how do i get to {doctor}", "(book|arrange) (transport|lift) to {doctor}"),
+    (
+        "vaccination",
+        "(when is|book) my (flu jab|vaccine|vaccination|booster)",
+        "have i had my (flu jab|vaccine|booster)",
+    ),
+    ("hearing_aid", "my hearing aid (is not working|needs battery)", "(order|get) hearing aid batteries"),
+    ("glasses_check", "(book|need) (eye test|eye check)", "when is my eye test"),
+    ("dentist", "(book|need) dentist [appointment]", "when is my dentist appointment"),
+)
+PAD_ZH = (
+    ("log_blood_pressure", "(记|记录)[一下]血压", "我的血压是"),
+    ("log_weight", "(记|记录)[一下]体重", "我(体重|称了)"),
+    ("log_glucose", "(记|记录)[一下]血糖", "我的血糖是"),
+    ("log_water", "我喝了(一杯|一碗)水", "记录喝水"),
+    ("log_mood", "我(心情不好|很孤单|有点难过)", "我(觉得|感到)(孤单|难过)"),
+    ("log_steps", "我今天走了多少步", "记录(散步|走路)"),
+    ("pharmacy_hours", "药店(几点|什么时候)开门", "药店今天开(吗|不开)"),
+    ("carer_visit", "护工(什么时候|几点)来", "护工今天来(吗|不来)"),
+    ("device_battery", "(还有|剩)多少电", "你充(好|满)电了(吗|没有)"),
+    ("device_wifi", "(网|网络)(通|连上)了(吗|没有)", "(无线网|网络)(好|正常)吗"),
+    ("exercise_tips", "我(该|可以)做什么(运动|锻炼)", "教我做[点](运动|操)"),
+    ("diet_tips", "(糖尿病|高血压)(该|能)吃什么", "(盐|糖)吃多了(好|不好)吗"),
+    ("side_effects", "{medication}有什么副作用", "{medication}(会|能)(引起|导致)"),
+    ("missed_dose", "我忘(了|记)吃{medication}", "我(漏|忘)吃[了]一次药"),
+    ("test_results", "(化验|检查)结果出来了(吗|没有)", "我的(化验|验血)结果怎么样"),
+    ("transport_clinic", "怎么去{doctor}", "(安排|约)车去{doctor}"),
+    ("vaccination", "(什么时候|预约)打(疫苗|流感针)", "我打过(疫苗|流感针)(吗|没有)"),
+    ("hearing_aid", "助听器(坏了|没电了)", "(买|订)助听器电池"),
+    ("glasses_check", "(预约|要)查眼睛", "我什么时候查眼睛"),
+    ("dentist", "(预约|要)看牙", "我什么时候看牙"),
+)
 
 
 def demo_settings(lang: str) -> Settings:
@@ -54,26 +107,17 @@ def demo_settings(lang: str) -> Settings:
 
 
 def big_catalog(catalog: Catalog) -> Catalog:
-    """The real catalog plus synthetic out-of-domain intents up to ~300 phrase templates."""
+    """The real catalog plus plausible future intents, up to ~400 phrase templates."""
     intents = dict(catalog.intents)
     count = sum(len(i.phrases) for i in intents.values())
-    words = ZH_WORDS if catalog.lang == "zh" else WORDS
-    verbs = (
-        ("打开|开", "关掉|关", "查")
-        if catalog.lang == "zh"
-        else ("open|switch on", "close|switch off", "check")
-    )
-    n = 0
-    while count < BIG_CATALOG_PHRASES:
-        word = words[n % len(words)]
-        verb = verbs[(n // len(words)) % len(verbs)]
-        sep = "" if catalog.lang == "zh" else " "
-        phrases = (f"({verb}){sep}{word}", f"[please]{sep}({verb}){sep}[the]{sep}{word}{sep}[now]")
-        if catalog.lang == "zh":
-            phrases = (f"({verb}){word}", f"[请]({verb})[一下]{word}")
-        intents[f"extra_{n}"] = IntentDef(f"extra_{n}", "plain", (), frozenset(), phrases, {})
+    pads = PAD_ZH if catalog.lang == "zh" else PAD_EN
+    for n, (name, *phrases) in enumerate(pads * 3):
+        if count >= BIG_CATALOG_PHRASES:
+            break
+        slots = ("medication",) if "{medication}" in phrases[0] else ()
+        intent_id = f"pad_{name}_{n}"
+        intents[intent_id] = IntentDef(intent_id, "plain", slots, frozenset(), tuple(phrases), {})
         count += len(phrases)
-        n += 1
     big = copy.copy(catalog)
     object.__setattr__(big, "intents", intents)
     return big
