@@ -174,10 +174,13 @@ def running_daemon(
     components: dict[str, Any] | None = None,
     relay_tuning: RelayTuning | None = None,
     use_relay: bool = True,
+    use_listener: bool | None = None,
 ) -> Iterator[Harness]:
     """Start a daemon (typed input through :meth:`Harness.say`), shut it down afterwards.
 
     With ``relay_tuning`` a real :class:`Relay` is built with those timings and the daemon's clock.
+    ``use_listener`` builds the audio pipeline from ``settings.audio`` (default: only when a
+    ``listener`` component is injected).
     """
     clock = clock or ManualClock(START)
     echo = Echo()
@@ -186,7 +189,7 @@ def running_daemon(
     extra.update(components or {})
     options = DaemonOptions(
         echo=echo,
-        use_listener="listener" in extra,
+        use_listener="listener" in extra if use_listener is None else use_listener,
         use_relay=use_relay,
         exit_on_input_end=False,
         drain_timeout_s=5.0,
