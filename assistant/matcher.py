@@ -23,6 +23,7 @@ emergency whatever the rest of the sentence scores, and the emergency threshold 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
@@ -30,7 +31,7 @@ from typing import Final
 from rapidfuzz import fuzz, process
 
 from assistant.catalog import Catalog, expand_template, load_catalog
-from assistant.normalize import normalize, pinyin_tokens, tokenize
+from assistant.normalize import normalize, pinyin_tokens, stem_tokens_en, tokenize
 from assistant.settings import Settings
 from assistant.understanding import Understanding
 
@@ -60,6 +61,15 @@ OOV_PENALTY: Final = 0.6
 WEAK_EMERGENCY_VALUES: Final = frozenset({"help"})
 """Emergency values that alone ("help me find my glasses") only count when the rest is in vocabulary."""
 WEAK_EMERGENCY_MAX_OOV: Final = 0.35
+KEYWORD_WEIGHTS: Final = {"en": 0.2, "zh": 0.0}
+"""How far keyword evidence moves the fuzzy phrase score, per language (0 = channel off).
+
+en 0.2 was chosen on the dev set. zh is off: with 0.2 the zh dev set improved (96.4 → 97.4 %)
+but the fresh test set dropped (86.0 → 84.1 %), so the channel does not generalise there yet."""
+KEYWORD_PIVOT: Final = 0.7
+"""Keyword coverage above this raises an intent's score, below it lowers it."""
+KEYWORD_EXTRA_INTENTS: Final = 2
+"""Best keyword intents scored even when no phrase of theirs was among the fuzzy candidates."""
 EMERGENCY_INTENT: Final = "emergency"
 EMERGENCY_SLOT: Final = "danger"
 
@@ -116,8 +126,13 @@ class IntentMatcher:
         self._entries: dict[frozenset[str], list[_Entry]] = {}
         self._sentences: dict[str, list[str]] = {}
         self._key_vocab: set[str] = set()
+        self._kw_intents: dict[str, frozenset[str]] = {}
+        self._kw_idf: dict[str, float] = {}
+        self._kw_oov_idf = 0.0
         self._build_index()
+        self._build_keywords()
         self._choice_cache: dict[frozenset[str], tuple[list[str], list[_Entry]]] = {}
+        self._intent_cache: dict[tuple[frozenset[str], str], tuple[list[str], list[_Entry]]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, lang: str | None = None) -> IntentMatcher:
@@ -127,7 +142,7 @@ class IntentMatcher:
     # ------------------------------------------------------------ index building
 
     def _keys(self, tokens: list[str]) -> list[str]:
-        return pinyin_tokens(tokens) if self.lang == "zh" else tokens
+        return pinyin_tokens(tokens) if self.lang == "zh" else stem_tokens_en(tokens)
 
     def _add_synonym(self, text: str, slot: str, value: str) -> None:
         toks = tokenize(normalize(text, self.lang), self.lang)
@@ -225,6 +240,39 @@ class IntentMatcher:
             for filler in lst:
                 self._vocab.update(filler)
 
+    def _features(self, key: str) -> set[str]:
+        """Keyword evidence of a matching key: its words (en, stemmed) or syllables and syllable pairs (zh)."""
+        toks = key.split()
+        feats = set(toks)
+        if self.lang == "zh":
+            feats.update(a + "_" + b for a, b in zip(toks, toks[1:], strict=False))
+        return feats
+
+    def _build_keywords(self) -> None:
+        """Per-feature set of intents whose phrases use it, weighted by how few intents share it (idf)."""
+        postings: dict[str, set[str]] = {}
+        for entries in self._entries.values():
+            for entry in entries:
+                for feat in self._features(entry.key):
+                    postings.setdefault(feat, set()).add(entry.intent)
+        n = len(self.catalog.intents)
+        self._kw_intents = {f: frozenset(v) for f, v in postings.items()}
+        self._kw_idf = {f: math.log((n + 1) / len(v)) for f, v in postings.items()}
+        self._kw_oov_idf = math.log(n + 1)
+
+    def _keyword_scores(self, key: str) -> dict[str, float]:
+        """Share of the utterance's keyword weight that each intent's phrases cover (0–1)."""
+        total = 0.0
+        covered: dict[str, float] = {}
+        for feat in self._features(key):
+            idf = self._kw_idf.get(feat, self._kw_oov_idf)
+            total += idf
+            for intent in self._kw_intents.get(feat, ()):
+                covered[intent] = covered.get(intent, 0.0) + idf
+        if total <= 0.0:
+            return {}
+        return {intent: w / total for intent, w in covered.items()}
+
     def _remove_fillers(self, toks: list[str]) -> list[str]:
         out: list[str] = []
         i = 0
@@ -244,6 +292,15 @@ class IntentMatcher:
             entries = [e for m, lst in self._entries.items() if m <= markers for e in lst]
             cached = ([e.key for e in entries], entries)
             self._choice_cache[markers] = cached
+        return cached
+
+    def _intent_choices(self, markers: frozenset[str], intent: str) -> tuple[list[str], list[_Entry]]:
+        cache_key = (markers, intent)
+        cached = self._intent_cache.get(cache_key)
+        if cached is None:
+            entries = [e for e in self._choices(markers)[1] if e.intent == intent]
+            cached = ([e.key for e in entries], entries)
+            self._intent_cache[cache_key] = cached
         return cached
 
     # ------------------------------------------------------------ matching
@@ -328,7 +385,7 @@ class IntentMatcher:
         out_k: list[str] = []
         while i < len(keys):
             best: tuple[float, int, _Synonym] | None = None
-            if not keys[i].startswith("#") and (self.lang == "zh" or keys[i] not in self._vocab):
+            if not keys[i].startswith("#") and (self.lang == "zh" or surface[i] not in self._vocab):
                 for size, choices in self._fuzzy_windows():
                     window = keys[i : i + size]
                     if len(window) < size or any(k.startswith("#") for k in window):
@@ -383,6 +440,7 @@ class IntentMatcher:
                 score = self._score(prep.key, entry.key) - OOV_PENALTY * prep.oov
                 if score > best_by_intent.get(entry.intent, -1.0):
                     best_by_intent[entry.intent] = score
+            self._add_keyword_evidence(prep, markers, best_by_intent)
         ranked = sorted(best_by_intent.items(), key=lambda kv: kv[1], reverse=True)
         intent, score = ranked[0] if ranked else (None, 0.0)
         runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
@@ -431,6 +489,26 @@ class IntentMatcher:
             margin=min(1.0, margin),
             tier=intent_def.tier,  # type: ignore[arg-type]
         )
+
+    def _add_keyword_evidence(
+        self, prep: _Prepared, markers: frozenset[str], best_by_intent: dict[str, float]
+    ) -> None:
+        """Blend keyword coverage into the fuzzy scores; the best keyword intents join the race."""
+        weight = KEYWORD_WEIGHTS.get(self.lang, 0.0)
+        kw = self._keyword_scores(prep.key) if weight > 0.0 else {}
+        if not kw:
+            return
+        extra = sorted((i for i in kw if i not in best_by_intent), key=kw.__getitem__, reverse=True)
+        for intent in extra[:KEYWORD_EXTRA_INTENTS]:
+            keys, entries = self._intent_choices(markers, intent)
+            eligible = [k for k, e in zip(keys, entries, strict=True) if e.negated == prep.negated]
+            if not eligible:
+                continue
+            res = process.extractOne(prep.key, eligible, scorer=fuzz.ratio)
+            if res is not None:
+                best_by_intent[intent] = self._score(prep.key, res[0]) - OOV_PENALTY * prep.oov
+        for intent, score in best_by_intent.items():
+            best_by_intent[intent] = score + weight * (kw.get(intent, 0.0) - KEYWORD_PIVOT)
 
     def _tier(self, intent: str) -> str:
         intent_def = self.catalog.intents[intent]

@@ -205,3 +205,61 @@ def pinyin_tokens(tokens: list[str]) -> list[str]:
             out.append(tok)
     flush()
     return out
+
+
+_LEMMAS_EN: Final = {
+    "tablet": "pill",
+    "tablets": "pill",
+    "pills": "pill",
+    "felt": "feel",
+    "went": "go",
+    "gone": "go",
+    "sent": "send",
+    "rang": "ring",
+    "rung": "ring",
+    "spoke": "speak",
+    "spoken": "speak",
+    "told": "tell",
+    "bought": "buy",
+    "could": "can",
+    "would": "will",
+    "ran": "run",
+    "out": "out",
+}
+_KEEP_EN: Final = frozenset(
+    {"this", "is", "was", "has", "his", "yes", "does", "us", "bus", "news", "plus", "less", "need"}
+)
+_VOWELS: Final = frozenset("aeiouy")
+
+
+@lru_cache(maxsize=8192)
+def stem_en(word: str) -> str:
+    """A crude, consistent English stem (suffix rules, a few irregular forms) for matching keys.
+
+    Not linguistics, only a key: "hurting", "hurts", "hurt" → "hurt"; "phoned", "phone" → "phon";
+    "tablets", "pills" → "pill". Slot markers and short words stay as they are.
+    """
+    word = _LEMMAS_EN.get(word, word)
+    if len(word) <= 3 or word.startswith("#") or word in _KEEP_EN or not word.isalpha():
+        return word
+    for suffix in ("ing", "ed"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: -len(suffix)]
+            if any(c in _VOWELS for c in stem):
+                if len(stem) >= 4 and stem[-1] == stem[-2] and stem[-1] not in "ls":
+                    stem = stem[:-1]  # running → run, stopped → stop
+                return stem[:-1] if stem.endswith("e") else stem
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith("sses") or word.endswith("ches") or word.endswith("shes") or word.endswith("xes"):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if word.endswith("e") and len(word) > 3:
+        word = word[:-1]
+    return word
+
+
+def stem_tokens_en(tokens: list[str]) -> list[str]:
+    """:func:`stem_en` of each token, aligned one to one."""
+    return [stem_en(t) for t in tokens]

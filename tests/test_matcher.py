@@ -231,3 +231,26 @@ def test_distress_inside_out_of_scope_requests_is_never_rejected(en, zh, text):
 
 def test_reject_patterns_are_not_in_recogniser_grammar(en):
     assert not any(p.startswith("good morning") for p in en.grammar_phrases())
+
+
+def test_stemming_matches_inflected_forms_and_slot_aliases() -> None:
+    from assistant.normalize import stem_en
+
+    assert stem_en("hurting") == stem_en("hurts") == stem_en("hurt")
+    assert stem_en("phoned") == stem_en("phone") == stem_en("phoning")
+    assert stem_en("tablets") == stem_en("pills")
+    assert stem_en("#contact") == "#contact"
+    assert stem_en("this") == "this"
+
+
+def test_inflected_medication_alias_fills_the_slot(en: IntentMatcher) -> None:
+    u = en.match("my blood pressure tablets are nearly finished")
+    assert u.intent == "reorder_medication"
+    assert u.slots == {"medication": "amlodipine"}
+
+
+def test_keyword_evidence_scores_unseen_word_order(en: IntentMatcher) -> None:
+    kw = en._keyword_scores(en._prepare("chen doctor ring").key)
+    assert max(kw, key=kw.__getitem__) == "call_doctor"
+    oov = en._keyword_scores(en._prepare("what is that strange clattering noise").key)
+    assert max(oov.values()) < 0.7  # unknown words keep the evidence low
