@@ -259,7 +259,8 @@ class Daemon:
                 sink = open_sink(self.settings.audio, default_dir=self.state_dir / "spoken")
             except SinkUnavailable as err:
                 _LOGGER.warning("event=speaker_unavailable reason=%s", err)
-                self.last_error = "speaker_missing"
+                if self.options.echo is None:  # a typed session reads the replies on screen
+                    self.last_error = "speaker_missing"
                 return None
         speaker = Speaker.from_settings(self.settings, sink)
         sink.start()
@@ -487,7 +488,10 @@ class Daemon:
         from assistant.matcher import IntentMatcher
 
         self.matcher = IntentMatcher.from_settings(self.settings, self.settings.language)
+        old_store = getattr(self.dialogue, "store", None)
         self.dialogue = self._build_dialogue(self.settings, self.matcher)
+        if old_store is not None:
+            old_store.close()
         self.notifier.ready()
         self.notifier.status("running (config reloaded)")
         _LOGGER.info("event=reloaded source=%s", path)
@@ -532,6 +536,7 @@ class Daemon:
         """Snapshot for `jiayi status` and the retained MQTT status message."""
         from assistant import __version__
         from assistant.status import Status
+        from assistant.watchdog import AUDIO
 
         relay = self._relay_status_at_stop
         if relay is None and self.relay is not None:
@@ -541,7 +546,9 @@ class Daemon:
         if self.listener is not None:
             counters = self.listener.source.counters()
             if counters.last_chunk_monotonic is not None:
-                last_audio_age = round(max(0.0, self.clock.monotonic() - counters.last_chunk_monotonic), 1)
+                # Seconds since the loop last saw a new chunk (the audio probe's age, daemon clock).
+                age = self.watchdog.age_s(AUDIO)
+                last_audio_age = round(age, 1) if age is not None else None
                 mic_dbfs = round(20 * math.log10(max(counters.last_rms, 1e-6)), 1)
         nxt_at, nxt_name = self._next_reminder()
         error = self.last_error or (health.code if health is not None and not health.ok else "")

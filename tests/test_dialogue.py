@@ -168,7 +168,7 @@ def test_emergency_acts_at_once_and_sends_when_window_closes():
     out = d.tick()
     (req,) = sent(out)
     assert req.request_type == "emergency" and req.tier == "emergency" and req.slots == {"danger": "fall"}
-    assert "Help is on the way" in says(out)[0] and d.state is State.IDLE
+    assert "sending your alert to Dr. Chen" in says(out)[0] and d.state is State.IDLE
 
 
 def test_emergency_cancelled_in_window_sends_nothing():

@@ -207,12 +207,6 @@ def test_what_did_you_send_today_reads_back_what_the_backend_stored(tmp_path: Pa
     assert office.types() == ["call_doctor"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dialogue speaks intents/en.yaml emergency 'done' ('Help is on the way. I've told Dr. Chen "
-    "and your family.') when the alert is only queued in the outbox, before any backend ack; with the "
-    "broker down nobody has been told yet (owner: dialogue/intents)",
-)
 def test_emergency_queued_offline_does_not_claim_the_doctor_was_told(tmp_path: Path) -> None:
     url = f"mqtt://127.0.0.1:{free_port()}"  # nothing listens there
     settings = make_settings(tmp_path / "state", url, dialogue=Dialogue(emergency_cancel_s=1.0))
