@@ -380,6 +380,8 @@ class Daemon:
             self._reload()
         elif isinstance(event, act.BackendAck | act.DeliveryLate | act.BackendSay | act.PhoneResult):
             self._run_actions(self.dialogue.handle(event))
+        elif type(event).__name__ == "ScheduleUpdate":
+            self._apply_schedule_update(event)
         else:
             _LOGGER.debug("event=ignored kind=%s", type(event).__name__)
 
@@ -395,6 +397,18 @@ class Daemon:
             "event=understood intent=%s confidence=%.2f", understanding.intent, understanding.confidence
         )
         self._run_actions(self.dialogue.handle(understanding))
+
+    def _apply_schedule_update(self, update: Any) -> None:
+        """New reminder times from the backend (expired updates were already dropped by the relay)."""
+        applied = 0
+        for entry in update.medications:
+            try:
+                name, times = str(entry["name"]), list(entry["times"])
+                self.dialogue.apply_schedule_update(name, times)
+                applied += 1
+            except (KeyError, TypeError, ValueError) as err:  # one bad entry must not stop the rest
+                _LOGGER.warning("event=schedule_entry_rejected id=%s error=%s", update.message_id, err)
+        _LOGGER.info("event=schedule_update_applied id=%s medications=%d", update.message_id, applied)
 
     def _check_answer_timeout(self) -> None:
         if self._answer_deadline is not None and self.clock.monotonic() >= self._answer_deadline:

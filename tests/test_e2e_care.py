@@ -217,3 +217,33 @@ def test_emergency_queued_offline_does_not_claim_the_doctor_was_told(tmp_path: P
         h.pump_until(lambda: h.daemon.relay.status().outbox_depth == 1, what="emergency queued")
         h.pump_idle()
         assert not any("I've told Dr. Chen" in s for s in h.echo.said()), h.echo.said()
+
+
+def test_backend_schedule_update_moves_the_reminder_and_an_expired_one_is_ignored(
+    tmp_path: Path, office: Practice
+) -> None:
+    from assistant import messages
+    from assistant.backend import publish_command
+
+    settings = make_settings(tmp_path / "state", office.url, medications=(amlodipine(),))
+    with running_daemon(settings, clock=ManualClock(at(7, 0)), relay_tuning=TUNING) as h:
+        h.pump_until(lambda: h.daemon.relay.status().connected, what="relay online")
+        update = messages.ScheduleUpdate(
+            device_id="e2e-1", medications=[{"name": "amlodipine", "times": ["09:30"]}]
+        )
+        publish_command(office.url, update)
+        reminders = h.daemon.dialogue.reminders
+        h.pump_until(lambda: reminders.times_for("amlodipine") == (dt.time(9, 30),), what="schedule applied")
+        stale = messages.ScheduleUpdate(
+            device_id="e2e-1",
+            medications=[{"name": "amlodipine", "times": ["07:30"]}],
+            expires_at=at(6, 0).isoformat(),  # already expired on the device's clock: must never fire
+        )
+        publish_command(office.url, stale)
+        h.pump_until(lambda: h.daemon.relay.counters().get("expired_commands") == 1, what="expired dropped")
+        assert reminders.times_for("amlodipine") == (dt.time(9, 30),)
+        h.advance(90 * 60, step_s=60)  # 08:30: the old 08:00 reminder no longer fires
+        h.pump_idle()
+        assert not any("amlodipine" in s for s in h.echo.said()), h.echo.said()
+        h.advance(61 * 60, step_s=60)  # 09:31
+        h.pump_until(lambda: any("amlodipine" in s for s in h.echo.said()), what="the moved reminder")
