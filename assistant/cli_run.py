@@ -49,8 +49,8 @@ def _microphone_available(settings) -> str:
         sd.query_devices(kind="input")
     except AudioSourceError as err:
         return str(err)
-    except Exception as err:  # PortAudio reports a missing device in several ways
-        return f"no input device ({err})"
+    except Exception:  # PortAudio reports a missing device in several ways
+        return "no microphone was found"
     return ""
 
 
@@ -64,6 +64,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         settings = settings_from_args(args)
     settings = _with_device_profile(settings)
+    typed = args.text
+    if not typed:
+        reason = _microphone_available(settings)
+        if reason:
+            print(
+                f"No microphone: {reason}. Type what you would say instead "
+                "(one sentence a line, an empty line is silence, Ctrl-D to stop).",
+                file=sys.stderr,
+            )
+            typed = True
+    from assistant.logsetup import setup_logging
+
+    setup_logging(settings, verbose=args.verbose)
+    if typed and not args.verbose:
+        # A typed session reads like a conversation: only warnings go to the terminal.
+        logging.getLogger().setLevel(logging.WARNING)
     with contextlib.ExitStack() as stack:
         state = args.state_dir or settings.state_dir
         if args.demo and not state:
@@ -73,22 +89,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.demo and not settings.backend.url:
             settings = _start_demo_backend(settings, stack)
 
-        typed = args.text
-        if not typed:
-            reason = _microphone_available(settings)
-            if reason:
-                print(
-                    f"No microphone: {reason}. Type what you would say instead "
-                    "(one sentence a line, an empty line is silence, Ctrl-D to stop).",
-                    file=sys.stderr,
-                )
-                typed = True
-        from assistant.logsetup import setup_logging
-
-        setup_logging(settings, verbose=args.verbose)
-        if typed and not args.verbose:
-            # A typed session reads like a conversation: only warnings go to the terminal.
-            logging.getLogger().setLevel(logging.WARNING)
         options = DaemonOptions(
             text_input=sys.stdin if typed else None,
             echo=sys.stdout if typed else None,
@@ -121,7 +121,12 @@ def _start_demo_backend(settings, stack: contextlib.ExitStack):
     try:
         broker.start()
     except BrokerUnavailable as err:
-        raise UserError(str(err)) from None
+        print(
+            f"Demo without the backend: {err}. Requests are shown but not sent "
+            "(install mosquitto, e.g. `sudo apt-get install mosquitto`, to see them acknowledged).",
+            file=sys.stderr,
+        )
+        return settings
     stack.callback(broker.stop)
     backend = ReferenceBackend(broker.url, state / "backend.sqlite3")
     backend.start()

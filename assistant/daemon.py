@@ -258,8 +258,10 @@ class Daemon:
             try:
                 sink = open_sink(self.settings.audio, default_dir=self.state_dir / "spoken")
             except SinkUnavailable as err:
-                _LOGGER.warning("event=speaker_unavailable reason=%s", err)
-                if self.options.echo is None:  # a typed session reads the replies on screen
+                if self.options.echo is not None:  # a typed session reads the replies on screen
+                    _LOGGER.info("event=speaker_unavailable reason=%s", err)
+                else:
+                    _LOGGER.warning("event=speaker_unavailable reason=%s", err)
                     self.last_error = "speaker_missing"
                 return None
         speaker = Speaker.from_settings(self.settings, sink)
@@ -312,6 +314,8 @@ class Daemon:
         if self.options.text_input is not None:
             self._start_thread("typed-input", self._read_typed_input)
         self.state = DaemonState.RUNNING
+        if self.options.echo is not None and self.options.text_input is not None:
+            self._run_actions(self.dialogue.greeting())  # a typed session opens with a greeting
         self.notifier.ready()
         self.notifier.status("listening" if self.listener is not None else "running (typed input)")
         _LOGGER.info(
