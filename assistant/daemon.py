@@ -44,6 +44,10 @@ STATUS_EVERY_S: Final = 5.0
 """How often the status snapshot is written."""
 DRAIN_TIMEOUT_S: Final = 10.0
 """Longest SIGTERM waits for the current turn (speech, phone call) to finish."""
+HEALTH_PUBLISH_EVERY_S: Final = 60.0
+"""The retained MQTT status is refreshed at least this often (and whenever health changes)."""
+HEALTH_FIELDS: Final = ("state", "healthy", "version", "engine", "outbox_depth", "last_error", "last_restart")
+"""Status fields that leave the device; the rest (reminders, audio level) stay on it."""
 QUIET_BEFORE_EXIT_S: Final = 1.0
 """After typed input ends, how long everything must stay idle before the daemon exits."""
 SPEECH_QUEUE_MAX: Final = 64
@@ -226,6 +230,8 @@ class Daemon:
         self._last_audio_chunk: float | None = None
         self._relay_status_at_stop: Any = None
         self.started_monotonic = self.clock.monotonic()
+        self._published_health: dict[str, Any] | None = None
+        self._published_at = -HEALTH_PUBLISH_EVERY_S
 
     # ------------------------------------------------------------ components
 
@@ -548,7 +554,21 @@ class Daemon:
                 self.watchdog.beat(AUDIO)
         self.health = self.watchdog.maybe_pet()
         if self.status_writer.due():
-            self.status_writer.write(self.status())
+            status = self.status()
+            self.status_writer.write(status)
+            self._publish_health(status)
+
+    def _publish_health(self, status: Any) -> None:
+        """Retained MQTT status: only device health, never health details (no medicine names)."""
+        if self.relay is None:
+            return
+        health = {k: getattr(status, k) for k in HEALTH_FIELDS}
+        health["stale_probes"] = list(status.stale_probes)
+        changed = health != self._published_health
+        if changed or self.clock.monotonic() - self._published_at >= HEALTH_PUBLISH_EVERY_S:
+            self.relay.publish_status(health)
+            self._published_health = health
+            self._published_at = self.clock.monotonic()
 
     def status(self) -> Any:
         """Snapshot for `jiayi status` and the retained MQTT status message."""

@@ -330,3 +330,37 @@ def test_make_run_demo_typed_conversation(tmp_path: Path) -> None:
     assert "  → backend: call_doctor {'doctor': 'Dr. Chen'}" in lines
     assert "Jiayi: Dr. Chen's team will call you within 10 minutes. We will call you on the phone." in lines
     assert "Traceback" not in done.stderr
+
+
+def test_retained_status_message_carries_device_health_but_no_health_details(tmp_path: Path) -> None:
+    import json
+
+    from mqtt_helpers import RawClient
+
+    from assistant import messages
+    from assistant.relay import parse_url
+    from assistant.settings import Medication
+
+    with practice(tmp_path / "practice") as office:
+        med = Medication("amlodipine", aliases=("blood pressure pills",), times=())
+        settings = make_settings(tmp_path / "state", office.url, medications=(med,))
+        with running_daemon(settings) as h:
+            h.pump_until(lambda: h.daemon.relay.status().connected, what="relay online")
+            watcher = RawClient(parse_url(office.url).port, "status-watcher")
+            try:
+                topic = messages.topic("e2e-1", "status")
+                watcher.subscribe(topic)  # retained: arrives even though it was published earlier
+
+                def health_payload() -> dict | None:
+                    for raw in reversed(watcher.payloads(topic)):
+                        data = json.loads(raw)
+                        if "outbox_depth" in json.dumps(data):
+                            return data
+                    return None
+
+                data = h.pump_until(health_payload, what="retained status with health")
+            finally:
+                watcher.close()
+    text = json.dumps(data)
+    assert '"healthy": true' in text and '"state": "running"' in text
+    assert "amlodipine" not in text and "next_reminder" not in text and "mic_level" not in text
