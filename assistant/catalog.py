@@ -85,6 +85,8 @@ class Catalog:
     negations: tuple[str, ...]
     slots: Mapping[str, SlotDef]
     intents: Mapping[str, IntentDef]
+    synonyms: tuple[tuple[str, ...], ...] = ()
+    """Word groups that mean the same for matching; the first word of each group stands for all."""
 
     def intent_ids(self) -> tuple[str, ...]:
         """Ids the matcher can report (``reject: true`` intents are never reported)."""
@@ -414,4 +416,25 @@ def parse_catalog(data: Any, path: str, lang: str) -> Catalog:
         negations=_str_list(data.get("negations"), f"{path}: negations"),
         slots=slots,
         intents=intents,
+        synonyms=_parse_synonyms(data.get("synonyms"), f"{path}: synonyms"),
     )
+
+
+def _parse_synonyms(raw: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    """``synonyms:`` is a list of word groups (each a list of at least two words or phrases)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise CatalogError(f"{where}: expected a list of word groups")
+    groups: list[tuple[str, ...]] = []
+    seen: dict[str, int] = {}
+    for n, group in enumerate(raw, 1):
+        words = _str_list(group, f"{where} group {n}")
+        if len(words) < 2:
+            raise CatalogError(f"{where} group {n}: needs at least two words")
+        for word in words:
+            if word in seen:
+                raise CatalogError(f"{where} group {n}: '{word}' is already in group {seen[word]}")
+            seen[word] = n
+        groups.append(words)
+    return tuple(groups)

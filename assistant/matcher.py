@@ -111,14 +111,18 @@ class IntentMatcher:
         self.catalog = catalog
         self.lang = catalog.lang
         self._negations = frozenset(catalog.negations)
-        self._vocab: set[str] = set()
+        self._canon_by_first: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        self._build_canon()
+        self._vocab: set[str] = {
+            t for lst in self._canon_by_first.values() for _, target in lst for t in target
+        }
         self._synonyms_by_first: dict[str, list[_Synonym]] = {}
         self._fuzzy_by_len: dict[int, list[tuple[str, _Synonym]]] = {}
         self._surface_values: dict[str, list[tuple[str, str]]] = {}
         self._build_synonyms(settings)
         self._fillers_by_first: dict[str, list[tuple[str, ...]]] = {}
         for filler in catalog.fillers:
-            toks = tuple(tokenize(normalize(filler, self.lang), self.lang))
+            toks = tuple(self._tokens(filler))
             if toks:
                 self._fillers_by_first.setdefault(toks[0], []).append(toks)
         for lst in self._fillers_by_first.values():
@@ -141,14 +145,48 @@ class IntentMatcher:
 
     # ------------------------------------------------------------ index building
 
+    def _build_canon(self) -> None:
+        """Catalog ``synonyms:`` groups: every word or phrase of a group is read as the group's first."""
+        for group in self.catalog.synonyms:
+            target = tuple(tokenize(normalize(group[0], self.lang), self.lang))
+            for word in group:  # the first maps to itself, so "预约" is not read as 预 + "约"
+                toks = tuple(tokenize(normalize(word, self.lang), self.lang))
+                if toks and target:
+                    self._canon_by_first.setdefault(toks[0], []).append((toks, target))
+        for lst in self._canon_by_first.values():
+            lst.sort(key=lambda pair: len(pair[0]), reverse=True)
+
+    def _canonical(self, toks: list[str]) -> list[str]:
+        """Tokens with synonym-group words replaced by the group's first word (longest first)."""
+        if not self._canon_by_first:
+            return toks
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for src, target in self._canon_by_first.get(toks[i], ()):
+                if tuple(toks[i : i + len(src)]) == src:
+                    out.extend(target)
+                    i += len(src)
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return out
+
+    def _tokens(self, text: str) -> list[str]:
+        """Normalised, tokenised and synonym-mapped text (the same for catalog and speech)."""
+        return self._canonical(tokenize(normalize(text, self.lang), self.lang))
+
     def _keys(self, tokens: list[str]) -> list[str]:
         return pinyin_tokens(tokens) if self.lang == "zh" else stem_tokens_en(tokens)
 
     def _add_synonym(self, text: str, slot: str, value: str) -> None:
-        toks = tokenize(normalize(text, self.lang), self.lang)
+        spoken = tokenize(normalize(text, self.lang), self.lang)
+        toks = self._canonical(spoken)
         if not toks:
             return
         self._vocab.update(toks)
+        self._vocab.update(spoken)
         keys = tuple(self._keys(toks))
         if self.lang == "zh" and len(toks) == 1:
             keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
@@ -157,11 +195,11 @@ class IntentMatcher:
         if syn not in bucket:
             bucket.append(syn)
             self._surface_values.setdefault(slot, []).append(
-                ("".join(toks) if self.lang == "zh" else " ".join(toks), value)
+                ("".join(spoken) if self.lang == "zh" else " ".join(spoken), value)
             )
 
     def _add_fuzzy(self, text: str, slot: str, value: str) -> None:
-        toks = tokenize(normalize(text, self.lang), self.lang)
+        toks = self._tokens(text)
         if not toks:
             return
         keys = tuple(self._keys(toks))
@@ -213,7 +251,7 @@ class IntentMatcher:
                     marked = sentence
                     for slot in self.catalog.slots:
                         marked = marked.replace("{" + slot + "}", f" #{slot} ")
-                    toks = tokenize(normalize(marked, self.lang), self.lang)
+                    toks = self._tokens(marked)
                     self._vocab.update(t for t in toks if not t.startswith("#"))
                     # literal slot words in a phrase ("help me") become markers, as in speech
                     toks = self._mark_exact(toks, self._keys(toks))[0]
@@ -350,7 +388,7 @@ class IntentMatcher:
 
     def _prepare(self, text: str) -> _Prepared:
         display = normalize(text, self.lang)
-        surface = tokenize(display, self.lang)
+        surface = self._canonical(tokenize(display, self.lang))
         keys = self._keys(surface)
         # 2. exact slot values (longest first), then fuzzy config names
         marked, marked_keys, found, emergency_strong, emergency_weak = self._mark_exact(surface, keys)
