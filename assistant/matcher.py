@@ -70,6 +70,8 @@ KEYWORD_PIVOT: Final = 0.7
 """Keyword coverage above this raises an intent's score, below it lowers it."""
 KEYWORD_EXTRA_INTENTS: Final = 2
 """Best keyword intents scored even when no phrase of theirs was among the fuzzy candidates."""
+REPEAT_MAX_TOKENS: Final = 3
+"""Longest stutter collapsed before matching ("call call the doctor", 是的是的)."""
 EMERGENCY_INTENT: Final = "emergency"
 EMERGENCY_SLOT: Final = "danger"
 
@@ -102,6 +104,25 @@ class _Prepared:
     """Only a weak emergency value ("help") was heard."""
     oov: float
     """Fraction of the utterance (characters of its matching keys) outside the catalog vocabulary."""
+
+
+_COUNTED_WORDS: Final = frozenset(
+    "zero oh one two three four five six seven eight nine 零 一 二 三 四 五 六 七 八 九 十 幺".split()
+)
+
+
+def _collapse_repeats(toks: list[str]) -> list[str]:
+    """Drop immediate repeats of one to three tokens ("i i feel", "call call", 吃了吃了, 停停停)."""
+    out: list[str] = []
+    for tok in toks:
+        out.append(tok)
+        if tok in _COUNTED_WORDS:
+            continue  # "nine nine nine" is a number, not a stutter
+        for size in range(1, REPEAT_MAX_TOKENS + 1):
+            if len(out) >= 2 * size and out[-size:] == out[-2 * size : -size]:
+                del out[-size:]
+                break
+    return out
 
 
 class IntentMatcher:
@@ -157,7 +178,8 @@ class IntentMatcher:
             lst.sort(key=lambda pair: len(pair[0]), reverse=True)
 
     def _canonical(self, toks: list[str]) -> list[str]:
-        """Tokens with synonym-group words replaced by the group's first word (longest first)."""
+        """Tokens with stutters collapsed and synonym-group words replaced by the group's first word."""
+        toks = _collapse_repeats(toks)
         if not self._canon_by_first:
             return toks
         out: list[str] = []
@@ -255,7 +277,7 @@ class IntentMatcher:
                     self._vocab.update(t for t in toks if not t.startswith("#"))
                     # literal slot words in a phrase ("help me") become markers, as in speech
                     toks = self._mark_exact(toks, self._keys(toks))[0]
-                    toks = self._remove_fillers(toks)
+                    toks = self._remove_fillers(toks) or toks  # a phrase of fillers only ("嗯") stays
                     if not toks:
                         continue
                     keys = self._keys(toks)
@@ -396,6 +418,8 @@ class IntentMatcher:
             marked, marked_keys = self._fuzzy_slots(marked, marked_keys, found)
         # 3. fillers
         kept = self._remove_filler_pairs(marked, marked_keys)
+        if not kept and len(marked) == 1:  # a lone filler word can still be an answer ("嗯" = yes)
+            kept = [(marked[0], marked_keys[0])]
         negated = any(s in self._negations for s, _ in kept)
         key = " ".join(k for _, k in kept)
         total = sum(len(k) for _, k in kept) or 1
