@@ -105,3 +105,35 @@ def test_reject_intents_map_to_no_intent_in_any_domain(tmp_path):
     rejected = matcher.match("switch on the kettle")
     assert rejected.intent is None and rejected.tier is None and rejected.confidence > 0.9
     assert not any("kettle" in p for p in matcher.grammar_phrases())
+
+
+def test_synonym_groups_read_every_word_as_the_first(tmp_path):
+    from assistant.matcher import IntentMatcher
+
+    path = tmp_path / "en.yaml"
+    path.write_text(
+        "lang: en\nsynonyms:\n  - [switch on, power up, fire up]\n  - [lamp, lantern]\n"
+        "slots:\n  thing:\n    values:\n      lamp: [lamp, light]\nintents:\n"
+        "  turn_on:\n    tier: plain\n    slots: [thing]\n    phrases: ['switch on [the] {thing}']\n"
+    )
+    catalog = load_catalog("en", path)
+    assert catalog.synonyms == (("switch on", "power up", "fire up"), ("lamp", "lantern"))
+    matcher = IntentMatcher(catalog)
+    result = matcher.match("fire up the lantern")  # neither word is in any phrase or slot
+    assert result.intent == "turn_on" and result.slots == {"thing": "lamp"}
+    assert "switch on lamp" in matcher.grammar_phrases()  # grammars keep the written words
+
+
+@pytest.mark.parametrize(
+    ("groups", "needle"),
+    [
+        ("call", "list of word groups"),
+        ("\n  - [ring]", "at least two"),
+        ("\n  - [a, b]\n  - [b, c]", "already"),
+    ],
+)
+def test_broken_synonym_groups_are_clear_errors(tmp_path, groups, needle):
+    path = tmp_path / "en.yaml"
+    path.write_text("lang: en\nsynonyms: " + groups + "\nintents:\n  x:\n    tier: plain\n    phrases: [x]\n")
+    with pytest.raises(CatalogError, match=needle):
+        load_catalog("en", path)

@@ -254,3 +254,23 @@ def test_keyword_evidence_scores_unseen_word_order(en: IntentMatcher) -> None:
     assert max(kw, key=kw.__getitem__) == "call_doctor"
     oov = en._keyword_scores(en._prepare("what is that strange clattering noise").key)
     assert max(oov.values()) < 0.7  # unknown words keep the evidence low
+
+
+def test_stutters_and_repeated_words_are_collapsed(en: IntentMatcher, zh: IntentMatcher) -> None:
+    assert en.match("call call the doctor").intent == "call_doctor"
+    assert en.match("uh i i feel dizzy").slots == {"symptom": "dizzy"}
+    assert zh.match("是的是的").intent == "yes"
+    assert zh.match("我我我头晕").slots == {"symptom": "dizzy"}
+    assert en.match("call nine nine nine").intent == "emergency"  # numbers are not stutters
+
+
+def test_catalog_synonyms_cover_unwritten_words(en: IntentMatcher, zh: IntentMatcher) -> None:
+    assert en.match("can you reach my son").slots == {"contact": "David"}
+    assert en.match("my hip is killing me").slots == {"symptom": "pain"}
+    assert zh.match("侬讲啥").intent == "repeat"  # Shanghainese 侬/啥 read as 你/什么
+    assert zh.match("阿拉降压药没了").intent == "reorder_medication"
+
+
+def test_lone_filler_can_be_an_answer_but_not_a_request(zh: IntentMatcher) -> None:
+    assert zh.match("嗯").intent == "yes"
+    assert zh.match("呃").intent is None
