@@ -5,7 +5,9 @@ Each line is ``{"text", "intent", "slots"}`` (``intent: null`` = out of scope) o
 ``{"text", "not_intent"}`` (a negated request that must not trigger that intent).
 Every 4th dev line (index % 4 == 3) is held out: it was never looked at while tuning.
 Test sets (``bench/data/intent-test-<lang>.jsonl``) were written later, from scratch, before the
-second tuning round; only their totals are reported (``--errors`` lists tuning-set misses only).
+second tuning round; only their totals are kept and reported, last. Tune sets
+(``bench/data/intent-tune-<lang>.jsonl``, same schema) were written for the third round; ``--errors``
+lists dev-tuning and tune misses.
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors]
 """
