@@ -24,15 +24,23 @@ def add_commands(sub: Any) -> None:
 
     model = sub.add_parser("model", help="list, install and verify vosk speech models")
     model.add_argument("--config", help="config.yaml")
+    # `--config` also after the action (`jiayi model verify --config X`); SUPPRESS keeps the
+    # value given before the action when it is not repeated after it.
+    with_config = argparse.ArgumentParser(add_help=False)
+    with_config.add_argument("--config", default=argparse.SUPPRESS, help="config.yaml")
     msub = model.add_subparsers(dest="model_command", metavar="ACTION")
-    lst = msub.add_parser("list", help="installed and known models")
+    lst = msub.add_parser("list", help="installed and known models", parents=[with_config])
     lst.set_defaults(func=cmd_model_list)
-    inst = msub.add_parser("install", help="install a model by NAME (downloads) or --from a local file")
+    inst = msub.add_parser(
+        "install", help="install a model by NAME (downloads) or --from a local file", parents=[with_config]
+    )
     inst.add_argument("name", nargs="?", help="known model name (needs internet; checksum-verified)")
     inst.add_argument("--from", dest="from_path", help="local .zip/.tar.gz or folder (offline)")
     inst.add_argument("--force", action="store_true", help="replace an installed model of that name")
     inst.set_defaults(func=cmd_model_install)
-    ver = msub.add_parser("verify", help="check the model loads and knows the catalog's words")
+    ver = msub.add_parser(
+        "verify", help="check the model loads and knows the catalog's words", parents=[with_config]
+    )
     ver.set_defaults(func=cmd_model_verify)
     model.set_defaults(func=lambda args: (model.print_help(), 2)[1])
 
