@@ -99,9 +99,11 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
         messages.REQ_INACTIVITY: "已经通知您的家人。",
     }
     text = (texts_zh if zh else texts_en).get(req.request_type, "")
-    if by_phone and req.request_type != messages.REQ_EMERGENCY:
+    calls = (messages.REQ_EMERGENCY, messages.REQ_CALL_DOCTOR, messages.REQ_CALL_CONTACT)
+    if by_phone and req.request_type not in calls:  # a call request already is a call-back
         text += " 我们会打电话给您。" if zh else " We will call you on the phone."
-    return text.strip()
+    text = text.strip()
+    return text[:1].upper() + text[1:]
 
 
 class RequestStore:

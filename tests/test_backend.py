@@ -111,7 +111,13 @@ def test_progress_text_uses_the_names_the_device_sent() -> None:
     contact = m.Request(
         device_id="d", request_type="call_contact", slots={"contact": "Anna"}, call_back_by_phone=True
     )
-    assert progress_text(contact, policy) == "I have asked Anna to call you. We will call you on the phone."
+    assert progress_text(contact, policy) == "I have asked Anna to call you."  # a call already is a call-back
+    symptom = m.Request(
+        device_id="d", request_type="report_symptom", slots={"symptom": "dizzy"}, call_back_by_phone=True
+    )
+    assert progress_text(symptom, policy) == (
+        "Your doctor's team has your message and will get back to you today. We will call you on the phone."
+    )
     zh = m.Request(device_id="d", request_type="call_doctor", slots={"doctor": "陈医生"}, lang="zh")
     assert progress_text(zh, policy).startswith("陈医生")
     for request_type in m.REQUEST_TYPES:

@@ -54,7 +54,7 @@ def test_typed_conversation_reaches_the_backend_once_and_the_ack_is_spoken(tmp_p
             assert h.echo.said()[0] == "Shall I ask Dr. Chen to call you?"
             h.say("yes")
             rows = h.pump_until(lambda: office.backend.store.rows(), what="request stored")
-            ack = "Dr. Chen's team will call you within 10 minutes. We will call you on the phone."
+            ack = "Dr. Chen's team will call you within 10 minutes."
             h.pump_until(lambda: ack in h.echo.said(), what="the backend's acknowledgement spoken")
             h.pump_until(lambda: h.daemon.relay.status().outbox_depth == 0, what="outbox drained")
             h.pump_idle()
@@ -328,7 +328,7 @@ def test_make_run_demo_typed_conversation(tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert "Jiayi: Shall I ask Dr. Chen to call you?" in lines
     assert "  → backend: call_doctor {'doctor': 'Dr. Chen'}" in lines
-    assert "Jiayi: Dr. Chen's team will call you within 10 minutes. We will call you on the phone." in lines
+    assert "Jiayi: Dr. Chen's team will call you within 10 minutes." in lines
     assert "Traceback" not in done.stderr
 
 
