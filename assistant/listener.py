@@ -27,9 +27,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
 
-from assistant.audio_source import CHUNK_MS, AudioSource, AudioSourceError, WavSource, open_source
+from assistant.audio_source import (
+    CHUNK_BYTES,
+    CHUNK_MS,
+    AudioSource,
+    AudioSourceError,
+    WavSource,
+    open_source,
+)
 from assistant.endpointing import EndpointConfig, Endpointer
 from assistant.recognition import (
     EngineSpec,
@@ -42,6 +49,9 @@ from assistant.recognition import (
     split_wake,
 )
 
+if TYPE_CHECKING:
+    from assistant.grammar import SpokenGrammar
+
 _LOGGER = logging.getLogger(__name__)
 
 READ_TIMEOUT_S: Final = 0.5
@@ -51,9 +61,15 @@ WAKE_COMMAND_WINDOW_S: Final = 8.0
 LEVEL_EVERY_CHUNKS: Final = 5
 STOP_JOIN_TIMEOUT_S: Final = 3.0
 GRAMMAR_PHRASE_LIMIT: Final = 400
-"""Most matcher phrases put into a recognizer grammar: pocketsphinx accuracy and speed collapse
-with thousands of alternatives (measured: 2,000 phrases → seconds per utterance, worse accuracy)."""
+"""Most flat matcher phrases in a recognizer grammar, only for a matcher without a catalog (the
+daemon compiles the catalog itself: :func:`matcher_grammar`, :mod:`assistant.grammar`)."""
 CHUNK_S: Final = CHUNK_MS / 1000.0
+DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": False, "determiners": False, "fillers": False}
+"""Parts of :func:`assistant.grammar.compile_grammar` the daemon uses: the chatter loop, optional
+determiners and politeness fillers each made pocketsphinx less accurate and slower on the tuning
+voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
+TRAILING_FEED_S: Final = 0.6
+"""Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
 
 
 # ------------------------------------------------------------------------------- events
@@ -181,6 +197,7 @@ class Listener:
         self._decoder: UtteranceDecoder | None = None
         self._mode: Mode = "command"
         self._last_voiced_at = 0.0
+        self._held: list[bytes] = []
         self._chunks = 0
         self._muted = False
         self.last_engine_answer_monotonic: float | None = None
@@ -248,6 +265,8 @@ class Listener:
             self.process_chunk(chunk)
         step = self._endpointer.flush()
         if step is not None:
+            if self._decoder is not None:
+                self._feed(step)
             self._finish_utterance(step.speech_s, self._monotonic())
 
     @property
@@ -285,8 +304,8 @@ class Listener:
             self._begin_utterance()
         if step.kind == "speech" and self._endpointer.last_voiced:
             self._last_voiced_at = now
-        if self._decoder is not None and step.audio:
-            self._decoder.accept(step.audio)
+        if self._decoder is not None and (step.audio or step.kind == "end"):
+            self._feed(step)
         if step.kind == "end":
             if step.too_short:
                 self._abandon_utterance()
@@ -294,7 +313,28 @@ class Listener:
                 return
             self._finish_utterance(step.speech_s, now)
 
+    def _feed(self, step: Any) -> None:
+        """Speech goes to the decoder at once; a pause is held back and only fed when speech
+        resumes (or, at the end, its first :data:`TRAILING_FEED_S`). The 1.2 s of trailing
+        silence would otherwise skew pocketsphinx's cepstral mean (clean recordings with digital
+        silence were recognised worse than noisy ones) and cost decode time."""
+        assert self._decoder is not None
+        if step.kind != "end" and (step.kind == "start" or self._endpointer.last_voiced):
+            if self._held:
+                self._decoder.accept(b"".join(self._held))
+                self._held.clear()
+            self._decoder.accept(step.audio)
+            return
+        if step.kind == "end":
+            tail = b"".join(self._held)[: round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES]
+            self._held.clear()
+            if tail:
+                self._decoder.accept(tail)
+            return
+        self._held.append(step.audio)
+
     def _begin_utterance(self) -> None:
+        self._held.clear()
         self._mode = "command" if self.awake else "wake"
         self._last_voiced_at = self._monotonic()
         try:
@@ -386,6 +426,25 @@ def matcher_phrases(matcher: Any) -> list[str] | None:
     return None
 
 
+def matcher_grammar(settings: Any, matcher: Any) -> SpokenGrammar | None:
+    """The matcher's catalog plus the caregiver's names compiled as a spoken grammar (None when
+    the matcher has no catalog). Cached per catalog and settings."""
+    catalog = getattr(matcher, "catalog", None)
+    if catalog is None:
+        return None
+    key = (id(catalog), settings)
+    cached = _GRAMMARS.get(key)
+    if cached is None or cached[0] is not catalog:
+        from assistant.grammar import compile_grammar
+
+        cached = (catalog, compile_grammar(catalog, settings, **DAEMON_GRAMMAR_OPTIONS))
+        _GRAMMARS[key] = cached
+    return cached[1]
+
+
+_GRAMMARS: dict[tuple[int, Any], tuple[Any, SpokenGrammar]] = {}
+
+
 def build_listener(
     settings: Any,
     matcher: Any,
@@ -399,7 +458,7 @@ def build_listener(
     """The daemon's listener: source from ``settings.audio``, engine from ``settings.asr``."""
     from assistant.recognition import IsolatedRecognizer
 
-    spec = choose_engine(settings, matcher_phrases(matcher))
+    spec = choose_engine(settings, matcher_phrases(matcher), matcher_grammar(settings, matcher))
     recognizer = IsolatedRecognizer(spec) if isolated else cached_recognizer(spec)
     return Listener(
         source or open_source(settings.audio),
@@ -420,11 +479,13 @@ def listen_to_wav(
     *,
     wake_phrase: str = "",
     recognizer: Recognizer | None = None,
+    grammar: SpokenGrammar | None = None,
 ) -> list[object]:
-    """Run the microphone pipeline on a WAV file (as fast as it decodes); all events in order."""
+    """Run the microphone pipeline on a WAV file (as fast as it decodes); all events in order.
+    ``grammar`` (the catalog compiled as spoken) takes precedence over ``phrases``."""
     events: list[object] = []
     if recognizer is None:
-        spec = dataclasses.replace(choose_engine(settings, phrases), wake_phrase=wake_phrase)
+        spec = dataclasses.replace(choose_engine(settings, phrases, grammar), wake_phrase=wake_phrase)
         recognizer = cached_recognizer(spec)
     listener = Listener(
         WavSource(path),
@@ -439,9 +500,11 @@ def listen_to_wav(
     return events
 
 
-def transcribe_wav(settings: Any, path: str | Path, phrases: Sequence[str] | None) -> str:
+def transcribe_wav(
+    settings: Any, path: str | Path, phrases: Sequence[str] | None, grammar: SpokenGrammar | None = None
+) -> str:
     """Accepted transcripts of all utterances in the file, joined by spaces ("" = nothing accepted)."""
-    events = listen_to_wav(settings, path, phrases)
+    events = listen_to_wav(settings, path, phrases, grammar=grammar)
     return " ".join(e.transcript for e in events if isinstance(e, UtteranceRecognized))
 
 
@@ -449,7 +512,7 @@ def understand_wav(settings: Any, matcher: Any, path: str | Path) -> Any:
     """``jiayi understand --wav``: the microphone pipeline on a WAV file, then the matcher."""
     from assistant.understanding import Understanding
 
-    transcript = transcribe_wav(settings, path, matcher_phrases(matcher))
+    transcript = transcribe_wav(settings, path, matcher_phrases(matcher), matcher_grammar(settings, matcher))
     if not transcript:
         return Understanding(text="", lang=settings.language, intent=None, transcript="")
     understanding = matcher.match(transcript)

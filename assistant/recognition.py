@@ -23,7 +23,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+if TYPE_CHECKING:
+    from assistant.grammar import SpokenGrammar
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +38,11 @@ CHILD_START_TIMEOUT_S: Final = 60.0
 RESTART_BACKOFF_S: Final = (0.0, 1.0, 5.0, 30.0)
 """Delay before the 1st, 2nd, 3rd, … restart of a crashed child (last value repeats)."""
 CHILD_STOP_TIMEOUT_S: Final = 2.0
+POCKETSPHINX_CATALOG_GRAMMAR: Final = False
+"""Decode with the catalog compiled as spoken (assistant/grammar.py) instead of the flat phrase
+list when both are given. Off: measured no more accurate with pocketsphinx's en-us model on the
+espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vosk always uses the
+grammar's sampled phrases."""
 
 
 class RecognitionError(Exception):
@@ -123,16 +131,24 @@ class EngineSpec:
     phrases: tuple[str, ...] | None = None
     """Command phrases; None = free-form."""
     wake_phrase: str = ""
+    grammar: SpokenGrammar | None = None
+    """The catalog compiled as spoken (:mod:`assistant.grammar`); pocketsphinx uses it instead of
+    ``phrases`` (vosk gets ``phrases`` sampled from it)."""
 
 
-def choose_engine(settings: Any, phrases: Sequence[str] | None = None) -> EngineSpec:
+def choose_engine(
+    settings: Any, phrases: Sequence[str] | None = None, grammar: SpokenGrammar | None = None
+) -> EngineSpec:
     """Apply ``asr.engine`` (``auto``: vosk with a model for the language, else pocketsphinx for
-    English, else a RecognitionError saying how to install a model)."""
+    English, else a RecognitionError saying how to install a model). With ``grammar`` (and
+    ``asr.grammar`` on), pocketsphinx decodes with its JSGF and vosk with its sampled phrases."""
     from assistant import models
 
     lang = settings.language
     wanted = settings.asr.engine
-    use_phrases = tuple(phrases) if (phrases is not None and settings.asr.grammar) else None
+    if not settings.asr.grammar:
+        phrases = grammar = None
+    use_phrases = tuple(phrases) if phrases is not None else None
     wake = settings.voice.wake_phrase
     if wanted in ("auto", "vosk"):
         try:
@@ -140,11 +156,15 @@ def choose_engine(settings: Any, phrases: Sequence[str] | None = None) -> Engine
         except models.ModelError as err:
             raise RecognitionError(str(err)) from None
         if info is not None:
+            if grammar is not None:
+                use_phrases = tuple(grammar.sample_phrases())
             return EngineSpec("vosk", lang, str(info.path), use_phrases, wake)
         if wanted == "vosk":
             raise RecognitionError(_no_model_message(settings, lang))
     if lang != "en":
         raise RecognitionError(_no_model_message(settings, lang))
+    if grammar is not None and (POCKETSPHINX_CATALOG_GRAMMAR or use_phrases is None):
+        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
 
 
@@ -168,11 +188,17 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         return VoskRecognizer(Path(spec.model_path), spec.phrases, spec.wake_phrase, lang=spec.lang)
     from assistant.recognition_pocketsphinx import PocketsphinxRecognizer
 
-    return PocketsphinxRecognizer(spec.phrases, spec.wake_phrase, lang=spec.lang)
+    return PocketsphinxRecognizer(spec.phrases, spec.wake_phrase, lang=spec.lang, grammar=spec.grammar)
 
 
-def open_recognizer(settings: Any, phrases: Sequence[str] | None, *, isolated: bool = True) -> Recognizer:
-    spec = choose_engine(settings, phrases)
+def open_recognizer(
+    settings: Any,
+    phrases: Sequence[str] | None,
+    *,
+    isolated: bool = True,
+    grammar: SpokenGrammar | None = None,
+) -> Recognizer:
+    spec = choose_engine(settings, phrases, grammar)
     return IsolatedRecognizer(spec) if isolated else build_recognizer(spec)
 
 

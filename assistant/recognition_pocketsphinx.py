@@ -12,10 +12,14 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from typing import Any, Final
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
 
 from assistant.audio_source import SAMPLE_RATE
 from assistant.recognition import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
+
+if TYPE_CHECKING:
+    from assistant.grammar import SpokenGrammar
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,11 +72,16 @@ class _PsDecoder:
         decoder.end_utt()
         hyp = decoder.hyp()
         raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
-        allowed = self._owner._allowed.get(self._mode)
-        text = raw if allowed is None or raw in allowed else ""
-        return Transcript(
-            text, raw, ENGINE, self._owner.lang, allowed is not None, decode_s=time.monotonic() - started
-        )
+        owner = self._owner
+        grammar = owner.grammar
+        if grammar is not None and self._mode in owner._grammar_modes:
+            text = raw if grammar.accepts(raw, self._mode) else ""
+            used_grammar = True
+        else:
+            allowed = owner._allowed.get(self._mode)
+            text = raw if allowed is None or raw in allowed else ""
+            used_grammar = allowed is not None
+        return Transcript(text, raw, ENGINE, owner.lang, used_grammar, decode_s=time.monotonic() - started)
 
 
 class PocketsphinxRecognizer:
@@ -80,7 +89,15 @@ class PocketsphinxRecognizer:
 
     engine = ENGINE
 
-    def __init__(self, phrases: Sequence[str] | None, wake_phrase: str = "", *, lang: str = "en") -> None:
+    def __init__(
+        self,
+        phrases: Sequence[str] | None,
+        wake_phrase: str = "",
+        *,
+        lang: str = "en",
+        grammar: SpokenGrammar | None = None,
+    ) -> None:
+        """``grammar`` (compiled from the catalog, :mod:`assistant.grammar`) replaces ``phrases``."""
         import pocketsphinx
 
         self.lang = lang
@@ -89,12 +106,36 @@ class PocketsphinxRecognizer:
         self._decoder: Any = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         self._allowed: dict[str, frozenset[str] | None] = {}
         self.dropped_phrases: list[str] = []
+        self.dropped_alternatives = 0
         self._free_loaded = False
         self._active_search = ""
-        if phrases is not None:
+        self.grammar: SpokenGrammar | None = None
+        self._grammar_modes: set[str] = set()
+        if grammar is not None:
+            self._add_spoken_grammar(grammar, wake_phrase)
+        elif phrases is not None:
             self._add_grammar("command", unique_phrases(phrases))
         if wake_phrase:
             self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
+
+    def _known_word(self, word: str) -> bool:
+        return set(word) <= _JSGF_WORD_OK and self._decoder.lookup_word(word) is not None
+
+    def _add_spoken_grammar(self, grammar: SpokenGrammar, wake_phrase: str) -> None:
+        if wake_phrase:
+            grammar = replace(grammar, wake_phrase=normalize_phrase(wake_phrase))
+        grammar = grammar.pruned(self._known_word)
+        if not grammar.intents:
+            _LOGGER.warning("catalog grammar is empty; falling back to free-form")
+            return
+        self.grammar = grammar
+        self.dropped_alternatives = grammar.dropped
+        modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
+        for mode in modes:
+            start, final, transitions = grammar.fsg_transitions(mode)
+            fsg = self._decoder.create_fsg(mode, start, final, transitions)
+            self._decoder.add_fsg(mode, fsg)
+            self._grammar_modes.add(mode)
 
     def _known(self, phrase: str) -> bool:
         return all(
@@ -116,7 +157,7 @@ class PocketsphinxRecognizer:
         self._allowed[name] = frozenset(usable)
 
     def _search_for(self, mode: Mode) -> str:
-        if mode in self._allowed:
+        if mode in self._allowed or mode in self._grammar_modes:
             return mode
         if not self._free_loaded:
             self._decoder.add_lm_file("free", self._lm_path)

@@ -1,0 +1,137 @@
+"""The catalog compiled as a spoken recognizer grammar (assistant/grammar.py): both catalogs with
+the example configs, structure kept (rules per slot and intent), unknown words dropped without a
+crash, complete-phrase check, vosk phrase lists that cover every intent and slot value, and real
+espeak-ng speech through the pocketsphinx automaton."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
+
+from assistant.catalog import load_catalog
+from assistant.config import load_settings
+from assistant.grammar import Choice, Ref, compile_grammar, spoken_words
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def en_settings():
+    return load_settings(REPO / "config.yaml")
+
+
+@pytest.fixture(scope="module")
+def en_grammar(en_settings):
+    return compile_grammar(load_catalog("en"), en_settings)
+
+
+def test_english_grammar_keeps_rules_per_slot_and_intent(en_grammar) -> None:
+    names = [n for n, _ in en_grammar.rules]
+    assert {"slot_contact", "slot_doctor", "slot_medication", "slot_symptom", "intent_call_contact"} <= set(
+        names
+    )
+    contact = en_grammar.rule("slot_contact")
+    assert isinstance(contact, Choice)
+    assert "<slot_contact>" in en_grammar.jsgf()  # referenced, not flattened
+    assert "out_weather" in en_grammar.intents  # reject intents give chatter somewhere to go
+    jsgf = en_grammar.jsgf()
+    assert "public <top_command>" in jsgf and "<chatter_word>+" in jsgf
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call my daughter",
+        "could you ring the surgery please",
+        "i have taken my blood pressure pills",
+        "i would like to book an appointment please",
+        "phone annie",
+        "i have a headache",
+        "play some music",
+    ],
+)
+def test_spoken_forms_parse(en_grammar, text: str) -> None:
+    assert en_grammar.accepts(text)
+
+
+@pytest.mark.parametrize("text", ["call", "the weather is lovely today", "call my", "tell my doctor", ""])
+def test_partial_phrases_and_chatter_do_not_parse(en_grammar, text: str) -> None:
+    assert not en_grammar.accepts(text)
+
+
+def test_wake_mode_accepts_wake_alone_and_with_a_command(en_settings) -> None:
+    g = compile_grammar(load_catalog("en"), en_settings, wake_phrase="hello doctor")
+    assert g.accepts("hello doctor", "wake") and g.accepts("hello doctor what time is it", "wake")
+    assert not g.accepts("hello doctor", "command")
+    assert not g.accepts("hello doctor call", "wake")
+
+
+def test_unknown_words_drop_their_alternative_only(en_grammar, caplog) -> None:
+    pruned = en_grammar.pruned(lambda w: w not in {"amlodipine", "ring"})
+    assert pruned.dropped >= 2
+    assert not pruned.accepts("ring my doctor") and pruned.accepts("call my doctor")
+    assert not pruned.accepts("i took amlodipine") and pruned.accepts("i took my blood pressure pills")
+    assert "unknown to the recognizer" in caplog.text
+    everything_unknown = en_grammar.pruned(lambda w: False)
+    assert everything_unknown.intents == ()  # nothing left, and no crash
+
+
+def test_slot_without_config_values_drops_only_its_templates() -> None:
+    g = compile_grammar(load_catalog("en"), None)
+    assert "call_contact" in g.intents  # "(make|place) [phone] call" has no slot
+    assert g.accepts("make phone call") and not g.accepts("call anna")
+
+
+def test_config_names_are_spelled_as_spoken() -> None:
+    assert spoken_words("Dr. Chen", "en") == ["doctor", "chen"]
+    assert spoken_words("陈 医生", "zh") == ["陈医生"]
+
+
+def test_fsg_automaton_is_compact_and_deterministic(en_grammar) -> None:
+    start, final, transitions = en_grammar.fsg_transitions(chatter=False)
+    seen: set[tuple[int, str]] = set()
+    for t in transitions:
+        if len(t) == 4:
+            assert (t[0], t[3]) not in seen  # deterministic: one edge per word per state
+            seen.add((t[0], t[3]))
+    assert final > start >= 0 and len(transitions) < 40_000
+
+
+def test_vosk_phrase_list_covers_every_intent_and_slot_value(en_grammar, en_settings) -> None:
+    phrases = en_grammar.sample_phrases(limit=1500)
+    assert len(phrases) <= 1500 and all(en_grammar.accepts(p) for p in phrases[:300])
+    text = "\n".join(phrases)
+    for word in ("anna", "annie", "daughter", "david", "son", "amlodipine", "diabetes pills", "dizzy"):
+        assert word in text, word
+    for intent in en_grammar.intents:
+        rule = en_grammar.rule(f"intent_{intent}")
+        assert rule is not None
+        single = compile_grammar(load_catalog("en"), en_settings, chatter=False)
+        assert single.intents
+
+
+def test_mandarin_grammar_for_vosk_lists() -> None:
+    settings = load_settings(REPO / "docs" / "examples" / "config-zh.yaml")
+    g = compile_grammar(load_catalog("zh"), settings)
+    assert g.chatter == () and len(g.intents) >= 10
+    phrases = g.sample_phrases(limit=800)
+    assert 0 < len(phrases) <= 800
+    joined = "\n".join(phrases)
+    for name in ("小丽", "丽丽", "女儿", "陈医生", "降压药"):
+        assert name in joined, name
+    assert all(" " not in p for p in phrases)
+
+
+def test_every_intent_reaches_the_vosk_list(en_grammar) -> None:
+    rules = dict(en_grammar.rules)
+    command = rules["command"]
+    refs = {r.rule for r in _walk(command) if isinstance(r, Ref)}
+    assert {f"intent_{i}" for i in en_grammar.intents} <= refs
+
+
+def _walk(node):
+    yield node
+    for child in getattr(node, "items", ()) or getattr(node, "options", ()):
+        yield from _walk(child)
