@@ -238,11 +238,14 @@ class SpokenGrammar:
                 out.setdefault(phrase, None)
 
         # 1. the shortest path through every template of every intent, with each slot value
+        per_intent: list[list[list[str]]] = []
         for intent in self.intents:
-            node = rules.get(f"intent_{intent}")
+            node = rules[f"intent_{intent}"]
             options = node.options if isinstance(node, Choice) else (node,)
-            for option in options:
-                for words in _cover_paths(option, rules):
+            per_intent.append([w for option in options for w in _cover_paths(option, rules)])
+        for paths in itertools.zip_longest(*per_intent):  # intents take turns: all appear
+            for words in paths:
+                if words is not None:
                     add(words)
         # 2. random paths, intents taking turns, until the limit
         rng = random.Random(seed)
