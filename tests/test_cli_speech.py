@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from speechgen import speechgen_fixture  # noqa: F401
 
 from assistant.cli import main
 
@@ -44,3 +45,12 @@ def test_model_verify_lists_catalog_words_missing_from_the_model(capsys, tmp_pat
     out = capsys.readouterr().out
     assert "loads: ok" in out
     assert "unknown to the model" in out and "'doctor'" in out
+
+
+def test_listen_wav_shows_the_transcript_and_the_intent(capsys, speechgen) -> None:
+    wav = speechgen.say("what time is it", voice="en-us", wpm=150)
+    assert main(["listen", "--wav", str(wav), "--config", str(REPO_ROOT / "config.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "pocketsphinx" in out  # which engine is listening
+    assert "what time is it" in out and "time_query" in out
+    assert "chunks=" in out  # the input counters a technician checks
