@@ -43,6 +43,10 @@ POCKETSPHINX_CATALOG_GRAMMAR: Final = False
 list when both are given. Off: measured no more accurate with pocketsphinx's en-us model on the
 espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vosk always uses the
 grammar's sampled phrases."""
+POCKETSPHINX_LANGUAGE_MODEL: Final = False
+"""Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
+and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over
+:data:`POCKETSPHINX_CATALOG_GRAMMAR`. Decided by held-out voices (docs/benchmarks/speech.md)."""
 
 
 class RecognitionError(Exception):
@@ -134,6 +138,8 @@ class EngineSpec:
     grammar: SpokenGrammar | None = None
     """The catalog compiled as spoken (:mod:`assistant.grammar`); pocketsphinx uses it instead of
     ``phrases`` (vosk gets ``phrases`` sampled from it)."""
+    language_model: bool = False
+    """pocketsphinx: decode ``grammar`` as a trigram language model of its sentences."""
 
 
 def choose_engine(
@@ -163,6 +169,8 @@ def choose_engine(
             raise RecognitionError(_no_model_message(settings, lang))
     if lang != "en":
         raise RecognitionError(_no_model_message(settings, lang))
+    if grammar is not None and POCKETSPHINX_LANGUAGE_MODEL:
+        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar, language_model=True)
     if grammar is not None and (POCKETSPHINX_CATALOG_GRAMMAR or use_phrases is None):
         return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
@@ -188,7 +196,13 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         return VoskRecognizer(Path(spec.model_path), spec.phrases, spec.wake_phrase, lang=spec.lang)
     from assistant.recognition_pocketsphinx import PocketsphinxRecognizer
 
-    return PocketsphinxRecognizer(spec.phrases, spec.wake_phrase, lang=spec.lang, grammar=spec.grammar)
+    return PocketsphinxRecognizer(
+        spec.phrases,
+        spec.wake_phrase,
+        lang=spec.lang,
+        grammar=spec.grammar,
+        language_model=spec.language_model,
+    )
 
 
 def open_recognizer(

