@@ -46,7 +46,8 @@ grammar's sampled phrases."""
 POCKETSPHINX_LANGUAGE_MODEL: Final = False
 """Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
 and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over
-:data:`POCKETSPHINX_CATALOG_GRAMMAR`. Decided by held-out voices (docs/benchmarks/speech.md)."""
+:data:`POCKETSPHINX_CATALOG_GRAMMAR`. Off: on held-out voices it halves wrong actions but only ties the
+flat list's clean accuracy (40 %), and adoption needs both (docs/benchmarks/speech.md, round 3)."""
 
 
 class RecognitionError(Exception):
