@@ -396,10 +396,9 @@ class Daemon:
             _LOGGER.debug("event=ignored kind=%s", type(event).__name__)
 
     def _match_transcript(self, event: Any) -> Understanding:
-        from dataclasses import replace as _replace
+        from assistant.listener import understand_best
 
-        understanding = self.matcher.match(event.transcript)
-        return _replace(understanding, transcript=event.transcript)
+        return understand_best(self.matcher, event.transcript, getattr(event, "alternatives", ()))
 
     def _understood(self, understanding: Understanding) -> None:
         self._answer_deadline = None

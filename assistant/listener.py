@@ -70,6 +70,10 @@ determiners and politeness fillers each made pocketsphinx less accurate and slow
 voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
 TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
+NBEST_MAY_RAISE_EMERGENCY: Final = True
+"""Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
+Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
+calls out loud and can be cancelled); chatter false accepts are measured in the benchmark."""
 
 
 # ------------------------------------------------------------------------------- events
@@ -97,6 +101,9 @@ class UtteranceRecognized:
     speech_s: float = 0.0
     after_wake: bool = False
     grammar: bool = True
+    alternatives: tuple[str, ...] = ()
+    """The recognizer's next-best transcripts (wake phrase removed), best first; the daemon lets
+    the matcher choose among them (:func:`understand_best`)."""
 
 
 @dataclass(frozen=True)
@@ -369,6 +376,7 @@ class Listener:
         else:
             _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
         text, after_wake = result.text, False
+        alternatives = result.alternatives
         if self._mode == "wake":
             woke, rest = split_wake(result.text, self.wake_phrase)
             if not woke:
@@ -380,6 +388,8 @@ class Listener:
                 self._awake_by_wake = True
                 return
             text, after_wake = rest, True
+            split = (split_wake(alt, self.wake_phrase) for alt in alternatives)
+            alternatives = tuple(dict.fromkeys(r for w, r in split if w and r and r != rest))
         else:
             after_wake = self._awake_by_wake
             self._awake_until = None  # one command per wake / expect_answer
@@ -398,6 +408,7 @@ class Listener:
                 speech_s=speech_s,
                 after_wake=after_wake,
                 grammar=result.grammar,
+                alternatives=alternatives,
             )
         )
 
@@ -512,8 +523,31 @@ def understand_wav(settings: Any, matcher: Any, path: str | Path) -> Any:
     """``jiayi understand --wav``: the microphone pipeline on a WAV file, then the matcher."""
     from assistant.understanding import Understanding
 
-    transcript = transcribe_wav(settings, path, matcher_phrases(matcher), matcher_grammar(settings, matcher))
+    events = listen_to_wav(
+        settings, path, matcher_phrases(matcher), grammar=matcher_grammar(settings, matcher)
+    )
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    transcript = " ".join(e.transcript for e in heard)
     if not transcript:
         return Understanding(text="", lang=settings.language, intent=None, transcript="")
+    if len(heard) == 1:
+        return understand_best(matcher, heard[0].transcript, heard[0].alternatives)
     understanding = matcher.match(transcript)
     return dataclasses.replace(understanding, transcript=transcript)
+
+
+def understand_best(matcher: Any, transcript: str, alternatives: Sequence[str] = ()) -> Any:
+    """N-best rescoring with the matcher: the 1-best transcript's understanding if the matcher
+    accepts it (an intent above its own thresholds), else that of the first next-best transcript
+    it accepts, else the 1-best's rejection. ``transcript`` of the result is the text chosen."""
+    best = dataclasses.replace(matcher.match(transcript), transcript=transcript)
+    if best.intent is not None:
+        return best
+    for alternative in alternatives:
+        understanding = matcher.match(alternative)
+        if understanding.intent is None:
+            continue
+        if understanding.intent == "emergency" and not NBEST_MAY_RAISE_EMERGENCY:
+            continue
+        return dataclasses.replace(understanding, transcript=alternative)
+    return best

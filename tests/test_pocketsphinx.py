@@ -107,3 +107,25 @@ def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
         rec.close()
     chosen = choose_engine(settings, ["what time is it"], grammar)
     assert chosen.language_model is POCKETSPHINX_LANGUAGE_MODEL
+
+
+def test_language_model_mode_returns_distinct_next_best_transcripts(speechgen: SpeechGen) -> None:
+    from assistant.catalog import load_catalog
+    from assistant.config import load_settings
+    from assistant.grammar import compile_grammar
+    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
+    from assistant.recognition import POCKETSPHINX_NBEST, choose_engine, normalize_phrase
+
+    settings = load_settings(os.path.join(os.path.dirname(__file__), "..", "config.yaml"))
+    grammar = compile_grammar(load_catalog("en"), settings, **DAEMON_GRAMMAR_OPTIONS)
+    rec = IsolatedRecognizer(EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True, nbest=4))
+    try:
+        result = _decode(rec, read_pcm(speechgen.say("call my doctor", voice="en-gb", wpm=120)))
+        assert result.raw and 1 <= len(result.alternatives) <= 4
+        assert result.raw not in result.alternatives
+        assert len(set(result.alternatives)) == len(result.alternatives)
+        assert all(a == normalize_phrase(a) for a in result.alternatives)
+        assert _decode(rec, b"\x00\x00" * 32000).alternatives == ()
+    finally:
+        rec.close()
+    assert choose_engine(settings, None, grammar).nbest == POCKETSPHINX_NBEST

@@ -145,3 +145,25 @@ def test_understand_wav_sets_transcript(settings, matcher, speechgen: SpeechGen)
     assert result.intent == "time_query" and result.transcript == "what time is it"
     nothing = understand_wav(settings, matcher, speechgen.concat(2.0))
     assert nothing.intent is None and nothing.transcript == ""
+
+
+def test_nbest_rescoring_picks_the_first_alternative_the_matcher_accepts(matcher) -> None:
+    from assistant.listener import understand_best
+
+    chosen = understand_best(
+        matcher, "tell my doctor", ("zebra crossing", "call my doctor", "what time is it")
+    )
+    assert (chosen.intent, chosen.transcript) == ("call_doctor", "call my doctor")
+    kept = understand_best(matcher, "what time is it", ("call my doctor",))
+    assert (kept.intent, kept.transcript) == ("time_query", "what time is it")  # 1-best accepted: kept
+    rejected = understand_best(matcher, "tell my doctor", ("zebra zebra",))
+    assert (rejected.intent, rejected.transcript) == (None, "tell my doctor")
+
+
+def test_nbest_emergency_from_an_alternative_follows_the_switch(matcher, monkeypatch) -> None:
+    import assistant.listener as listener_mod
+
+    assert listener_mod.understand_best(matcher, "tell my doctor", ("i have fallen",)).intent == "emergency"
+    monkeypatch.setattr(listener_mod, "NBEST_MAY_RAISE_EMERGENCY", False)
+    assert listener_mod.understand_best(matcher, "tell my doctor", ("i have fallen",)).intent is None
+    assert listener_mod.understand_best(matcher, "i have fallen", ()).intent == "emergency"  # 1-best still
