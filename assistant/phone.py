@@ -22,6 +22,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import termios
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,10 @@ from assistant.actions import PhoneCall, PhoneResult
 from assistant.settings import PhoneFallback
 
 _LOGGER = logging.getLogger(__name__)
+
+_PORT_ERRORS: Final = (OSError, ValueError, TypeError, termios.error)
+"""What an unplugged modem raises: SerialException / EIO (OSError), and termios.error from
+``tcdrain`` in ``flush()``, which is not an OSError."""
 
 COMMAND_TIMEOUT_S: Final = 5.0
 """Longest wait for ``OK``/``ERROR`` after an ordinary AT command."""
@@ -407,7 +412,7 @@ class ModemDriver:
         try:
             self._serial.write(data)
             self._serial.flush()
-        except (OSError, ValueError, TypeError) as err:
+        except _PORT_ERRORS as err:
             raise ModemUnavailable(f"writing to {self.port} failed: {err}") from err
 
     def _read_some(self) -> None:
@@ -416,7 +421,7 @@ class ModemDriver:
         try:
             waiting = self._serial.in_waiting
             chunk = self._serial.read(waiting or 1)
-        except (OSError, ValueError, TypeError) as err:  # unplugged: SerialException / EIO
+        except _PORT_ERRORS as err:
             raise ModemUnavailable(f"reading from {self.port} failed: {err}") from err
         self._buffer += chunk
 

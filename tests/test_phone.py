@@ -194,3 +194,35 @@ def test_drivers_from_settings() -> None:
     assert call_in_order(log, [ANNA, DAVID], sms_text="help") == PhoneResult("failed")
     assert log.dialled == ["+1 555 0101", "+1 555 0102"]
     assert NullDriver().call("+15550101", 1.0) is CallOutcome.NO_MODEM
+
+
+class _UnpluggedOnFlush:
+    """A serial port whose tcdrain fails, as a USB modem pulled mid-write does (termios.error)."""
+
+    is_open = True
+    in_waiting = 0
+
+    def __init__(self, *_args, **_kwargs) -> None:
+        pass
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        import termios
+
+        raise termios.error(5, "Input/output error")
+
+    def read(self, _size: int = 1) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
+def test_tcdrain_failure_on_an_unplugged_modem_is_no_modem_not_a_crash() -> None:
+    driver = ModemDriver(
+        "/dev/ttyUSB9", ring_timeout_s=RING_S, timeouts=FAST, serial_factory=_UnpluggedOnFlush
+    )
+    result = call_in_order(driver, [ANNA, DAVID], ring_timeout_s=RING_S)
+    assert result == PhoneResult("failed")
