@@ -82,6 +82,21 @@ DEVICE_SCRIPT = textwrap.dedent(
 )
 
 
+def _note_line(line: str, begun: list[str], stored: list[str]) -> None:
+    """Record one complete ``begin <id>`` / ``stored <id>`` line. SIGKILL can cut the last line
+    short (print flushes a full pipe buffer mid-line); a line without its newline or a full
+    36-character id was never completely written, so it proves nothing either way."""
+    if not line.endswith("\n"):
+        return
+    kind, _, rid = line.strip().partition(" ")
+    if len(rid) != 36:
+        return
+    if kind == "begin":
+        begun.append(rid)
+    elif kind == "stored":
+        stored.append(rid)
+
+
 def test_daemon_killed_mid_send_loses_nothing_and_duplicates_nothing(
     tmp_path: Path, broker: LocalBroker, backend: ReferenceBackend
 ) -> None:
@@ -95,15 +110,13 @@ def test_daemon_killed_mid_send_loses_nothing_and_duplicates_nothing(
     try:
         assert proc.stdout is not None
         for line in proc.stdout:
-            kind, _, rid = line.strip().partition(" ")
-            (begun if kind == "begin" else stored if kind == "stored" else []).append(rid)
+            _note_line(line, begun, stored)
             if len(stored) >= 150 and backend.store.count() > 0:
                 break
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        for line in proc.stdout.read().splitlines():  # what it printed before it died
-            kind, _, rid = line.strip().partition(" ")
-            (begun if kind == "begin" else stored if kind == "stored" else []).append(rid)
+        for line in proc.stdout.read().splitlines(keepends=True):  # what it printed before it died
+            _note_line(line, begun, stored)
     finally:
         proc.kill()
         proc.wait(10)
