@@ -70,6 +70,9 @@ determiners and politeness fillers each made pocketsphinx less accurate and slow
 voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
 TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
+NBEST_MIN_CONFIDENCE: Final = 0.0
+"""A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
+the matcher's own thresholds)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
 """Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
 Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
@@ -545,7 +548,7 @@ def understand_best(matcher: Any, transcript: str, alternatives: Sequence[str] =
         return best
     for alternative in alternatives:
         understanding = matcher.match(alternative)
-        if understanding.intent is None:
+        if understanding.intent is None or understanding.confidence < NBEST_MIN_CONFIDENCE:
             continue
         if understanding.intent == "emergency" and not NBEST_MAY_RAISE_EMERGENCY:
             continue

@@ -45,7 +45,9 @@ espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vo
 grammar's sampled phrases."""
 POCKETSPHINX_NBEST: Final = 0
 """Next-best transcripts the daemon asks pocketsphinx for in language-model mode, for the matcher
-to choose from (0 = 1-best only). See docs/benchmarks/speech.md, round 4."""
+to choose from (0 = 1-best only). Off: on held-out voices 5-best rescoring raised accuracy (clean
+40 → 51 %, 10 dB 68 → 74 %) but also wrong actions (25 → 33 %, 10 → 19 %) and chatter false accepts
+(docs/benchmarks/speech.md, round 4)."""
 POCKETSPHINX_LANGUAGE_MODEL: Final = True
 """Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
 and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over

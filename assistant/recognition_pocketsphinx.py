@@ -121,6 +121,8 @@ def _alternatives(decoder: Any, best: str, count: int) -> tuple[str, ...]:
     for index, hyp in enumerate(decoder.nbest() or ()):
         if index >= NBEST_SCAN_LIMIT or len(found) >= count:
             break
+        if hyp is None:  # the lattice iterator yields None for a path it cannot print
+            continue
         score = float(hyp.score)
         log_score = math.log(score) if score > 0.0 else -math.inf
         if top_log is None:

@@ -181,3 +181,11 @@ def test_nbest_emergency_from_an_alternative_follows_the_switch(matcher, monkeyp
     monkeypatch.setattr(listener_mod, "NBEST_MAY_RAISE_EMERGENCY", False)
     assert listener_mod.understand_best(matcher, "tell my doctor", ("i have fallen",)).intent is None
     assert listener_mod.understand_best(matcher, "i have fallen", ()).intent == "emergency"  # 1-best still
+
+
+def test_nbest_alternative_below_the_extra_confidence_floor_is_not_taken(matcher, monkeypatch) -> None:
+    import assistant.listener as listener_mod
+
+    monkeypatch.setattr(listener_mod, "NBEST_MIN_CONFIDENCE", 1.01)
+    chosen = listener_mod.understand_best(matcher, "tell my doctor", ("call my doctor",))
+    assert (chosen.intent, chosen.transcript) == (None, "tell my doctor")
