@@ -73,6 +73,9 @@ TRAILING_FEED_S: Final = 0.6
 NBEST_MIN_CONFIDENCE: Final = 0.0
 """A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
 the matcher's own thresholds)."""
+NBEST_MIN_VOTES: Final = 1
+"""How many next-best transcripts must map to the same intent before it is taken (1 = the first
+accepted one wins)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
 """Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
 Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
@@ -546,11 +549,14 @@ def understand_best(matcher: Any, transcript: str, alternatives: Sequence[str] =
     best = dataclasses.replace(matcher.match(transcript), transcript=transcript)
     if best.intent is not None:
         return best
+    votes: dict[str, int] = {}
     for alternative in alternatives:
         understanding = matcher.match(alternative)
         if understanding.intent is None or understanding.confidence < NBEST_MIN_CONFIDENCE:
             continue
         if understanding.intent == "emergency" and not NBEST_MAY_RAISE_EMERGENCY:
             continue
-        return dataclasses.replace(understanding, transcript=alternative)
+        votes[understanding.intent] = votes.get(understanding.intent, 0) + 1
+        if votes[understanding.intent] >= NBEST_MIN_VOTES:
+            return dataclasses.replace(understanding, transcript=alternative)
     return best

@@ -107,6 +107,7 @@ def main() -> int:
         "--nbest-no-emergency", action="store_true", help="a next-best transcript may not raise an emergency"
     )
     ap.add_argument("--nbest-min-confidence", type=float, help="matcher confidence a next-best text needs")
+    ap.add_argument("--nbest-votes", type=int, help="next-best texts that must agree on the intent")
     ap.add_argument("--show-errors", action="store_true", help="print misheard utterances")
     args = ap.parse_args()
     from assistant.config import load_settings
@@ -148,6 +149,8 @@ def main() -> int:
 
         if args.nbest_min_confidence is not None:
             listener_mod.NBEST_MIN_CONFIDENCE = args.nbest_min_confidence  # type: ignore[misc]
+        if args.nbest_votes is not None:
+            listener_mod.NBEST_MIN_VOTES = args.nbest_votes  # type: ignore[misc]
         if args.nbest_no_emergency:
             listener_mod.NBEST_MAY_RAISE_EMERGENCY = False  # type: ignore[misc]
 
@@ -158,7 +161,7 @@ def main() -> int:
     recognizer = build_recognizer(spec)
     load_s = time.monotonic() - t0
     print(
-        f"engine={spec.engine} grammar={args.grammar} nbest={args.nbest} no_emergency={args.nbest_no_emergency} min_conf={args.nbest_min_confidence} lw={args.lw} wip={args.wip} voices={args.voices} {voices} load={load_s:.2f}s"
+        f"engine={spec.engine} grammar={args.grammar} nbest={args.nbest} no_emergency={args.nbest_no_emergency} min_conf={args.nbest_min_confidence} votes={args.nbest_votes} lw={args.lw} wip={args.wip} voices={args.voices} {voices} load={load_s:.2f}s"
     )
     latencies: list[float] = []
     cpu_total = audio_total = 0.0

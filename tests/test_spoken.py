@@ -189,3 +189,15 @@ def test_nbest_alternative_below_the_extra_confidence_floor_is_not_taken(matcher
     monkeypatch.setattr(listener_mod, "NBEST_MIN_CONFIDENCE", 1.01)
     chosen = listener_mod.understand_best(matcher, "tell my doctor", ("call my doctor",))
     assert (chosen.intent, chosen.transcript) == (None, "tell my doctor")
+
+
+def test_nbest_votes_need_agreeing_alternatives(matcher, monkeypatch) -> None:
+    import assistant.listener as listener_mod
+
+    monkeypatch.setattr(listener_mod, "NBEST_MIN_VOTES", 2)
+    lone = listener_mod.understand_best(matcher, "tell my doctor", ("what time is it", "call my doctor"))
+    assert lone.intent is None  # two alternatives, two different intents: no agreement
+    agreed = listener_mod.understand_best(
+        matcher, "tell my doctor", ("call my doctor", "what time is it", "call the doctor")
+    )
+    assert (agreed.intent, agreed.transcript) == ("call_doctor", "call the doctor")
