@@ -29,6 +29,13 @@ import pytest
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 RATE: Final = 16000
+GENERATOR_VERSION: Final = 2
+"""Part of every cache key: bump when the audio a call produces changes (2 = seeded sox dither).
+
+sox dithers when it converts espeak-ng's 22 kHz output to 16 kHz 16-bit; unseeded, that noise
+differed on every run, and pocketsphinx's result on a few utterances flipped with it, so a fresh
+machine (CI) could fail where a warm cache passed. Seeded dither keeps the realistic noise floor
+(a real microphone never sends digital silence) and makes the audio identical everywhere."""
 LEAD_S: Final = 0.5
 TRAIL_S: Final = 1.6
 """Trailing silence padded after speech: longer than the default 1.2 s endpoint."""
@@ -97,7 +104,7 @@ class SpeechGen:
                 pytest.skip(f"{tool} is not installed")
 
     def _key(self, *parts: object) -> Path:
-        digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:16]
+        digest = hashlib.sha1(repr((GENERATOR_VERSION, *parts)).encode()).hexdigest()[:16]
         return self.cache_dir / f"{digest}.wav"
 
     def say(
@@ -123,6 +130,7 @@ class SpeechGen:
         subprocess.run(
             [
                 "sox",
+                "-R",  # repeatable: sox seeds its dither, so every run writes the same samples
                 str(raw),
                 "-r",
                 str(RATE),

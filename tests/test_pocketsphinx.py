@@ -52,7 +52,10 @@ def test_phrases_with_unknown_words_are_dropped(recognizer) -> None:
     assert all("zzyzxq" in p for p in recognizer.dropped_phrases)
 
 
-def test_wake_grammar_spots_wake_alone_and_with_command(recognizer, speechgen: SpeechGen) -> None:
+def test_wake_grammar_spots_wake_alone_and_with_command(speechgen: SpeechGen) -> None:
+    # Its own recognizer: pocketsphinx's live cepstral-mean normalisation adapts to everything a
+    # decoder heard before, so a shared one would make this depend on the tests that ran first.
+    recognizer = PocketsphinxRecognizer([*COMMANDS, "call zzyzxq now"], "hello doctor")
     assert _decode(recognizer, read_pcm(speechgen.say("hello doctor")), "wake").text == "hello doctor"
     both = _decode(recognizer, read_pcm(speechgen.say("hello doctor what time is it")), "wake").text
     assert both == "hello doctor what time is it"
