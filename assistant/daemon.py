@@ -23,7 +23,6 @@ import math
 import os
 import queue
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -32,6 +31,8 @@ from typing import Any, Final, TextIO
 from assistant import actions as act
 from assistant.clock import Clock, SystemClock
 from assistant.eventqueue import EventQueue
+from assistant.listener import ListenerError, UtteranceRecognized, WakeDetected
+from assistant.messages import ScheduleUpdate
 from assistant.paths import state_dir as resolve_state_dir
 from assistant.settings import Settings
 from assistant.understanding import Understanding
@@ -170,14 +171,14 @@ _CRITICAL_TYPES = (
     ReloadRequested,
     TextHeard,
     InputClosed,
+    UtteranceRecognized,
+    WakeDetected,
+    ScheduleUpdate,
 )
 
 
 def _is_critical(event: object) -> bool:
-    return isinstance(event, _CRITICAL_TYPES) or type(event).__name__ in (
-        "UtteranceRecognized",
-        "WakeDetected",
-    )
+    return isinstance(event, _CRITICAL_TYPES)
 
 
 class DaemonState(enum.Enum):
@@ -224,7 +225,6 @@ class Daemon:
         self._answer_deadline: float | None = None
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._components_built = False
         self._input_closed_at: float | None = None
         self._quiet_since: float | None = None
         self._last_audio_chunk: float | None = None
@@ -248,7 +248,6 @@ class Daemon:
         self.listener = inject.get("listener") or (
             self._build_listener() if self.options.use_listener else None
         )
-        self._components_built = True
 
     def _build_dialogue(self, settings: Settings, matcher: Any) -> Any:
         from assistant.dialogue import Dialogue
@@ -379,23 +378,23 @@ class Daemon:
             self._answer_deadline = self.clock.monotonic() + event.timeout_s
             if self.listener is not None:
                 self.listener.expect_answer(event.timeout_s)
-        elif type(event).__name__ == "UtteranceRecognized":
+        elif isinstance(event, UtteranceRecognized):
             self._understood(self._match_transcript(event))
-        elif type(event).__name__ == "WakeDetected":
+        elif isinstance(event, WakeDetected):
             self.speech.submit(act.PlayEarcon("wake"))
-        elif type(event).__name__ == "ListenerError":
+        elif isinstance(event, ListenerError):
             self.last_error = "listener_failed"
-            _LOGGER.error("event=listener_error fatal=%s", getattr(event, "fatal", False))
+            _LOGGER.error("event=listener_error fatal=%s", event.fatal)
         elif isinstance(event, ReloadRequested):
             self._reload()
         elif isinstance(event, act.BackendAck | act.DeliveryLate | act.BackendSay | act.PhoneResult):
             self._run_actions(self.dialogue.handle(event))
-        elif type(event).__name__ == "ScheduleUpdate":
+        elif isinstance(event, ScheduleUpdate):
             self._apply_schedule_update(event)
         else:
             _LOGGER.debug("event=ignored kind=%s", type(event).__name__)
 
-    def _match_transcript(self, event: Any) -> Understanding:
+    def _match_transcript(self, event: UtteranceRecognized) -> Understanding:
         from assistant.listener import understand_best
 
         return understand_best(self.matcher, event.transcript, getattr(event, "alternatives", ()))
@@ -407,7 +406,7 @@ class Daemon:
         )
         self._run_actions(self.dialogue.handle(understanding))
 
-    def _apply_schedule_update(self, update: Any) -> None:
+    def _apply_schedule_update(self, update: ScheduleUpdate) -> None:
         """New reminder times from the backend (expired updates were already dropped by the relay)."""
         applied = 0
         for entry in update.medications:
@@ -651,9 +650,3 @@ class Daemon:
         if getattr(self, "status_writer", None) is not None:
             self.status_writer.write(self.status())
         _LOGGER.info("event=daemon_stopped")
-
-
-def run_typed(settings: Settings, lines: TextIO = sys.stdin, echo: TextIO = sys.stdout) -> int:
-    """Convenience: a daemon driven by typed lines (no audio, no MQTT)."""
-    options = DaemonOptions(text_input=lines, echo=echo, use_listener=False, use_relay=False)
-    return Daemon(settings, options).run()
