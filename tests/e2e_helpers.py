@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from fakes import RecordingNotifier
 from mqtt_helpers import FAST, start_broker, wait_until
 
 from assistant.audio_sink import NullSink, read_wav, rms
@@ -72,31 +73,6 @@ def amlodipine(**over: Any) -> Medication:
     }
     values.update(over)
     return Medication(**values)
-
-
-class RecordingNotifier:
-    """Stands in for systemd's notify socket: records READY/STATUS/WATCHDOG/RELOADING/STOPPING."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def ready(self) -> None:
-        self.messages.append("READY=1")
-
-    def status(self, text: str) -> None:
-        self.messages.append("STATUS=" + text)
-
-    def pet(self) -> None:
-        self.messages.append("WATCHDOG=1")
-
-    def stopping(self) -> None:
-        self.messages.append("STOPPING=1")
-
-    def reloading(self) -> None:
-        self.messages.append("RELOADING=1")
-
-    def count(self, message: str) -> int:
-        return self.messages.count(message)
 
 
 class Echo:

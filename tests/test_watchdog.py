@@ -8,31 +8,12 @@ import socket
 from pathlib import Path
 
 import pytest
+from fakes import RecordingNotifier
 
 from assistant import watchdog as wd
 from assistant.clock import ManualClock
 
 START = dt.datetime(2026, 11, 23, 14, 0, 0, tzinfo=dt.UTC)
-
-
-class RecordingNotifier:
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def ready(self) -> None:
-        self.messages.append("READY=1")
-
-    def status(self, text: str) -> None:
-        self.messages.append("STATUS=" + text)
-
-    def pet(self) -> None:
-        self.messages.append("WATCHDOG=1")
-
-    def stopping(self) -> None:
-        self.messages.append("STOPPING=1")
-
-    def reloading(self) -> None:
-        self.messages.append("RELOADING=1")
 
 
 def make(tmp_path: Path, notifier=None, clock=None) -> tuple[wd.Watchdog, ManualClock, RecordingNotifier]:
