@@ -118,6 +118,10 @@ class _SpeechWorker:
     def busy(self) -> bool:
         return not self._idle.is_set()
 
+    def set_listener(self, listener: Any) -> None:
+        """The listener to mute while speaking (it is rebuilt on a config reload)."""
+        self._listener = listener
+
     def stop(self) -> None:
         self._queue.put(None)
 
@@ -514,9 +518,35 @@ class Daemon:
         self.dialogue = self._build_dialogue(self.settings, self.matcher)
         if old_store is not None:
             old_store.close()
+        self._rebuild_listener()
         self.notifier.ready()
         self.notifier.status("running (config reloaded)")
         _LOGGER.info("event=reloaded source=%s", path)
+
+    def _rebuild_listener(self) -> None:
+        """The recognizer's grammar and language model come from the matcher: rebuild them, so
+        a contact or medicine added by the reload can be heard, not only typed."""
+        if self.listener is None or "listener" in self.options.extra_components:
+            return
+        self._stop_listener()
+        try:
+            self.listener = self._build_listener()
+        except Exception:  # the audio probe goes stale and systemd restarts us on the new config
+            _LOGGER.exception("event=listener_rebuild_failed")
+            self.last_error = "listener_failed"
+            self.listener = None
+            return
+        self.speech.set_listener(self.listener)
+        self.listener.start()
+
+    def _stop_listener(self) -> None:
+        """Stop the audio pipeline and its recognizer (a child process)."""
+        if self.listener is None:
+            return
+        self.listener.stop()
+        close = getattr(self.listener.recognizer, "close", None)
+        if close is not None:
+            close()
 
     def _start_thread(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -632,8 +662,7 @@ class Daemon:
         if notifier is not None:
             notifier.stopping()
         self._stop.set()
-        if self.listener is not None:
-            self.listener.stop()
+        self._stop_listener()
         speech = getattr(self, "speech", None)
         if speech is not None:
             speech.stop()

@@ -133,6 +133,21 @@ def test_reload_good_change_makes_a_new_contact_callable_and_a_bad_file_keeps_th
         assert h.daemon.status().healthy
 
 
+def test_reload_rebuilds_the_recognizer_so_a_new_contact_can_be_heard(tmp_path: Path) -> None:
+    no_audio = 'audio:\n  input: "null"\n  output: "null"\n'  # a microphone that hears nothing
+    cfg = write_config(tmp_path / "config.yaml", "", extra=no_audio)
+    with running_daemon(_loaded(cfg, tmp_path / "state"), use_relay=False, use_listener=True) as h:
+        old = h.daemon.listener
+        assert "bob" not in old.recognizer.spec.grammar.words()
+        write_config(cfg, "", contacts=BOB, extra=no_audio)
+        h.daemon.events.put(ReloadRequested())
+        h.pump_until(lambda: h.daemon.listener is not old, what="listener rebuilt")
+        new = h.daemon.listener
+        assert "bob" in new.recognizer.spec.grammar.words()  # the recognizer can hear the new name
+        assert old.recognizer.pid is None  # the old recognizer's child process was closed
+        assert h.daemon.speech._listener is new  # muted while speaking: the new one
+
+
 def test_sighup_to_a_running_process_reloads_its_config(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "config.yaml", "")
     proc = start_jiayi(["run", "--config", str(cfg), "--text", "--state-dir", str(tmp_path / "state")])
