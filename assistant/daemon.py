@@ -28,14 +28,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final, TextIO
 
-from assistant import actions as act
-from assistant.clock import Clock, SystemClock
+from assistant.conversation import actions as act
 from assistant.eventqueue import EventQueue
-from assistant.listener import ListenerError, UtteranceRecognized, WakeDetected
-from assistant.messages import ScheduleUpdate
-from assistant.paths import state_dir as resolve_state_dir
-from assistant.settings import Settings
-from assistant.understanding import Understanding
+from assistant.hearing.listener import ListenerError, UtteranceRecognized, WakeDetected
+from assistant.link.protocol import ScheduleUpdate
+from assistant.ops.clock import Clock, SystemClock
+from assistant.ops.paths import state_dir as resolve_state_dir
+from assistant.ops.settings import Settings
+from assistant.understanding.result import Understanding
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -239,12 +239,18 @@ class Daemon:
 
     # ------------------------------------------------------------ components
 
-    def _build_components(self) -> None:
-        from assistant.matcher import IntentMatcher
+    def _build_pipeline(self) -> None:
+        """Understanding (and, when listening, hearing) from the one pipeline factory."""
+        from assistant.pipeline import build_pipeline
 
+        self.pipeline = build_pipeline(
+            self.settings, understander=self.options.extra_components.get("matcher")
+        )
+        self.matcher = self.pipeline.understander
+
+    def _build_components(self) -> None:
         inject = self.options.extra_components
-        lang = self.settings.language
-        self.matcher = inject.get("matcher") or IntentMatcher.from_settings(self.settings, lang)
+        self._build_pipeline()
         self.dialogue = self._build_dialogue(self.settings, self.matcher)
         self.speaker = inject.get("speaker") or self._build_speaker()
         self.relay = inject.get("relay") or (self._build_relay() if self.options.use_relay else None)
@@ -254,13 +260,13 @@ class Daemon:
         )
 
     def _build_dialogue(self, settings: Settings, matcher: Any) -> Any:
-        from assistant.dialogue import Dialogue
+        from assistant.conversation.dialogue import Dialogue
 
         return Dialogue(settings, matcher, self.clock)
 
     def _build_speaker(self) -> Any:
-        from assistant.audio_sink import SinkUnavailable, open_sink
-        from assistant.speech import Speaker
+        from assistant.conversation.playback import SinkUnavailable, open_sink
+        from assistant.conversation.voice import Speaker
 
         sink = self.options.extra_components.get("sink")
         if sink is None:
@@ -281,21 +287,19 @@ class Daemon:
         if not self.settings.backend.url:
             _LOGGER.warning("event=no_backend_configured")
             return None
-        from assistant.relay import Relay
+        from assistant.link.relay import Relay
 
         return Relay(self.settings, self.events.put, self.clock, self.state_dir)
 
     def _build_phone(self) -> Any:
         if not self.settings.phone_fallback.enabled:
             return None
-        from assistant.phone import open_phone_driver
+        from assistant.conversation.phone import open_phone_driver
 
         return open_phone_driver(self.settings.phone_fallback)
 
     def _build_listener(self) -> Any:
-        from assistant.listener import build_listener
-
-        return build_listener(self.settings, self.matcher, self.events.put)
+        return self.pipeline.listener(self.events.put)
 
     # ------------------------------------------------------------ run
 
@@ -399,9 +403,7 @@ class Daemon:
             _LOGGER.debug("event=ignored kind=%s", type(event).__name__)
 
     def _match_transcript(self, event: UtteranceRecognized) -> Understanding:
-        from assistant.listener import understand_best
-
-        return understand_best(self.matcher, event.transcript, getattr(event, "alternatives", ()))
+        return self.pipeline.understand_heard(event)
 
     def _understood(self, understanding: Understanding) -> None:
         self._answer_deadline = None
@@ -465,7 +467,7 @@ class Daemon:
             _LOGGER.warning("event=phone_unavailable reason=%s contacts=%d", call.reason, len(call.contacts))
             self.events.put(act.PhoneResult("failed"))
             return
-        from assistant.phone import place_phone_call
+        from assistant.conversation.phone import place_phone_call
 
         try:
             result = place_phone_call(self.phone, call)
@@ -493,7 +495,7 @@ class Daemon:
 
     def _reload(self) -> None:
         """SIGHUP: validate the config file first; a broken file keeps the running config."""
-        from assistant import config
+        from assistant.ops import config
 
         path = self.settings.source_path or None
         self.notifier.reloading()
@@ -508,12 +510,10 @@ class Daemon:
         if self.last_error == "config_invalid":
             self.last_error = ""
         self.settings = replace(new, state_dir=self.settings.state_dir or new.state_dir)
-        from assistant.logsetup import setup_logging
+        from assistant.ops.logs import setup_logging
 
         setup_logging(self.settings, verbose=logging.getLogger().level <= logging.DEBUG)
-        from assistant.matcher import IntentMatcher
-
-        self.matcher = IntentMatcher.from_settings(self.settings, self.settings.language)
+        self._build_pipeline()
         old_store = getattr(self.dialogue, "store", None)
         self.dialogue = self._build_dialogue(self.settings, self.matcher)
         if old_store is not None:
@@ -556,8 +556,8 @@ class Daemon:
     # ------------------------------------------------------------ health
 
     def _start_watchdog(self) -> None:
-        from assistant.status import StatusWriter
-        from assistant.watchdog import AUDIO, LOOP, SystemdNotifier, Watchdog, adopt_restart_reason
+        from assistant.ops.status import StatusWriter
+        from assistant.ops.watchdog import AUDIO, LOOP, SystemdNotifier, Watchdog, adopt_restart_reason
 
         self.notifier = self.options.extra_components.get("notifier") or SystemdNotifier()
         restart = adopt_restart_reason(self.state_dir)
@@ -572,7 +572,7 @@ class Daemon:
 
     def _look_after_health(self) -> None:
         """Beat the probes from real signs of life, pet systemd only when all are fresh, write status."""
-        from assistant.watchdog import AUDIO, LOOP
+        from assistant.ops.watchdog import AUDIO, LOOP
 
         self.watchdog.beat(LOOP)
         if self.listener is not None:
@@ -601,8 +601,8 @@ class Daemon:
     def status(self) -> Any:
         """Snapshot for `jiayi status` and the retained MQTT status message."""
         from assistant import __version__
-        from assistant.status import Status
-        from assistant.watchdog import AUDIO
+        from assistant.ops.status import Status
+        from assistant.ops.watchdog import AUDIO
 
         relay = self._relay_status_at_stop
         if relay is None and self.relay is not None:

@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.catalog import Catalog, IntentDef, load_catalog  # noqa: E402
-from assistant.matcher import IntentMatcher  # noqa: E402
-from assistant.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
+from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
+from assistant.understanding.catalog import Catalog, IntentDef, load_catalog  # noqa: E402
+from assistant.understanding.matcher import IntentMatcher  # noqa: E402
 
 IGNORED_SLOTS = frozenset({"danger"})  # detail slot, not part of the stable intent contract
 HELD_OUT_EVERY = 4

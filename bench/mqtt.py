@@ -33,12 +33,13 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from assistant import messages as m  # noqa: E402
-from assistant.actions import BackendAck, SendRequest  # noqa: E402
-from assistant.backend import ReferenceBackend, RequestStore  # noqa: E402
-from assistant.broker import LocalBroker  # noqa: E402
-from assistant.relay import Relay, RelayTuning, tcp_nodelay  # noqa: E402
-from assistant.settings import Backend, Doctor, Person, Settings  # noqa: E402
+from assistant.conversation.actions import BackendAck, SendRequest  # noqa: E402
+from assistant.link import protocol as m  # noqa: E402
+from assistant.link.protocol import tcp_nodelay  # noqa: E402
+from assistant.link.relay import Relay, RelayTuning  # noqa: E402
+from assistant.ops.settings import Backend, Doctor, Person, Settings  # noqa: E402
+from jiayi_backend.broker import LocalBroker  # noqa: E402
+from jiayi_backend.service import ReferenceBackend, RequestStore  # noqa: E402
 
 TIMEOUT_S = 60.0
 RESEND_S = float(__import__("os").environ.get("BENCH_RESEND_S", "2.0"))

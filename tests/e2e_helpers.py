@@ -22,13 +22,11 @@ from typing import Any, Final
 from fakes import RecordingNotifier
 from mqtt_helpers import FAST, start_broker, wait_until
 
-from assistant.audio_sink import NullSink, read_wav, rms
-from assistant.backend import DemoPolicy, ReferenceBackend
-from assistant.broker import LocalBroker
-from assistant.clock import ManualClock
+from assistant.conversation.playback import NullSink, read_wav, rms
 from assistant.daemon import Daemon, DaemonOptions
-from assistant.relay import Relay, RelayTuning
-from assistant.settings import (
+from assistant.link.relay import Relay, RelayTuning
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import (
     Backend,
     Contact,
     Doctor,
@@ -37,6 +35,8 @@ from assistant.settings import (
     PhoneFallback,
     Settings,
 )
+from jiayi_backend.broker import LocalBroker
+from jiayi_backend.service import DemoPolicy, ReferenceBackend
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 STEP_S: Final = 0.02

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from assistant.broker import LocalBroker, free_port
-from assistant.relay import Relay, RelayTuning, tcp_nodelay
-from assistant.settings import Backend, Doctor, Person, Settings, Tls
+from assistant.link.protocol import tcp_nodelay
+from assistant.link.relay import Relay, RelayTuning
+from assistant.ops.settings import Backend, Doctor, Person, Settings, Tls
+from jiayi_backend.broker import LocalBroker, free_port
 
 POLL_S = 0.01
 DEFAULT_TIMEOUT_S = 10.0

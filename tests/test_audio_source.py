@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audio_source import (
+from assistant.hearing.sources import (
     CHUNK_BYTES,
     AudioSourceError,
     ChunkQueue,
@@ -24,7 +24,7 @@ from assistant.audio_source import (
     open_source,
     read_wav_pcm16k,
 )
-from assistant.settings import Audio
+from assistant.ops.settings import Audio
 
 
 def _write_wav(path: Path, rate: int, channels: int, width: int, seconds: float) -> Path:
@@ -203,7 +203,7 @@ def test_open_source_factory(tmp_path: Path) -> None:
 
 def test_audio_libraries_not_imported_at_import_time() -> None:
     code = (
-        "import sys, assistant.audio_source, assistant.listener, assistant.recognition, assistant.models;"
+        "import sys, assistant.hearing.sources, assistant.hearing.listener, assistant.hearing.recognizer, assistant.hearing.vosk_models;"
         "bad=[m for m in ('sounddevice','vosk','pocketsphinx','webrtcvad') if m in sys.modules];"
         "assert not bad, bad"
     )

@@ -13,10 +13,10 @@ import pytest
 from mqtt_helpers import RawClient, make_settings, start_broker, start_relay, wait_until
 
 from assistant import cli
-from assistant import messages as m
-from assistant.actions import BackendAck, SendRequest
-from assistant.backend import DemoPolicy, ReferenceBackend, progress_text
-from assistant.broker import LocalBroker
+from assistant.conversation.actions import BackendAck, SendRequest
+from assistant.link import protocol as m
+from jiayi_backend.broker import LocalBroker
+from jiayi_backend.service import DemoPolicy, ReferenceBackend, progress_text
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -138,7 +138,7 @@ def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
     assert cli.main(["backend", "requests", "--db", str(db)]) == 0
     assert "medication=amlodipine" in capsys.readouterr().out
     assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, "Time for your walk."]) == 0
-    from assistant.actions import BackendSay
+    from assistant.conversation.actions import BackendSay
 
     assert sink.wait_for(BackendSay)[0].text == "Time for your walk."
     assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, ""]) == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.catalog import CatalogError, expand_template, load_catalog, parse_template
+from assistant.understanding.catalog import CatalogError, expand_template, load_catalog, parse_template
 
 REQUIRED_IDS = {
     "call_doctor", "call_contact", "emergency", "reorder_medication", "medication_taken", "medication_query",
@@ -78,7 +78,7 @@ def test_missing_catalog_file_is_a_clear_error(tmp_path):
 
 
 def test_format_works_for_a_non_medical_domain(tmp_path):
-    from assistant.matcher import IntentMatcher
+    from assistant.understanding.matcher import IntentMatcher
 
     path = _write(
         tmp_path,
@@ -91,7 +91,7 @@ def test_format_works_for_a_non_medical_domain(tmp_path):
 
 
 def test_reject_intents_map_to_no_intent_in_any_domain(tmp_path):
-    from assistant.matcher import IntentMatcher
+    from assistant.understanding.matcher import IntentMatcher
 
     path = _write(
         tmp_path,
@@ -108,7 +108,7 @@ def test_reject_intents_map_to_no_intent_in_any_domain(tmp_path):
 
 
 def test_synonym_groups_read_every_word_as_the_first(tmp_path):
-    from assistant.matcher import IntentMatcher
+    from assistant.understanding.matcher import IntentMatcher
 
     path = tmp_path / "en.yaml"
     path.write_text(

@@ -9,13 +9,13 @@ import sys
 
 import pytest
 
-from assistant.care import CareStore
-from assistant.cli_chat import ChatClock, chat
-from assistant.clock import ManualClock
-from assistant.dialogue import Dialogue, State
-from assistant.settings import CheckIn, Contact, Doctor, Medication, Person, Settings
+from assistant.cli.chat import ChatClock, chat
+from assistant.conversation.care_store import CareStore
+from assistant.conversation.dialogue import Dialogue, State
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import CheckIn, Contact, Doctor, Medication, Person, Settings
 
-matcher_mod = pytest.importorskip("assistant.matcher")
+matcher_mod = pytest.importorskip("assistant.understanding.matcher")
 
 UTC = dt.UTC
 CONFIG = """\

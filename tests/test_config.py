@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import cli, config
-from assistant.config import ConfigError, Problem
-from assistant.settings import Settings
+from assistant import cli
+from assistant.ops import config
+from assistant.ops.config import ConfigError, Problem
+from assistant.ops.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 

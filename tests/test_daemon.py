@@ -29,14 +29,14 @@ from e2e_helpers import (
 )
 from mqtt_helpers import wait_until
 
-from assistant import config
-from assistant.audio_sink import WavFileSink
-from assistant.audio_source import SourceCounters, rms_level
-from assistant.broker import free_port
-from assistant.clock import ManualClock
+from assistant.conversation.playback import WavFileSink
 from assistant.daemon import ReloadRequested
-from assistant.status import read_status
-from assistant.watchdog import LAST_RESTART_FILE, PENDING_REASON_FILE
+from assistant.hearing.sources import SourceCounters, rms_level
+from assistant.ops import config
+from assistant.ops.clock import ManualClock
+from assistant.ops.status import read_status
+from assistant.ops.watchdog import LAST_RESTART_FILE, PENDING_REASON_FILE
+from jiayi_backend.broker import free_port
 
 EXIT_TIMEOUT_S = 15.0
 
@@ -282,7 +282,7 @@ class NoRecognizer:
 def test_watchdog_stops_petting_when_the_microphone_stalls_and_the_restart_says_why(
     tmp_path: Path,
 ) -> None:
-    from assistant.listener import Listener
+    from assistant.hearing.listener import Listener
 
     clock = ManualClock(START)
     mic = StallingMic(clock, chunks=20)
@@ -352,9 +352,9 @@ def test_retained_status_message_carries_device_health_but_no_health_details(tmp
 
     from mqtt_helpers import RawClient
 
-    from assistant import messages
-    from assistant.relay import parse_url
-    from assistant.settings import Medication
+    from assistant.link import protocol as messages
+    from assistant.link.protocol import parse_url
+    from assistant.ops.settings import Medication
 
     with practice(tmp_path / "practice") as office:
         med = Medication("amlodipine", aliases=("blood pressure pills",), times=())

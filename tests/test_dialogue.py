@@ -7,13 +7,13 @@ import datetime as dt
 
 import pytest
 
-from assistant import actions as act
-from assistant.care import CareStore
-from assistant.clock import ManualClock
-from assistant.dialogue import MAX_EMERGENCY_CANCEL_S, Dialogue, State
-from assistant.settings import Contact, Doctor, Medication, Person, Settings
-from assistant.settings import Dialogue as DialogueSettings
-from assistant.understanding import Understanding
+from assistant.conversation import actions as act
+from assistant.conversation.care_store import CareStore
+from assistant.conversation.dialogue import MAX_EMERGENCY_CANCEL_S, Dialogue, State
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.ops.settings import Dialogue as DialogueSettings
+from assistant.understanding.result import Understanding
 
 UTC = dt.UTC
 NOON = dt.datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -348,7 +348,7 @@ def test_mandarin_offline_message_and_time():
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_every_prompt_key_used_exists(lang):
-    from assistant.prompts import load_prompts
+    from assistant.conversation.prompts import load_prompts
 
     en, other = load_prompts("en"), load_prompts(lang)
     assert set(en.prompts) == set(other.prompts)

@@ -13,12 +13,12 @@ import pytest
 from e2e_helpers import Practice, amlodipine, make_settings, practice, running_daemon
 from modem_sim import CallScript, ModemSim
 
-from assistant.backend import DemoPolicy
-from assistant.broker import free_port
-from assistant.clock import ManualClock
-from assistant.phone import ModemDriver, ModemTimeouts
-from assistant.relay import RelayTuning
-from assistant.settings import CheckIn, Dialogue
+from assistant.conversation.phone import ModemDriver, ModemTimeouts
+from assistant.link.relay import RelayTuning
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import CheckIn, Dialogue
+from jiayi_backend.broker import free_port
+from jiayi_backend.service import DemoPolicy
 
 DAY = dt.date(2026, 11, 23)
 MODEM_FAST = ModemTimeouts(
@@ -222,8 +222,8 @@ def test_emergency_queued_offline_does_not_claim_the_doctor_was_told(tmp_path: P
 def test_backend_schedule_update_moves_the_reminder_and_an_expired_one_is_ignored(
     tmp_path: Path, office: Practice
 ) -> None:
-    from assistant import messages
-    from assistant.backend import publish_command
+    from assistant.link import protocol as messages
+    from jiayi_backend.service import publish_command
 
     settings = make_settings(tmp_path / "state", office.url, medications=(amlodipine(),))
     with running_daemon(settings, clock=ManualClock(at(7, 0)), relay_tuning=TUNING) as h:

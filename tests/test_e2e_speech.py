@@ -1,5 +1,5 @@
 """The daemon hears, answers and speaks (issue 3's done criterion): ``audio.input: wav`` with real
-espeak-ng speech, pocketsphinx (English) through ``build_listener`` in its isolated child process,
+espeak-ng speech, pocketsphinx (English) through the pipeline factory (``assistant.pipeline``) in its isolated child process,
 ``audio.output: wav`` for the reply. Out-of-scope speech and silence trigger nothing.
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 from e2e_helpers import make_settings, nonsilent_wavs, running_daemon
 from speechgen import SpeechGen, speechgen_fixture  # noqa: F401
 
-from assistant.clock import ManualClock
-from assistant.settings import Asr, Audio
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import Asr, Audio
 
 LISTENER_TIMEOUT_S = 30.0
 

@@ -8,8 +8,8 @@ import random
 
 from speechgen import SpeechGen, read_pcm, silence, speechgen_fixture  # noqa: F401
 
-from assistant.audio_source import CHUNK_BYTES
-from assistant.endpointing import FRAME_S, EndpointConfig, Endpointer
+from assistant.hearing.endpointing import FRAME_S, EndpointConfig, Endpointer
+from assistant.hearing.sources import CHUNK_BYTES
 
 
 def _run(ep: Endpointer, pcm: bytes) -> list[tuple[float, str, object]]:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
 
-from assistant.catalog import load_catalog
-from assistant.config import load_settings
-from assistant.grammar import Choice, Ref, compile_grammar, spoken_words
+from assistant.hearing.grammar import Choice, Ref, compile_grammar, spoken_words
+from assistant.ops.config import load_settings
+from assistant.understanding.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -147,7 +147,7 @@ SPOKEN = {  # through the real catalog automaton (what POCKETSPHINX_CATALOG_GRAM
 
 @pytest.fixture(scope="module")
 def catalog_recognizer(en_settings):
-    from assistant.recognition_pocketsphinx import PocketsphinxRecognizer
+    from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer
 
     grammar = compile_grammar(
         load_catalog("en"), en_settings, chatter=False, determiners=False, fillers=False
@@ -159,9 +159,9 @@ def catalog_recognizer(en_settings):
 def test_spoken_commands_through_the_catalog_automaton(
     catalog_recognizer, en_settings, speechgen: SpeechGen, noise, snr
 ) -> None:
-    from assistant.audio_source import WavSource
-    from assistant.listener import Listener, UtteranceRecognized
-    from assistant.matcher import IntentMatcher
+    from assistant.hearing.listener import Listener, UtteranceRecognized
+    from assistant.hearing.sources import WavSource
+    from assistant.understanding.matcher import IntentMatcher
 
     matcher = IntentMatcher.from_settings(en_settings, "en")
     right = wrong = 0

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import device
-from assistant.settings import Audio
+from assistant.ops import device_profiles as device
+from assistant.ops.settings import Audio
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "install-pi.sh"

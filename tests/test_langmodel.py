@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
 
-from assistant import langmodel
-from assistant.catalog import load_catalog
-from assistant.config import load_settings
-from assistant.grammar import compile_grammar
+from assistant.hearing import langmodel
+from assistant.hearing.grammar import compile_grammar
+from assistant.ops.config import load_settings
+from assistant.understanding.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parent.parent
 TOY = ["call my doctor", "call my daughter", "call my doctor", "what time is it", "help me"]
@@ -112,7 +112,7 @@ def en_settings():
 
 
 def test_catalog_model_covers_every_intent(en_settings) -> None:
-    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
+    from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
 
     grammar = compile_grammar(load_catalog("en"), en_settings, **DAEMON_GRAMMAR_OPTIONS)
     sentences = langmodel.domain_sentences(grammar, wake_phrase="hello doctor")
@@ -143,8 +143,8 @@ SPOKEN = {  # tuning voice en-us 150; what people say, not catalog wording
 
 @pytest.fixture(scope="module")
 def lm_recognizer(en_settings):
-    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
-    from assistant.recognition_pocketsphinx import PocketsphinxRecognizer
+    from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer
+    from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
 
     grammar = compile_grammar(load_catalog("en"), en_settings, **DAEMON_GRAMMAR_OPTIONS)
     rec = PocketsphinxRecognizer(None, "hello doctor", grammar=grammar, language_model=True)
@@ -153,9 +153,9 @@ def lm_recognizer(en_settings):
 
 
 def test_spoken_commands_through_the_language_model(lm_recognizer, en_settings, speechgen: SpeechGen) -> None:
-    from assistant.audio_source import WavSource
-    from assistant.listener import Listener, UtteranceRecognized
-    from assistant.matcher import IntentMatcher
+    from assistant.hearing.listener import Listener, UtteranceRecognized
+    from assistant.hearing.sources import WavSource
+    from assistant.understanding.matcher import IntentMatcher
 
     matcher = IntentMatcher.from_settings(en_settings, "en")
     right = wrong = 0

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from assistant import logsetup
-from assistant.settings import Doctor, Person, Privacy, Settings
+from assistant.ops import logs as logsetup
+from assistant.ops.settings import Doctor, Person, Privacy, Settings
 
 SECRET = "I have chest pain and took two of my heart pills"
 
@@ -78,7 +78,7 @@ def test_journald_output_has_priority_prefix_on_every_line_and_no_timestamp(tmp_
         st = os.fstat(stream.fileno())
         env = {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"}
         logsetup.setup_logging(None, stream=stream, env=env)
-        log = logging.getLogger("assistant.relay")
+        log = logging.getLogger("assistant.link.relay")
         logsetup.log_event(log, "broker_connected", url="mqtts://x:8883")
         log.warning("event=delivery_late id=r-2")
         try:
@@ -87,9 +87,9 @@ def test_journald_output_has_priority_prefix_on_every_line_and_no_timestamp(tmp_
             log.exception("event=action_failed kind=Say")
         log.debug("event=hidden")
     lines = path.read_text().splitlines()
-    assert lines[0] == "<6>assistant.relay: event=broker_connected url=mqtts://x:8883"
-    assert lines[1] == "<4>assistant.relay: event=delivery_late id=r-2"
-    assert lines[2] == "<3>assistant.relay: event=action_failed kind=Say"
+    assert lines[0] == "<6>assistant.link.relay: event=broker_connected url=mqtts://x:8883"
+    assert lines[1] == "<4>assistant.link.relay: event=delivery_late id=r-2"
+    assert lines[2] == "<3>assistant.link.relay: event=action_failed kind=Say"
     assert len(lines) > 4 and all(line.startswith("<3>") for line in lines[2:])  # traceback lines too
     assert any("RuntimeError: boom" in line for line in lines)
     assert not any("event=hidden" in line for line in lines)
@@ -110,7 +110,7 @@ def test_journald_detection_in_a_real_process(tmp_path):
         "import logging, os, sys\n"
         "st = os.fstat(2)\n"
         "os.environ['JOURNAL_STREAM'] = f'{st.st_dev}:{st.st_ino}'\n"
-        "from assistant.logsetup import setup_logging\n"
+        "from assistant.ops.logs import setup_logging\n"
         "setup_logging(None)\n"
         "logging.getLogger('assistant.x').error('event=broken')\n"
     )

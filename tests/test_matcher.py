@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.matcher import IntentMatcher
-from assistant.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.understanding.matcher import IntentMatcher
 
 
 def _settings(lang: str) -> Settings:
@@ -234,7 +234,7 @@ def test_reject_patterns_are_not_in_recogniser_grammar(en):
 
 
 def test_stemming_matches_inflected_forms_and_slot_aliases() -> None:
-    from assistant.normalize import stem_en
+    from assistant.understanding.normalize import stem_en
 
     assert stem_en("hurting") == stem_en("hurts") == stem_en("hurt")
     assert stem_en("phoned") == stem_en("phone") == stem_en("phoning")

@@ -18,10 +18,10 @@ from mqtt_helpers import (
     wait_until,
 )
 
-from assistant import messages as m
-from assistant.actions import BackendAck, BackendSay, SendRequest
-from assistant.backend import ReferenceBackend
-from assistant.broker import LocalBroker
+from assistant.conversation.actions import BackendAck, BackendSay, SendRequest
+from assistant.link import protocol as m
+from jiayi_backend.broker import LocalBroker
+from jiayi_backend.service import ReferenceBackend
 
 REPO = Path(__file__).resolve().parent.parent
 ACL_EXAMPLE = REPO / "docs" / "mosquitto" / "acl.example"

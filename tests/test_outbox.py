@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.outbox import Outbox
+from assistant.link.outbox import Outbox
 
 
 def _add(box: Outbox, rid: str, tier: str = "plain", t: float = 0.0) -> tuple[bool, list[str]]:

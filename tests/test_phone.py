@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from modem_sim import CallScript, ModemSim
 
-from assistant.actions import PhoneCall, PhoneResult
-from assistant.phone import (
+from assistant.conversation.actions import PhoneCall, PhoneResult
+from assistant.conversation.phone import (
     CallOutcome,
     LogDriver,
     ModemDriver,
@@ -21,7 +21,7 @@ from assistant.phone import (
     parse_clcc,
     place_phone_call,
 )
-from assistant.settings import PhoneFallback
+from assistant.ops.settings import PhoneFallback
 
 FAST: ModemTimeouts = ModemTimeouts(
     command_s=2.0, dial_s=2.0, poll_interval_s=0.02, sms_prompt_s=2.0, sms_send_s=2.0, read_slice_s=0.01

@@ -9,8 +9,8 @@ import signal
 import pytest
 from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
 
-from assistant.recognition import EngineSpec, IsolatedRecognizer, RecognizerCrashed
-from assistant.recognition_pocketsphinx import PocketsphinxRecognizer
+from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer
+from assistant.hearing.recognizer import EngineSpec, IsolatedRecognizer, RecognizerCrashed
 
 COMMANDS = [
     "call my doctor",
@@ -92,11 +92,11 @@ def test_isolated_recognizer_survives_a_crash_and_a_hang(speechgen: SpeechGen) -
 
 
 def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
-    from assistant.catalog import load_catalog
-    from assistant.config import load_settings
-    from assistant.grammar import compile_grammar
-    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
-    from assistant.recognition import POCKETSPHINX_LANGUAGE_MODEL, choose_engine
+    from assistant.hearing.grammar import compile_grammar
+    from assistant.hearing.recognizer import POCKETSPHINX_LANGUAGE_MODEL, choose_engine
+    from assistant.ops.config import load_settings
+    from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
+    from assistant.understanding.catalog import load_catalog
 
     settings = load_settings(os.path.join(os.path.dirname(__file__), "..", "config.yaml"))
     grammar = compile_grammar(load_catalog("en"), settings, **DAEMON_GRAMMAR_OPTIONS)
@@ -113,11 +113,11 @@ def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
 
 
 def test_language_model_mode_returns_distinct_next_best_transcripts(speechgen: SpeechGen) -> None:
-    from assistant.catalog import load_catalog
-    from assistant.config import load_settings
-    from assistant.grammar import compile_grammar
-    from assistant.listener import DAEMON_GRAMMAR_OPTIONS
-    from assistant.recognition import POCKETSPHINX_NBEST, choose_engine, normalize_phrase
+    from assistant.hearing.grammar import compile_grammar
+    from assistant.hearing.recognizer import POCKETSPHINX_NBEST, choose_engine, normalize_phrase
+    from assistant.ops.config import load_settings
+    from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
+    from assistant.understanding.catalog import load_catalog
 
     settings = load_settings(os.path.join(os.path.dirname(__file__), "..", "config.yaml"))
     grammar = compile_grammar(load_catalog("en"), settings, **DAEMON_GRAMMAR_OPTIONS)

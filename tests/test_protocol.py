@@ -9,12 +9,12 @@ import jsonschema
 import pytest
 from mqtt_helpers import make_settings
 
-from assistant import messages as m
-from assistant.actions import SendRequest
-from assistant.relay import request_message
+from assistant.conversation.actions import SendRequest
+from assistant.link import protocol as m
+from assistant.link.relay import request_message
 
 SCHEMA_DIR = Path(m.__file__).parent / "schemas"
-DOCS = Path(m.__file__).parent.parent / "docs" / "protocol.md"
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 
 SAMPLES = [
     m.Request(

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from mqtt_helpers import FAST, Collector, RawClient, make_settings, start_broker, start_relay, wait_until
 
-from assistant import messages as m
-from assistant.actions import BackendAck, BackendSay, DeliveryLate, SendRequest
-from assistant.backend import DemoPolicy, ReferenceBackend, say_command
-from assistant.broker import LocalBroker
-from assistant.clock import ManualClock
-from assistant.relay import Relay, RelayTuning
+from assistant.conversation.actions import BackendAck, BackendSay, DeliveryLate, SendRequest
+from assistant.link import protocol as m
+from assistant.link.relay import Relay, RelayTuning
+from assistant.ops.clock import ManualClock
+from jiayi_backend.broker import LocalBroker
+from jiayi_backend.service import DemoPolicy, ReferenceBackend, say_command
 
 
 @pytest.fixture
@@ -232,12 +232,10 @@ def test_submit_refuses_what_the_backend_would_refuse_and_keeps_the_outbox_clean
 def test_ensure_broker_uses_the_configured_url_or_starts_a_private_mosquitto(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from assistant import broker as broker_mod
+    from jiayi_backend import broker as broker_mod
 
-    assert (
-        broker_mod.ensure_broker(make_settings("mqtt://example:1883"), tmp_path).url == "mqtt://example:1883"
-    )
-    handle = broker_mod.ensure_broker(make_settings(""), tmp_path)
+    assert broker_mod.ensure_broker("mqtt://example:1883", tmp_path).url == "mqtt://example:1883"
+    handle = broker_mod.ensure_broker("", tmp_path)
     try:
         assert handle.broker is not None and handle.broker.running()
         conf = (tmp_path / "broker" / "mosquitto.conf").read_text()
@@ -251,4 +249,4 @@ def test_ensure_broker_uses_the_configured_url_or_starts_a_private_mosquitto(
     monkeypatch.setattr(broker_mod.shutil, "which", lambda _name: None)
     monkeypatch.setattr(broker_mod.os, "access", lambda *_a: False)
     with pytest.raises(broker_mod.BrokerUnavailable, match="apt-get install mosquitto"):
-        broker_mod.ensure_broker(make_settings(""), tmp_path / "other")
+        broker_mod.ensure_broker("", tmp_path / "other")

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from mqtt_helpers import RawClient, make_settings, start_broker, start_relay, wait_until
 
-from assistant import messages as m
-from assistant.actions import BackendAck, DeliveryLate, SendRequest
-from assistant.backend import ReferenceBackend
-from assistant.broker import LocalBroker
-from assistant.relay import RelayTuning
+from assistant.conversation.actions import BackendAck, DeliveryLate, SendRequest
+from assistant.link import protocol as m
+from assistant.link.relay import RelayTuning
+from jiayi_backend.broker import LocalBroker
+from jiayi_backend.service import ReferenceBackend
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
@@ -66,8 +66,8 @@ DEVICE_SCRIPT = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {repo!r}); sys.path.insert(0, {tests!r})
     from pathlib import Path
-    from assistant.actions import SendRequest
-    from assistant.relay import Relay
+    from assistant.conversation.actions import SendRequest
+    from assistant.link.relay import Relay
     from mqtt_helpers import FAST, make_settings, wait_until
     relay = Relay(make_settings({url!r}), lambda e: None, state_dir=Path({state!r}), tuning=FAST)
     relay.start()

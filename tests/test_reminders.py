@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from assistant import actions as act
-from assistant.care import CareStore, DoseKey, DoseStatus
-from assistant.clock import ManualClock
-from assistant.dialogue import Dialogue, State
-from assistant.settings import Contact, Doctor, Medication, Person, QuietHours, Reminders, Settings
-from assistant.understanding import Understanding
+from assistant.conversation import actions as act
+from assistant.conversation.care_store import CareStore, DoseKey, DoseStatus
+from assistant.conversation.dialogue import Dialogue, State
+from assistant.ops.clock import ManualClock
+from assistant.ops.settings import Contact, Doctor, Medication, Person, QuietHours, Reminders, Settings
+from assistant.understanding.result import Understanding
 
 UTC = dt.UTC
 DAY = dt.date(2026, 11, 23)

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import paths
-from assistant.actions import Say
-from assistant.audio_sink import (
+from assistant import data
+from assistant.cli import main
+from assistant.conversation.actions import Say
+from assistant.conversation.playback import (
     NullSink,
     Pcm,
     SinkUnavailable,
@@ -24,9 +25,7 @@ from assistant.audio_sink import (
     rms,
     write_wav,
 )
-from assistant.cli import main
-from assistant.settings import Audio, Voice
-from assistant.speech import (
+from assistant.conversation.voice import (
     MIN_VOLUME,
     Speaker,
     SynthesisTimeout,
@@ -34,7 +33,9 @@ from assistant.speech import (
     SynthRequest,
     pyttsx3_synthesize,
 )
+from assistant.ops.settings import Audio, Voice
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 SPEECH_RMS_FLOOR = 500.0
 """Real speech from espeak-ng sits around 3000-4000 RMS; silence is 0."""
 
@@ -256,7 +257,7 @@ def _dominant_hz(pcm: Pcm) -> float:
 
 @pytest.mark.parametrize("name", ["wake", "listening", "done", "error"])
 def test_earcons_are_short_gentle_and_low_enough(name: str) -> None:
-    path = paths.audio_dir() / "earcons" / f"{name}.wav"
+    path = data.audio_dir() / "earcons" / f"{name}.wav"
     with wave.open(str(path), "rb") as wav:
         assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (1, 2, 16000)
     pcm = read_wav(path)
@@ -268,13 +269,13 @@ def test_earcons_are_short_gentle_and_low_enough(name: str) -> None:
 
 
 def test_committed_earcons_match_the_generator(tmp_path: Path) -> None:
-    script = paths.REPO_ROOT / "scripts" / "make_earcons.py"
+    script = REPO_ROOT / "scripts" / "make_earcons.py"
     spec = importlib.util.spec_from_file_location("make_earcons", script)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     for made in module.write_all(tmp_path):
-        committed = paths.audio_dir() / "earcons" / made.name
+        committed = data.audio_dir() / "earcons" / made.name
         assert made.read_bytes() == committed.read_bytes(), made.name
 
 

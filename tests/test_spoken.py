@@ -9,17 +9,16 @@ import threading
 import pytest
 from speechgen import SpeechGen, speechgen_fixture  # noqa: F401
 
-from assistant.audio_source import WavSource
-from assistant.listener import (
+from assistant.hearing.listener import (
     Listener,
     ListeningEnded,
     UtteranceRecognized,
     WakeDetected,
-    cached_recognizer,
-    listen_to_wav,
 )
-from assistant.recognition import EngineSpec
-from assistant.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.hearing.recognizer import EngineSpec
+from assistant.hearing.sources import WavSource
+from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline, cached_recognizer
 
 COMMANDS = {  # spoken text → intent the matcher must produce
     "call my doctor": "call_doctor",
@@ -56,7 +55,7 @@ def settings() -> Settings:
 
 @pytest.fixture(scope="module")
 def matcher(settings):
-    from assistant.matcher import IntentMatcher
+    from assistant.understanding.matcher import IntentMatcher
 
     return IntentMatcher.from_settings(settings, "en")
 
@@ -64,12 +63,20 @@ def matcher(settings):
 PHRASES = tuple(COMMANDS) + ("hello doctor",)
 
 
-def _intents(settings, matcher, wav) -> list[str | None]:
-    events = listen_to_wav(settings, wav, PHRASES)
-    return [matcher.match(e.transcript).intent for e in events if isinstance(e, UtteranceRecognized)]
+@pytest.fixture(scope="module")
+def phrase_list_pipeline(settings, matcher) -> Pipeline:
+    """The product's pipeline with a small fixed phrase list instead of the catalog grammar
+    (``PipelineOptions.phrase_list``): tests using it carry ``phrase_list`` in their name."""
+    options = PipelineOptions(isolated=False, wake_phrase="", phrase_list=PHRASES)
+    return build_pipeline(settings, options, understander=matcher)
 
 
-def _accuracy(settings, matcher, speechgen: SpeechGen, noise: str | None, snr: float) -> float:
+def _intents(pipeline: Pipeline, wav) -> list[str | None]:
+    events = pipeline.listen_wav(wav)
+    return [pipeline.understand_heard(e).intent for e in events if isinstance(e, UtteranceRecognized)]
+
+
+def _accuracy(pipeline: Pipeline, speechgen: SpeechGen, noise: str | None, snr: float) -> float:
     right = total = 0
     for voice, wpm in VOICES:
         for i, (text, intent) in enumerate(COMMANDS.items()):
@@ -77,7 +84,7 @@ def _accuracy(settings, matcher, speechgen: SpeechGen, noise: str | None, snr: f
             if noise:
                 wav = speechgen.with_noise(wav, noise, snr, seed=i)
             total += 1
-            right += _intents(settings, matcher, wav) == [intent]
+            right += _intents(pipeline, wav) == [intent]
     return right / total
 
 
@@ -86,23 +93,27 @@ def _accuracy(settings, matcher, speechgen: SpeechGen, noise: str | None, snr: f
     ("noise", "snr", "minimum"),
     [(None, 0, 0.9), ("kitchen.wav", 20, 0.8), ("kitchen.wav", 10, 0.7), ("white_noise.wav", 5, 0.4)],
 )
-def test_spoken_intents_clean_and_in_noise(settings, matcher, speechgen, noise, snr, minimum) -> None:
-    assert _accuracy(settings, matcher, speechgen, noise, snr) >= minimum
+def test_spoken_intents_clean_and_in_noise_phrase_list(
+    phrase_list_pipeline, speechgen, noise, snr, minimum
+) -> None:
+    assert _accuracy(phrase_list_pipeline, speechgen, noise, snr) >= minimum
 
 
 @pytest.mark.slow
-def test_out_of_scope_speech_and_silence_trigger_nothing(settings, matcher, speechgen: SpeechGen) -> None:
+def test_out_of_scope_speech_and_silence_trigger_nothing_phrase_list(
+    phrase_list_pipeline, speechgen: SpeechGen
+) -> None:
     # The recognizer is shared across the session and adapts (cepstral mean) to what it heard
     # before, like a device that runs for days: chatter may come out as a harmless short phrase
     # depending on what came before, but never as an action.
     for voice, wpm in VOICES:
         for text in OUT_OF_SCOPE:
-            assert not set(_intents(settings, matcher, speechgen.say(text, voice, wpm))) & ACTIONS
+            assert not set(_intents(phrase_list_pipeline, speechgen.say(text, voice, wpm))) & ACTIONS
     quiet = speechgen.concat(3.0)
-    assert listen_to_wav(settings, quiet, PHRASES) == []
+    assert phrase_list_pipeline.listen_wav(quiet) == []
     noisy_silence = speechgen.with_noise(speechgen.concat(speechgen.say("a", trail_s=3.0)), "kitchen.wav", 20)
     assert not [
-        e for e in listen_to_wav(settings, noisy_silence, PHRASES) if isinstance(e, UtteranceRecognized)
+        e for e in phrase_list_pipeline.listen_wav(noisy_silence) if isinstance(e, UtteranceRecognized)
     ]
 
 
@@ -153,16 +164,16 @@ def test_expect_answer_takes_one_reply_without_wake_phrase(settings, speechgen: 
 
 
 def test_understand_wav_sets_transcript(settings, matcher, speechgen: SpeechGen) -> None:
-    from assistant.listener import understand_wav
+    pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""), understander=matcher)
 
-    result = understand_wav(settings, matcher, speechgen.say("what time is it", "en-us", 150))
+    result = pipeline.understand_wav(speechgen.say("what time is it", "en-us", 150))
     assert result.intent == "time_query" and result.transcript == "what time is it"
-    nothing = understand_wav(settings, matcher, speechgen.concat(2.0))
+    nothing = pipeline.understand_wav(speechgen.concat(2.0))
     assert nothing.intent is None and nothing.transcript == ""
 
 
 def test_nbest_rescoring_picks_the_first_alternative_the_matcher_accepts(matcher) -> None:
-    from assistant.listener import understand_best
+    from assistant.hearing.listener import understand_best
 
     chosen = understand_best(
         matcher, "tell my doctor", ("zebra crossing", "call my doctor", "what time is it")
@@ -175,7 +186,7 @@ def test_nbest_rescoring_picks_the_first_alternative_the_matcher_accepts(matcher
 
 
 def test_nbest_emergency_from_an_alternative_follows_the_switch(matcher, monkeypatch) -> None:
-    import assistant.listener as listener_mod
+    import assistant.hearing.listener as listener_mod
 
     assert listener_mod.understand_best(matcher, "tell my doctor", ("i have fallen",)).intent == "emergency"
     monkeypatch.setattr(listener_mod, "NBEST_MAY_RAISE_EMERGENCY", False)
@@ -184,7 +195,7 @@ def test_nbest_emergency_from_an_alternative_follows_the_switch(matcher, monkeyp
 
 
 def test_nbest_alternative_below_the_extra_confidence_floor_is_not_taken(matcher, monkeypatch) -> None:
-    import assistant.listener as listener_mod
+    import assistant.hearing.listener as listener_mod
 
     monkeypatch.setattr(listener_mod, "NBEST_MIN_CONFIDENCE", 1.01)
     chosen = listener_mod.understand_best(matcher, "tell my doctor", ("call my doctor",))
@@ -192,7 +203,7 @@ def test_nbest_alternative_below_the_extra_confidence_floor_is_not_taken(matcher
 
 
 def test_nbest_votes_need_agreeing_alternatives(matcher, monkeypatch) -> None:
-    import assistant.listener as listener_mod
+    import assistant.hearing.listener as listener_mod
 
     monkeypatch.setattr(listener_mod, "NBEST_MIN_VOTES", 2)
     lone = listener_mod.understand_best(matcher, "tell my doctor", ("what time is it", "call my doctor"))

@@ -11,10 +11,10 @@ import sys
 
 import pytest
 
-from assistant import status as st
-from assistant import watchdog as wd
 from assistant.cli import main
-from assistant.clock import ManualClock
+from assistant.ops import status as st
+from assistant.ops import watchdog as wd
+from assistant.ops.clock import ManualClock
 
 NOW = dt.datetime(2026, 11, 23, 14, 5, 0, tzinfo=dt.UTC)
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
 
-from assistant import models
-from assistant.listener import UtteranceRecognized, UtteranceRejected, listen_to_wav
-from assistant.recognition import RecognitionError, choose_engine
-from assistant.settings import Asr, Doctor, Person, Settings
+from assistant.hearing import vosk_models as models
+from assistant.hearing.listener import UtteranceRecognized, UtteranceRejected
+from assistant.hearing.recognizer import RecognitionError, choose_engine
+from assistant.ops.settings import Asr, Doctor, Person, Settings
+from assistant.pipeline import PipelineOptions, build_pipeline
 
 KO_COMMANDS = ["음악 꺼 줘", "병원 전화 주세요", "지금 몇 시 예요", "의사 선생님 불러 주세요"]
 """The last phrase uses 의사, missing from this model's vocabulary: it must be dropped."""
@@ -30,7 +31,7 @@ def ko_model_path() -> Path:
 
 @pytest.fixture(scope="session")
 def ko_recognizer(ko_model_path: Path):
-    from assistant.recognition_vosk import VoskRecognizer
+    from assistant.hearing.vosk_engine import VoskRecognizer
 
     return VoskRecognizer(ko_model_path, KO_COMMANDS, lang="ko")  # loads the model once
 
@@ -90,11 +91,13 @@ def test_pipeline_endpoints_two_utterances_with_silence_around(
         speechgen.say("음악 꺼 줘", "ko", 170),
         2.5,
     )
-    events = listen_to_wav(_settings(tmp_path), wav, None, recognizer=ko_recognizer)
+    # The product's pipeline with the Korean test model's recognizer (no Korean catalog exists).
+    pipeline = build_pipeline(_settings(tmp_path), PipelineOptions(isolated=False, wake_phrase="", lang="en"))
+    events = pipeline.listen_wav(wav, recognizer=ko_recognizer)
     said = [e.transcript for e in events if isinstance(e, UtteranceRecognized)]
     assert said == ["음악 꺼 줘", "음악 꺼 줘"]
     assert all(e.engine == "vosk" for e in events if isinstance(e, UtteranceRecognized | UtteranceRejected))
-    silent = listen_to_wav(_settings(tmp_path), speechgen.concat(4.0), None, recognizer=ko_recognizer)
+    silent = pipeline.listen_wav(speechgen.concat(4.0), recognizer=ko_recognizer)
     assert silent == []
 
 

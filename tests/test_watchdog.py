@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fakes import RecordingNotifier
 
-from assistant import watchdog as wd
-from assistant.clock import ManualClock
+from assistant.ops import watchdog as wd
+from assistant.ops.clock import ManualClock
 
 START = dt.datetime(2026, 11, 23, 14, 0, 0, tzinfo=dt.UTC)
 

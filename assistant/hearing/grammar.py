@@ -1,0 +1,636 @@
+"""Recognizer grammars compiled from the intent catalog and the caregiver's config, *as spoken*.
+
+The catalog templates (``(call|phone|ring) {contact}``) are kept as structure, not flattened:
+one rule per slot (catalog values, or contacts/relations/aliases, the doctor, medications from
+the config), one rule per intent (its templates as alternatives), and a ``<command>`` rule that
+takes any intent, with optional politeness fillers before and after ("could you …  please").
+Unlike the matcher's phrases nothing is normalised away: optional determiners ("a", "the", "my")
+may precede slots and content words, because people say them.
+
+Outputs:
+
+* :meth:`SpokenGrammar.jsgf` — JSGF for pocketsphinx (compiled to a compact FSG), with an
+  optional weighted *chatter* loop so out-of-scope speech has a path other than a command;
+* :meth:`SpokenGrammar.accepts` — the complete-phrase check ("only complete phrases count");
+* :meth:`SpokenGrammar.sample_phrases` — a bounded phrase list for vosk (word-list grammars),
+  sampled so that every intent and every slot value appears.
+
+Words a recognizer does not know are removed with :meth:`SpokenGrammar.pruned` (the alternative
+that uses them is dropped, counted, logged once); a rule left with nothing is dropped with it.
+``reject: true`` intents are part of the grammar (they parse, and the matcher maps them to no
+intent), so "play some music" is not forced onto a real command.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from assistant.understanding.catalog import Catalog, _Lit, _Slot, parse_template
+
+_LOGGER = logging.getLogger(__name__)
+
+DETERMINERS_EN: Final = ("a", "an", "the", "my", "some")
+"""Optional before slots and content words in English (the matcher removes them again)."""
+POST_FILLERS_EN: Final = ("please", "thank you", "thanks", "for me", "now", "right now", "then")
+FUNCTION_WORDS_EN: Final = frozenset(
+    """a an the my some your his her our their this that these those it its them they he she we
+    you i me is am are was were be been being do does did have has had will would can could
+    shall should may might must to of for with on in at by from up down off out about as and or
+    but if so not no never nor what which when who whom whose where why how again once more
+    very really quite too just all both each any lot bit little few many much please now then
+    there here ago yet still also only even well""".split()
+)
+"""Words that never take a determiner in front (the rest of a template's words may)."""
+CHATTER_WORDS_EN: Final = tuple(
+    """the a and to of in is it you that he was for on are with as his they be at one have this
+    from or had by word but what some we can out other were all there when up use your how said
+    an each she which do their time if will way about many then them write would like so these
+    her long make thing see him two has look more day could go come did number sound no most
+    people my over know water than call first who may down side been now find weather lovely
+    today grandson coming sunday garden spring dinner friend house tea cup nice sunny rain
+    children school television walk shop book dog cat bird tree flower morning night week
+    year money car bus train town church""".split()
+)
+"""The garbage loop's words: common English words plus everyday topics (never matched to intents)."""
+CHATTER_WEIGHT: Final = 0.02
+"""Prior weight of the chatter path against 1.0 for a command (tuned on the tuning voices only)."""
+VOSK_PHRASE_LIMIT: Final = 1500
+"""Most phrases in a vosk grammar list (vosk compiles the list into a graph per utterance)."""
+_ABBREVIATIONS_EN: Final = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miss", "st": "saint"}
+_WORD_RE: Final = re.compile(r"[a-z']+|[0-9]+")
+_HAN_RE: Final = re.compile(r"[\u3400-\u9fff]")
+_SEP_EN: Final = " "
+
+
+# ----------------------------------------------------------------------------- grammar nodes
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    rule: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[Any, ...]
+    optional: bool = False
+
+
+Node = Word | Ref | Seq | Choice
+
+
+@dataclass(frozen=True)
+class SpokenGrammar:
+    """Rules (name → node) in dependency order; picklable and hashable (it travels to the
+    recognizer's child process inside ``EngineSpec``)."""
+
+    lang: str
+    rules: tuple[tuple[str, Node], ...]
+    intents: tuple[str, ...]
+    """Intent ids that have a rule ``intent_<id>``, in catalog order (reject intents included)."""
+    wake_phrase: str = ""
+    chatter: tuple[str, ...] = ()
+    """Garbage-loop words ("" = no chatter path)."""
+    dropped: int = 0
+    """Alternatives removed because a recognizer does not know one of their words."""
+
+    # ---------------------------------------------------------------- views
+
+    def rule(self, name: str) -> Node | None:
+        return dict(self.rules).get(name)
+
+    def words(self) -> set[str]:
+        out: set[str] = set(self.wake_phrase.split()) | set(self.chatter)
+        for _, node in self.rules:
+            out.update(_node_words(node))
+        return out
+
+    # ---------------------------------------------------------------- pruning
+
+    def pruned(self, known: Callable[[str], bool]) -> SpokenGrammar:
+        """Drop every alternative that uses a word ``known`` rejects (counted, logged once)."""
+        unknown = sorted(w for w in self.words() if not known(w))
+        if not unknown:
+            return self
+        bad = frozenset(unknown)
+        dead: set[str] = set()
+        rules: list[tuple[str, Node]] = []
+        dropped = 0
+        for name, node in self.rules:
+            kept, lost = _prune(node, bad, dead)
+            dropped += lost
+            if kept is None:
+                dead.add(name)
+            else:
+                rules.append((name, kept))
+        live = {n for n, _ in rules}
+        wake = self.wake_phrase if not set(self.wake_phrase.split()) & bad else ""
+        _LOGGER.warning(
+            "grammar: %d word(s) unknown to the recognizer; %d alternative(s) dropped%s",
+            len(unknown),
+            dropped,
+            "; wake phrase unusable" if self.wake_phrase and not wake else "",
+        )
+        return replace(
+            self,
+            rules=tuple(rules),
+            intents=tuple(i for i in self.intents if f"intent_{i}" in live),
+            wake_phrase=wake,
+            chatter=tuple(w for w in self.chatter if w not in bad),
+            dropped=self.dropped + dropped,
+        )
+
+    # ---------------------------------------------------------------- JSGF
+
+    def jsgf(self, mode: str = "command", *, chatter: bool = True) -> str:
+        """JSGF text with one public rule ``<mode>`` (``command`` or ``wake``)."""
+        lines = ["#JSGF V1.0;", f"grammar jiayi_{mode};"]
+        for name, node in self.rules:
+            lines.append(f"<{name}> = {_jsgf_expr(node) or '<NULL>'};")
+        top = ["/1.0/ <command>"]
+        if mode == "wake" and self.wake_phrase:
+            top.insert(0, f"/1.0/ {self.wake_phrase} [ <command> ]")
+        if chatter and self.chatter:
+            lines.append(f"<chatter_word> = ( {' | '.join(self.chatter)} );")
+            top.append(f"/{CHATTER_WEIGHT}/ <chatter_word>+")
+        lines.append(f"public <top_{mode}> = {' | '.join(top)};")
+        return "\n".join(lines) + "\n"
+
+    # ---------------------------------------------------------------- FSG (word automaton)
+
+    def fsg_transitions(self, mode: str = "command", *, chatter: bool = True) -> tuple[int, int, list[Any]]:
+        """(start, final, transitions) of a minimal deterministic word automaton for
+        ``Decoder.create_fsg``: shared prefixes *and* suffixes, no null transitions except into
+        the single final state. Much faster to search than the JSGF's FSG (which inlines every
+        rule with null transitions: seconds per utterance with this catalog)."""
+        top: Node = Ref("command")
+        if mode == "wake" and self.wake_phrase:
+            wake = Seq(tuple(Word(w) for w in self.wake_phrase.split()))
+            top = Choice((Seq((wake, Choice((Ref("command"),), optional=True))), Ref("command")))
+        start, accepting, edges = _minimal_dfa(self._nfa_for(top))
+        final = len(edges)
+        trans: list[Any] = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
+        trans += [(a, final, 1.0) for a in accepting]
+        if chatter and self.chatter:
+            loop = final + 1
+            for w in self.chatter:
+                trans.append((start, loop, CHATTER_WEIGHT, w))
+                trans.append((loop, loop, 1.0 / len(self.chatter), w))
+            trans.append((loop, final, 1.0))
+        return start, final, trans
+
+    def _nfa_for(self, top: Node) -> _Nfa:
+        return _Nfa(dict(self.rules), top)
+
+    # ---------------------------------------------------------------- complete-phrase check
+
+    def accepts(self, text: str, mode: str = "command") -> bool:
+        """Whether ``text`` (space-separated words) is a complete sentence of ``<command>``
+        (or, in ``wake`` mode, the wake phrase optionally followed by one)."""
+        words = text.split()
+        if not words:
+            return False
+        nfa = self._nfa()
+        if nfa.accepts(words):
+            return True
+        if mode == "wake" and self.wake_phrase:
+            wake = self.wake_phrase.split()
+            if words[: len(wake)] == wake:
+                rest = words[len(wake) :]
+                return not rest or nfa.accepts(rest)
+        return False
+
+    def _nfa(self) -> _Nfa:
+        cached = _NFA_CACHE.get(self)
+        if cached is None:
+            cached = _Nfa(dict(self.rules), Ref("command"))
+            _NFA_CACHE[self] = cached
+        return cached
+
+    # ---------------------------------------------------------------- vosk
+
+    def sample_phrases(self, limit: int = VOSK_PHRASE_LIMIT, *, seed: int = 0) -> list[str]:
+        """A bounded list of complete sentences: every intent, every slot value and every
+        template at least once (round-robin over intents), then random paths up to ``limit``."""
+        rules = dict(self.rules)
+        sep = "" if self.lang == "zh" else _SEP_EN
+        out: dict[str, None] = {}
+
+        def add(words: Iterable[str]) -> None:
+            phrase = sep.join(w for w in words if w)
+            if phrase and len(out) < limit:
+                out.setdefault(phrase, None)
+
+        # 1. the shortest path through every template of every intent, with each slot value
+        per_intent: list[list[list[str]]] = []
+        for intent in self.intents:
+            node = rules[f"intent_{intent}"]
+            options = node.options if isinstance(node, Choice) else (node,)
+            per_intent.append([w for option in options for w in _cover_paths(option, rules)])
+        for paths in itertools.zip_longest(*per_intent):  # intents take turns: all appear
+            for words in paths:
+                if words is not None:
+                    add(words)
+        # 2. random paths, intents taking turns, until the limit
+        rng = random.Random(seed)
+        for _ in range(limit * 3):
+            if len(out) >= limit:
+                break
+            intent = self.intents[rng.randrange(len(self.intents))] if self.intents else None
+            if intent is None:
+                break
+            add(_random_path(Ref(f"intent_{intent}"), rules, rng))
+        return list(out)
+
+
+_NFA_CACHE: dict[SpokenGrammar, _Nfa] = {}
+
+
+# ----------------------------------------------------------------------------- compiling
+
+
+def spoken_words(text: str, lang: str) -> list[str]:
+    """Words of a config/catalog value as a recognizer spells them ("Dr. Chen" → doctor chen)."""
+    if lang == "zh":
+        compact = "".join(text.split())
+        return [compact] if compact else []
+    words = _WORD_RE.findall(text.lower().replace("’", "'"))
+    return [_ABBREVIATIONS_EN.get(w, w) for w in words]
+
+
+def _words_node(text: str, lang: str) -> Node | None:
+    words = spoken_words(text, lang)
+    if not words:
+        return None
+    return Word(words[0]) if len(words) == 1 else Seq(tuple(Word(w) for w in words))
+
+
+def _choice(texts: Iterable[str], lang: str) -> Choice | None:
+    seen: dict[Node, None] = {}
+    for text in texts:
+        node = _words_node(text, lang)
+        if node is not None:
+            seen.setdefault(node, None)
+    return Choice(tuple(seen)) if seen else None
+
+
+def _slot_texts(catalog: Catalog, name: str, settings: Any) -> list[str]:
+    slot = catalog.slots[name]
+    texts = [syn for value in slot.values for syn in value.synonyms]
+    if not slot.from_config or settings is None:
+        return texts
+    if slot.from_config == "doctor":
+        doctor = settings.doctor
+        texts += [doctor.name, *doctor.aliases, *slot.synonyms]
+    elif slot.from_config == "contacts":
+        for contact in settings.contacts:
+            texts += [contact.name, *contact.aliases]
+            if contact.relation:
+                texts.append(contact.relation)
+                texts += slot.relations.get(contact.relation.strip().lower(), ())
+    elif slot.from_config == "medications":
+        for med in settings.medications:
+            texts += [med.name, *med.aliases]
+    return texts
+
+
+class _TemplateCompiler:
+    def __init__(self, lang: str, determiners: tuple[str, ...]) -> None:
+        self.lang = lang
+        self.det = Choice(tuple(Word(d) for d in determiners), optional=True) if determiners else None
+
+    def seq(self, items: tuple[Any, ...]) -> Node:
+        out: list[Node] = []
+        prev = ""
+        for item in items:
+            if isinstance(item, _Lit):
+                for word in self.literal_words(item.text):
+                    if self._det_before(word, prev):
+                        out.append(self.det)  # type: ignore[arg-type]
+                    out.append(Word(word))
+                    prev = word
+            elif isinstance(item, _Slot):
+                if self._det_before("", prev):
+                    out.append(self.det)  # type: ignore[arg-type]
+                out.append(Ref(f"slot_{item.name}"))
+                prev = "{slot}"
+            else:
+                options = tuple(self.seq(o) for o in item.options)
+                out.append(Choice(options, item.optional))
+                prev = ""
+        return out[0] if len(out) == 1 else Seq(tuple(out))
+
+    def literal_words(self, text: str) -> list[str]:
+        if self.lang == "zh":
+            compact = "".join(text.split())
+            return [compact] if compact else []
+        return spoken_words(text, self.lang)
+
+    def _det_before(self, word: str, prev: str) -> bool:
+        if self.det is None or prev in DETERMINERS_EN:
+            return False
+        return word == "" or word not in FUNCTION_WORDS_EN
+
+
+def compile_grammar(
+    catalog: Catalog,
+    settings: Any = None,
+    *,
+    include_reject: bool = True,
+    chatter: bool = True,
+    wake_phrase: str | None = None,
+    determiners: bool = True,
+    fillers: bool = True,
+) -> SpokenGrammar:
+    """Compile ``catalog`` (+ config names from ``settings``) into a :class:`SpokenGrammar`."""
+    lang = catalog.lang
+    en = lang == "en"
+    compiler = _TemplateCompiler(lang, DETERMINERS_EN if en and determiners else ())
+    rules: list[tuple[str, Node]] = []
+    for name in catalog.slots:
+        choice = _choice(_slot_texts(catalog, name, settings), lang)
+        if choice is not None:
+            rules.append((f"slot_{name}", choice))
+    slot_rules = {n for n, _ in rules}
+    intents: list[str] = []
+    for intent in catalog.intents.values():
+        if intent.reject and not include_reject:
+            continue
+        options: list[Node] = []
+        for template in intent.phrases:
+            node = compiler.seq(parse_template(template))
+            if _refs(node) <= slot_rules:  # a slot with no values (no contacts configured)
+                options.append(node)
+        if options:
+            rules.append((f"intent_{intent.id}", Choice(tuple(dict.fromkeys(options)))))
+            intents.append(intent.id)
+    dets = set(DETERMINERS_EN) if en else set()
+    pre = _choice([f for f in catalog.fillers if f not in dets], lang) if fillers else None
+    post = _choice(POST_FILLERS_EN if en else catalog.fillers, lang) if fillers else None
+    command: list[Node] = []
+    if pre is not None:
+        rules.append(("pre_filler", pre))
+        command.append(Choice((Ref("pre_filler"),), optional=True))
+    command.append(Choice(tuple(Ref(f"intent_{i}") for i in intents)))
+    if post is not None:
+        rules.append(("post_filler", post))
+        command.append(Choice((Ref("post_filler"),), optional=True))
+    rules.append(("command", Seq(tuple(command))))
+    if wake_phrase is None:
+        wake_phrase = settings.voice.wake_phrase if settings is not None else ""
+    wake = " ".join(spoken_words(wake_phrase, lang)) if wake_phrase else ""
+    garbage: tuple[str, ...] = ()
+    if chatter and en:
+        garbage = tuple(dict.fromkeys(CHATTER_WORDS_EN))
+    return SpokenGrammar(lang, tuple(rules), tuple(intents), wake, garbage)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _refs(node: Node) -> set[str]:
+    if isinstance(node, Ref):
+        return {node.rule}
+    if isinstance(node, Seq):
+        return set().union(*(_refs(i) for i in node.items))
+    if isinstance(node, Choice):
+        return set().union(*(_refs(o) for o in node.options))
+    return set()
+
+
+def _node_words(node: Node) -> set[str]:
+    if isinstance(node, Word):
+        return {node.text}
+    if isinstance(node, Seq):
+        return set().union(*(_node_words(i) for i in node.items))
+    if isinstance(node, Choice):
+        return set().union(*(_node_words(o) for o in node.options))
+    return set()
+
+
+def _prune(node: Node, bad: frozenset[str], dead: set[str]) -> tuple[Node | None, int]:
+    """(node without alternatives using ``bad`` words or ``dead`` rules or None, alternatives lost)."""
+    if isinstance(node, Word):
+        return (None, 0) if node.text in bad else (node, 0)
+    if isinstance(node, Ref):
+        return (None, 0) if node.rule in dead else (node, 0)
+    if isinstance(node, Seq):
+        items, lost = [], 0
+        for item in node.items:
+            kept, n = _prune(item, bad, dead)
+            lost += n
+            if kept is None:
+                return None, lost
+            items.append(kept)
+        return Seq(tuple(items)), lost
+    options, lost = [], 0
+    for option in node.options:
+        kept, n = _prune(option, bad, dead)
+        lost += n
+        if kept is None:
+            lost += 1
+        else:
+            options.append(kept)
+    if not options:
+        return (Choice((), optional=True) if node.optional else None), lost
+    return Choice(tuple(options), node.optional), lost
+
+
+def _jsgf_expr(node: Node) -> str:
+    if isinstance(node, Word):
+        return node.text
+    if isinstance(node, Ref):
+        return f"<{node.rule}>"
+    if isinstance(node, Seq):
+        parts = [p for p in (_jsgf_expr(i) for i in node.items) if p]
+        return " ".join(parts)
+    rendered = [_jsgf_expr(o) for o in node.options]
+    parts = list(dict.fromkeys(p for p in rendered if p))
+    if not parts:
+        return ""
+    body = " | ".join(parts)
+    if node.optional or len(parts) < len(rendered):  # an empty option makes the choice optional
+        return f"[ {body} ]"
+    return f"( {body} )" if len(parts) > 1 else body
+
+
+def _cover_paths(node: Node, rules: dict[str, Node]) -> Iterator[list[str]]:
+    """Paths that together use every option of the outermost choices/slots once (short forms:
+    optional parts left out except when they are the option being covered)."""
+    variants = _variants(node, rules)
+    width = max((len(v) for v in variants), default=0)
+    for k in range(max(1, width)):
+        words: list[str] = []
+        for options in variants:
+            if options:
+                words.extend(options[min(k, len(options) - 1)])
+        yield words
+
+
+def _variants(node: Node, rules: dict[str, Node]) -> list[list[list[str]]]:
+    """Per position of a sequence: the word lists its options expand to (shortest first)."""
+    items = node.items if isinstance(node, Seq) else (node,)
+    out: list[list[list[str]]] = []
+    for item in items:
+        if isinstance(item, Word):
+            out.append([[item.text]])
+        elif isinstance(item, Ref):
+            target = rules[item.rule]
+            opts = target.options if isinstance(target, Choice) else (target,)
+            out.append([_shortest(o, rules) for o in opts])
+        elif isinstance(item, Choice):
+            if item.optional:
+                out.append([[]])
+            else:
+                out.append([_shortest(o, rules) for o in item.options])
+        else:
+            out.append([_shortest(item, rules)])
+    return out
+
+
+def _shortest(node: Node, rules: dict[str, Node]) -> list[str]:
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Ref):
+        return _shortest(rules[node.rule], rules)
+    if isinstance(node, Seq):
+        return list(itertools.chain.from_iterable(_shortest(i, rules) for i in node.items))
+    if node.optional or not node.options:
+        return []
+    return min((_shortest(o, rules) for o in node.options), key=len)
+
+
+def _random_path(node: Node, rules: dict[str, Node], rng: random.Random) -> list[str]:
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Ref):
+        return _random_path(rules[node.rule], rules, rng)
+    if isinstance(node, Seq):
+        return list(itertools.chain.from_iterable(_random_path(i, rules, rng) for i in node.items))
+    if not node.options or (node.optional and rng.random() < 0.6):
+        return []
+    return _random_path(node.options[rng.randrange(len(node.options))], rules, rng)
+
+
+def _minimal_dfa(nfa: _Nfa) -> tuple[int, list[int], list[dict[str, int]]]:
+    """Subset construction, then merging of equivalent states (the language is finite, so the
+    automaton is acyclic and states merge bottom-up by (accepting, outgoing edges))."""
+    subsets: dict[frozenset[int], int] = {}
+    edges: list[dict[str, frozenset[int]]] = []
+    accepting: list[bool] = []
+    start_set = frozenset(nfa._closure({nfa._start}))
+    stack = [start_set]
+    subsets[start_set] = 0
+    edges.append({})
+    accepting.append(nfa._final in start_set)
+    while stack:
+        current = stack.pop()
+        out: dict[str, set[int]] = {}
+        for state in current:
+            for word, targets in nfa._edges[state].items():
+                out.setdefault(word, set()).update(targets)
+        index = subsets[current]
+        for word, targets in out.items():
+            target = frozenset(nfa._closure(set(targets)))
+            if target not in subsets:
+                subsets[target] = len(edges)
+                edges.append({})
+                accepting.append(nfa._final in target)
+                stack.append(target)
+            edges[index][word] = target  # type: ignore[assignment]
+    ids = {subset: i for subset, i in subsets.items()}
+    register: dict[tuple[bool, tuple[tuple[str, int], ...]], int] = {}
+    canon: dict[int, int] = {}
+    merged_edges: list[dict[str, int]] = []
+    merged_accepting: list[int] = []
+
+    def visit(state: int) -> int:
+        done = canon.get(state)
+        if done is not None:
+            return done
+        out = tuple(sorted((w, visit(ids[t])) for w, t in edges[state].items()))  # type: ignore[index]
+        key = (accepting[state], out)
+        found = register.get(key)
+        if found is None:
+            found = len(merged_edges)
+            register[key] = found
+            merged_edges.append(dict(out))
+            if accepting[state]:
+                merged_accepting.append(found)
+        canon[state] = found
+        return found
+
+    start = visit(0)
+    return start, merged_accepting, merged_edges
+
+
+class _Nfa:
+    """Word-level NFA (Thompson construction) of a rule, for the complete-phrase check."""
+
+    def __init__(self, rules: dict[str, Node], top: Node) -> None:
+        self._rules = rules
+        self._eps: list[list[int]] = []
+        self._edges: list[dict[str, list[int]]] = []
+        self._start = self._new()
+        self._final = self._build(top, self._start)
+
+    def _new(self) -> int:
+        self._eps.append([])
+        self._edges.append({})
+        return len(self._eps) - 1
+
+    def _build(self, node: Node, start: int) -> int:
+        if isinstance(node, Word):
+            end = self._new()
+            self._edges[start].setdefault(node.text, []).append(end)
+            return end
+        if isinstance(node, Ref):
+            target = self._rules.get(node.rule)
+            if target is None:
+                return self._new()  # unreachable end: a dropped rule accepts nothing
+            return self._build(target, start)
+        if isinstance(node, Seq):
+            state = start
+            for item in node.items:
+                state = self._build(item, state)
+            return state
+        end = self._new()
+        for option in node.options:
+            self._eps[self._build(option, start)].append(end)
+        if node.optional or not node.options:
+            self._eps[start].append(end)
+        return end
+
+    def _closure(self, states: set[int]) -> set[int]:
+        stack = list(states)
+        while stack:
+            for nxt in self._eps[stack.pop()]:
+                if nxt not in states:
+                    states.add(nxt)
+                    stack.append(nxt)
+        return states
+
+    def accepts(self, words: list[str]) -> bool:
+        states = self._closure({self._start})
+        for word in words:
+            nxt = {t for s in states for t in self._edges[s].get(word, ())}
+            if not nxt:
+                return False
+            states = self._closure(nxt)
+        return self._final in states

@@ -1,0 +1,226 @@
+"""A small domain n-gram language model for pocketsphinx, trained on the catalog's sentences.
+
+The approach Rhasspy used with pocketsphinx: expand the catalog grammar as spoken (every
+sentence of every intent, weighted so that each intent counts the same; :func:`domain_sentences`),
+count trigrams in pure Python, smooth them with interpolated Witten-Bell and write an ARPA file
+that pocketsphinx decodes in LM mode. pocketsphinx ships no LM builder (only a reader/converter,
+``NGramModel``), so the counts and probabilities are computed here.
+
+Witten-Bell, interpolated and written in backoff form: for a history ``h`` seen ``c(h)`` times
+with ``t(h)`` distinct followers, ``P(w|h) = (c(h, w) + t(h)·P(w|h')) / (c(h) + t(h))`` and the
+backoff weight of ``h`` is ``t(h) / (c(h) + t(h))`` (the probabilities of every history sum to 1;
+``tests/test_langmodel.py`` checks this). Unigrams are interpolated with a uniform floor over the
+domain vocabulary only: the model is closed-vocabulary, so with a dictionary filtered to the same
+words (:func:`filtered_dictionary`) pocketsphinx searches a few hundred words instead of 130,000.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from assistant.hearing.grammar import SpokenGrammar
+
+_LOGGER = logging.getLogger(__name__)
+
+BOS: Final = "<s>"
+EOS: Final = "</s>"
+ORDER: Final = 3
+SENTENCES_PER_INTENT: Final = 2000
+"""Most sentences expanded per intent (a seeded random subset beyond that)."""
+INTENT_WEIGHT: Final = 100.0
+"""Total n-gram count each intent contributes (its sentences share it)."""
+BACKOFF_SCALE: Final = 0.1
+"""Multiplies Witten-Bell's count of distinct followers (1.0 = plain Witten-Bell; 0.1 (tuning voices) keeps more
+mass on the catalog's own word sequences and less for backing off to unseen ones)."""
+_LOG_ZERO: Final = -99.0
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """Trigram model in backoff form: ``probs[ngram]`` and ``backoffs[history]`` are log10."""
+
+    vocabulary: tuple[str, ...]
+    """Domain words (without ``<s>``/``</s>``), sorted."""
+    probs: dict[tuple[str, ...], float]
+    backoffs: dict[tuple[str, ...], float]
+    sentences: int
+
+    def log10_prob(self, word: str, history: Sequence[str] = ()) -> float:
+        """log10 P(word | history) with backoff (history: up to the last two words)."""
+        hist = tuple(history)[-(ORDER - 1) :] if ORDER > 1 else ()
+        penalty = 0.0
+        while True:
+            gram = (*hist, word)
+            if gram in self.probs:
+                return penalty + self.probs[gram]
+            if not hist:
+                return _LOG_ZERO
+            penalty += self.backoffs.get(hist, 0.0)
+            hist = hist[1:]
+
+    def counts(self) -> dict[int, int]:
+        out: Counter[int] = Counter(len(g) for g in self.probs)
+        return {n: out[n] for n in range(1, ORDER + 1)}
+
+    def arpa(self) -> str:
+        """The model as an ARPA text file (what ``NGramModel``/``add_lm_file`` read)."""
+        by_order: dict[int, list[tuple[str, ...]]] = defaultdict(list)
+        for gram in self.probs:
+            by_order[len(gram)].append(gram)
+        lines = ["\\data\\"]
+        lines += [f"ngram {n}={len(by_order[n])}" for n in range(1, ORDER + 1)]
+        for n in range(1, ORDER + 1):
+            lines += ["", f"\\{n}-grams:"]
+            for gram in sorted(by_order[n]):
+                line = f"{self.probs[gram]:.6f}\t{' '.join(gram)}"
+                if n < ORDER and gram in self.backoffs:
+                    line += f"\t{self.backoffs[gram]:.6f}"
+                lines.append(line)
+        lines += ["", "\\end\\", ""]
+        return "\n".join(lines)
+
+    def write_arpa(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.arpa(), encoding="utf-8")
+        return path
+
+
+def train(
+    sentences: Iterable[str | tuple[str, float]], *, backoff_scale: float = BACKOFF_SCALE
+) -> LanguageModel:
+    """Witten-Bell trigram model of ``sentences`` (space-separated words, or (sentence, weight)
+    pairs: fractional counts; duplicates add up);
+    ``backoff_scale`` (> 0) scales the mass set aside for unseen continuations."""
+    grams: list[defaultdict[tuple[str, ...], float]] = [defaultdict(float) for _ in range(ORDER + 1)]
+    n_sentences = 0
+    for item in sentences:
+        sentence, weight = (item, 1.0) if isinstance(item, str) else item
+        words = sentence.split()
+        if not words or weight <= 0:
+            continue
+        n_sentences += 1
+        padded = [BOS, *words, EOS]
+        for n in range(1, ORDER + 1):
+            for i in range(len(padded) - n + 1):
+                gram = tuple(padded[i : i + n])
+                if gram[-1] == BOS:
+                    continue
+                grams[n][gram] += weight
+    if not n_sentences:
+        raise ValueError("no sentences to train a language model on")
+    if backoff_scale <= 0:
+        raise ValueError("backoff_scale must be positive")
+    vocab = sorted({g[0] for g in grams[1] if g[0] not in (BOS, EOS)})
+    # history statistics: c(h) = tokens following h, t(h) = distinct followers
+    hist_count: list[defaultdict[tuple[str, ...], float]] = [defaultdict(float) for _ in range(ORDER + 1)]
+    hist_types: list[defaultdict[tuple[str, ...], float]] = [defaultdict(float) for _ in range(ORDER + 1)]
+    for n in range(2, ORDER + 1):
+        for gram, c in grams[n].items():
+            hist_count[n][gram[:-1]] += c
+            hist_types[n][gram[:-1]] += backoff_scale
+    probs: dict[tuple[str, ...], float] = {}
+    linear: dict[tuple[str, ...], float] = {}
+    # unigrams: Witten-Bell against a uniform floor over the domain vocabulary (+ </s>)
+    targets = len(vocab) + 1
+    total = sum(grams[1].values())
+    types = len(grams[1])
+    for gram, c in grams[1].items():
+        linear[gram] = (c + types / targets) / (total + types)
+    backoff_linear: dict[tuple[str, ...], float] = {}
+
+    def lower(word: str, hist: tuple[str, ...]) -> float:
+        """Interpolated P(word | hist) of an order below, from what is already computed."""
+        weight = 1.0
+        while True:
+            gram = (*hist, word)
+            if gram in linear:
+                return weight * linear[gram]
+            if not hist:
+                return 0.0
+            weight *= backoff_linear.get(hist, 1.0)
+            hist = hist[1:]
+
+    for n in range(2, ORDER + 1):
+        for hist, c in hist_count[n].items():
+            backoff_linear[hist] = hist_types[n][hist] / (c + hist_types[n][hist])
+        for gram, c in grams[n].items():
+            hist = gram[:-1]
+            t = hist_types[n][hist]
+            linear[gram] = (c + t * lower(gram[-1], hist[1:])) / (hist_count[n][hist] + t)
+    for gram, p in linear.items():
+        probs[gram] = math.log10(p)
+    probs[(BOS,)] = _LOG_ZERO
+    backoffs = {h: math.log10(w) for h, w in backoff_linear.items()}
+    return LanguageModel(tuple(vocab), probs, backoffs, n_sentences)
+
+
+def filtered_dictionary(
+    dictionary: str | Path, words: Iterable[str], out: str | Path
+) -> tuple[Path, list[str]]:
+    """Write the pronunciation entries (with variants ``word(2)``) of ``words`` only; returns the
+    file and the words the dictionary lacks."""
+    wanted = set(words)
+    found: set[str] = set()
+    lines = []
+    with open(dictionary, encoding="utf-8") as f:
+        for line in f:
+            head = line.split(maxsplit=1)[0] if line.strip() else ""
+            base = head.split("(", 1)[0]
+            if base in wanted:
+                lines.append(line if line.endswith("\n") else line + "\n")
+                found.add(base)
+    out = Path(out)
+    out.write_text("".join(lines), encoding="utf-8")
+    return out, sorted(wanted - found)
+
+
+def _expand(node: Any, rules: dict[str, Any], cap: int, rng: random.Random) -> list[tuple[str, ...]]:
+    """Every word sequence of a grammar node (a seeded random subset of ``cap`` when larger)."""
+    from assistant.hearing.grammar import Choice, Ref, Word
+
+    if isinstance(node, Word):
+        return [(node.text,)] if node.text else [()]
+    if isinstance(node, Ref):
+        return _expand(rules[node.rule], rules, cap, rng)
+    if isinstance(node, Choice):
+        out: dict[tuple[str, ...], None] = dict.fromkeys([()] if node.optional or not node.options else [])
+        for option in node.options:
+            out.update(dict.fromkeys(_expand(option, rules, cap, rng)))
+        paths = list(out)
+        return paths if len(paths) <= cap else rng.sample(paths, cap)
+    parts = [_expand(item, rules, cap, rng) for item in node.items]
+    size = math.prod(len(p) for p in parts)
+    if size <= cap:
+        return [tuple(w for chunk in combo for w in chunk) for combo in itertools.product(*parts)]
+    return list(
+        dict.fromkeys(tuple(w for chunk in (rng.choice(p) for p in parts) for w in chunk) for _ in range(cap))
+    )
+
+
+def domain_sentences(
+    grammar: SpokenGrammar, per_intent: int = SENTENCES_PER_INTENT, *, wake_phrase: str = ""
+) -> list[tuple[str, float]]:
+    """(sentence, weight) to train on: every sentence of each intent's rule (a seeded random subset
+    of ``per_intent`` when larger), weighted so that each intent has the same total count (an
+    intent with many slot values does not crowd out "yes"). With a wake phrase: the wake phrase
+    alone (the weight of one intent) and followed by each sentence, plus the plain sentences."""
+    rules = dict(grammar.rules)
+    rng = random.Random(0)
+    sep = "" if grammar.lang == "zh" else " "
+    out: list[tuple[str, float]] = []
+    for intent in grammar.intents:
+        paths = [p for p in _expand(rules[f"intent_{intent}"], rules, per_intent, rng) if p]
+        weight = INTENT_WEIGHT / len(paths) if paths else 0.0
+        out.extend((sep.join(p), weight) for p in paths)
+    if wake_phrase:
+        out = [(wake_phrase, INTENT_WEIGHT), *((f"{wake_phrase} {t}", w) for t, w in out), *out]
+    return out

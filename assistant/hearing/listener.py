@@ -1,0 +1,432 @@
+"""The speech input pipeline: audio source → endpointing → recognizer → frozen events.
+
+The :class:`Listener` runs in its own thread and delivers events through the ``put`` callback the
+daemon gives it (the daemon passes its thread-safe ``EventQueue.put``); it never runs business
+logic. Events:
+
+* :class:`WakeDetected` — the wake phrase was heard (or push-to-talk pressed). The daemon plays the
+  ``wake`` earcon; the next utterance is taken as one command without the wake phrase.
+* :class:`UtteranceRecognized` — a complete command phrase (or free-form text).
+* :class:`UtteranceRejected` — speech that was not a command (out of grammar, too short).
+* :class:`ListeningEnded` — an awake window (after the wake phrase / ``expect_answer``) passed
+  with no speech.
+* :class:`ListenerError` — the recognizer crashed/hung (restarted) or the source failed.
+* :class:`InputLevel` — the input RMS level, only when ``emit_levels`` (``jiayi listen``).
+
+Awake windows run on *audio* time (chunks read), so a WAV file read faster than real time gives
+the same results as a microphone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol, TextIO
+
+from assistant.hearing.endpointing import EndpointConfig, Endpointer
+from assistant.hearing.recognizer import (
+    Mode,
+    Recognizer,
+    RecognizerCrashed,
+    UtteranceDecoder,
+    split_wake,
+)
+from assistant.hearing.sources import (
+    CHUNK_BYTES,
+    CHUNK_MS,
+    AudioSource,
+    AudioSourceError,
+)
+
+if TYPE_CHECKING:
+    pass
+
+_LOGGER = logging.getLogger(__name__)
+
+READ_TIMEOUT_S: Final = 0.5
+"""Longest wait for one chunk before the loop checks for stop()."""
+WAKE_COMMAND_WINDOW_S: Final = 8.0
+"""After the wake phrase alone, how long (audio time) a command may take to start."""
+LEVEL_EVERY_CHUNKS: Final = 5
+STOP_JOIN_TIMEOUT_S: Final = 3.0
+GRAMMAR_PHRASE_LIMIT: Final = 400
+"""Most flat matcher phrases in a recognizer grammar, only for a matcher without a catalog (the
+daemon compiles the catalog itself: :func:`matcher_grammar`, :mod:`assistant.hearing.grammar`)."""
+CHUNK_S: Final = CHUNK_MS / 1000.0
+"""Parts of :func:`assistant.hearing.grammar.compile_grammar` the daemon uses: the chatter loop, optional
+determiners and politeness fillers each made pocketsphinx less accurate and slower on the tuning
+voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
+TRAILING_FEED_S: Final = 0.6
+"""Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
+NBEST_MIN_CONFIDENCE: Final = 0.0
+"""A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
+the matcher's own thresholds)."""
+NBEST_MIN_VOTES: Final = 1
+"""How many next-best transcripts must map to the same intent before it is taken (1 = the first
+accepted one wins)."""
+NBEST_MAY_RAISE_EMERGENCY: Final = True
+"""Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
+Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
+calls out loud and can be cancelled); chatter false accepts are measured in the benchmark."""
+
+
+# ------------------------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class WakeDetected:
+    engine: str
+    source: str = "wake_phrase"
+    """``wake_phrase`` or ``push_to_talk``."""
+    monotonic: float = 0.0
+
+
+@dataclass(frozen=True)
+class UtteranceRecognized:
+    transcript: str
+    lang: str
+    engine: str
+    end_of_speech_monotonic: float
+    """When the last speech frame was read (``time.monotonic()``)."""
+    endpoint_monotonic: float
+    """When the trailing silence completed the utterance."""
+    recognized_monotonic: float
+    """When the recognizer's final result was ready."""
+    speech_s: float = 0.0
+    after_wake: bool = False
+    grammar: bool = True
+    alternatives: tuple[str, ...] = ()
+    """The recognizer's next-best transcripts (wake phrase removed), best first; the daemon lets
+    the matcher choose among them (:func:`understand_best`)."""
+
+
+@dataclass(frozen=True)
+class UtteranceRejected:
+    reason: str
+    """``no_match`` (not a complete phrase), ``too_short`` (noise), ``not_woken`` (no wake phrase)."""
+    engine: str
+    speech_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ListeningEnded:
+    reason: str = "timeout"
+
+
+@dataclass(frozen=True)
+class ListenerError:
+    message: str
+    fatal: bool = False
+
+
+@dataclass(frozen=True)
+class InputLevel:
+    rms: float
+    in_speech: bool
+    noise_floor: float
+
+
+Put = Callable[[object], None]
+
+
+# ------------------------------------------------------------------------------- push-to-talk
+
+
+class PushToTalk(Protocol):
+    """A button (GPIO on a device profile, a key on stdin in development)."""
+
+    def start(self, on_press: Callable[[], None]) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class StdinPushToTalk:
+    """Development push-to-talk: every Enter on ``stream`` presses the button."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+        self._stopped = threading.Event()
+
+    def start(self, on_press: Callable[[], None]) -> None:
+        stream = self._stream or sys.stdin
+
+        def pump() -> None:
+            for _line in stream:
+                if self._stopped.is_set():
+                    return
+                on_press()
+
+        threading.Thread(target=pump, name="push-to-talk", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+# ------------------------------------------------------------------------------- listener
+
+
+class Listener:
+    def __init__(
+        self,
+        source: AudioSource,
+        recognizer: Recognizer,
+        put: Put,
+        *,
+        wake_phrase: str = "",
+        endpoint_config: EndpointConfig | None = None,
+        push_to_talk: PushToTalk | None = None,
+        emit_levels: bool = False,
+        log_transcripts: bool = False,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.source = source
+        self.recognizer = recognizer
+        self._put = put
+        self.wake_phrase = wake_phrase
+        self._endpointer = Endpointer(endpoint_config)
+        self._push_to_talk = push_to_talk
+        self._emit_levels = emit_levels
+        self._log_transcripts = log_transcripts
+        self._monotonic = monotonic
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pending_awake_s: float | None = None
+        self._awake_until: float | None = None
+        self._awake_by_wake = False
+        self._audio_t = 0.0
+        self._decoder: UtteranceDecoder | None = None
+        self._mode: Mode = "command"
+        self._last_voiced_at = 0.0
+        self._held: list[bytes] = []
+        self._chunks = 0
+        self._muted = False
+        self.last_engine_answer_monotonic: float | None = None
+        """When the recognizer last produced a result (watchdog heartbeat)."""
+
+    # ------------------------------------------------------------------ control (any thread)
+
+    def expect_answer(self, timeout_s: float) -> None:
+        """Take the next utterance as a command without the wake phrase, for ``timeout_s``."""
+        with self._lock:
+            self._pending_awake_s = timeout_s
+
+    def press_push_to_talk(self) -> None:
+        self.expect_answer(WAKE_COMMAND_WINDOW_S)
+        self._put(WakeDetected(self.recognizer.engine, "push_to_talk", self._monotonic()))
+
+    def set_muted(self, muted: bool) -> None:
+        """Ignore input (e.g. while the assistant speaks) without stopping the source."""
+        with self._lock:
+            self._muted = muted
+
+    def start(self) -> None:
+        try:
+            self.source.start()
+        except AudioSourceError as err:
+            self._put(ListenerError(str(err), fatal=True))
+            raise
+        if self._push_to_talk is not None:
+            self._push_to_talk.start(self.press_push_to_talk)
+        self._thread = threading.Thread(target=self._run_loop, name="listener", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._push_to_talk is not None:
+            self._push_to_talk.stop()
+        self.source.stop()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(STOP_JOIN_TIMEOUT_S)
+
+    def join(self, timeout: float) -> bool:
+        """Wait for a finite source to be used up; True when the thread ended."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # ------------------------------------------------------------------ loop
+
+    def _run_loop(self) -> None:
+        try:
+            self.run_until_end()
+        except Exception as err:  # keep the daemon informed instead of dying silently
+            _LOGGER.exception("listener stopped")
+            self._put(ListenerError(f"listener stopped: {type(err).__name__}: {err}", fatal=True))
+
+    def run_until_end(self) -> None:
+        """Process chunks until stop() or the end of a finite source (call directly for WAVs)."""
+        while not self._stop.is_set():
+            chunk = self.source.read_chunk(READ_TIMEOUT_S)
+            if chunk is None:
+                if self.source.at_end:
+                    break
+                continue
+            self.process_chunk(chunk)
+        step = self._endpointer.flush()
+        if step is not None:
+            if self._decoder is not None:
+                self._feed(step)
+            self._finish_utterance(step.speech_s, self._monotonic())
+
+    @property
+    def awake(self) -> bool:
+        return not self.wake_phrase or (self._awake_until is not None and self._audio_t < self._awake_until)
+
+    def process_chunk(self, chunk: bytes) -> None:
+        now = self._monotonic()
+        self._chunks += 1
+        self._audio_t += CHUNK_S
+        with self._lock:
+            pending, self._pending_awake_s = self._pending_awake_s, None
+            muted = self._muted
+        if pending is not None:
+            self._awake_until = self._audio_t + pending
+            self._awake_by_wake = False
+        if muted:
+            if self._decoder is not None:
+                self._abandon_utterance()
+            self._endpointer.reset()
+            return
+        step = self._endpointer.process(chunk)
+        if self._emit_levels and self._chunks % LEVEL_EVERY_CHUNKS == 0:
+            self._put(
+                InputLevel(
+                    self._endpointer.last_level, self._endpointer.in_utterance, self._endpointer.noise_floor
+                )
+            )
+        if step.kind == "idle":
+            if self.wake_phrase and self._awake_until is not None and self._audio_t >= self._awake_until:
+                self._awake_until = None
+                self._put(ListeningEnded("timeout"))
+            return
+        if step.kind == "start":
+            self._begin_utterance()
+        if step.kind == "speech" and self._endpointer.last_voiced:
+            self._last_voiced_at = now
+        if self._decoder is not None and (step.audio or step.kind == "end"):
+            self._feed(step)
+        if step.kind == "end":
+            if step.too_short:
+                self._abandon_utterance()
+                self._put(UtteranceRejected("too_short", self.recognizer.engine, step.speech_s))
+                return
+            self._finish_utterance(step.speech_s, now)
+
+    def _feed(self, step: Any) -> None:
+        """Speech goes to the decoder at once; a pause is held back and only fed when speech
+        resumes (or, at the end, its first :data:`TRAILING_FEED_S`). The 1.2 s of trailing
+        silence would otherwise skew pocketsphinx's cepstral mean (clean recordings with digital
+        silence were recognised worse than noisy ones) and cost decode time."""
+        assert self._decoder is not None
+        if step.kind != "end" and (step.kind == "start" or self._endpointer.last_voiced):
+            if self._held:
+                self._decoder.accept(b"".join(self._held))
+                self._held.clear()
+            self._decoder.accept(step.audio)
+            return
+        if step.kind == "end":
+            tail = b"".join(self._held)[: round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES]
+            self._held.clear()
+            if tail:
+                self._decoder.accept(tail)
+            return
+        self._held.append(step.audio)
+
+    def _begin_utterance(self) -> None:
+        self._held.clear()
+        self._mode = "command" if self.awake else "wake"
+        self._last_voiced_at = self._monotonic()
+        try:
+            self._decoder = self.recognizer.begin(self._mode)
+        except RecognizerCrashed as err:
+            self._decoder = None
+            self._put(ListenerError(str(err)))
+
+    def _abandon_utterance(self) -> None:
+        decoder, self._decoder = self._decoder, None
+        if decoder is None:
+            return
+        try:
+            decoder.finish()
+        except RecognizerCrashed as err:
+            self._put(ListenerError(str(err)))
+
+    def _finish_utterance(self, speech_s: float, endpoint_at: float) -> None:
+        decoder, self._decoder = self._decoder, None
+        if decoder is None:
+            return
+        try:
+            result = decoder.finish()
+        except RecognizerCrashed as err:
+            self._put(ListenerError(str(err)))
+            return
+        done_at = self._monotonic()
+        self.last_engine_answer_monotonic = done_at
+        engine = self.recognizer.engine
+        if self._log_transcripts:
+            _LOGGER.info("heard %r (accepted %r) mode=%s", result.raw, result.text, self._mode)
+        else:
+            _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
+        text, after_wake = result.text, False
+        alternatives = result.alternatives
+        if self._mode == "wake":
+            woke, rest = split_wake(result.text, self.wake_phrase)
+            if not woke:
+                self._put(UtteranceRejected("not_woken", engine, speech_s))
+                return
+            self._put(WakeDetected(engine, "wake_phrase", done_at))
+            if not rest:
+                self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S
+                self._awake_by_wake = True
+                return
+            text, after_wake = rest, True
+            split = (split_wake(alt, self.wake_phrase) for alt in alternatives)
+            alternatives = tuple(dict.fromkeys(r for w, r in split if w and r and r != rest))
+        else:
+            after_wake = self._awake_by_wake
+            self._awake_until = None  # one command per wake / expect_answer
+            self._awake_by_wake = False
+        if not text:
+            self._put(UtteranceRejected("no_match", engine, speech_s))
+            return
+        self._put(
+            UtteranceRecognized(
+                text,
+                result.lang,
+                engine,
+                end_of_speech_monotonic=self._last_voiced_at,
+                endpoint_monotonic=endpoint_at,
+                recognized_monotonic=done_at,
+                speech_s=speech_s,
+                after_wake=after_wake,
+                grammar=result.grammar,
+                alternatives=alternatives,
+            )
+        )
+
+
+def understand_best(matcher: Any, transcript: str, alternatives: Sequence[str] = ()) -> Any:
+    """N-best rescoring with the matcher: the 1-best transcript's understanding if the matcher
+    accepts it (an intent above its own thresholds), else that of the first next-best transcript
+    it accepts, else the 1-best's rejection. ``transcript`` of the result is the text chosen."""
+    best = dataclasses.replace(matcher.match(transcript), transcript=transcript)
+    if best.intent is not None:
+        return best
+    votes: dict[str, int] = {}
+    for alternative in alternatives:
+        understanding = matcher.match(alternative)
+        if understanding.intent is None or understanding.confidence < NBEST_MIN_CONFIDENCE:
+            continue
+        if understanding.intent == "emergency" and not NBEST_MAY_RAISE_EMERGENCY:
+            continue
+        votes[understanding.intent] = votes.get(understanding.intent, 0) + 1
+        if votes[understanding.intent] >= NBEST_MIN_VOTES:
+            return dataclasses.replace(understanding, transcript=alternative)
+    return best

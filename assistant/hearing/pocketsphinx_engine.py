@@ -1,0 +1,273 @@
+"""pocketsphinx engine: the out-of-the-box English recognizer (``pocketsphinx.get_model_path()``).
+
+Grammar mode uses one JSGF/FSG search per mode (``command``, ``wake``); free-form uses the bundled
+``en-us.lm.bin`` (loaded only when asked for: it costs about 70 MB and is far less accurate).
+Language-model mode (``language_model=True`` with a catalog grammar) decodes with a trigram model
+trained on the catalog's sentences (:mod:`assistant.hearing.langmodel`) and a dictionary filtered to the
+domain words; the transcript is then left to the intent matcher (no complete-phrase check).
+Words missing from the pronunciation dictionary drop their phrase (counted in the log). Only a
+hypothesis that equals a complete grammar phrase is accepted; partial phrases are rejected.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Final
+
+from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
+from assistant.hearing.sources import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from assistant.hearing.grammar import SpokenGrammar
+
+_LOGGER = logging.getLogger(__name__)
+
+ENGINE: Final = "pocketsphinx"
+_JSGF_WORD_OK: Final = frozenset("abcdefghijklmnopqrstuvwxyz'")
+LM_WEIGHT: Final = 10.0
+"""pocketsphinx ``-lw`` in language-model mode (tuning voices only; see docs/benchmarks/speech.md)."""
+LM_WORD_INSERTION: Final = 0.65
+"""pocketsphinx ``-wip`` in language-model mode."""
+NBEST_MAX_LOG_GAP: Final = 50.0
+"""N-best: an alternative whose path score is more than this (natural log) below the best
+N-best entry's is left out, so a far-worse hypothesis can never be offered to the matcher."""
+NBEST_SCAN_LIMIT: Final = 50
+"""Most lattice paths read while collecting distinct N-best transcripts (bounds decode time)."""
+
+
+def _trie_expr(node: dict[str, Any]) -> str:
+    """JSGF for a word trie: shared prefixes keep the search graph small (a flat list of
+    thousands of alternatives makes pocketsphinx take seconds per utterance)."""
+    alts = []
+    for word, child in node.items():
+        if word == "":
+            continue
+        sub = _trie_expr(child)
+        alts.append(f"{word} {sub}".strip() if sub else word)
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "( " + " | ".join(alts) + " )"
+    return f"[ {body} ]" if "" in node else body
+
+
+def _jsgf(name: str, phrases: Sequence[str]) -> str:
+    root: dict[str, Any] = {}
+    for phrase in phrases:
+        node = root
+        for word in phrase.split():
+            node = node.setdefault(word, {})
+        node[""] = {}
+    return f"#JSGF V1.0;\ngrammar {name};\npublic <{name}> = {_trie_expr(root)};\n"
+
+
+class _PsDecoder:
+    def __init__(self, owner: PocketsphinxRecognizer, mode: Mode) -> None:
+        self._owner = owner
+        self._mode = mode
+        decoder = owner._decoder
+        search = owner._search_for(mode)
+        if owner._active_search != search:  # current_search() crashes when none is active yet
+            decoder.activate_search(search)
+            owner._active_search = search
+        decoder.start_utt()
+
+    def accept(self, pcm: bytes) -> None:
+        self._owner._decoder.process_raw(pcm, False, False)
+
+    def finish(self) -> Transcript:
+        started = time.monotonic()
+        decoder = self._owner._decoder
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        owner = self._owner
+        grammar = owner.grammar
+        alternatives: tuple[str, ...] = ()
+        if self._mode in owner._lm_modes:
+            text = raw  # the intent matcher judges imperfect text
+            used_grammar = True
+            if owner.nbest > 0 and raw:
+                alternatives = _alternatives(decoder, raw, owner.nbest)
+        elif grammar is not None and self._mode in owner._grammar_modes:
+            text = raw if grammar.accepts(raw, self._mode) else ""
+            used_grammar = True
+        else:
+            allowed = owner._allowed.get(self._mode)
+            text = raw if allowed is None or raw in allowed else ""
+            used_grammar = allowed is not None
+        return Transcript(
+            text,
+            raw,
+            ENGINE,
+            owner.lang,
+            used_grammar,
+            decode_s=time.monotonic() - started,
+            alternatives=alternatives,
+        )
+
+
+def _alternatives(decoder: Any, best: str, count: int) -> tuple[str, ...]:
+    """Up to ``count`` distinct next-best transcripts from the lattice, best first, within
+    :data:`NBEST_MAX_LOG_GAP` of the top path (pocketsphinx reports path scores as probabilities)."""
+    found: list[str] = []
+    top_log: float | None = None
+    for index, hyp in enumerate(decoder.nbest() or ()):
+        if index >= NBEST_SCAN_LIMIT or len(found) >= count:
+            break
+        if hyp is None:  # the lattice iterator yields None for a path it cannot print
+            continue
+        score = float(hyp.score)
+        log_score = math.log(score) if score > 0.0 else -math.inf
+        if top_log is None:
+            top_log = log_score
+        if log_score < top_log - NBEST_MAX_LOG_GAP:
+            break
+        text = normalize_phrase(hyp.hypstr or "")
+        if text and text != best and text not in found:
+            found.append(text)
+    return tuple(found)
+
+
+class PocketsphinxRecognizer:
+    """One decoder per process; one utterance at a time (not thread-safe)."""
+
+    engine = ENGINE
+
+    def __init__(
+        self,
+        phrases: Sequence[str] | None,
+        wake_phrase: str = "",
+        *,
+        lang: str = "en",
+        grammar: SpokenGrammar | None = None,
+        language_model: bool = False,
+        nbest: int = 0,
+    ) -> None:
+        """``grammar`` (compiled from the catalog, :mod:`assistant.hearing.grammar`) replaces ``phrases``;
+        with ``language_model`` it is decoded as a trigram model of its sentences instead, and
+        ``nbest`` > 0 adds up to that many next-best transcripts to each result."""
+        import pocketsphinx
+
+        self.lang = lang
+        self.nbest = nbest
+        model_dir = pocketsphinx.get_model_path()
+        self._lm_path = os.path.join(model_dir, "en-us", "en-us.lm.bin")
+        self._allowed: dict[str, frozenset[str] | None] = {}
+        self.dropped_phrases: list[str] = []
+        self.dropped_alternatives = 0
+        self._free_loaded = False
+        self._active_search = ""
+        self.grammar: SpokenGrammar | None = None
+        self._grammar_modes: set[str] = set()
+        self._lm_modes: set[str] = set()
+        self._workdir = ""
+        if grammar is not None and language_model:
+            self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
+            return
+        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
+        if grammar is not None:
+            self._add_spoken_grammar(grammar, wake_phrase)
+        elif phrases is not None:
+            self._add_grammar("command", unique_phrases(phrases))
+        if wake_phrase:
+            self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
+
+    def _language_model_decoder(self, grammar: SpokenGrammar, wake_phrase: str, model_dir: str) -> Any:
+        """A decoder over the domain words only, with one trigram search per mode."""
+        import pocketsphinx
+
+        from assistant.hearing import langmodel
+
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-lm-")
+        full_dict = os.path.join(model_dir, "en-us", "cmudict-en-us.dict")
+        wake = normalize_phrase(wake_phrase)
+        words = grammar.words() | set(wake.split())
+        dict_path, missing = langmodel.filtered_dictionary(
+            full_dict,
+            (w for w in words if set(w) <= _JSGF_WORD_OK),
+            os.path.join(self._workdir, "domain.dict"),
+        )
+        known = words - set(missing)
+        grammar = grammar.pruned(lambda w: w in known and set(w) <= _JSGF_WORD_OK)
+        self.grammar = grammar
+        self.dropped_alternatives = grammar.dropped
+        decoder = pocketsphinx.Decoder(
+            lm=None,
+            dict=str(dict_path),
+            samprate=SAMPLE_RATE,
+            lw=LM_WEIGHT,
+            wip=LM_WORD_INSERTION,
+            loglevel="FATAL",
+        )
+        modes: dict[str, str] = {"command": ""}
+        if wake and set(wake.split()) <= known:
+            modes["wake"] = wake
+        for mode, wake_words in modes.items():
+            sentences = langmodel.domain_sentences(grammar, wake_phrase=wake_words)
+            model = langmodel.train(sentences, backoff_scale=langmodel.BACKOFF_SCALE)
+            arpa = model.write_arpa(os.path.join(self._workdir, f"{mode}.arpa"))
+            decoder.add_lm_file(mode, str(arpa))
+            self._lm_modes.add(mode)
+        return decoder
+
+    def _known_word(self, word: str) -> bool:
+        return set(word) <= _JSGF_WORD_OK and self._decoder.lookup_word(word) is not None
+
+    def _add_spoken_grammar(self, grammar: SpokenGrammar, wake_phrase: str) -> None:
+        if wake_phrase:
+            grammar = replace(grammar, wake_phrase=normalize_phrase(wake_phrase))
+        grammar = grammar.pruned(self._known_word)
+        if not grammar.intents:
+            _LOGGER.warning("catalog grammar is empty; falling back to free-form")
+            return
+        self.grammar = grammar
+        self.dropped_alternatives = grammar.dropped
+        modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
+        for mode in modes:
+            start, final, transitions = grammar.fsg_transitions(mode)
+            fsg = self._decoder.create_fsg(mode, start, final, transitions)
+            self._decoder.add_fsg(mode, fsg)
+            self._grammar_modes.add(mode)
+
+    def _known(self, phrase: str) -> bool:
+        return all(
+            set(w) <= _JSGF_WORD_OK and self._decoder.lookup_word(w) is not None for w in phrase.split()
+        )
+
+    def _add_grammar(self, name: str, phrases: list[str]) -> None:
+        usable = [p for p in phrases if self._known(p)]
+        dropped = [p for p in phrases if p not in usable]
+        if dropped:
+            self.dropped_phrases.extend(dropped)
+            _LOGGER.warning(
+                "%s grammar: %d phrase(s) use words pocketsphinx does not know", name, len(dropped)
+            )
+        if not usable:
+            _LOGGER.warning("%s grammar is empty; falling back to free-form", name)
+            return
+        self._decoder.add_jsgf_string(name, _jsgf(name, usable))
+        self._allowed[name] = frozenset(usable)
+
+    def _search_for(self, mode: Mode) -> str:
+        if mode in self._allowed or mode in self._grammar_modes or mode in self._lm_modes:
+            return mode
+        if not self._free_loaded:
+            self._decoder.add_lm_file("free", self._lm_path)
+            self._free_loaded = True
+        return "free"
+
+    def begin(self, mode: Mode = "command") -> _PsDecoder:
+        return _PsDecoder(self, mode)
+
+    def close(self) -> None:
+        self._decoder = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = ""

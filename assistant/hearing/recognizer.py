@@ -1,0 +1,389 @@
+"""Speech recognition: one streaming interface, two engines (vosk, pocketsphinx), engine choice.
+
+A :class:`Recognizer` holds the loaded model (once per process) and the grammars; each utterance
+gets a fresh, disposable :class:`UtteranceDecoder` (``accept(pcm)`` … ``finish() -> Transcript``).
+In grammar mode only *complete* grammar phrases count: anything else (a partial phrase, "[unk]",
+nothing) comes back as a rejected transcript with ``text == ""``, so it can never become a command.
+
+Modes: ``command`` (catalog/config phrases, or free-form when no phrases are given), ``wake``
+(the wake phrase, alone or followed by a command phrase, plus the command phrases so that ordinary
+speech is not forced onto the wake phrase).
+
+Crash/hang isolation: :class:`IsolatedRecognizer` runs the engine in a child process (see
+``docs/speech.md`` for why). A native crash or a hang longer than :data:`FINISH_TIMEOUT_S` kills the
+child, raises :class:`RecognizerCrashed` for that one utterance, and a new child is started.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
+
+if TYPE_CHECKING:
+    from assistant.hearing.grammar import SpokenGrammar
+
+_LOGGER = logging.getLogger(__name__)
+
+Mode = Literal["command", "wake"]
+FINISH_TIMEOUT_S: Final = 10.0
+"""Longest wait for a child recognizer's final result before it counts as hung."""
+CHILD_START_TIMEOUT_S: Final = 60.0
+"""Longest wait for a child to load its model (vosk models take seconds on a Pi)."""
+RESTART_BACKOFF_S: Final = (0.0, 1.0, 5.0, 30.0)
+"""Delay before the 1st, 2nd, 3rd, … restart of a crashed child (last value repeats)."""
+CHILD_STOP_TIMEOUT_S: Final = 2.0
+POCKETSPHINX_CATALOG_GRAMMAR: Final = False
+"""Decode with the catalog compiled as spoken (assistant/grammar.py) instead of the flat phrase
+list when both are given. Off: measured no more accurate with pocketsphinx's en-us model on the
+espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vosk always uses the
+grammar's sampled phrases."""
+POCKETSPHINX_NBEST: Final = 0
+"""Next-best transcripts the daemon asks pocketsphinx for in language-model mode, for the matcher
+to choose from (0 = 1-best only). Off: on held-out voices 5-best rescoring raised accuracy (clean
+40 → 51 %, 10 dB 68 → 74 %) but also wrong actions (25 → 33 %, 10 → 19 %) and chatter false accepts
+(docs/benchmarks/speech.md, round 4)."""
+POCKETSPHINX_LANGUAGE_MODEL: Final = True
+"""Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
+and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over
+:data:`POCKETSPHINX_CATALOG_GRAMMAR`. On held-out voices it only ties the
+flat list's clean accuracy (40 %) — and it beats the flat list in every noisy condition (68 % vs
+60 % at 10 dB) with far fewer wrong actions (10–25 % vs 26–33 %) and chatter false accepts (22 % vs
+94 % at 10 dB), so it is on: a misheard command comes back as "please say it again" rather than as
+the wrong action (docs/benchmarks/speech.md, round 3)."""
+
+
+class RecognitionError(Exception):
+    """Recognition cannot be set up (no engine/model); the message says how to fix it."""
+
+
+class RecognizerCrashed(RecognitionError):
+    """The engine died or hung during one utterance; it has been restarted."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    """Accepted text (a complete grammar phrase, or free-form text); "" = rejected/nothing."""
+    raw: str
+    """What the engine returned before the complete-phrase check."""
+    engine: str
+    lang: str
+    grammar: bool
+    """Recognised against a phrase list."""
+    decode_s: float = 0.0
+    """CPU-side time spent in finish() (end-of-utterance latency inside the engine)."""
+    alternatives: tuple[str, ...] = ()
+    """The engine's next-best transcripts (normalised, distinct, not ``raw``), best first; empty
+    unless N-best was asked for (:attr:`EngineSpec.nbest`). The matcher may pick one of them
+    (:func:`assistant.hearing.listener.understand_best`)."""
+
+
+class UtteranceDecoder(Protocol):
+    def accept(self, pcm: bytes) -> None: ...
+
+    def finish(self) -> Transcript: ...
+
+
+class Recognizer(Protocol):
+    engine: str
+    lang: str
+
+    def begin(self, mode: Mode = "command") -> UtteranceDecoder: ...
+
+    def close(self) -> None: ...
+
+
+_PUNCT = re.compile(r"[^\w\s'\[\]]", re.UNICODE)
+
+
+def normalize_phrase(text: str) -> str:
+    """Lower case, punctuation to spaces, single spaces (the form grammars and checks use)."""
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+def unique_phrases(phrases: Sequence[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in phrases:
+        n = normalize_phrase(p)
+        if n:
+            seen.setdefault(n, None)
+    return list(seen)
+
+
+def wake_grammar(wake_phrase: str, phrases: Sequence[str] | None) -> list[str]:
+    """Phrases of the wake search: wake, wake + command, and plain commands (to absorb them)."""
+    wake = normalize_phrase(wake_phrase)
+    commands = unique_phrases(phrases or ())
+    return unique_phrases([wake, *(f"{wake} {c}" for c in commands), *commands])
+
+
+def split_wake(text: str, wake_phrase: str) -> tuple[bool, str]:
+    """(wake phrase heard, the command after it) for a wake-mode transcript."""
+    wake = normalize_phrase(wake_phrase)
+    if not wake or not text:
+        return False, ""
+    if text == wake:
+        return True, ""
+    if text.startswith(wake + " "):
+        return True, text[len(wake) + 1 :]
+    return False, ""
+
+
+# ---------------------------------------------------------------------------- engine choice
+
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """Everything needed to build a recognizer, picklable (a child process builds it)."""
+
+    engine: Literal["vosk", "pocketsphinx"]
+    lang: str
+    model_path: str = ""
+    phrases: tuple[str, ...] | None = None
+    """Command phrases; None = free-form."""
+    wake_phrase: str = ""
+    grammar: SpokenGrammar | None = None
+    """The catalog compiled as spoken (:mod:`assistant.hearing.grammar`); pocketsphinx uses it instead of
+    ``phrases`` (vosk gets ``phrases`` sampled from it)."""
+    language_model: bool = False
+    """pocketsphinx: decode ``grammar`` as a trigram language model of its sentences."""
+    nbest: int = 0
+    """pocketsphinx language-model mode: return up to this many next-best transcripts as
+    :attr:`Transcript.alternatives` (0 = none)."""
+
+
+def choose_engine(
+    settings: Any,
+    phrases: Sequence[str] | None = None,
+    grammar: SpokenGrammar | None = None,
+    lang: str | None = None,
+) -> EngineSpec:
+    """Apply ``asr.engine`` (``auto``: vosk with a model for the language, else pocketsphinx for
+    English, else a RecognitionError saying how to install a model). With ``grammar`` (and
+    ``asr.grammar`` on), pocketsphinx decodes with its JSGF and vosk with its sampled phrases."""
+    from assistant.hearing import vosk_models as models
+
+    lang = lang or settings.language
+    wanted = settings.asr.engine
+    if not settings.asr.grammar:
+        phrases = grammar = None
+    use_phrases = tuple(phrases) if phrases is not None else None
+    wake = settings.voice.wake_phrase
+    if wanted in ("auto", "vosk"):
+        try:
+            info = models.resolve_model(settings, lang)
+        except models.ModelError as err:
+            raise RecognitionError(str(err)) from None
+        if info is not None:
+            if grammar is not None:
+                use_phrases = tuple(grammar.sample_phrases())
+            return EngineSpec("vosk", lang, str(info.path), use_phrases, wake)
+        if wanted == "vosk":
+            raise RecognitionError(_no_model_message(settings, lang))
+    if lang != "en":
+        raise RecognitionError(_no_model_message(settings, lang))
+    if grammar is not None and POCKETSPHINX_LANGUAGE_MODEL:
+        return EngineSpec(
+            "pocketsphinx", lang, "", None, wake, grammar, language_model=True, nbest=POCKETSPHINX_NBEST
+        )
+    if grammar is not None and (POCKETSPHINX_CATALOG_GRAMMAR or use_phrases is None):
+        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
+    return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
+
+
+def _no_model_message(settings: Any, lang: str) -> str:
+    from assistant.hearing import vosk_models as models
+
+    suggestion = next((m.name for m in models.KNOWN_MODELS.values() if m.lang == lang), "a vosk model")
+    return (
+        f"no vosk speech model for language {lang!r} is installed in {models.models_dir(settings)}; "
+        f"copy {suggestion}.zip onto the device and run `jiayi model install --from /path/to/{suggestion}.zip` "
+        f"(or `jiayi model install {suggestion}` with internet)"
+        + ("" if lang != "en" else "; or set asr.engine to pocketsphinx")
+    )
+
+
+def build_recognizer(spec: EngineSpec) -> Recognizer:
+    """Build the engine in this process (loads the model once; cached for vosk)."""
+    if spec.engine == "vosk":
+        from assistant.hearing.vosk_engine import VoskRecognizer
+
+        return VoskRecognizer(Path(spec.model_path), spec.phrases, spec.wake_phrase, lang=spec.lang)
+    from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer
+
+    return PocketsphinxRecognizer(
+        spec.phrases,
+        spec.wake_phrase,
+        lang=spec.lang,
+        grammar=spec.grammar,
+        language_model=spec.language_model,
+        nbest=spec.nbest,
+    )
+
+
+def open_recognizer(
+    settings: Any,
+    phrases: Sequence[str] | None,
+    *,
+    isolated: bool = True,
+    grammar: SpokenGrammar | None = None,
+) -> Recognizer:
+    spec = choose_engine(settings, phrases, grammar)
+    return IsolatedRecognizer(spec) if isolated else build_recognizer(spec)
+
+
+# ---------------------------------------------------------------------------- isolation
+
+
+def _child_main(conn: Any, spec: EngineSpec) -> None:
+    """Child process: build the engine, then serve begin/audio/finish messages until close."""
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        recognizer = build_recognizer(spec)
+    except Exception as err:
+        conn.send(("error", f"{type(err).__name__}: {err}"))
+        return
+    conn.send(("ready", None))
+    decoder: UtteranceDecoder | None = None
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = msg[0]
+        if kind == "audio":
+            if decoder is not None:
+                decoder.accept(msg[1])
+        elif kind == "begin":
+            decoder = recognizer.begin(msg[1])
+        elif kind == "finish":
+            result = decoder.finish() if decoder is not None else None
+            decoder = None
+            conn.send(("transcript", result))
+        elif kind == "close":
+            recognizer.close()
+            return
+
+
+class _IsolatedDecoder:
+    def __init__(self, owner: IsolatedRecognizer, mode: Mode) -> None:
+        self._owner = owner
+        self._mode = mode
+        self._broken = False
+        self._send(("begin", mode))
+
+    def _send(self, msg: tuple[Any, ...]) -> None:
+        if self._broken:
+            return
+        try:
+            self._owner._conn.send(msg)
+        except (OSError, ValueError, AttributeError):
+            self._broken = True
+
+    def accept(self, pcm: bytes) -> None:
+        self._send(("audio", pcm))
+
+    def finish(self) -> Transcript:
+        self._send(("finish",))
+        conn = self._owner._conn
+        started = time.monotonic()
+        try:
+            if self._broken or conn is None or not conn.poll(self._owner.finish_timeout_s):
+                raise RecognizerCrashed(f"{self._owner.engine} recognizer did not answer; restarting it")
+            kind, payload = conn.recv()
+        except (EOFError, OSError) as err:
+            self._owner._restart_after_crash()
+            raise RecognizerCrashed(f"{self._owner.engine} recognizer crashed; restarting it") from err
+        except RecognizerCrashed:
+            self._owner._restart_after_crash()
+            raise
+        if kind != "transcript" or payload is None:
+            return Transcript("", "", self._owner.engine, self._owner.lang, False)
+        return replace(payload, decode_s=time.monotonic() - started)
+
+
+class IsolatedRecognizer:
+    """The engine in a child process; restarted (with backoff) after a crash or hang."""
+
+    def __init__(
+        self,
+        spec: EngineSpec,
+        *,
+        start_timeout_s: float = CHILD_START_TIMEOUT_S,
+        finish_timeout_s: float = FINISH_TIMEOUT_S,
+    ) -> None:
+        self.spec = spec
+        self.finish_timeout_s = finish_timeout_s
+        self.engine = spec.engine
+        self.lang = spec.lang
+        self.restarts = 0
+        self._start_timeout_s = start_timeout_s
+        self._ctx = multiprocessing.get_context("spawn")
+        self._conn: Any = None
+        self._proc: Any = None
+        self._next_start_at = 0.0
+        self._start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def _start(self) -> None:
+        parent, child = self._ctx.Pipe()
+        proc = self._ctx.Process(target=_child_main, args=(child, self.spec), name="jiayi-asr", daemon=True)
+        proc.start()
+        child.close()
+        if not parent.poll(self._start_timeout_s):
+            proc.kill()
+            raise RecognitionError(f"{self.engine} recognizer did not start within {self._start_timeout_s} s")
+        try:
+            kind, payload = parent.recv()
+        except EOFError:
+            proc.join(CHILD_STOP_TIMEOUT_S)
+            raise RecognitionError(f"{self.engine} recognizer exited while starting") from None
+        if kind == "error":
+            proc.join(CHILD_STOP_TIMEOUT_S)
+            raise RecognitionError(payload)
+        self._conn, self._proc = parent, proc
+
+    def _kill(self) -> None:
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if conn is not None:
+            conn.close()
+        if proc is not None and proc.is_alive():
+            proc.kill()
+        if proc is not None:
+            proc.join(CHILD_STOP_TIMEOUT_S)
+
+    def _restart_after_crash(self) -> None:
+        self._kill()
+        delay = RESTART_BACKOFF_S[min(self.restarts, len(RESTART_BACKOFF_S) - 1)]
+        self.restarts += 1
+        self._next_start_at = time.monotonic() + delay
+        _LOGGER.error("recognizer child failed (%d restart(s)); next start in %.0f s", self.restarts, delay)
+
+    def begin(self, mode: Mode = "command") -> UtteranceDecoder:
+        if self._proc is None or not self._proc.is_alive():
+            if time.monotonic() < self._next_start_at:
+                raise RecognizerCrashed(f"{self.engine} recognizer is restarting")
+            self._kill()
+            self._start()
+        return _IsolatedDecoder(self, mode)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.send(("close",))
+            except (OSError, ValueError):
+                pass
+        proc = self._proc
+        if proc is not None:
+            proc.join(CHILD_STOP_TIMEOUT_S)
+        self._kill()

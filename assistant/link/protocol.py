@@ -1,0 +1,332 @@
+"""MQTT protocol v1 between a speaker (device) and the family-doctor backend.
+
+Every message is a small frozen dataclass with ``to_json()``; :func:`from_json` parses bytes from the
+wire, checks size, JSON, schema version and the JSON Schema in ``assistant/schemas/<type>.json``
+and raises :class:`ProtocolError` (a ``ValueError``) with a plain message when anything is wrong.
+The protocol is documented in ``docs/protocol.md``.
+
+Topics (one set per device)::
+
+    jiayi/v1/<device_id>/requests   device -> backend  Request (QoS 1, response topic + correlation data)
+    jiayi/v1/<device_id>/responses  backend -> device  Ack (QoS 1, correlation data = request id)
+    jiayi/v1/<device_id>/commands   backend -> device  Say, ScheduleUpdate, Ping (QoS 1, message expiry)
+    jiayi/v1/<device_id>/events     device -> backend  Pong
+    jiayi/v1/<device_id>/status     device -> backend  Status (retained; the will message says offline)
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import functools
+import json
+import re
+import socket
+import uuid
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from typing import Any, ClassVar, Final
+from urllib.parse import urlsplit
+
+SCHEMA_VERSION: Final = "jiayi/v1"
+TOPIC_PREFIX: Final = "jiayi/v1"
+MAX_PAYLOAD_BYTES: Final = 8192
+"""Anything larger is refused before it is parsed."""
+DEVICE_ID_RE: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+# Message types (the ``type`` field).
+TYPE_REQUEST: Final = "request"
+TYPE_ACK: Final = "ack"
+TYPE_SAY: Final = "say"
+TYPE_SCHEDULE_UPDATE: Final = "schedule_update"
+TYPE_PING: Final = "ping"
+TYPE_PONG: Final = "pong"
+TYPE_STATUS: Final = "status"
+
+# Request types (the ``request_type`` field of a request).
+REQ_CALL_DOCTOR: Final = "call_doctor"
+REQ_CALL_CONTACT: Final = "call_contact"
+REQ_EMERGENCY: Final = "emergency"
+REQ_REORDER_MEDICATION: Final = "reorder_medication"
+REQ_MEDICATION_TAKEN: Final = "medication_taken"
+REQ_MEDICATION_MISSED: Final = "medication_missed"
+REQ_REPORT_SYMPTOM: Final = "report_symptom"
+REQ_BOOK_APPOINTMENT: Final = "book_appointment"
+REQ_CHECK_IN: Final = "check_in"
+REQ_INACTIVITY: Final = "inactivity"
+REQUEST_TYPES: Final = (
+    REQ_CALL_DOCTOR,
+    REQ_CALL_CONTACT,
+    REQ_EMERGENCY,
+    REQ_REORDER_MEDICATION,
+    REQ_MEDICATION_TAKEN,
+    REQ_MEDICATION_MISSED,
+    REQ_REPORT_SYMPTOM,
+    REQ_BOOK_APPOINTMENT,
+    REQ_CHECK_IN,
+    REQ_INACTIVITY,
+)
+
+TIERS: Final = ("emergency", "confirm", "plain")
+
+# Ack statuses.
+ACK_RECEIVED: Final = "received"
+ACK_IN_PROGRESS: Final = "in_progress"
+ACK_DONE: Final = "done"
+ACK_NOBODY_ANSWERED: Final = "nobody_answered"
+"""An emergency nobody at the practice picked up: the device starts the phone fallback."""
+ACK_REJECTED: Final = "rejected"
+ACK_STATUSES: Final = (ACK_RECEIVED, ACK_IN_PROGRESS, ACK_DONE, ACK_NOBODY_ANSWERED, ACK_REJECTED)
+
+STATE_ONLINE: Final = "online"
+STATE_OFFLINE: Final = "offline"
+
+# Topic suffixes.
+REQUESTS: Final = "requests"
+RESPONSES: Final = "responses"
+COMMANDS: Final = "commands"
+EVENTS: Final = "events"
+STATUS: Final = "status"
+
+
+class ProtocolError(ValueError):
+    """A payload that is not a valid v1 message (malformed, oversized, wrong schema or type)."""
+
+
+def topic(device_id: str, kind: str) -> str:
+    """``jiayi/v1/<device_id>/<kind>``; kind is one of requests/responses/commands/events/status."""
+    if not DEVICE_ID_RE.match(device_id):
+        raise ValueError(f"device id {device_id!r} may only hold letters, digits, '-' and '_'")
+    return f"{TOPIC_PREFIX}/{device_id}/{kind}"
+
+
+def device_id_from_topic(name: str) -> str | None:
+    parts = name.split("/")
+    if len(parts) == 4 and f"{parts[0]}/{parts[1]}" == TOPIC_PREFIX and DEVICE_ID_RE.match(parts[2]):
+        return parts[2]
+    return None
+
+
+def new_message_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utc_now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def parse_time(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Message:
+    TYPE: ClassVar[str] = ""
+    device_id: str
+    """The speaker the message is from (device -> backend) or for (backend -> device)."""
+    message_id: str = field(default_factory=new_message_id)
+    """UUID; the idempotency key (receivers drop repeats)."""
+    sent_at: str = field(default_factory=utc_now_iso)
+    """ISO 8601 time with offset when the sender created the message."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"schema": SCHEMA_VERSION, "type": self.TYPE}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None:
+                continue
+            out[f.name] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+        return out
+
+    def to_json(self) -> bytes:
+        """Compact UTF-8 JSON, ready to publish."""
+        return encode(self.to_dict())
+
+    @classmethod
+    def from_json(cls, payload: bytes | str):
+        """Parse and validate; ProtocolError when it is not a valid message of this type."""
+        message = from_json(payload)
+        if not isinstance(message, cls):
+            raise ProtocolError(f"expected a {cls.TYPE!r} message, got {message.TYPE!r}")
+        return message
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request(_Message):
+    """Device -> backend: what the person asked for (intent, slots, confidence, minimal context)."""
+
+    TYPE: ClassVar[str] = TYPE_REQUEST
+    request_type: str
+    tier: str = "plain"
+    slots: dict[str, Any] = field(default_factory=dict)
+    confidence: float | None = None
+    call_back_by_phone: bool = False
+    lang: str = "en"
+    context: dict[str, Any] = field(default_factory=dict)
+    transcript: str | None = None
+    """Only present when the caregiver opted in (``backend.send_transcripts``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ack(_Message):
+    """Backend -> device on the response topic: stored / progress / outcome of ``request_id``."""
+
+    TYPE: ClassVar[str] = TYPE_ACK
+    request_id: str
+    status: str = ACK_RECEIVED
+    text: str = ""
+    """What the speaker tells the person, e.g. "Dr. Chen's team will call you within 10 minutes."."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Say(_Message):
+    """Backend -> device command: speak ``text`` (dropped if it arrives after ``expires_at``)."""
+
+    TYPE: ClassVar[str] = TYPE_SAY
+    text: str
+    lang: str = ""
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScheduleUpdate(_Message):
+    """Backend -> device command: new reminder times, ``[{"name": "amlodipine", "times": ["08:00"]}]``."""
+
+    TYPE: ClassVar[str] = TYPE_SCHEDULE_UPDATE
+    medications: list[dict[str, Any]] = field(default_factory=list)
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ping(_Message):
+    """Backend -> device command: answer with a Pong on the events topic."""
+
+    TYPE: ClassVar[str] = TYPE_PING
+    expires_at: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pong(_Message):
+    """Device -> backend event answering a Ping."""
+
+    TYPE: ClassVar[str] = TYPE_PONG
+    ping_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Status(_Message):
+    """Device status, retained on the status topic; the will message carries ``offline``."""
+
+    TYPE: ClassVar[str] = TYPE_STATUS
+    state: str
+    version: str = ""
+    health: dict[str, Any] = field(default_factory=dict)
+
+
+MESSAGE_CLASSES: Final[dict[str, type[_Message]]] = {
+    cls.TYPE: cls for cls in (Request, Ack, Say, ScheduleUpdate, Ping, Pong, Status)
+}
+COMMAND_CLASSES: Final = (Say, ScheduleUpdate, Ping)
+
+Message = _Message
+
+
+@functools.cache
+def _validator(message_type: str):
+    import jsonschema
+
+    text = resources.files("assistant.link").joinpath("schemas", f"{message_type}.json").read_text("utf-8")
+    schema = json.loads(text)
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator_cls.check_schema(schema)
+    return validator_cls(schema)
+
+
+def schema_for(message_type: str) -> dict[str, Any]:
+    """The JSON Schema (as a dict) of one message type."""
+    return dict(_validator(message_type).schema)
+
+
+def validate_dict(data: Any) -> type[_Message]:
+    """Check a decoded message against its schema; returns its class. Raises ProtocolError."""
+    if not isinstance(data, dict):
+        raise ProtocolError("message is not a JSON object")
+    if data.get("schema") != SCHEMA_VERSION:
+        raise ProtocolError(f"unsupported schema version {str(data.get('schema'))[:40]!r}")
+    message_type = data.get("type")
+    cls = MESSAGE_CLASSES.get(message_type) if isinstance(message_type, str) else None
+    if cls is None:
+        raise ProtocolError(f"unknown message type {str(message_type)[:40]!r}")
+    validator = _validator(message_type)
+    if not validator.is_valid(data):
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(message)"
+        raise ProtocolError(f"{message_type} message invalid at {where}: {first.message[:200]}")
+    for key in ("sent_at", "expires_at"):
+        if key in data:
+            try:
+                parse_time(data[key])
+            except ValueError:
+                raise ProtocolError(f"{message_type} message: {key} is not an ISO 8601 time") from None
+    return cls
+
+
+def encode(data: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON of a message dict."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def from_json(payload: bytes | str) -> _Message:
+    """Parse one wire payload into its message dataclass. Raises ProtocolError with a plain reason."""
+    raw = payload.encode() if isinstance(payload, str) else bytes(payload)
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(raw)} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ProtocolError(f"payload is not UTF-8 JSON ({type(err).__name__})") from None
+    cls = validate_dict(data)
+    fields = {k: v for k, v in data.items() if k not in ("schema", "type")}
+    return cls(**fields)
+
+
+def is_expired(message: _Message, now: dt.datetime) -> bool:
+    """True for a time-bound command whose ``expires_at`` has passed (it must not fire late)."""
+    expires_at = getattr(message, "expires_at", None)
+    return bool(expires_at) and parse_time(expires_at) <= now
+
+
+# ---------------------------------------------------------------- transport conventions
+# Shared by the device relay and the practice's backend: how a broker URL is read, and Nagle off.
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+
+def parse_url(url: str) -> BrokerAddress:
+    """``mqtt://host:port`` or ``mqtts://host:port`` (default ports 1883 / 8883)."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+        raise ValueError(f"broker URL {url!r} must start with mqtt:// or mqtts://")
+    tls = parts.scheme in ("mqtts", "ssl")
+    if not parts.hostname:
+        raise ValueError(f"broker URL {url!r} has no host")
+    return BrokerAddress(parts.hostname, parts.port or (8883 if tls else 1883), tls)
+
+
+def tcp_nodelay(_client: Any, _userdata: Any, sock: Any) -> None:
+    """paho ``on_socket_open``: switch Nagle off (else a round trip costs ~40-90 ms)."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass

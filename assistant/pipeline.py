@@ -1,0 +1,218 @@
+"""The one factory: audio → endpointing → recognizer → understanding.
+
+The daemon, ``jiayi understand --wav``, ``jiayi listen``, the tests and ``bench/`` all build their
+pipeline here, so none of them can test an easier path than the product runs::
+
+    pipeline = build_pipeline(settings)                  # the daemon's own set-up
+    pipeline.understand_text("call my doctor")           # typed input
+    pipeline.understand_wav("command.wav")               # a recording, fresh decoder state
+    listener = pipeline.listener(put)                    # live audio on a thread (the daemon)
+
+:class:`PipelineOptions` is the only way to change it, and every option is documented; a test
+that decodes with a smaller grammar sets :attr:`PipelineOptions.phrase_list` and says
+``phrase_list`` in its name.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final, Protocol
+
+from assistant.hearing.endpointing import EndpointConfig
+from assistant.hearing.grammar import SpokenGrammar
+from assistant.hearing.listener import (
+    GRAMMAR_PHRASE_LIMIT,
+    Listener,
+    PushToTalk,
+    UtteranceRecognized,
+    understand_best,
+)
+from assistant.hearing.recognizer import EngineSpec, Recognizer
+from assistant.hearing.sources import AudioSource, WavSource
+from assistant.ops.settings import Settings
+from assistant.understanding.catalog import Catalog
+from assistant.understanding.result import Understanding
+
+Put = Callable[[object], None]
+
+DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": False, "determiners": False, "fillers": False}
+"""How the daemon compiles the catalog into a spoken grammar (no chatter, determiner or filler
+paths: measured in docs/benchmarks/speech.md)."""
+
+
+class Understander(Protocol):
+    """The understanding stage's seam: text in, :class:`Understanding` out."""
+
+    lang: str
+    catalog: Catalog
+
+    def match(self, text: str) -> Understanding: ...
+
+    def grammar_phrases(self, limit: int) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How a pipeline differs from the daemon's. The defaults are the daemon's."""
+
+    isolated: bool = True
+    """Recognizer in a supervised child process (the daemon: survives native crashes). ``False``
+    decodes in this process with a recognizer cached per engine spec (CLI, tests, benchmarks)."""
+
+    lang: str | None = None
+    """Language of the catalog and recognizer; ``None`` = ``settings.language``."""
+
+    wake_phrase: str | None = None
+    """Wake phrase for the listener; ``None`` = ``settings.voice.wake_phrase``, ``""`` = none."""
+
+    phrase_list: tuple[str, ...] | None = None
+    """Tests only: decode with this fixed list of phrases instead of the catalog's compiled grammar
+    and language model (the product never does this). Tests that set it carry ``phrase_list`` in
+    their name."""
+
+
+class Pipeline:
+    """A built pipeline: one understander, one recognizer spec, and ways to run them."""
+
+    def __init__(self, settings: Settings, understander: Understander, options: PipelineOptions) -> None:
+        self.settings = settings
+        self.understander = understander
+        self.options = options
+        self.lang = understander.lang
+        self.wake_phrase = settings.voice.wake_phrase if options.wake_phrase is None else options.wake_phrase
+        self._spec: EngineSpec | None = None
+
+    # -------------------------------------------------------------------------- understanding
+
+    def understand_text(self, text: str) -> Understanding:
+        """Typed input, or a transcript: the understanding stage alone."""
+        return self.understander.match(text)
+
+    def understand_heard(self, heard: UtteranceRecognized) -> Understanding:
+        """A recognized utterance (1-best plus any alternatives) → understanding."""
+        return understand_best(self.understander, heard.transcript, heard.alternatives)
+
+    # -------------------------------------------------------------------------- hearing
+
+    def grammar(self) -> SpokenGrammar | None:
+        """The catalog plus the caregiver's names compiled as spoken (``None`` with a phrase list)."""
+        if self.options.phrase_list is not None:
+            return None
+        return _compiled_grammar(self.understander.catalog, self.settings)
+
+    def phrases(self) -> list[str]:
+        """The phrases the recognizer's grammar is built from."""
+        if self.options.phrase_list is not None:
+            return list(self.options.phrase_list)
+        return list(self.understander.grammar_phrases(GRAMMAR_PHRASE_LIMIT))
+
+    def engine_spec(self) -> EngineSpec:
+        """Which engine, model and grammar decode (from ``settings.asr``), built once."""
+        if self._spec is None:
+            from assistant.hearing.recognizer import choose_engine
+
+            spec = choose_engine(self.settings, self.phrases(), self.grammar(), lang=self.lang)
+            self._spec = dataclasses.replace(spec, wake_phrase=self.wake_phrase)
+        return self._spec
+
+    def recognizer(self) -> Recognizer:
+        """A supervised child-process recognizer (``isolated``) or the in-process cached one."""
+        from assistant.hearing.recognizer import IsolatedRecognizer
+
+        spec = self.engine_spec()
+        return IsolatedRecognizer(spec) if self.options.isolated else cached_recognizer(spec)
+
+    def listener(
+        self,
+        put: Put,
+        *,
+        source: AudioSource | None = None,
+        push_to_talk: PushToTalk | None = None,
+        emit_levels: bool = False,
+        recognizer: Recognizer | None = None,
+    ) -> Listener:
+        """The hearing stage on a thread: ``source`` (default: ``settings.audio``) → events to ``put``."""
+        if source is None:
+            from assistant.hearing.sources import open_source
+
+            source = open_source(self.settings.audio)
+        return Listener(
+            source,
+            recognizer or self.recognizer(),
+            put,
+            wake_phrase=self.wake_phrase,
+            endpoint_config=EndpointConfig.from_asr(self.settings.asr),
+            push_to_talk=push_to_talk,
+            emit_levels=emit_levels,
+            log_transcripts=self.settings.privacy.log_transcripts,
+        )
+
+    def listen_wav(self, path: str | Path, *, recognizer: Recognizer | None = None) -> list[object]:
+        """Every listener event for a WAV file, in order, decoded as fast as it goes."""
+        events: list[object] = []
+        listener = self.listener(events.append, source=WavSource(path), recognizer=recognizer)
+        listener.source.start()
+        listener.run_until_end()
+        return events
+
+    def transcribe_wav(self, path: str | Path) -> str:
+        """Accepted transcripts of all utterances in a file, joined by spaces ("" = none)."""
+        heard = [e for e in self.listen_wav(path) if isinstance(e, UtteranceRecognized)]
+        return " ".join(e.transcript for e in heard)
+
+    def understand_wav(self, path: str | Path) -> Understanding:
+        """``jiayi understand --wav``: hearing then understanding on a recording."""
+        heard = [e for e in self.listen_wav(path) if isinstance(e, UtteranceRecognized)]
+        transcript = " ".join(e.transcript for e in heard)
+        if not transcript:
+            return Understanding(text="", lang=self.lang, intent=None, transcript="")
+        if len(heard) == 1:
+            return self.understand_heard(heard[0])
+        return dataclasses.replace(self.understander.match(transcript), transcript=transcript)
+
+
+def build_understander(settings: Settings, lang: str | None = None) -> Understander:
+    """The understanding stage for ``lang`` (default ``settings.language``)."""
+    from assistant.understanding.matcher import IntentMatcher
+
+    return IntentMatcher.from_settings(settings, lang or settings.language)
+
+
+def build_pipeline(
+    settings: Settings,
+    options: PipelineOptions = PipelineOptions(),
+    *,
+    understander: Understander | None = None,
+) -> Pipeline:
+    """The pipeline for ``settings`` (see :class:`PipelineOptions` for the only ways it may differ)."""
+    lang = options.lang or settings.language
+    return Pipeline(settings, understander or build_understander(settings, lang), options)
+
+
+# ------------------------------------------------------------------------------ caches
+
+_RECOGNIZERS: dict[EngineSpec, Recognizer] = {}
+_GRAMMARS: dict[tuple[int, Settings], tuple[Catalog, SpokenGrammar]] = {}
+
+
+def cached_recognizer(spec: EngineSpec) -> Recognizer:
+    """In-process recognizer, built once per spec (models load once per process)."""
+    if spec not in _RECOGNIZERS:
+        from assistant.hearing.recognizer import build_recognizer
+
+        _RECOGNIZERS[spec] = build_recognizer(spec)
+    return _RECOGNIZERS[spec]
+
+
+def _compiled_grammar(catalog: Catalog, settings: Settings) -> SpokenGrammar:
+    key = (id(catalog), settings)
+    cached = _GRAMMARS.get(key)
+    if cached is None or cached[0] is not catalog:
+        from assistant.hearing.grammar import compile_grammar
+
+        cached = (catalog, compile_grammar(catalog, settings, **DAEMON_GRAMMAR_OPTIONS))
+        _GRAMMARS[key] = cached
+    return cached[1]

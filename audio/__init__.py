@@ -1,0 +1,1 @@
+"""Package data (see assistant.data): not code."""
