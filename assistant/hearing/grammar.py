@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from assistant.understanding.catalog import Catalog, _Lit, _Slot, parse_template
+from assistant.understanding.catalog import Catalog, SlotRef, Template, Words, parse_template
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -315,17 +315,17 @@ class _TemplateCompiler:
         self.lang = lang
         self.det = Choice(tuple(Word(d) for d in determiners), optional=True) if determiners else None
 
-    def seq(self, items: tuple[Any, ...]) -> Node:
+    def seq(self, items: Template) -> Node:
         out: list[Node] = []
         prev = ""
         for item in items:
-            if isinstance(item, _Lit):
+            if isinstance(item, Words):
                 for word in self.literal_words(item.text):
                     if self._det_before(word, prev):
                         out.append(self.det)  # type: ignore[arg-type]
                     out.append(Word(word))
                     prev = word
-            elif isinstance(item, _Slot):
+            elif isinstance(item, SlotRef):
                 if self._det_before("", prev):
                     out.append(self.det)  # type: ignore[arg-type]
                 out.append(Ref(f"slot_{item.name}"))
