@@ -15,10 +15,15 @@ import logging
 import select
 import sys
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from assistant.conversation import actions as act
 from assistant.ops.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from assistant.conversation.care_store import CareStore
+    from assistant.ops.settings import Settings
+    from assistant.pipeline import Understander
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,12 +119,12 @@ def _print_actions(actions: list[object], out: TextIO) -> None:
 
 
 def chat(
-    settings: Any,
-    matcher: Any,
+    settings: Settings,
+    matcher: Understander,
     stdin: TextIO,
     stdout: TextIO,
     lang: str | None = None,
-    store: Any = None,
+    store: CareStore | None = None,
     clock: ChatClock | None = None,
 ) -> int:
     """Run a typed conversation until end of input. Returns the exit code."""
