@@ -73,8 +73,7 @@ class DeliveryEvents(DialogueBase):
             self._to_idle()
             return [self._say("still_here")]
         if u.intent is None:
-            self._tries += 1
-            if self._tries >= self.settings.dialogue.max_tries:
+            if self._out_of_tries():
                 self._to_idle()
                 return [self._say("still_here")]
             says = [

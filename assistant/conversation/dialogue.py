@@ -180,8 +180,7 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
     def _on_silence(self) -> list[object]:
         state = self._state
         if state is State.AWAITING_CONFIRMATION:
-            self._tries += 1
-            if self._tries >= self.settings.dialogue.max_tries:
+            if self._out_of_tries():
                 return self._offer_phone("phone_fallback_offer", self._pending)
             return self._reask_confirmation()
         if state is State.AWAITING_PHONE_OFFER:
@@ -240,8 +239,7 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
             self._to_idle()
             return [self._say("cancelled")]
         if u.intent is None:
-            self._tries += 1
-            if self._tries >= self.settings.dialogue.max_tries:
+            if self._out_of_tries():
                 return self._offer_phone("phone_fallback_offer", pending)
             return self._reask_confirmation()
         return self._idle_intent(u)  # a new request replaces the unanswered one

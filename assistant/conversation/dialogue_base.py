@@ -170,6 +170,11 @@ class DialogueBase:
         self._last_prompt = list(says)
         return [*says, act.ExpectAnswer(self.settings.dialogue.answer_timeout_s)]
 
+    def _out_of_tries(self) -> bool:
+        """Count one more failed answer; True once ``dialogue.max_tries`` is reached."""
+        self._tries += 1
+        return self._tries >= self.settings.dialogue.max_tries
+
     def _to_idle(self) -> None:
         self._state = State.IDLE
         self._pending = None

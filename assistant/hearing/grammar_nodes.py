@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,23 +44,21 @@ Node = Word | Ref | Seq | Choice
 
 
 def refs(node: Node) -> set[str]:
-    if isinstance(node, Ref):
-        return {node.rule}
-    if isinstance(node, Seq):
-        return set().union(*(refs(i) for i in node.items))
-    if isinstance(node, Choice):
-        return set().union(*(refs(o) for o in node.options))
-    return set()
+    """Names of the rules ``node`` refers to."""
+    return _leaves(node, lambda leaf: {leaf.rule} if isinstance(leaf, Ref) else set())
 
 
 def node_words(node: Node) -> set[str]:
-    if isinstance(node, Word):
-        return {node.text}
+    """The words ``node`` can say (not following references)."""
+    return _leaves(node, lambda leaf: {leaf.text} if isinstance(leaf, Word) else set())
+
+
+def _leaves(node: Node, pick: Callable[[Word | Ref], set[str]]) -> set[str]:
     if isinstance(node, Seq):
-        return set().union(*(node_words(i) for i in node.items))
+        return set().union(*(_leaves(i, pick) for i in node.items))
     if isinstance(node, Choice):
-        return set().union(*(node_words(o) for o in node.options))
-    return set()
+        return set().union(*(_leaves(o, pick) for o in node.options))
+    return pick(node)
 
 
 def prune(node: Node, bad: frozenset[str], dead: set[str]) -> tuple[Node | None, int]:
