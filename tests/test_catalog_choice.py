@@ -161,3 +161,20 @@ def test_home_commands_spoken_are_understood_through_the_pipeline(speechgen):
         assert pipeline.understand_wav(speechgen.say(OUT_OF_SCOPE, voice=voice, wpm=140)).intent is None
     total = len(voices) * len(SPOKEN)
     assert right / total >= MIN_ACCURACY, f"{right}/{total} right; wrong: {wrong}"
+
+
+def test_the_daemon_runs_the_chosen_catalog(tmp_path):
+    """``jiayi run``'s daemon: understanding and dialogue both come from the home catalog."""
+    import dataclasses
+
+    from e2e_helpers import running_daemon
+
+    chosen = config.load_settings(HOME_CONFIG)
+    settings = dataclasses.replace(chosen, state_dir=str(tmp_path / "state"))
+    with running_daemon(settings, use_relay=False) as h:
+        assert h.daemon.dialogue.catalog.path == str(HOME / "en.yaml")  # type: ignore[attr-defined]
+        h.say("switch off the bedroom lamp")
+        h.pump_until(lambda: "All right, lights off." in h.echo.said(), what="the home catalog's answer")
+        h.say("call my doctor")
+        h.pump_until(lambda: len(h.echo.said()) >= 2, what="a reply")
+        assert "didn't catch that" in h.echo.said()[-1] and h.echo.sent() == []
