@@ -40,6 +40,17 @@ MIN_ACCURACY = 0.85
 en-us hears "off" as "on" twice) when this test was written."""
 
 
+@pytest.fixture(autouse=True)
+def _keep_log_level():
+    """``jiayi chat`` quiets the "assistant" logger for its process; give it back to later tests."""
+    import logging
+
+    logger = logging.getLogger("assistant")
+    level = logger.level
+    yield
+    logger.setLevel(level)
+
+
 def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(BASE + text, encoding="utf-8")
