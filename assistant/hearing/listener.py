@@ -33,6 +33,7 @@ from assistant.hearing.recognizer import (
     Mode,
     Recognizer,
     RecognizerCrashed,
+    Transcript,
     UtteranceDecoder,
     split_wake,
 )
@@ -44,6 +45,8 @@ from assistant.hearing.sources import (
 )
 
 if TYPE_CHECKING:
+    from assistant.hearing.frontend import Frontend
+    from assistant.hearing.grammar import SpokenGrammar
     from assistant.understanding.result import Understanding
 
 
@@ -110,6 +113,17 @@ class UtteranceRecognized:
     alternatives: tuple[str, ...] = ()
     """The recognizer's next-best transcripts (wake phrase removed), best first; the daemon lets
     the matcher choose among them (:func:`understand_best`)."""
+    parsed: bool = False
+    """Decoded with the catalog grammar and read back through it: ``intent`` and ``slots`` are
+    the sentence's own (no matcher needed)."""
+    intent: str | None = None
+    """With ``parsed``: the intent whose template the sentence follows (a ``reject`` intent too)."""
+    slots: tuple[tuple[str, str], ...] = ()
+    """With ``parsed``: (slot, canonical value) pairs."""
+    confidence: float | None = None
+    """0–1 acoustic confidence from the recognizer (None: it gives none)."""
+    spotted: bool = False
+    """Heard without the wake phrase by the always-on distress spotter (an emergency intent)."""
 
 
 @dataclass(frozen=True)
@@ -190,8 +204,17 @@ class Listener:
         emit_levels: bool = False,
         log_transcripts: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
+        grammar: SpokenGrammar | None = None,
+        frontend: Frontend | None = None,
     ) -> None:
+        """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
+        back through it (intent, slots, wake phrase, and the emergency intents it spots without
+        the wake phrase). ``frontend``: noise suppression / gain applied to every chunk first
+        (one instance for the whole stream, as on a device)."""
         self.source = source
+        self.grammar = grammar
+        self._frontend = frontend
+        self._rebuffer = b""
         self.recognizer = recognizer
         self._put = put
         self.wake_phrase = wake_phrase
@@ -287,6 +310,16 @@ class Listener:
         return not self.wake_phrase or (self._awake_until is not None and self._audio_t < self._awake_until)
 
     def process_chunk(self, chunk: bytes) -> None:
+        if self._frontend is None:
+            self._process_chunk(chunk)
+            return
+        data = self._rebuffer + self._frontend.process(chunk)
+        whole = len(data) - len(data) % CHUNK_BYTES
+        self._rebuffer = data[whole:]
+        for start in range(0, whole, CHUNK_BYTES):
+            self._process_chunk(data[start : start + CHUNK_BYTES])
+
+    def _process_chunk(self, chunk: bytes) -> None:
         now = self._monotonic()
         self._chunks += 1
         self._audio_t += CHUNK_S
@@ -381,6 +414,9 @@ class Listener:
             _LOGGER.info("heard %r (accepted %r) mode=%s", result.raw, result.text, self._mode)
         else:
             _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
+        if self.grammar is not None:
+            self._put_parsed(result, speech_s, endpoint_at, done_at)
+            return
         text, after_wake = result.text, False
         alternatives = result.alternatives
         if self._mode == "wake":
@@ -390,32 +426,84 @@ class Listener:
                 return
             self._put(WakeDetected(engine, "wake_phrase", done_at))
             if not rest:
-                self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S
-                self._awake_by_wake = True
+                self._open_wake_window()
                 return
             text, after_wake = rest, True
             split = (split_wake(alt, self.wake_phrase) for alt in alternatives)
             alternatives = tuple(dict.fromkeys(r for w, r in split if w and r and r != rest))
         else:
-            after_wake = self._awake_by_wake
-            self._awake_until = None  # one command per wake / expect_answer
-            self._awake_by_wake = False
+            after_wake = self._close_window()
         if not text:
             self._put(UtteranceRejected("no_match", engine, speech_s))
             return
+        self._put(self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, alternatives))
+
+    def _put_parsed(self, result: Transcript, speech_s: float, endpoint_at: float, done_at: float) -> None:
+        """Grammar decoding: the sentence read back through the grammar decides everything."""
+        assert self.grammar is not None
+        engine = self.recognizer.engine
+        parse = self.grammar.parse(result.text, self._mode) if result.text else None
+        if parse is None:
+            if self._mode == "command":
+                self._close_window()
+            self._put(UtteranceRejected("no_match", engine, speech_s))
+            return
+        spotted = False
+        if self._mode == "wake":
+            if parse.woke:
+                self._put(WakeDetected(engine, "wake_phrase", done_at))
+                if parse.intent is None:
+                    self._open_wake_window()
+                    return
+                after_wake = True
+            elif parse.intent in self.grammar.spotted:
+                spotted, after_wake = True, False
+            else:
+                self._put(UtteranceRejected("not_woken", engine, speech_s))
+                return
+        else:
+            after_wake = self._close_window()
+        text = split_wake(result.text, self.wake_phrase)[1] if parse.woke else result.text
+        heard = self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, ())
         self._put(
-            UtteranceRecognized(
-                text,
-                result.lang,
-                engine,
-                end_of_speech_monotonic=self._last_voiced_at,
-                endpoint_monotonic=endpoint_at,
-                recognized_monotonic=done_at,
-                speech_s=speech_s,
-                after_wake=after_wake,
-                grammar=result.grammar,
-                alternatives=alternatives,
+            dataclasses.replace(
+                heard, parsed=True, intent=parse.intent, slots=tuple(parse.slots.items()), spotted=spotted
             )
+        )
+
+    def _open_wake_window(self) -> None:
+        self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S
+        self._awake_by_wake = True
+
+    def _close_window(self) -> bool:
+        """One command per wake / expect_answer; True when the window was opened by the wake phrase."""
+        after_wake = self._awake_by_wake
+        self._awake_until = None
+        self._awake_by_wake = False
+        return after_wake
+
+    def _recognized(
+        self,
+        result: Transcript,
+        text: str,
+        speech_s: float,
+        endpoint_at: float,
+        done_at: float,
+        after_wake: bool,
+        alternatives: tuple[str, ...],
+    ) -> UtteranceRecognized:
+        return UtteranceRecognized(
+            text,
+            result.lang,
+            self.recognizer.engine,
+            end_of_speech_monotonic=self._last_voiced_at,
+            endpoint_monotonic=endpoint_at,
+            recognized_monotonic=done_at,
+            speech_s=speech_s,
+            after_wake=after_wake,
+            grammar=result.grammar,
+            alternatives=alternatives,
+            confidence=result.confidence,
         )
 
 

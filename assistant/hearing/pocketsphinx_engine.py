@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
+from assistant.hearing import grammar as grammar_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
-from assistant.hearing.sources import SAMPLE_RATE
+from assistant.hearing.sources import SAMPLE_RATE, rms_level
 
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
@@ -40,6 +41,29 @@ NBEST_MAX_LOG_GAP: Final = 50.0
 N-best entry's is left out, so a far-worse hypothesis can never be offered to the matcher."""
 NBEST_SCAN_LIMIT: Final = 50
 """Most lattice paths read while collecting distinct N-best transcripts (bounds decode time)."""
+GRAMMAR_WHOLE_UTTERANCE: Final = True
+"""Grammar mode: hold the utterance's audio and decode it in one go at the end, with the
+cepstral mean of that utterance alone (batch CMN). Nothing carries over from one utterance to
+the next, so results never depend on what was heard before (docs/benchmarks/speech.md)."""
+GRAMMAR_REMOVE_NOISE: Final[bool | None] = None
+"""pocketsphinx's own spectral noise removal in grammar mode (None = the model's setting, on).
+Written to a private copy of the model's ``feat.params``: the model's file overrides a decoder
+option that equals the library default, so setting it on the decoder alone does nothing."""
+GRAMMAR_BEAMS: Final[dict[str, float]] = {}
+"""Search beams in grammar mode (``beam``, ``wbeam``, ``pbeam``; empty = the library's)."""
+PHONE_LOOP_CONFIDENCE: Final = True
+"""Grammar mode: decode the utterance a second time with a free phone loop and report how far
+the grammar's acoustic score falls below it (:func:`confidence_from_gap`)."""
+CONFIDENCE_SCORE_UNIT: Final = 1000.0
+"""Factor from the bindings' scaled acoustic log scores to the gap :func:`confidence_from_gap` takes."""
+CONFIDENCE_GAP_SCALE: Final = 1.0
+"""Gap per frame (scaled, :data:`CONFIDENCE_SCORE_UNIT`) below the phone loop at which confidence reaches 0."""
+EXTRA_PRONUNCIATIONS: Final = {
+    "jiayi": ("JH IY AA IY", "JH Y AA IY", "JH IY AH IY"),
+}
+"""Words the CMU dictionary lacks, as people say them (the default wake phrase's name)."""
+SILENT_RMS: Final = 0.0005
+"""An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
 
 def _trie_expr(node: dict[str, Any]) -> str:
@@ -71,23 +95,36 @@ class _PsDecoder:
     def __init__(self, owner: PocketsphinxRecognizer, mode: Mode) -> None:
         self._owner = owner
         self._mode = mode
-        decoder = owner._decoder
-        search = owner._search_for(mode)
-        if owner._active_search != search:  # current_search() crashes when none is active yet
-            decoder.activate_search(search)
-            owner._active_search = search
-        decoder.start_utt()
+        self._search = owner._search_for(mode)
+        self._whole = owner.whole_utterance and mode in owner._grammar_modes
+        self._held: list[bytes] = []
+        if not self._whole:
+            owner._activate(self._search)
+            owner._decoder.start_utt()
 
     def accept(self, pcm: bytes) -> None:
-        self._owner._decoder.process_raw(pcm, False, False)
+        if self._whole:
+            self._held.append(pcm)
+        else:
+            self._owner._decoder.process_raw(pcm, False, False)
 
     def finish(self) -> Transcript:
         started = time.monotonic()
-        decoder = self._owner._decoder
+        owner = self._owner
+        decoder = owner._decoder
+        confidence: float | None = None
+        if self._whole:
+            audio = b"".join(self._held)
+            self._held = []
+            owner._activate(self._search)
+            decoder.start_utt()
+            if rms_level(audio) >= SILENT_RMS:  # digital silence: nothing to normalise or decode
+                decoder.process_raw(audio, False, True)
         decoder.end_utt()
         hyp = decoder.hyp()
         raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
-        owner = self._owner
+        if self._whole and raw and owner.phone_loop:
+            confidence = owner._confidence(audio)
         grammar = owner.grammar
         alternatives: tuple[str, ...] = ()
         if self._mode in owner._lm_modes:
@@ -110,7 +147,39 @@ class _PsDecoder:
             used_grammar,
             decode_s=time.monotonic() - started,
             alternatives=alternatives,
+            confidence=confidence,
         )
+
+
+def confidence_from_gap(gap_per_frame: float) -> float:
+    """0–1 from the grammar path's acoustic log score per frame minus the free phone loop's
+    (≤ 0: the phone loop may say any sounds, so it scores at least as well as any sentence).
+    0 gap → 1.0; :data:`CONFIDENCE_GAP_SCALE` or more below → 0.0; linear between."""
+    return max(0.0, min(1.0, 1.0 + gap_per_frame / CONFIDENCE_GAP_SCALE))
+
+
+def _acoustic_score(decoder: Any) -> float:
+    """Acoustic log score of the best path (its segments: words and fillers). The bindings give
+    each segment's score as a probability of pocketsphinx's scaled log score, so the sum of
+    their logs is in pocketsphinx's scaled units (only differences between searches are used)."""
+    return float(sum(math.log(max(seg.ascore, 1e-300)) for seg in decoder.seg()))
+
+
+def _private_model(src: str, workdir: str, remove_noise: bool | None) -> str:
+    """A model folder of links to ``src`` with its own ``feat.params`` (``remove_noise`` set)."""
+    dst = os.path.join(workdir, "am")
+    os.makedirs(dst)
+    for name in os.listdir(src):
+        if name != "feat.params":
+            os.symlink(os.path.join(src, name), os.path.join(dst, name))
+    with open(os.path.join(src, "feat.params"), encoding="utf-8") as handle:
+        lines = handle.readlines()
+    if remove_noise is not None:
+        flag = "yes" if remove_noise else "no"
+        lines = [f"-remove_noise {flag}\n" if line.startswith("-remove_noise") else line for line in lines]
+    with open(os.path.join(dst, "feat.params"), "w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    return dst
 
 
 def _alternatives(decoder: Any, best: str, count: int) -> tuple[str, ...]:
@@ -168,13 +237,17 @@ class PocketsphinxRecognizer:
         self._grammar_modes: set[str] = set()
         self._lm_modes: set[str] = set()
         self._workdir = ""
+        self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
+        self.phone_loop = False
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
-        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if grammar is not None:
+            self._decoder = self._grammar_decoder(model_dir)
             self._add_spoken_grammar(grammar, wake_phrase)
-        elif phrases is not None:
+            return
+        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
+        if phrases is not None:
             self._add_grammar("command", unique_phrases(phrases))
         if wake_phrase:
             self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
@@ -217,6 +290,46 @@ class PocketsphinxRecognizer:
             self._lm_modes.add(mode)
         return decoder
 
+    def _grammar_decoder(self, model_dir: str) -> Any:
+        """The grammar-mode decoder: private model settings, beams, no lattice rescoring (it
+        returns sentences ending mid-grammar), extra pronunciations, and the phone loop."""
+        import pocketsphinx
+
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-fsg-")
+        hmm = _private_model(os.path.join(model_dir, "en-us", "en-us"), self._workdir, GRAMMAR_REMOVE_NOISE)
+        decoder = pocketsphinx.Decoder(
+            hmm=hmm, lm=None, samprate=SAMPLE_RATE, bestpath=False, loglevel="FATAL", **GRAMMAR_BEAMS
+        )
+        for word, phones in EXTRA_PRONUNCIATIONS.items():
+            for index, pron in enumerate(phones):
+                name = word if index == 0 else f"{word}({index + 1})"
+                if decoder.lookup_word(name) is None:
+                    decoder.add_word(name, pron, index == len(phones) - 1)
+        if PHONE_LOOP_CONFIDENCE:
+            decoder.add_allphone_file("phones", None)
+            self.phone_loop = True
+        return decoder
+
+    def _confidence(self, audio: bytes) -> float:
+        """The grammar path's acoustic score against the free phone loop's, as 0–1."""
+        decoder = self._decoder
+        grammar_score = _acoustic_score(decoder)
+        frames = max(1, int(decoder.n_frames()))
+        search = self._active_search
+        self._activate("phones")
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        loop_score = _acoustic_score(decoder)
+        self._activate(search)
+        gap = (grammar_score - loop_score) * CONFIDENCE_SCORE_UNIT / frames
+        return confidence_from_gap(min(0.0, gap))
+
+    def _activate(self, search: str) -> None:
+        if self._active_search != search:  # current_search() crashes when none is active yet
+            self._decoder.activate_search(search)
+            self._active_search = search
+
     def _known_word(self, word: str) -> bool:
         return set(word) <= _JSGF_WORD_OK and self._decoder.lookup_word(word) is not None
 
@@ -231,7 +344,9 @@ class PocketsphinxRecognizer:
         self.dropped_alternatives = grammar.dropped
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
-            start, final, transitions = grammar.fsg_transitions(mode)
+            start, final, transitions = grammar.fsg_transitions(
+                mode, chatter_weight=grammar_module.CHATTER_WEIGHT
+            )
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)
             self._grammar_modes.add(mode)
