@@ -176,7 +176,7 @@ class Pipeline:
             push_to_talk=push_to_talk,
             emit_levels=emit_levels,
             log_transcripts=self.settings.privacy.log_transcripts,
-            grammar=self.reading_grammar(),
+            grammar=self.reading_grammar() if recognizer is None else None,
             frontend=make_frontend(self.settings.asr.noise_filter),
         )
 

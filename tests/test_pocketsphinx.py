@@ -110,7 +110,9 @@ def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
     finally:
         rec.close()
     assert not choose_engine(settings, ["what time is it"], grammar).language_model  # asr.decoder: grammar
-    lm_settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, decoder="language_model"))
+    lm_settings = dataclasses.replace(
+        settings, asr=dataclasses.replace(settings.asr, decoder="language_model")
+    )
     assert choose_engine(lm_settings, ["what time is it"], grammar).language_model
 
 
@@ -133,5 +135,7 @@ def test_language_model_mode_returns_distinct_next_best_transcripts(speechgen: S
         assert _decode(rec, b"\x00\x00" * 32000).alternatives == ()
     finally:
         rec.close()
-    lm_settings = dataclasses.replace(settings, asr=dataclasses.replace(settings.asr, decoder="language_model"))
+    lm_settings = dataclasses.replace(
+        settings, asr=dataclasses.replace(settings.asr, decoder="language_model")
+    )
     assert choose_engine(lm_settings, None, grammar).nbest == POCKETSPHINX_NBEST

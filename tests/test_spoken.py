@@ -166,7 +166,7 @@ def test_expect_answer_takes_one_reply_without_wake_phrase(settings, speechgen: 
 def test_understand_wav_sets_transcript(settings, matcher, speechgen: SpeechGen) -> None:
     pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""), understander=matcher)
 
-    result = pipeline.understand_wav(speechgen.say("what time is it", "en-us", 150))
+    result = pipeline.understand_wav(speechgen.say("what time is it", "flite:slt"))
     assert result.intent == "time_query" and result.transcript == "what time is it"
     nothing = pipeline.understand_wav(speechgen.concat(2.0))
     assert nothing.intent is None and nothing.transcript == ""

@@ -73,6 +73,8 @@ determiners and politeness fillers each made pocketsphinx less accurate and slow
 voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
 TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
+DECODE_AHEAD: Final = True
+"""Let the recognizer decode during the rest of the trailing silence (see ``Listener._feed``)."""
 NBEST_MIN_CONFIDENCE: Final = 0.0
 """A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
 the matcher's own thresholds)."""
@@ -124,6 +126,9 @@ class UtteranceRecognized:
     """0–1 acoustic confidence from the recognizer (None: it gives none)."""
     spotted: bool = False
     """Heard without the wake phrase by the always-on distress spotter (an emergency intent)."""
+    decoded_ahead_s: float = 0.0
+    """Time the recognizer spent decoding ahead during the trailing silence (0 = it did not);
+    the result was late only by what exceeded the rest of the silence."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,7 @@ class Listener:
         self._mode: Mode = "command"
         self._last_voiced_at = 0.0
         self._held: list[bytes] = []
+        self._held_fed = 0
         self._chunks = 0
         self._muted = False
         self.last_engine_answer_monotonic: float | None = None
@@ -363,24 +369,40 @@ class Listener:
         """Speech goes to the decoder at once; a pause is held back and only fed when speech
         resumes (or, at the end, its first :data:`TRAILING_FEED_S`). The 1.2 s of trailing
         silence would otherwise skew pocketsphinx's cepstral mean (clean recordings with digital
-        silence were recognised worse than noisy ones) and cost decode time."""
+        silence were recognised worse than noisy ones) and cost decode time.
+
+        Once a pause is :data:`TRAILING_FEED_S` long, everything the decoder would get if the
+        utterance ended there is known, so it is fed at once and the decoder may decode ahead
+        (``decode_ahead``) while the rest of the trailing silence passes: the result is then
+        ready at the endpoint. Should speech resume, the rest of the pause follows and the
+        decoder decodes again at the end."""
         assert self._decoder is not None
+        tail_bytes = round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES
         if step.kind != "end" and (step.kind == "start" or self._endpointer.last_voiced):
             if self._held:
-                self._decoder.accept(b"".join(self._held))
+                self._decoder.accept(b"".join(self._held)[self._held_fed :])
                 self._held.clear()
+                self._held_fed = 0
             self._decoder.accept(step.audio)
             return
         if step.kind == "end":
-            tail = b"".join(self._held)[: round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES]
+            tail = b"".join(self._held)[self._held_fed : tail_bytes]
             self._held.clear()
+            self._held_fed = 0
             if tail:
                 self._decoder.accept(tail)
             return
         self._held.append(step.audio)
+        if not self._held_fed and len(self._held) * CHUNK_BYTES >= tail_bytes:
+            self._decoder.accept(b"".join(self._held)[:tail_bytes])
+            self._held_fed = tail_bytes
+            ahead = getattr(self._decoder, "decode_ahead", None)
+            if DECODE_AHEAD and ahead is not None:
+                ahead()
 
     def _begin_utterance(self) -> None:
         self._held.clear()
+        self._held_fed = 0
         self._mode = "command" if self.awake else "wake"
         self._last_voiced_at = self._monotonic()
         try:
@@ -504,6 +526,7 @@ class Listener:
             grammar=result.grammar,
             alternatives=alternatives,
             confidence=result.confidence,
+            decoded_ahead_s=result.ahead_s,
         )
 
 

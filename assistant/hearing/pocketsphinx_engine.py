@@ -98,6 +98,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
+        self._ahead: tuple[str, float | None, float] | None = None
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -105,26 +106,48 @@ class _PsDecoder:
     def accept(self, pcm: bytes) -> None:
         if self._whole:
             self._held.append(pcm)
+            self._ahead = None
         else:
             self._owner._decoder.process_raw(pcm, False, False)
+
+    def decode_ahead(self) -> None:
+        """Whole-utterance mode: decode what has been held so far now; :meth:`finish` reuses it
+        unless more audio came (see ``Listener._feed``)."""
+        if self._whole and self._ahead is None:
+            started = time.monotonic()
+            raw, confidence = self._decode_whole()
+            self._ahead = (raw, confidence, time.monotonic() - started)
+
+    def _decode_whole(self) -> tuple[str, float | None]:
+        owner = self._owner
+        decoder = owner._decoder
+        audio = b"".join(self._held)
+        owner._activate(self._search)
+        decoder.start_utt()
+        if rms_level(audio) >= SILENT_RMS:  # digital silence: nothing to normalise or decode
+            decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        confidence = owner._confidence(audio) if raw and owner.phone_loop else None
+        return raw, confidence
 
     def finish(self) -> Transcript:
         started = time.monotonic()
         owner = self._owner
         decoder = owner._decoder
         confidence: float | None = None
+        ahead_s = 0.0
         if self._whole:
-            audio = b"".join(self._held)
+            if self._ahead is None:
+                raw, confidence = self._decode_whole()
+            else:
+                raw, confidence, ahead_s = self._ahead
             self._held = []
-            owner._activate(self._search)
-            decoder.start_utt()
-            if rms_level(audio) >= SILENT_RMS:  # digital silence: nothing to normalise or decode
-                decoder.process_raw(audio, False, True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
-        if self._whole and raw and owner.phone_loop:
-            confidence = owner._confidence(audio)
+        else:
+            decoder.end_utt()
+            hyp = decoder.hyp()
+            raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
         grammar = owner.grammar
         alternatives: tuple[str, ...] = ()
         if self._mode in owner._lm_modes:
@@ -148,6 +171,7 @@ class _PsDecoder:
             decode_s=time.monotonic() - started,
             alternatives=alternatives,
             confidence=confidence,
+            ahead_s=ahead_s,
         )
 
 

@@ -70,6 +70,8 @@ class Transcript:
     """The engine's next-best transcripts (normalised, distinct, not ``raw``), best first; empty
     unless N-best was asked for (:attr:`EngineSpec.nbest`). The matcher may pick one of them
     (:func:`assistant.hearing.listener.understand_best`)."""
+    ahead_s: float = 0.0
+    """Time spent decoding ahead during the trailing silence (``decode_ahead``) for this result."""
     confidence: float | None = None
     """0–1 acoustic confidence in ``raw`` (pocketsphinx grammar mode: the sentence's acoustic
     score against a free phone loop's); None when the engine gives none."""
@@ -254,6 +256,10 @@ def _child_main(conn: Any, spec: EngineSpec) -> None:
                 decoder.accept(msg[1])
         elif kind == "begin":
             decoder = recognizer.begin(msg[1])
+        elif kind == "ahead":
+            ahead = getattr(decoder, "decode_ahead", None)
+            if ahead is not None:
+                ahead()
         elif kind == "finish":
             result = decoder.finish() if decoder is not None else None
             decoder = None
@@ -280,6 +286,10 @@ class _IsolatedDecoder:
 
     def accept(self, pcm: bytes) -> None:
         self._send(("audio", pcm))
+
+    def decode_ahead(self) -> None:
+        """Let the child decode what it has while the trailing silence passes."""
+        self._send(("ahead",))
 
     def finish(self) -> Transcript:
         self._send(("finish",))
