@@ -54,9 +54,13 @@ GRAMMAR_BEAMS: Final[dict[str, float]] = {}
 PHONE_LOOP_CONFIDENCE: Final = True
 """Grammar mode: decode the utterance a second time with a free phone loop and report how far
 the grammar's acoustic score falls below it (:func:`confidence_from_gap`)."""
+CONFIDENCE_PER_WORD: Final = False
+"""Confidence from the worst word's span instead of the whole utterance's average. Off: on the
+Picovoice recordings neither separated misheard slot values from right ones, and the worst word
+spreads right answers far wider (docs/benchmarks/speech.md)."""
 CONFIDENCE_SCORE_UNIT: Final = 1000.0
 """Factor from the bindings' scaled acoustic log scores to the gap :func:`confidence_from_gap` takes."""
-CONFIDENCE_GAP_SCALE: Final = 1.0
+CONFIDENCE_GAP_SCALE: Final = 4.0
 """Gap per frame (scaled, :data:`CONFIDENCE_SCORE_UNIT`) below the phone loop at which confidence reaches 0."""
 EXTRA_PRONUNCIATIONS: Final = {
     "jiayi": ("JH IY AA IY", "JH Y AA IY", "JH IY AH IY"),
@@ -182,11 +186,24 @@ def confidence_from_gap(gap_per_frame: float) -> float:
     return max(0.0, min(1.0, 1.0 + gap_per_frame / CONFIDENCE_GAP_SCALE))
 
 
-def _acoustic_score(decoder: Any) -> float:
-    """Acoustic log score of the best path (its segments: words and fillers). The bindings give
-    each segment's score as a probability of pocketsphinx's scaled log score, so the sum of
-    their logs is in pocketsphinx's scaled units (only differences between searches are used)."""
-    return float(sum(math.log(max(seg.ascore, 1e-300)) for seg in decoder.seg()))
+def _log(probability: float) -> float:
+    """A segment's acoustic score: the bindings give it as a probability of pocketsphinx's scaled
+    log score, so its log is in pocketsphinx's scaled units (only differences are used)."""
+    return math.log(max(probability, 1e-300))
+
+
+def _is_filler(word: str) -> bool:
+    return word.startswith(("<", "[", "+")) or word in ("SIL",)
+
+
+def _span_score(loop: list[tuple[float, int, int]], start: int, end: int) -> float:
+    """The phone loop's score over frames ``start``–``end``, each phone's prorated by overlap."""
+    total = 0.0
+    for score, s_start, s_end in loop:
+        overlap = min(end, s_end) - max(start, s_start) + 1
+        if overlap > 0:
+            total += score * overlap / max(1, s_end - s_start + 1)
+    return total
 
 
 def _private_model(src: str, workdir: str, remove_noise: bool | None) -> str:
@@ -263,6 +280,8 @@ class PocketsphinxRecognizer:
         self._workdir = ""
         self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
         self.phone_loop = False
+        self.last_gaps = (0.0, 0.0)
+        """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
@@ -335,19 +354,30 @@ class PocketsphinxRecognizer:
         return decoder
 
     def _confidence(self, audio: bytes) -> float:
-        """The grammar path's acoustic score against the free phone loop's, as 0–1."""
+        """The grammar path's acoustic score against the free phone loop's, as 0–1: over the
+        whole utterance (:data:`CONFIDENCE_PER_WORD` off) or the worst word's span."""
         decoder = self._decoder
-        grammar_score = _acoustic_score(decoder)
+        words = [(s.word, _log(s.ascore), s.start_frame, s.end_frame) for s in decoder.seg()]
         frames = max(1, int(decoder.n_frames()))
         search = self._active_search
         self._activate("phones")
         decoder.start_utt()
         decoder.process_raw(audio, False, True)
         decoder.end_utt()
-        loop_score = _acoustic_score(decoder)
+        loop = [(_log(s.ascore), s.start_frame, s.end_frame) for s in decoder.seg()]
         self._activate(search)
-        gap = (grammar_score - loop_score) * CONFIDENCE_SCORE_UNIT / frames
-        return confidence_from_gap(min(0.0, gap))
+        whole = (sum(w[1] for w in words) - sum(x[0] for x in loop)) / frames
+        worst = min(
+            (
+                (score - _span_score(loop, start, end)) / max(1, end - start + 1)
+                for word, score, start, end in words
+                if not _is_filler(word)
+            ),
+            default=whole,
+        )
+        self.last_gaps = (whole * CONFIDENCE_SCORE_UNIT, worst * CONFIDENCE_SCORE_UNIT)
+        gap = worst if CONFIDENCE_PER_WORD else whole
+        return confidence_from_gap(min(0.0, gap * CONFIDENCE_SCORE_UNIT))
 
     def _activate(self, search: str) -> None:
         if self._active_search != search:  # current_search() crashes when none is active yet
