@@ -38,12 +38,13 @@ from assistant.understanding.result import Understanding
 
 Put = Callable[[object], None]
 
-DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": False, "determiners": False, "fillers": False}
-"""How the daemon compiles the catalog into a spoken grammar: the catalog's templates as written.
-No chatter (garbage) loop: on the Picovoice recordings it rejected 13 % of clean and 55 % of 6 dB
-commands and made decoding five times slower; speech that is no command is turned away by the
-acoustic confidence and the wake phrase instead. No optional determiners or politeness fillers
-(each made decoding slower and less accurate). Measured in docs/benchmarks/speech.md."""
+DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": True, "determiners": False, "fillers": False}
+"""How the daemon compiles the catalog into a spoken grammar: the catalog's templates as written,
+plus the chatter (garbage) words, which only the wake search uses
+(``pocketsphinx_engine.CHATTER_MODES``): in the command search the loop rejected 13 % of clean
+and 55 % of 6 dB Picovoice commands and made decoding five times slower. No optional determiners
+or politeness fillers (each made decoding slower and less accurate). Measured in
+docs/benchmarks/speech.md."""
 
 
 class Understander(Protocol):
@@ -85,7 +86,9 @@ class Pipeline:
         self.understander = understander
         self.options = options
         self.lang = understander.lang
-        self.wake_phrase = settings.voice.wake_phrase if options.wake_phrase is None else options.wake_phrase
+        self.wake_phrase = (
+            wake_phrase_for(settings, self.lang) if options.wake_phrase is None else options.wake_phrase
+        )
         self._spec: EngineSpec | None = None
 
     # -------------------------------------------------------------------------- understanding
@@ -218,6 +221,18 @@ class Pipeline:
             understood = [self.understand_heard(e) for e in heard]
             return next((u for u in understood if u.intent is not None), understood[0])
         return dataclasses.replace(self.understander.match(transcript), transcript=transcript)
+
+
+DEFAULT_WAKE_PHRASES: Final = {"en": "hello jiayi", "zh": "你好家医"}
+"""The default wake phrase (``voice.wake_phrase``'s default) said in each language."""
+
+
+def wake_phrase_for(settings: Settings, lang: str) -> str:
+    """``voice.wake_phrase``, with the English default said in ``lang`` (你好家医 for Mandarin)."""
+    phrase = settings.voice.wake_phrase
+    if phrase == DEFAULT_WAKE_PHRASES["en"]:
+        return DEFAULT_WAKE_PHRASES.get(lang, phrase)
+    return phrase
 
 
 Decision = Literal["act", "confirm", "repeat"]

@@ -215,7 +215,13 @@ def run_household(pipeline: Pipeline, meter: Meter) -> list[Tally]:
             "actions_per_h": len(actions) / hours,
         }
         meter.note(
-            set="household", cond=label, heard=[u.transcript for u in understood], intents=active, wakes=wakes
+            set="household",
+            cond=label,
+            wake=pipeline.wake_phrase,
+            heard=[u.transcript for u in understood],
+            intents=[u.intent for u in understood],
+            confidence=[round(u.confidence, 4) for u in understood],
+            wakes=wakes,
         )
         tallies.append(tally)
     return tallies

@@ -45,15 +45,25 @@ GRAMMAR_WHOLE_UTTERANCE: Final = True
 """Grammar mode: hold the utterance's audio and decode it in one go at the end, with the
 cepstral mean of that utterance alone (batch CMN). Nothing carries over from one utterance to
 the next, so results never depend on what was heard before (docs/benchmarks/speech.md)."""
-GRAMMAR_REMOVE_NOISE: Final[bool | None] = None
+GRAMMAR_REMOVE_NOISE: Final[bool | None] = False
 """pocketsphinx's own spectral noise removal in grammar mode (None = the model's setting, on).
-Written to a private copy of the model's ``feat.params``: the model's file overrides a decoder
-option that equals the library default, so setting it on the decoder alone does nothing."""
+Off: its noise estimate carries over from one utterance to the next, so a file's result depended
+on the files decoded before it (measured: the same recording heard as "can i have …" or "can i
+get …" by the order alone); the RNNoise front-end does that job. Written to a private copy of
+the model's ``feat.params``: the model's file overrides a decoder option that equals the library
+default, so setting it on the decoder alone does nothing."""
 GRAMMAR_BEAMS: Final[dict[str, float]] = {}
 """Search beams in grammar mode (``beam``, ``wbeam``, ``pbeam``; empty = the library's)."""
-PHONE_LOOP_CONFIDENCE: Final = True
+PHONE_LOOP_CONFIDENCE: Final = False
 """Grammar mode: decode the utterance a second time with a free phone loop and report how far
-the grammar's acoustic score falls below it (:func:`confidence_from_gap`)."""
+the grammar's acoustic score falls below it (:func:`confidence_from_gap`). Off: measured, it did
+not separate misheard commands from right ones, and household speech forced onto a command
+scored *closer* to the phone loop than real commands did (docs/benchmarks/speech.md); it costs
+about 0.02 of real time."""
+CHATTER_MODES: Final = frozenset({"wake"})
+"""Searches that get the grammar's chatter (garbage) loop: only the wake search, where most
+speech is not meant for the device; after the wake phrase every sentence is taken as a command
+(the loop rejected real commands there)."""
 CONFIDENCE_PER_WORD: Final = False
 """Confidence from the worst word's span instead of the whole utterance's average. Off: on the
 Picovoice recordings neither separated misheard slot values from right ones, and the worst word
@@ -399,7 +409,7 @@ class PocketsphinxRecognizer:
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
             start, final, transitions = grammar.fsg_transitions(
-                mode, chatter_weight=grammar_module.CHATTER_WEIGHT
+                mode, chatter=mode in CHATTER_MODES, chatter_weight=grammar_module.CHATTER_WEIGHT
             )
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)

@@ -76,8 +76,10 @@ class Voice:
     """Speaking rate in words per minute; slow by default for older listeners."""
     volume: float = 1.0
     """Output volume from 0.0 to 1.0."""
-    wake_phrase: str = ""
-    """Phrase that wakes the assistant, e.g. "hello doctor" / "你好家医"; empty = push-to-talk or always listening."""
+    wake_phrase: str = "hello jiayi"
+    """Words that wake the assistant before a command ("hello jiayi"; for a Mandarin speaker the
+    default becomes 你好家医); "" = no wake phrase: always listening, or the button. Emergencies
+    ("help", "I've fallen") are heard without it."""
     voice_en: str = "en-gb"
     """espeak-ng voice used for English."""
     voice_zh: str = "cmn-latn-pinyin"
