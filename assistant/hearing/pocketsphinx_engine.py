@@ -296,7 +296,8 @@ class PocketsphinxRecognizer:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
         if grammar is not None:
-            self._decoder = self._grammar_decoder(model_dir)
+            words = grammar.words() | set(normalize_phrase(wake_phrase).split())
+            self._decoder = self._grammar_decoder(model_dir, words)
             self._add_spoken_grammar(grammar, wake_phrase)
             return
         self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
@@ -343,15 +344,29 @@ class PocketsphinxRecognizer:
             self._lm_modes.add(mode)
         return decoder
 
-    def _grammar_decoder(self, model_dir: str) -> Any:
-        """The grammar-mode decoder: private model settings, beams, no lattice rescoring (it
-        returns sentences ending mid-grammar), extra pronunciations, and the phone loop."""
+    def _grammar_decoder(self, model_dir: str, words: set[str]) -> Any:
+        """The grammar-mode decoder: private model settings, a dictionary of the grammar's words
+        only (the full one costs memory), beams, no lattice rescoring (it returns sentences
+        ending mid-grammar), extra pronunciations, and the phone loop."""
         import pocketsphinx
+
+        from assistant.hearing import langmodel
 
         self._workdir = tempfile.mkdtemp(prefix="jiayi-fsg-")
         hmm = _private_model(os.path.join(model_dir, "en-us", "en-us"), self._workdir, GRAMMAR_REMOVE_NOISE)
+        dict_path, _missing = langmodel.filtered_dictionary(
+            os.path.join(model_dir, "en-us", "cmudict-en-us.dict"),
+            (w for w in words if set(w) <= _JSGF_WORD_OK),
+            os.path.join(self._workdir, "grammar.dict"),
+        )
         decoder = pocketsphinx.Decoder(
-            hmm=hmm, lm=None, samprate=SAMPLE_RATE, bestpath=False, loglevel="FATAL", **GRAMMAR_BEAMS
+            hmm=hmm,
+            lm=None,
+            dict=str(dict_path),
+            samprate=SAMPLE_RATE,
+            bestpath=False,
+            loglevel="FATAL",
+            **GRAMMAR_BEAMS,
         )
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             for index, pron in enumerate(phones):
