@@ -175,10 +175,12 @@ class Pipeline:
 
 
 def build_understander(settings: Settings, lang: str | None = None) -> Understander:
-    """The understanding stage for ``lang`` (default ``settings.language``)."""
-    from assistant.understanding.matcher import IntentMatcher
+    """The understanding stage for ``lang`` (default ``settings.language``): distress detector,
+    learned model (cached in the state dir), catalog matcher, slots and polarity
+    (:mod:`assistant.understanding.understander`)."""
+    from assistant.understanding.understander import Understander as Stage
 
-    return IntentMatcher.from_settings(settings, lang or settings.language)
+    return Stage.from_settings(settings, lang or settings.language)
 
 
 def build_pipeline(

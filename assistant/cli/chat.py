@@ -76,12 +76,6 @@ def run_chat_command(args: argparse.Namespace) -> int:
         logging.getLogger("assistant").setLevel(logging.WARNING)
     settings = settings_from_args(args)
     lang = args.lang or settings.language
-    try:
-        from assistant.understanding.matcher import IntentMatcher
-    except ModuleNotFoundError:
-        raise UserError(
-            "intent matching is not installed (assistant.understanding.matcher is missing)"
-        ) from None
     start = None
     if args.now:
         try:
@@ -90,7 +84,9 @@ def run_chat_command(args: argparse.Namespace) -> int:
             raise UserError(f"--now {args.now!r} is not a time like 2026-11-23T08:00") from None
         if start.tzinfo is None:
             start = start.astimezone()
-    matcher = IntentMatcher.from_settings(settings, lang)
+    from assistant.pipeline import build_understander
+
+    matcher = build_understander(settings, lang)
     store = CareStore(Path(args.state_dir).expanduser() / STORE_FILENAME) if args.state_dir else CareStore()
     try:
         return chat(settings, matcher, sys.stdin, sys.stdout, lang=lang, store=store, clock=ChatClock(start))

@@ -122,6 +122,7 @@ class DistressLexicon:
     question_after: re.Pattern[str] | None = None
     pretend: re.Pattern[str] | None = None
     cry_sounds: frozenset[str] = frozenset()
+    mentions: re.Pattern[str] | None = None
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -233,6 +234,7 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         question_after=rx("question_after", bounded=False),
         pretend=rx("pretend"),
         cry_sounds=frozenset(words("cry_sounds")),
+        mentions=rx("mentions"),
     )
 
 
@@ -296,9 +298,13 @@ class DistressDetector:
             sound = " ".join(pinyin_tokens(tokenize(text, self.lang)))
             if sound in self.lex.cry_sounds:
                 return DistressResult(True, (Cue("cry", 0, len(text), text),))
-        if not found:
+        if not found and self.lex.mentions is None:
             return DistressResult(False)
         found = self._outermost(found)
+        if self.lex.mentions is not None:  # weak words: only their clearing counts (a veto)
+            for m in self.lex.mentions.finditer(text):
+                if not any(c.start <= m.start() < c.end for c in found):
+                    found.append(Cue("mention", m.start(), m.end(), m.group(0)))
         ctx = _Context.of(self.lex, text)
         standing: list[Cue] = []
         cleared: list[tuple[Cue, str]] = []
@@ -306,7 +312,7 @@ class DistressDetector:
             reason = self._clearing(cue, text, ctx)
             if reason:
                 cleared.append((cue, reason))
-            else:
+            elif cue.category != "mention":
                 standing.append(cue)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
 

@@ -219,6 +219,7 @@ class IntentMatcher:
                     self._entries.setdefault(markers, []).append(entry)
             if not intent.reject:  # recogniser grammars keep to what the assistant understands
                 self._sentences[intent.id] = sentences
+        self._exact = seen
         for bucket in self.slot_index.by_first.values():
             for syn in bucket:
                 self._key_vocab.update(syn.keys)
@@ -321,6 +322,12 @@ class IntentMatcher:
                 out.append((surface[i], keys[i]))
                 i += 1
         return out
+
+    def exact(self, text: str) -> tuple[str | None, dict[str, str]]:
+        """The intent whose expanded catalog phrase equals ``text`` after normalisation, fillers and
+        slot marking (None if none), and the slot values heard. Microseconds: no fuzzy scoring."""
+        prep = self._prepare(text)
+        return self._exact.get(prep.key), prep.markers
 
     def match(self, text: str) -> Understanding:
         """Understand one utterance; ``intent`` is None when it is out of scope or too unsure."""

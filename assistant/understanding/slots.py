@@ -305,3 +305,29 @@ class SlotIndex:
             return sorted(self.fuzzy_by_len.items(), reverse=True)
         choices = self.fuzzy_by_len.get(0, [])
         return [(size, choices) for size in (3, 2, 1)] if choices else []
+
+
+CONFIG_SLOTS: Final = frozenset({"doctor", "contact", "medication"})
+
+
+def key_tokens(tokens: list[str], lang: str) -> list[str]:
+    """Matching keys: stems (en) or toneless pinyin (zh), aligned one to one with ``tokens``."""
+    from assistant.understanding.normalize import pinyin_tokens, stem_tokens_en
+
+    return pinyin_tokens(tokens) if lang == "zh" else stem_tokens_en(tokens)
+
+
+def config_slot_index(catalog: Catalog, settings: Settings | None) -> SlotIndex:
+    """A slot index of the config-sourced slots only (doctor, contacts, medications): the learned
+    model sees ``#contact`` instead of "Anna", so it does not depend on one household's names."""
+    index = SlotIndex(catalog.lang, lambda toks: toks, lambda toks: key_tokens(toks, catalog.lang))
+    index.build(catalog, settings, only=CONFIG_SLOTS)
+    return index
+
+
+def model_tokens(index: SlotIndex, display: str) -> tuple[list[str], dict[str, str]]:
+    """Normalised text → tokens with config names as ``#slot`` markers, and the values found."""
+    toks = tokenize(display, index.lang)
+    marked = index.mark_exact(toks, key_tokens(toks, index.lang))
+    surface, _ = index.fuzzy(marked.surface, marked.keys, marked.found, index.vocab)
+    return surface, marked.found

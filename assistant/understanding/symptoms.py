@@ -112,6 +112,8 @@ class FoundSymptom:
     """Body part id when the person named one ("my knee hurts"), else ''."""
     urgent: bool = False
     span: tuple[int, int] = field(default=(0, 0))
+    loose: bool = False
+    """Only a loose one-word phrase matched (cold, 烧): weak evidence of a symptom report."""
 
 
 def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
@@ -255,7 +257,7 @@ class SymptomFinder:
             m = self._loose.search(text)
             if m is not None:
                 sid = self._phrase_to_id[m.group(0)]
-                return FoundSymptom(sid, "", self.vocab.symptoms[sid].urgent, m.span())
+                return FoundSymptom(sid, "", self.vocab.symptoms[sid].urgent, m.span(), loose=True)
         return None
 
     def _part_hit(self, text: str) -> tuple[str, str, str, tuple[int, int]] | None:

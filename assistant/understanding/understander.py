@@ -1,0 +1,226 @@
+"""The understanding stage: distress detector + learned model + catalog matcher + slots + polarity.
+
+Per utterance (:meth:`Understander.match`):
+
+1. **Distress** (:mod:`.distress`, fail-closed): a standing danger cue → ``emergency``. A cue that
+   contrary evidence cleared ("he fell asleep", "no chest pain now") forbids ``emergency`` from
+   every other stage. With no cue at all the learned model may still say ``emergency`` (wordings
+   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_P` sure.
+2. **Catalog path** (:mod:`.matcher`): a (near-)exact catalog phrase wins as before.
+3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
+   out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
+4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
+   becomes no intent.
+5. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
+   what a medicine is for, fuzzy names); symptoms from the bilingual vocabulary (:mod:`.symptoms`)
+   as a normalised id plus the body part when one was named.
+
+Confidence is always in 0–1: the accepted intent's probability, or for no intent the best
+in-scope probability that was not enough.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from assistant.ops.settings import Settings
+from assistant.understanding import polarity
+from assistant.understanding.catalog import Catalog, load_catalog
+from assistant.understanding.distress import DistressDetector
+from assistant.understanding.matcher import IntentMatcher
+from assistant.understanding.model import OOS, IntentModel, load_or_build
+from assistant.understanding.normalize import normalize
+from assistant.understanding.result import Understanding
+from assistant.understanding.slots import config_slot_index, model_tokens
+from assistant.understanding.symptoms import SymptomFinder
+
+_LOGGER = logging.getLogger(__name__)
+
+EMERGENCY: Final = "emergency"
+ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
+"""Model probability needed to accept an intent (below it: out of scope)."""
+MODEL_EMERGENCY_P: Final = 0.6
+"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
+EXACT_SCORE: Final = 0.92
+"""Catalog matcher score treated as an exact catalog phrase (wins over the model)."""
+AGREE_P: Final = 0.25
+"""A catalog match the model gives at least this probability is accepted."""
+EMERGENCY_CONFIDENCE: Final = 0.95
+REPORT: Final = "report_symptom"
+SYMPTOM_RULE_P: Final = 0.02
+"""Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
+SYMPTOM_RULE_CONFIDENCE: Final = 0.6
+EVIDENCE: Final = {
+    "en": {
+        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|#medication",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|#medication|took (it|them)|taken (it|them)|had (it|them)",
+        "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
+        "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
+        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
+    },
+    "zh": {
+        "reorder_medication": r"药|处方|针|片|#medication",
+        "medication_taken": r"药|片|针|吃过了|吃了|#medication",
+        "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
+        "volume_up": r"声|听|大点|响|音量|小声",
+        "volume_down": r"声|吵|音量|响|轻|小点",
+    },
+}
+"""Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
+not the volume. ``#slot`` = that slot was heard."""
+DANGER_VALUES: Final = {
+    "chest": "chest_pain",
+    "breathing": "cant_breathe",
+    "fall": "fall",
+    "cry": "help",
+    "alarm": "help",
+    "stroke": "stroke",
+    "collapse": "collapse",
+    "bleeding": "bleeding",
+}
+"""Distress cue category → the catalog's ``danger`` slot value (spoken back in the alert)."""
+
+
+class Understander:
+    """One language's understanding stage (the ``pipeline.Understander`` seam)."""
+
+    def __init__(
+        self, catalog: Catalog, settings: Settings | None = None, *, model: IntentModel | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.lang = catalog.lang
+        self.matcher = IntentMatcher(catalog, settings)
+        self.distress = DistressDetector(self.lang)
+        self.symptoms = SymptomFinder(self.lang)
+        self.model = model
+        self._slots = config_slot_index(catalog, settings)
+        self._reportable = frozenset(catalog.intent_ids())
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, lang: str | None = None, *, holdout: bool = False
+    ) -> Understander:
+        """Catalog + config + the cached (or freshly trained) model for ``lang``."""
+        lang = lang or settings.language
+        try:
+            model = load_or_build(lang, settings.state_dir, holdout=holdout)
+        except Exception as err:  # no model: the catalog matcher and distress detector still work
+            _LOGGER.error("event=intent_model_unavailable lang=%s error=%s", lang, err)
+            model = None
+        return cls(load_catalog(lang), settings, model=model)
+
+    def grammar_phrases(self, limit: int | None = None) -> Sequence[str]:
+        return self.matcher.grammar_phrases(limit)
+
+    def vocabulary(self) -> set[str]:
+        return self.matcher.vocabulary()
+
+    # ------------------------------------------------------------ matching
+
+    def match(self, text: str) -> Understanding:
+        display = normalize(text, self.lang)
+        if not display:
+            return Understanding(text=display, lang=self.lang, intent=None)
+        distress = self.distress.detect(display, normalized=True)
+        tokens, config_values = model_tokens(self._slots, display)
+        prediction = self.model.predict(tokens) if self.model is not None else None
+        if distress.emergency:
+            p = prediction.prob(EMERGENCY) if prediction else 0.0
+            danger = DANGER_VALUES.get(distress.category or "")
+            return self._result(
+                display,
+                EMERGENCY,
+                max(p, EMERGENCY_CONFIDENCE),
+                1.0 - p,
+                {"danger": danger} if danger else {},
+            )
+        exclude = {OOS}
+        if distress.any_cue:
+            exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
+        exact, catalog_values = self.matcher.exact(text)
+        intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
+        if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
+            intent = None
+        if intent is None and not distress.any_cue and prediction is not None:
+            intent, p = self._symptom_report(display, prediction, p)
+        if intent is not None and polarity.negated(display, intent, self.lang):
+            intent = None
+        if intent is not None and not self._has_evidence(intent, display, tokens):
+            intent = None
+        if intent is None or intent not in self._reportable:
+            return Understanding(
+                text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
+            )
+        slots = self._slot_values(intent, display, catalog_values, config_values)
+        return self._result(display, intent, p, p - runner, slots)
+
+    def _decide(
+        self, prediction, exact: str | None, exclude: frozenset[str]
+    ) -> tuple[str | None, float, float]:
+        """An exact catalog phrase wins (a ``reject`` phrase means out of scope), else the model."""
+        if exact is not None and exact not in exclude and exact != EMERGENCY:
+            if self.catalog.intents[exact].reject:
+                return None, prediction.prob(OOS) if prediction else 1.0, 0.0
+            return exact, 1.0, prediction.best(exclude | {exact})[1] if prediction else 0.0
+        if prediction is None:
+            return None, 0.0, 0.0
+        best, p, runner = prediction.best(exclude)
+        oos = prediction.prob(OOS)
+        if p < ACCEPT_P.get(self.lang, 0.55) or oos > p:
+            return None, p, runner
+        return best, p, runner
+
+    def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
+        pattern = EVIDENCE.get(self.lang, {}).get(intent)
+        if pattern is None:
+            return True
+        marked = " ".join(tokens) if self.lang == "en" else "".join(tokens)
+        return re.search(pattern, display) is not None or re.search(pattern, marked) is not None
+
+    def _symptom_report(self, display: str, prediction, p: float) -> tuple[str | None, float]:
+        """A symptom from the vocabulary, said plainly, is a report even when the model hesitates."""
+        found = self.symptoms.find(display, normalized=True)
+        if found is None or found.loose or found.urgent:
+            return None, p
+        p_report = prediction.prob(REPORT)
+        if p_report < SYMPTOM_RULE_P:
+            return None, p
+        return REPORT, max(p_report, SYMPTOM_RULE_CONFIDENCE)
+
+    def _slot_values(
+        self, intent: str, display: str, catalog_values: dict[str, str], config_values: dict[str, str]
+    ) -> dict[str, str]:
+        intent_def = self.catalog.intents[intent]
+        slots: dict[str, str] = {}
+        for name in intent_def.slots:
+            if name in config_values:
+                slots[name] = config_values[name]
+            elif name in catalog_values:
+                slots[name] = catalog_values[name]
+        if intent == "report_symptom":
+            found = self.symptoms.find(display, normalized=True)
+            if found is not None:
+                slots["symptom"] = found.symptom
+                if found.body_part:
+                    slots["body_part"] = found.body_part
+        return slots
+
+    def _result(
+        self, display: str, intent: str, p: float, margin: float, slots: dict[str, str]
+    ) -> Understanding:
+        return Understanding(
+            text=display,
+            lang=self.lang,
+            intent=intent,
+            slots=slots,
+            confidence=_unit(p),
+            margin=_unit(margin),
+            tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
+        )
+
+
+def _unit(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))
