@@ -43,6 +43,8 @@ _LOGGER = logging.getLogger(__name__)
 
 OOS: Final = "__oos__"
 """The out-of-scope class (chit-chat, smart home, negated requests …)."""
+NEGATED: Final = "__negated__"
+"""A declined or negated request ("no need to call Anna"): asks for nothing."""
 FEATURE_VERSION: Final = 3
 """Bump when :func:`features` or the training recipe changes (invalidates cached models)."""
 TRAIN_TIMEOUT_S: Final = 300.0
@@ -219,8 +221,9 @@ def data_hash(lang: str, holdout: bool = False) -> str:
             digest.update(file.read_bytes())
         except OSError:
             digest.update(b"<missing>")
-    train_code = Path(__file__).with_name("train.py")
-    digest.update(train_code.read_bytes() if train_code.exists() else b"")
+    for name in ("train.py", "model.py", "normalize.py", "slots.py"):  # code that shapes the features
+        code = Path(__file__).with_name(name)
+        digest.update(code.read_bytes() if code.exists() else b"")
     return digest.hexdigest()[:16]
 
 

@@ -29,7 +29,7 @@ from typing import Final
 
 from assistant import data
 from assistant.understanding.catalog import Catalog, expand_template, load_catalog
-from assistant.understanding.model import OOS, IntentModel, features
+from assistant.understanding.model import NEGATED, OOS, IntentModel, features
 from assistant.understanding.normalize import normalize
 from assistant.understanding.slots import config_slot_index, model_tokens
 
@@ -145,9 +145,14 @@ def examples(lang: str, holdout: bool = False) -> tuple[list[str], list[str]]:
             continue
         texts.append(_fill(row["text"], lang, catalog, rng))
         labels.append(row["intent"] or OOS)
+    import os
+
+    mode = os.environ.get("JIAYI_NEG_MODE", "class")
     for row in _read_jsonl(folder / f"negated-{lang}.jsonl"):
+        if mode == "drop":
+            continue
         texts.append(_fill(row["text"], lang, catalog, rng))
-        labels.append(OOS)
+        labels.append(OOS if mode == "oos" else NEGATED)
     return texts, labels
 
 

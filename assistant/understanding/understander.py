@@ -31,7 +31,7 @@ from assistant.understanding import polarity
 from assistant.understanding.catalog import Catalog, load_catalog
 from assistant.understanding.distress import DistressDetector
 from assistant.understanding.matcher import IntentMatcher
-from assistant.understanding.model import OOS, IntentModel, load_or_build
+from assistant.understanding.model import NEGATED, OOS, IntentModel, load_or_build
 from assistant.understanding.normalize import normalize
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, model_tokens
@@ -42,6 +42,8 @@ _LOGGER = logging.getLogger(__name__)
 EMERGENCY: Final = "emergency"
 ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
 """Model probability needed to accept an intent (below it: out of scope)."""
+NEGATED_VETO_P: Final = 0.25
+"""Model probability of "a negated request" that stops a consequential intent."""
 MODEL_EMERGENCY_P: Final = 0.6
 """Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
 EXACT_SCORE: Final = 0.92
@@ -55,8 +57,8 @@ SYMPTOM_RULE_P: Final = 0.02
 SYMPTOM_RULE_CONFIDENCE: Final = 0.6
 EVIDENCE: Final = {
     "en": {
-        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|#medication",
-        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|#medication|took (it|them)|taken (it|them)|had (it|them)",
+        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|#medication",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|#medication|took (it|them)|taken (it|them)|had (it|them)",
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
         "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
@@ -137,7 +139,7 @@ class Understander:
                 1.0 - p,
                 {"danger": danger} if danger else {},
             )
-        exclude = {OOS}
+        exclude = {OOS, NEGATED}
         if distress.any_cue:
             exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
         exact, catalog_values = self.matcher.exact(text)
@@ -168,10 +170,14 @@ class Understander:
         if prediction is None:
             return None, 0.0, 0.0
         best, p, runner = prediction.best(exclude)
-        oos = prediction.prob(OOS)
-        if p < ACCEPT_P.get(self.lang, 0.55) or oos > p:
+        # the negated class only vetoes actions; "no pet", "don't shout" are answers and requests
+        rest = 1.0 - prediction.prob(NEGATED)
+        p_norm, runner_norm = (p / rest, runner / rest) if rest > 0.0 else (p, runner)
+        if best in polarity.CONSEQUENTIAL and prediction.prob(NEGATED) >= NEGATED_VETO_P:
             return None, p, runner
-        return best, p, runner
+        if p_norm < ACCEPT_P.get(self.lang, 0.55) or prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
+            return None, p_norm, runner_norm
+        return best, p_norm, runner_norm
 
     def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
         pattern = EVIDENCE.get(self.lang, {}).get(intent)
