@@ -231,10 +231,15 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     if fresh:
         fresh_rows = load_set(lang, "fresh")
         res["sets"]["fresh"] = {**evaluate(understander, fresh_rows, keep_errors=False), "errors": []}
-        overlap = json.loads((ROOT / "bench" / "data" / "intent-fresh-catalog-overlap.json").read_text("utf-8"))
+        overlap = json.loads(
+            (ROOT / "bench" / "data" / "intent-fresh-catalog-overlap.json").read_text("utf-8")
+        )
         skip = set(overlap[lang])
         unseen = [r for n, r in enumerate(fresh_rows, 1) if n not in skip]
-        res["sets"]["fresh, no catalog phrase"] = {**evaluate(understander, unseen, keep_errors=False), "errors": []}
+        res["sets"]["fresh, no catalog phrase"] = {
+            **evaluate(understander, unseen, keep_errors=False),
+            "errors": [],
+        }
         texts += [r["text"] for r in fresh_rows]
     res["latency"] = latency(understander, texts)
     res["memory"] = {

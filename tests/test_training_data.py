@@ -38,8 +38,10 @@ def _fillings(text: str, lang: str, names: dict[str, list[str]]) -> set[str]:
         return {text}
     out: set[str] = set()
     for combo in itertools.product(*(names[s] for s in slots)):
-        it = iter(combo)
-        out.add(_PLACEHOLDER.sub(lambda _m: next(it), text))
+        filled = text
+        for value in combo:
+            filled = _PLACEHOLDER.sub(value.replace("\\", ""), filled, count=1)
+        out.add(filled)
     return out
 
 
@@ -56,9 +58,13 @@ def _catalog_sentences(lang: str) -> set[str]:
 def _training_sentences(lang: str) -> set[str]:
     settings = _training_settings(lang)
     names = {k: list(v) for k, v in POOLS[lang].items()}
-    names["contact"] += [c.name for c in settings.contacts] + [a for c in settings.contacts for a in c.aliases]
+    names["contact"] += [c.name for c in settings.contacts] + [
+        a for c in settings.contacts for a in c.aliases
+    ]
     names["doctor"] += [settings.doctor.name, *settings.doctor.aliases]
-    names["medication"] += [m.name for m in settings.medications] + [a for m in settings.medications for a in m.aliases]
+    names["medication"] += [m.name for m in settings.medications] + [
+        a for m in settings.medications for a in m.aliases
+    ]
     known: set[str] = set()
     folder = data.intents_dir() / "training"
     for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl"):

@@ -169,7 +169,16 @@ def _catalog_texts(lang: str) -> tuple[dict[str, dict[str, str]], dict[str, str]
         raw = _get(intent, "responses") or {}
         if isinstance(raw, Mapping):
             responses[str(intent_id)] = {str(k): str(v) for k, v in raw.items() if v}
-    return responses, _catalog_symptoms(catalog)
+    return responses, {**_vocabulary_symptoms(lang), **_catalog_symptoms(catalog)}
+
+
+def _vocabulary_symptoms(lang: str) -> dict[str, str]:
+    """Spoken names of the symptom vocabulary's ids ("knee_pain" → "knee pain" / 膝盖疼)."""
+    try:
+        from assistant.understanding.symptoms import symptom_names
+    except ImportError:
+        return {}
+    return symptom_names(lang)
 
 
 def _catalog_symptoms(catalog: Any) -> dict[str, str]:

@@ -245,11 +245,16 @@ def load_or_build(lang: str, state_dir: str = "", *, holdout: bool = False) -> I
     paraphrase line (benchmarks report on those lines).
     """
     key = (lang, data_hash(lang, holdout))
+    path = cache_dir(state_dir) / f"intent-{lang}-{key[1]}{'-holdout' if holdout else ''}.bin"
     with _LOCK:
         model = _MODELS.get(key)
         if model is not None:
+            if not path.exists():  # another state dir in this process: keep each one complete
+                try:
+                    model.save(path)
+                except OSError as err:
+                    _LOGGER.warning("event=intent_model_not_cached path=%s error=%s", path, err)
             return model
-        path = cache_dir(state_dir) / f"intent-{lang}-{key[1]}{'-holdout' if holdout else ''}.bin"
         if path.exists():
             try:
                 model = IntentModel.load(path)
