@@ -61,7 +61,7 @@ class DistressResult:
     """Cues that stand (any one makes an emergency)."""
     cleared: tuple[tuple[Cue, str], ...] = ()
     """Cues cleared by contrary evidence: ``(cue, reason)``; reason is idiom, negation, question,
-    other_person, media, past or recovered."""
+    other_person, media, past, recovered, mild or thing."""
 
     @property
     def category(self) -> str | None:
@@ -343,8 +343,8 @@ class DistressDetector:
         if self._negated_before(before, cue) or after:
             return "negation"
         who = self._who(text, cue, before)
-        if who == "thing" and cue.category not in ("cry", "alarm", "self_harm", "overdose"):
-            return "idiom"  # "the souffle collapsed", "the engine is choking"
+        if who == "thing" and cue.category not in ("cry", "alarm", "self_harm", "overdose", "other"):
+            return "thing"  # "the souffle collapsed", "the engine is choking"
         if self._hypothetical(text, cue, before, who):
             return "question"
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
@@ -435,6 +435,10 @@ class DistressDetector:
         "is are was were has have had been just keeps kept always will would got gone all having really".split()
     )
     _DETS: Final = frozenset("the a an my our this that his her their your its".split())
+    _FACULTIES: Final = frozenset(
+        "speech voice words breathing breath heart heartbeat pulse vision sight eyesight balance memory "
+        "sugar pressure temperature head chest legs arms face mouth tongue lips body side".split()
+    )
 
     def _thing_subject(self, text: str, cue: Cue) -> bool:
         """English: the cue's subject is a thing ("the old sofa is falling apart", "the deckchair collapsed")."""
@@ -446,6 +450,8 @@ class DistressDetector:
         if len(words) < 2:
             return False
         noun = words[-1]
+        if noun in self._FACULTIES:
+            return False  # "my speech is slurred" is the speaker
         lex = self.lex
         for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
             if pattern is not None and pattern.fullmatch(noun):
@@ -467,6 +473,8 @@ class DistressDetector:
                 pos = m.start()
                 if kind == "self" and not self._speaker_word(text, m, cue):
                     continue
+                if kind != "self" and pos >= cue.start:
+                    continue  # "take them all": a word inside the cue is not its experiencer
                 if self.lang == "zh" and kind == "self" and pos < cue.start - 4:
                     continue  # 我看养生节目说胸口疼: the speaker is not the one with chest pain
                 if (

@@ -62,13 +62,17 @@ EVIDENCE: Final = {
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
         "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
+        "time_query": r"time|clock|day|date|month|year|morning|afternoon|evening|night|today|hour|minute|late|early|week|noon",
+        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|#doctor",
     },
     "zh": {
         "reorder_medication": r"药|处方|针|片|#medication",
-        "medication_taken": r"药|片|针|吃过了|吃了|#medication",
+        "medication_taken": r"药|片|粒|颗|针|#medication|^(我)?(早|已经|刚|刚刚|都)?(吃|服)(了|过了|过)(啊|呀|的|呢)?$",
         "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
         "volume_up": r"声|听|大点|响|音量|小声",
         "volume_down": r"声|吵|音量|响|轻|小点",
+        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年",
+        "appointment_query": r"预约|复诊|看病|医生|大夫|门诊|挂号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
