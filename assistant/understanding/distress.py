@@ -253,16 +253,10 @@ def lexicon_path(lang: str) -> Path:
 @lru_cache(maxsize=4)
 def load_lexicon(lang: str, path: str | None = None) -> DistressLexicon:
     """Load ``intents/distress-<lang>.yaml`` (cached per process: it is data, not config)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from assistant.understanding.catalog import read_yaml
 
     file = Path(path) if path else lexicon_path(lang)
-    try:
-        raw = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise DistressLexiconError(f"{file}: cannot read the distress lexicon ({err.strerror})") from None
-    except YAMLError as err:
-        raise DistressLexiconError(f"{file}: not valid YAML: {err}") from None
+    raw = read_yaml(file, DistressLexiconError, "distress lexicon")
     return parse_lexicon(raw, str(file), lang)
 
 

@@ -498,6 +498,11 @@ class IntentMatcher:
         if text:
             yield text
 
+    @property
+    def vocabulary_words(self) -> set[str]:
+        """Every token of the catalog's phrases, slot values, fillers and the config's names."""
+        return self._vocab
+
     def vocabulary(self) -> set[str]:
         """Every word (en) or character/Latin word (zh) the grammar phrases use."""
         vocab: set[str] = set()

@@ -26,9 +26,12 @@ CONSEQUENTIAL: Final = frozenset(
 )
 
 _EN_NEG: Final = r"(?:do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
+_EN_CALL: Final = (
+    r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?"
+)
 _EN_ACTION: Final = {
-    "call_doctor": r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?",
-    "call_contact": r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?",
+    "call_doctor": _EN_CALL,
+    "call_contact": _EN_CALL,
     "reorder_medication": r"(?:order|reorder|get|buy|send|need|want|refill|run out|running out|running low|low|out of|short of|more|pills|tablets)(?:ing|ed|s)?",
     "book_appointment": r"(?:book|make|arrange|need|want|see|visit|appointment|get)",
     "medication_taken": r"(?:take|taken|took|had|swallowed|done)",
@@ -50,9 +53,10 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     r"|not (?:much|many) left|not (?:loud|clear|high) enough|not very loud|not loud|no (?:pills|tablets|medicine|more) left|not stopped|will not (?:go away|stop|shift|clear))(?![a-z])"
 )
 _ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着)"
+_ZH_CALL: Final = r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)"
 _ZH_ACTION: Final = {
-    "call_doctor": r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)",
-    "call_contact": r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)",
+    "call_doctor": _ZH_CALL,
+    "call_contact": _ZH_CALL,
     "reorder_medication": r"(?:订|买|开|配|拿|要|续|需要|用|送)",
     "book_appointment": r"(?:预约|约|挂号|挂|看|去|复诊)",
     "medication_taken": r"(?:吃|服|喝)",

@@ -161,16 +161,10 @@ def vocabulary_path() -> Path:
 @lru_cache(maxsize=2)
 def load_vocabulary(path: str | None = None) -> Vocabulary:
     """``intents/symptoms.yaml``, parsed once per process (it is data, not config)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import YAMLError
+    from assistant.understanding.catalog import read_yaml
 
     file = Path(path) if path else vocabulary_path()
-    try:
-        raw = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise SymptomVocabularyError(f"{file}: cannot read ({err.strerror})") from None
-    except YAMLError as err:
-        raise SymptomVocabularyError(f"{file}: not valid YAML: {err}") from None
+    raw = read_yaml(file, SymptomVocabularyError, "symptom vocabulary")
     return parse_vocabulary(raw, str(file))
 
 

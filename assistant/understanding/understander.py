@@ -34,7 +34,7 @@ from assistant.understanding.matcher import IntentMatcher
 from assistant.understanding.model import NEGATED, OOS, IntentModel, load_or_build
 from assistant.understanding.normalize import normalize
 from assistant.understanding.result import Understanding
-from assistant.understanding.slots import config_slot_index, model_tokens
+from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
 from assistant.understanding.symptoms import SymptomFinder
 
 _LOGGER = logging.getLogger(__name__)
@@ -46,10 +46,6 @@ NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
 MODEL_EMERGENCY_P: Final = 0.6
 """Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
-EXACT_SCORE: Final = 0.92
-"""Catalog matcher score treated as an exact catalog phrase (wins over the model)."""
-AGREE_P: Final = 0.25
-"""A catalog match the model gives at least this probability is accepted."""
 EMERGENCY_CONFIDENCE: Final = 0.95
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
@@ -77,6 +73,17 @@ EVIDENCE: Final = {
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+_CALLEE: Final = {
+    "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
+    r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
+    "zh": r"给(?P<who>[\u4e00-\u9fff]{1,3}?)(?:打|拨|挂)",
+}
+_GENERIC_CALLEES: Final = frozenset(
+    "someone somebody anyone anybody family children kids them him her back me us one round over up please "
+    "now later today tonight tomorrow again it that this a an for to in out doctor gp surgery ambulance help "
+    "家里 家里人 孩子 孩子们 谁 他 她 他们 我 医生 大夫 人".split()
+)
+"""Words after a call word that are not names ("call someone", "ring them back")."""
 DANGER_VALUES: Final = {
     "chest": "chest_pain",
     "breathing": "cant_breathe",
@@ -104,19 +111,38 @@ class Understander:
         self.model = model
         self._slots = config_slot_index(catalog, settings)
         self._reportable = frozenset(catalog.intent_ids())
+        relations = load_relations()
+        self._known_callees = {
+            normalize(w, self.lang)
+            for words in (*relations.relations.values(),)
+            for w in words.get(self.lang, ())
+        } | {normalize(text, self.lang) for text, _ in self._slots.surface_values.get("contact", [])}
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, lang: str | None = None, *, holdout: bool = False
+        cls,
+        settings: Settings,
+        lang: str | None = None,
+        *,
+        catalog: Catalog | None = None,
+        holdout: bool = False,
     ) -> Understander:
-        """Catalog + config + the cached (or freshly trained) model for ``lang``."""
+        """Catalog (default: the built-in one) + config + the cached (or freshly trained) model.
+
+        The model is trained on the built-in catalog's intents; with another catalog
+        (``understanding.catalog``) whose intents it does not cover, only the catalog path runs.
+        """
         lang = lang or settings.language
+        catalog = catalog or load_catalog(lang)
+        model: IntentModel | None = None
         try:
             model = load_or_build(lang, settings.state_dir, holdout=holdout)
         except Exception as err:  # no model: the catalog matcher and distress detector still work
             _LOGGER.error("event=intent_model_unavailable lang=%s error=%s", lang, err)
+        if model is not None and not set(model.classes) - {OOS, NEGATED} <= set(catalog.intent_ids()):
+            _LOGGER.info("event=intent_model_skipped lang=%s reason=catalog_intents_differ", lang)
             model = None
-        return cls(load_catalog(lang), settings, model=model)
+        return cls(catalog, settings, model=model)
 
     def grammar_phrases(self, limit: int | None = None) -> Sequence[str]:
         return self.matcher.grammar_phrases(limit)
@@ -133,7 +159,7 @@ class Understander:
         distress = self.distress.detect(display, normalized=True)
         tokens, config_values = model_tokens(self._slots, display)
         prediction = self.model.predict(tokens) if self.model is not None else None
-        if distress.emergency:
+        if distress.emergency and EMERGENCY in self._reportable:
             p = prediction.prob(EMERGENCY) if prediction else 0.0
             danger = DANGER_VALUES.get(distress.category or "")
             return self._result(
@@ -156,6 +182,8 @@ class Understander:
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
             intent = None
+        if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
+            intent = None  # "call Bob" with no Bob configured: never offer to call someone else
         if intent is None or intent not in self._reportable:
             return Understanding(
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
@@ -182,6 +210,17 @@ class Understander:
         if p_norm < ACCEPT_P.get(self.lang, 0.55) or prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
+
+    def _unknown_name(self, display: str) -> bool:
+        """A name after the call word that is neither a contact nor a known word ("call Bob")."""
+        pattern = _CALLEE.get(self.lang)
+        m = re.search(pattern, display) if pattern else None
+        if m is None:
+            return False
+        word = m.group("who")
+        if word in _GENERIC_CALLEES or word in self._known_callees:
+            return False
+        return self.lang == "zh" or word not in self.matcher.vocabulary_words
 
     def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
         pattern = EVIDENCE.get(self.lang, {}).get(intent)
