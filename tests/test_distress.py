@@ -23,7 +23,7 @@ EN_EMERGENCIES = [
     "I swallowed a whole strip of tablets", "I can't breathe", "my chest really hurts",
     "my husband collapsed help", "good morning help me", "play some music I can't breathe",
     "I think I'm having a stroke", "I want to end it all", "I'm not sure but my chest hurts",
-    "call an ambulance", "I don't know what's happening, I can't breathe",
+    "call an ambulance", "I don't know what's happening, I can't breathe", "oh god help me",
 ]  # fmt: skip
 EN_HARMLESS = [
     "thanks for the help", "he fell asleep during the film", "my brother had a stroke years ago",

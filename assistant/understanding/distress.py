@@ -122,6 +122,7 @@ class DistressLexicon:
     question_after: re.Pattern[str] | None = None
     pretend: re.Pattern[str] | None = None
     cry_sounds: frozenset[str] = frozenset()
+    reported: re.Pattern[str] | None = None
     mentions: re.Pattern[str] | None = None
 
 
@@ -234,6 +235,7 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         question_after=rx("question_after", bounded=False),
         pretend=rx("pretend"),
         cry_sounds=frozenset(words("cry_sounds")),
+        reported=rx("reported"),
         mentions=rx("mentions"),
     )
 
@@ -344,6 +346,8 @@ class DistressDetector:
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
             return "mild"
         if ctx.media and who != "self":
+            return "media"
+        if ctx.reported and who != "self" and not ctx.urgent:
             return "media"
         if who == "far" and not ctx.urgent:
             return "other_person"
@@ -531,6 +535,7 @@ class _Context:
     ongoing: bool
     recovered: list[tuple[int, int]]
     pretend: bool = False
+    reported: bool = False
 
     def recovered_after(self, pos: int) -> bool:
         return any(s >= pos for s, _ in self.recovered)
@@ -554,4 +559,5 @@ class _Context:
             ongoing=ongoing,
             recovered=recovered,
             pretend=bool(lex.pretend is not None and lex.pretend.search(text)),
+            reported=bool(lex.reported is not None and lex.reported.search(text)),
         )

@@ -31,7 +31,7 @@ from assistant.understanding import polarity
 from assistant.understanding.catalog import Catalog, load_catalog
 from assistant.understanding.distress import DistressDetector
 from assistant.understanding.matcher import IntentMatcher
-from assistant.understanding.model import NEGATED, OOS, IntentModel, load_or_build
+from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
 from assistant.understanding.normalize import normalize
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
@@ -42,6 +42,10 @@ _LOGGER = logging.getLogger(__name__)
 EMERGENCY: Final = "emergency"
 ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
 """Model probability needed to accept an intent (below it: out of scope)."""
+OVERRULE_P: Final = 0.9
+OVERRULED_P: Final = 0.02
+"""The model overrules an exact catalog phrase only when it is this sure of another intent and
+gives the phrase's intent less than this (Mandarin keys are pinyin, so homophones collide)."""
 NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
 MODEL_EMERGENCY_P: Final = 0.6
@@ -63,16 +67,23 @@ EVIDENCE: Final = {
     },
     "zh": {
         "reorder_medication": r"药|处方|针|片|#medication",
-        "medication_taken": r"药|片|粒|颗|针|#medication|^(我)?(早|已经|刚|刚刚|都)?(吃|服)(了|过了|过)(啊|呀|的|呢)?$",
+        "medication_taken": r"药|片|粒|颗|针|#medication|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?(吃|服)(了|过了|过)(啊|呀|的|呢)?$",
         "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
-        "volume_up": r"声|听|大点|响|音量|小声",
-        "volume_down": r"声|吵|音量|响|轻|小点",
-        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年",
-        "appointment_query": r"预约|复诊|看病|医生|大夫|门诊|挂号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
+        "volume_up": r"声|听|大|响|音量|高",
+        "volume_down": r"声|吵|音量|响|轻|小|低",
+        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
+        "appointment_query": r"预约|复诊|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+EXCLUDED: Final = {
+    "zh": {
+        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+    },
+}
+"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume)."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -195,6 +206,8 @@ class Understander:
         self, prediction, exact: str | None, exclude: frozenset[str]
     ) -> tuple[str | None, float, float]:
         """An exact catalog phrase wins (a ``reject`` phrase means out of scope), else the model."""
+        if exact is not None and prediction is not None and self._model_overrules(prediction, exact, exclude):
+            exact = None  # a pinyin homophone of a catalog phrase (好伐 / 好乏) the model is sure about
         if exact is not None and exact not in exclude and exact != EMERGENCY:
             if self.catalog.intents[exact].reject:
                 return None, prediction.prob(OOS) if prediction else 1.0, 0.0
@@ -211,25 +224,34 @@ class Understander:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
 
+    @staticmethod
+    def _model_overrules(prediction: Prediction, exact: str, exclude: frozenset[str]) -> bool:
+        best, p, _ = prediction.best(exclude)
+        return best != exact and p >= OVERRULE_P and prediction.prob(exact) < OVERRULED_P
+
     def _unknown_name(self, display: str) -> bool:
         """A name after the call word that is neither a contact nor a known word ("call Bob")."""
         pattern = _CALLEE.get(self.lang)
         m = re.search(pattern, display) if pattern else None
         if m is None:
             return False
-        word = m.group("who")
+        word = re.sub(r"^(我|俺|阿拉|咱|我们)", "", m.group("who")) or m.group("who")
         if word in _GENERIC_CALLEES or word in self._known_callees:
             return False
         return self.lang == "zh" or word not in self.matcher.vocabulary_words
 
     def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
+        display = re.sub(r"^(家医|jiayi|嗯|呃|哎|喂|那个)+", "", display)
+        excluded = EXCLUDED.get(self.lang, {}).get(intent)
+        if excluded is not None and re.search(excluded, display):
+            return False
         pattern = EVIDENCE.get(self.lang, {}).get(intent)
         if pattern is None:
             return True
         marked = " ".join(tokens) if self.lang == "en" else "".join(tokens)
         return re.search(pattern, display) is not None or re.search(pattern, marked) is not None
 
-    def _symptom_report(self, display: str, prediction, p: float) -> tuple[str | None, float]:
+    def _symptom_report(self, display: str, prediction: Prediction, p: float) -> tuple[str | None, float]:
         """A symptom from the vocabulary, said plainly, is a report even when the model hesitates."""
         found = self.symptoms.find(display, normalized=True)
         if found is None or found.loose or found.urgent:
