@@ -6,6 +6,7 @@ jiayi backend [run] [--url URL] [--db PATH|postgresql://...] [--workers N] [--wo
 jiayi backend requests [--json] [--db ...]
 jiayi backend add-member USERNAME --name "Dr. Chen" [--password-file F] [--db ...]
 jiayi backend say --device ID [--url URL] [--expires-in S] "text"
+jiayi backend access FILE add-device ID|add-worker ID|remove ID|list [--password-file F]
 
 Every option also reads ``JIAYI_BACKEND_<OPTION>`` (see docs/operations.md).
 """
@@ -98,6 +99,21 @@ def add_commands(subparsers: Any) -> None:
     say.add_argument("--lang", default="", choices=["", "en", "zh"])
     say.add_argument("text")
     say.set_defaults(func=say_to_device)
+
+    access = actions.add_parser(
+        "access",
+        help="who may do what on a locked-down broker (docs/mosquitto/)",
+        description="Edit mosquitto's dynamic-security file: each speaker only its own topics, each "
+        "backend worker its own identity in the share group. Edit with the broker stopped (or use "
+        "mosquitto_ctrl on a running one).",
+    )
+    access.add_argument("file", help="the plugin's file, e.g. /var/lib/mosquitto/dynamic-security.json")
+    access.add_argument("what", choices=["add-device", "add-worker", "remove", "list"])
+    access.add_argument("identity", nargs="?", default="", help="device id, or jiayi-backend-<worker>")
+    access.add_argument(
+        "--password-file", help="password login (first line of the file); without it: certificate login"
+    )
+    access.set_defaults(func=edit_access)
 
 
 def _settings(args: argparse.Namespace):
@@ -266,4 +282,30 @@ def say_to_device(args: argparse.Namespace) -> int:
     except (OSError, TimeoutError, ValueError) as err:
         raise UserError(f"could not send the message: {err}") from None
     print(f"sent {command.message_id} to {args.device}")
+    return 0
+
+
+def edit_access(args: argparse.Namespace) -> int:
+    from assistant.cli import UserError
+    from jiayi_backend.broker_access import AccessError, AccessFile
+
+    try:
+        access = AccessFile(Path(args.file))
+        if args.what == "list":
+            print("\n".join(access.usernames()) or "no identities")
+            return 0
+        if not args.identity:
+            raise UserError(f"{args.what} needs an identity")
+        password = _read_password(args.password_file) if args.password_file else None
+        if args.what == "add-device":
+            access.add_device(args.identity, password)
+        elif args.what == "add-worker":
+            access.add_worker(args.identity, password)
+        elif not access.remove(args.identity):
+            raise UserError(f"{args.identity} is not in {args.file}")
+        access.save()
+    except (AccessError, OSError) as err:
+        raise UserError(str(err)) from None
+    login = "password" if args.password_file else "certificate"
+    print(f"{args.what} {args.identity} ({login} login) in {args.file}; restart mosquitto to apply")
     return 0
