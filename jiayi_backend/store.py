@@ -235,11 +235,12 @@ class RequestStore:
         )
         return [_row(values) for values in found]
 
-    def devices(self, limit: int = 500) -> list[DeviceSummary]:
+    def devices(self, limit: int = 20, days: int = 7) -> list[DeviceSummary]:
+        """Speakers heard from in the last ``days`` days, the most recent first."""
         found = self.db.query(
             "SELECT device_id, COUNT(*), SUM(CASE WHEN state = ? THEN 1 ELSE 0 END), MAX(received_at)"
-            " FROM requests GROUP BY device_id ORDER BY MAX(received_at) DESC LIMIT ?",
-            (STATE_OPEN, limit),
+            " FROM requests WHERE received_at >= ? GROUP BY device_id ORDER BY MAX(received_at) DESC LIMIT ?",
+            (STATE_OPEN, time.time() - days * 86400, limit),
         )
         return [DeviceSummary(safe_text(str(d)), int(n), int(o or 0), float(t)) for d, n, o, t in found]
 
