@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python bench/intent.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/mqtt.py
+	$(BIN)/python bench/backend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

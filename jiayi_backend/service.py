@@ -9,9 +9,11 @@
 - Each request is checked in full (:mod:`jiayi_backend.validation`), stored once in the shared
   store (:mod:`jiayi_backend.store`: SQLite or PostgreSQL, unique per device and message id), then
   acknowledged on the device's own response topic with the correlation data. Duplicates are
-  acknowledged again so the device can clear its outbox. Storing happens inside paho's message
-  callback on purpose: paho sends the PUBACK only after the callback returns. A request that
-  cannot be stored (database down) is not acknowledged: the device sends it again.
+  acknowledged again so the device can clear its outbox. paho runs with manual acks: a store
+  thread commits whatever arrived meanwhile in one transaction (one disk flush for a batch, so a
+  worker keeps up with thousands of requests a second), and only then are the broker's PUBACK and
+  the device's ack sent. A request that cannot be stored (database down) is not acknowledged to
+  the device: it sends it again.
 - A ``kill -9`` of a worker loses nothing: whatever it had not acknowledged, the device resends
   and another worker stores (or finds stored) and acknowledges.
 - Commands (say, schedule updates, the doctor page's answers) go out through a connected worker's
@@ -27,6 +29,7 @@ import datetime as dt
 import itertools
 import logging
 import os
+import queue
 import socket
 import ssl
 import threading
@@ -39,7 +42,7 @@ from assistant.link import protocol as messages
 from assistant.link.protocol import parse_url, tcp_nodelay
 from jiayi_backend.db import Database, open_database
 from jiayi_backend.store import RequestStore
-from jiayi_backend.validation import parse_request
+from jiayi_backend.validation import ParsedRequest, parse_request
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +58,9 @@ RECONNECT_MAX_S: Final = 5
 TAKEN_OVER_RETRY_S: Final = 30
 """After another client took this worker's id, wait this long before taking it back."""
 SESSION_TAKEN_OVER: Final = 142
+STORE_BATCH_MAX: Final = 100
+"""Requests stored in one transaction at most (the broker's in-flight window is usually smaller)."""
+STORE_STOP_TIMEOUT_S: Final = 5.0
 QUICK_DROP_S: Final = 5.0
 QUICK_DROPS_MAX: Final = 3
 _INSTANCES = itertools.count()
@@ -140,11 +146,14 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     return text[:1].upper() + text[1:]
 
 
-def make_client(client_id: str) -> Any:
+def make_client(client_id: str, manual_ack: bool = False) -> Any:
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(
-        callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=manual_ack,
     )
     client.on_socket_open = tcp_nodelay
     client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
@@ -184,7 +193,9 @@ class _Worker:
         self._stopping = False
         self._connected_at = 0.0
         self._quick_drops = 0
-        self.client = make_client(name)
+        self._incoming: queue.Queue[tuple[Any, ParsedRequest] | None] = queue.Queue()
+        self._storer = threading.Thread(target=self._store_loop, name=f"{name}-store", daemon=True)
+        self.client = make_client(name, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
@@ -200,12 +211,16 @@ class _Worker:
             clean_start=False,
             properties=_connect_props(self.backend.session_expiry_s),
         )
+        self._storer.start()
         self.client.loop_start()
 
     def stop(self) -> None:
         self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
+        self._incoming.put(None)
+        if self._storer.is_alive():
+            self._storer.join(STORE_STOP_TIMEOUT_S)
 
     def _on_connect(self, client: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
         if reason_code.is_failure:
@@ -255,26 +270,64 @@ class _Worker:
             client.reconnect_delay_set(min_delay=TAKEN_OVER_RETRY_S, max_delay=TAKEN_OVER_RETRY_S)
 
     def _on_message(self, client: Any, _u: Any, msg: Any) -> None:
-        try:
-            self._handle(client, msg)
-        except Exception as err:  # a database outage: no ack, the device sends it again
-            self.counts["errors"] += 1
-            _LOGGER.warning(
-                "event=backend_store_failed worker=%s error=%s: %s (not acknowledged; the device resends)",
-                self.name,
-                type(err).__name__,
-                str(err)[:200],
-            )
-
-    def _handle(self, client: Any, msg: Any) -> None:
+        """paho's thread: check the request, hand it to the store thread (PUBACK comes after the
+        store). Anything refused is acknowledged to the broker at once and never stored."""
         try:
             parsed = parse_request(messages.device_id_from_topic(msg.topic), msg.payload)
         except messages.ProtocolError as err:
             self.counts["rejected"] += 1
             _LOGGER.warning("event=backend_rejected worker=%s reason=%s", self.name, err)
+            client.ack(msg.mid, msg.qos)
             return
-        req = parsed.request
-        is_new = self.backend.store.insert(req, parsed.payload, self.name)
+        self._incoming.put((msg, parsed))
+
+    def _store_loop(self) -> None:
+        """Store what arrived in batches (one transaction, one disk flush each), then acknowledge:
+        the broker's PUBACK and the device's application ack only once the rows are committed."""
+        while True:
+            first = self._incoming.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < STORE_BATCH_MAX:
+                try:
+                    item = self._incoming.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._incoming.put(None)
+                    break
+                batch.append(item)
+            self._store_batch(batch)
+
+    def _store_batch(self, batch: list[tuple[Any, ParsedRequest]]) -> None:
+        try:
+            fresh = self.backend.store.insert_many([(p.request, p.payload) for _m, p in batch], self.name)
+        except Exception as err:  # a database outage: no ack, the device sends it again
+            self.counts["errors"] += len(batch)
+            _LOGGER.warning(
+                "event=backend_store_failed worker=%s requests=%d error=%s: %s (not acknowledged; the"
+                " devices resend)",
+                self.name,
+                len(batch),
+                type(err).__name__,
+                " ".join(str(err).split())[:200],
+            )
+            for msg, _parsed in batch:
+                self.client.ack(msg.mid, msg.qos)  # else the broker's in-flight window fills up
+            return
+        for (msg, parsed), is_new in zip(batch, fresh, strict=True):
+            try:
+                self._answer(msg, parsed.request, is_new)
+            except Exception as err:  # never let one answer stop the store thread
+                self.counts["errors"] += 1
+                _LOGGER.warning("event=backend_answer_failed worker=%s error=%s", self.name, err)
+            self.client.ack(msg.mid, msg.qos)
+        if any(fresh):
+            self.backend.notify_new()
+
+    def _answer(self, msg: Any, req: messages.Request, is_new: bool) -> None:
+        client = self.client
         self.counts["stored" if is_new else "duplicates"] += 1
         _LOGGER.debug(
             "event=request_%s worker=%s id=%s type=%s",
@@ -283,8 +336,6 @@ class _Worker:
             req.message_id,
             req.request_type,
         )
-        if is_new:
-            self.backend.notify_new()
         # Only ever answer on the sender's own response topic (never where a payload points).
         response_topic = messages.topic(req.device_id, messages.RESPONSES)
         props = msg.properties

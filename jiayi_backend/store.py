@@ -173,24 +173,33 @@ class RequestStore:
 
     def insert(self, req: messages.Request, payload: bytes, worker: str) -> bool:
         """Store once; False when this device already sent this message id (a duplicate)."""
-        state = STATE_OPEN if req.request_type in NEEDS_PERSON else STATE_INFO
-        rows = self.db.query(
-            "INSERT INTO requests (device_id, message_id, request_type, tier, sent_at, received_at,"
-            " worker, payload, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (device_id, message_id) DO NOTHING RETURNING id",
-            (
-                req.device_id,
-                req.message_id,
-                req.request_type,
-                req.tier,
-                req.sent_at,
-                time.time(),
-                worker,
-                payload.decode("utf-8"),
-                state,
-            ),
-        )
-        return bool(rows)
+        return self.insert_many([(req, payload)], worker)[0]
+
+    def insert_many(self, items: list[tuple[messages.Request, bytes]], worker: str) -> list[bool]:
+        """Several requests in one transaction (one disk flush); per request: new (True) or a duplicate."""
+        now = time.time()
+        out = []
+        with self.db.transaction() as cur:
+            for req, payload in items:
+                state = STATE_OPEN if req.request_type in NEEDS_PERSON else STATE_INFO
+                cur.execute(
+                    "INSERT INTO requests (device_id, message_id, request_type, tier, sent_at, received_at,"
+                    " worker, payload, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                    " ON CONFLICT (device_id, message_id) DO NOTHING RETURNING id",
+                    (
+                        req.device_id,
+                        req.message_id,
+                        req.request_type,
+                        req.tier,
+                        req.sent_at,
+                        now,
+                        worker,
+                        payload.decode("utf-8"),
+                        state,
+                    ),
+                )
+                out.append(bool(cur.fetchall()))
+        return out
 
     def set_state(self, request_id: int, state: str) -> None:
         self.db.query("UPDATE requests SET state = ? WHERE id = ?", (state, request_id))

@@ -7,14 +7,18 @@ acknowledgement reaches the device that asked, and default client ids never coll
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from backend_helpers import backend_process, postgres_database, stop_process
+from e2e_helpers import ProcessOutput
 from mqtt_helpers import make_settings, start_broker, start_relay, wait_until
 
 from assistant.conversation.actions import BackendAck, BackendSay, SendRequest
@@ -24,12 +28,30 @@ from jiayi_backend.service import ReferenceBackend
 from jiayi_backend.store import RequestStore
 
 pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
 def pg() -> Iterator[str]:
     with postgres_database() as url:
         yield url
+
+
+@pytest.fixture
+def spawn() -> Iterator[Callable[[list[str], Path], ProcessOutput]]:
+    """``jiayi backend run`` processes, all stopped after the test whatever happened."""
+    started: list[ProcessOutput] = []
+
+    def start(args: list[str], log: Path) -> ProcessOutput:
+        started.append(backend_process(args, log))
+        return started[-1]
+
+    yield start
+    for run in started:
+        try:
+            stop_process(run)
+        except AssertionError:  # killed after the timeout: nothing more to do
+            pass
 
 
 @pytest.fixture
@@ -40,10 +62,10 @@ def broker(tmp_path: Path) -> Iterator[LocalBroker]:
 
 
 def test_kill_9_of_a_worker_mid_stream_loses_nothing_and_stores_nothing_twice(
-    tmp_path: Path, broker: LocalBroker, pg: str
+    tmp_path: Path, broker: LocalBroker, pg: str, spawn
 ) -> None:
     workers = [
-        backend_process(["--url", broker.url, "--db", pg, "--worker-id", f"w{i}"], tmp_path / f"w{i}.log")
+        spawn(["--url", broker.url, "--db", pg, "--worker-id", f"w{i}"], tmp_path / f"w{i}.log")
         for i in range(3)
     ]
     for w in workers:
@@ -120,9 +142,11 @@ def test_commands_reach_the_right_device_whichever_worker_sends_them(
     second.stop()
 
 
-def test_two_runs_with_default_ids_never_kick_each_other_off(tmp_path: Path, broker: LocalBroker) -> None:
+def test_two_runs_with_default_ids_never_kick_each_other_off(
+    tmp_path: Path, broker: LocalBroker, spawn
+) -> None:
     db = tmp_path / "shared.sqlite3"
-    runs = [backend_process(["--url", broker.url, "--db", str(db)], tmp_path / f"r{i}.log") for i in range(2)]
+    runs = [spawn(["--url", broker.url, "--db", str(db)], tmp_path / f"r{i}.log") for i in range(2)]
     for run in runs:
         run.wait_for("backend ready", 20)
     relay, sink = start_relay(make_settings(broker.url, "dev-1"), tmp_path / "dev")
@@ -138,12 +162,14 @@ def test_two_runs_with_default_ids_never_kick_each_other_off(tmp_path: Path, bro
     assert RequestStore(db).count() == 40
 
 
-def test_a_second_worker_with_the_same_id_is_reported_not_fought(tmp_path: Path, broker: LocalBroker) -> None:
-    first = backend_process(
+def test_a_second_worker_with_the_same_id_is_reported_not_fought(
+    tmp_path: Path, broker: LocalBroker, spawn
+) -> None:
+    first = spawn(
         ["--url", broker.url, "--db", str(tmp_path / "a.db"), "--worker-id", "same"], tmp_path / "a.log"
     )
     first.wait_for("backend ready", 20)
-    second = backend_process(
+    second = spawn(
         ["--url", broker.url, "--db", str(tmp_path / "a.db"), "--worker-id", "same"], tmp_path / "b.log"
     )
     second.wait_for("backend ready", 20)
@@ -159,5 +185,19 @@ def test_a_second_worker_with_the_same_id_is_reported_not_fought(tmp_path: Path,
     assert settled <= 2 * 3  # a few rounds, then one side backs off instead of fighting every 0.2 s
     threading.Event().wait(3.0)
     assert kicks() == settled
-    for run in (first, second):
-        stop_process(run)
+
+
+def test_load_bench_slice_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    """A slice of bench/backend.py (the full run is in docs/benchmarks.md): 100 speakers, 2 workers."""
+    with postgres_database():  # skips the test, with the reason, when PostgreSQL is unreachable
+        pass
+    out = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "backend.py"), "--speakers", "100", "--workers", "2",
+         "--peak-seconds", "3", "--no-faults", "--json"],
+        capture_output=True, text=True, timeout=180, cwd=REPO,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    (config,) = json.loads(out.stdout)["configs"]
+    assert config["store"]["lost"] == 0 and config["store"]["duplicated"] == 0
+    assert config["store"]["stored"] == config["store"]["sent"] > 600
+    assert config["burst"]["emergencies"] == 200 and config["burst"]["all_acked_s"] < 10
