@@ -199,5 +199,5 @@ def test_load_bench_slice_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr[-2000:]
     (config,) = json.loads(out.stdout)["configs"]
     assert config["store"]["lost"] == 0 and config["store"]["duplicated"] == 0
-    assert config["store"]["stored"] == config["store"]["sent"] > 600
+    assert config["store"]["stored"] == config["store"]["sent"] >= 500
     assert config["burst"]["emergencies"] == 200 and config["burst"]["all_acked_s"] < 10
