@@ -18,7 +18,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from assistant.cli import UserError, settings_from_args
-from assistant.ops.settings import LANGUAGES
+from assistant.ops.settings import LANGUAGES, Settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def add_commands(subparsers: Any) -> None:
 class _Pipelines:
     """One pipeline per language (the product's own factory), built on first use and kept."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._by_lang: dict[str, Pipeline] = {}
 
@@ -74,7 +74,7 @@ def _understand_wav(pipeline: Pipeline, path: str) -> Understanding:
     return pipeline.understand_wav(path)
 
 
-def _print_human(result: Any) -> None:
+def _print_human(result: Understanding) -> None:
     if result.intent is None:
         print(f"(not understood) {result.text!r} confidence {result.confidence:.2f}")
         return

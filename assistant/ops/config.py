@@ -723,12 +723,35 @@ def _convert_time(value: Any, key: str, line: int | None, ctx: _Context, pos: tu
     return _BAD
 
 
+# understanding.catalog: a folder or a mapping language -> file (assistant/understanding/catalog_files.py).
+def _convert_catalog(
+    value: Any, key: str, line: int | None, ctx: _Context, pos: tuple[int, int] | None
+) -> Any:
+    from assistant.understanding.catalog_files import ChoiceError, choice_from_config
+
+    try:
+        return choice_from_config(value, ctx.folder)
+    except ChoiceError as err:
+        ctx.add(line, key, err.message, err.fix)
+        return _BAD
+
+
+def _check_catalog(s: Settings, ctx: _Context) -> None:
+    from assistant.understanding.catalog_files import choice_problems
+
+    for message, fix in choice_problems(s.understanding.catalog, s.language):
+        ctx.add(
+            ctx.line_of("understanding.catalog"), "understanding.catalog", message, fix, ("person.language",)
+        )
+
+
 _SCALAR_CONVERTERS: Final[dict[Any, Callable[..., Any]]] = {
     str: _convert_str,
     bool: _convert_bool,
     int: _convert_int,
     float: _convert_float,
     dt.time: _convert_time,
+    settings_module.CatalogChoice: _convert_catalog,
 }
 
 
@@ -859,7 +882,15 @@ def _resolve_paths(s: Settings, folder: Path) -> Settings:
 
 
 def _check_cross_fields(s: Settings, ctx: _Context) -> None:
-    for check in (_check_contacts, _check_medications, _check_quiet_hours, _check_backend, _check_devices):
+    checks = (
+        _check_contacts,
+        _check_medications,
+        _check_quiet_hours,
+        _check_backend,
+        _check_devices,
+        _check_catalog,
+    )
+    for check in checks:
         check(s, ctx)
     if s.reminders.missed_after_s <= s.reminders.answer_timeout_s:
         ctx.add(
