@@ -23,6 +23,7 @@ twice (both must be 0). CPU and memory of the backend processes and the broker a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -373,15 +375,8 @@ def _pick_type(rng: random.Random) -> tuple[str, str]:
 
 
 def peak(fleet: Fleet, rate: float, seconds: float, rng: random.Random) -> dict[str, float]:
-    ids = []
-    start = time.perf_counter()
-    n = 0
-    while time.perf_counter() - start < seconds:
-        due = int((time.perf_counter() - start) * rate)
-        while n < due:
-            ids.append(fleet.submit(rng.randrange(len(fleet.speakers)), *_pick_type(rng)))
-            n += 1
-        time.sleep(0.005)
+    end = time.perf_counter() + seconds
+    ids = _paced(fleet, rate, rng, lambda: time.perf_counter() >= end)
     _wait(lambda: len(fleet.latencies(ids)) == len(ids), 60, "peak requests acknowledged")
     lat = fleet.latencies(ids)
     return {
@@ -413,14 +408,37 @@ def throughput(fleet: Fleet, per_speaker: int = 3) -> dict[str, float]:
     return {"requests": len(ids), "rps": len(ids) / elapsed, "p95_ms": _pct(lat, 0.95) * 1e3}
 
 
-def run_config(
-    workers: int, speakers: int, peak_rate: float, folder: Path, peak_s: float = 15.0
-) -> dict[str, Any]:
+@contextlib.contextmanager
+def _practice(folder: Path, name: str) -> Iterator[tuple[str, LocalBroker, Workers]]:
+    """A throw-away PostgreSQL database, a private broker (persistence on) and a worker pool."""
     db, handle = _pg_database()
-    broker = LocalBroker(folder / f"broker-{workers}", persistence=True, autosave_changes=AUTOSAVE_CHANGES)
+    broker = LocalBroker(folder / f"broker-{name}", persistence=True, autosave_changes=AUTOSAVE_CHANGES)
     broker.start()
     pool = Workers(broker.url, db, folder)
     try:
+        yield db, broker, pool
+    finally:
+        pool.stop()
+        broker.stop()
+        _drop_database(handle)
+
+
+def _paced(fleet: Fleet, rate: float, rng: random.Random, done: Callable[[], bool]) -> list[str]:
+    """Submit the daily mix at ``rate`` requests/s from random speakers until ``done()``."""
+    ids: list[str] = []
+    start = time.perf_counter()
+    while not done():
+        due = int((time.perf_counter() - start) * rate)
+        while len(ids) < due:
+            ids.append(fleet.submit(rng.randrange(len(fleet.speakers)), *_pick_type(rng)))
+        time.sleep(0.005)
+    return ids
+
+
+def run_config(
+    workers: int, speakers: int, peak_rate: float, folder: Path, peak_s: float = 15.0
+) -> dict[str, Any]:
+    with _practice(folder, str(workers)) as (db, broker, pool):
         for i in range(workers):
             pool.start(f"bench{workers}-{i}")
         fleet = Fleet(broker.port, speakers)
@@ -431,11 +449,11 @@ def run_config(
         t0 = time.perf_counter()
         result: dict[str, Any] = {"workers": workers, "speakers": speakers, "connect_s": connect_s}
         result["peak"] = peak(fleet, peak_rate, peak_s, rng)
-        peak_s = time.perf_counter() - t0
+        elapsed = time.perf_counter() - t0
         cpu1, rss = pool.usage()
         bcpu1, brss = _proc(broker.process.pid)
-        result["peak"]["backend_cpu_pct"] = 100 * (cpu1 - cpu0) / peak_s
-        result["peak"]["broker_cpu_pct"] = 100 * (bcpu1 - bcpu0) / peak_s
+        result["peak"]["backend_cpu_pct"] = 100 * (cpu1 - cpu0) / elapsed
+        result["peak"]["broker_cpu_pct"] = 100 * (bcpu1 - bcpu0) / elapsed
         result["burst"] = burst(fleet)
         result["throughput"] = throughput(fleet)
         cpu2, rss2 = pool.usage()
@@ -456,19 +474,11 @@ def run_config(
         result["duplicate_acks"] = fleet.duplicate_acks
         fleet.stop()
         return result
-    finally:
-        pool.stop()
-        broker.stop()
-        _drop_database(handle)
 
 
 def run_faults(speakers: int, rate: float, folder: Path) -> dict[str, Any]:
     """2 workers, steady traffic; kill -9 a worker, then kill -9 and restart the broker."""
-    db, handle = _pg_database()
-    broker = LocalBroker(folder / "broker-faults", persistence=True, autosave_changes=AUTOSAVE_CHANGES)
-    broker.start()
-    pool = Workers(broker.url, db, folder)
-    try:
+    with _practice(folder, "faults") as (db, broker, pool):
         pool.start("fault-a")
         pool.start("fault-b")
         fleet = Fleet(broker.port, speakers)
@@ -477,14 +487,7 @@ def run_faults(speakers: int, rate: float, folder: Path) -> dict[str, Any]:
         stop = threading.Event()
 
         def traffic() -> None:
-            start = time.perf_counter()
-            n = 0
-            while not stop.is_set():
-                due = int((time.perf_counter() - start) * rate)
-                while n < due:
-                    fleet.submit(rng.randrange(speakers), *_pick_type(rng))
-                    n += 1
-                time.sleep(0.005)
+            _paced(fleet, rate, rng, stop.is_set)
 
         thread = threading.Thread(target=traffic, daemon=True)
         thread.start()
@@ -515,10 +518,6 @@ def run_faults(speakers: int, rate: float, folder: Path) -> dict[str, Any]:
         }
         fleet.stop()
         return result
-    finally:
-        pool.stop()
-        broker.stop()
-        _drop_database(handle)
 
 
 def main() -> int:

@@ -185,20 +185,11 @@ class Practice:
         command_id: str,
         send: Callable[[], None],
     ) -> None:
+        failure: CommandError | None = None
         try:
             send()
         except CommandError as err:
-            self.team.audit(
-                member.username,
-                action,
-                device_id=device_id,
-                request_id=request_id,
-                detail=text,
-                command_id=command_id,
-                outcome=f"failed: {err}",
-            )
-            _LOGGER.warning("event=action_failed action=%s device=%s reason=%s", action, device_id, err)
-            raise ActionError(f"Not sent: {err}. Try again in a moment.", audited=True) from None
+            failure = err
         self.team.audit(
             member.username,
             action,
@@ -206,6 +197,9 @@ class Practice:
             request_id=request_id,
             detail=text,
             command_id=command_id,
-            outcome="sent",
+            outcome=f"failed: {failure}" if failure else "sent",
         )
+        if failure is not None:
+            _LOGGER.warning("event=action_failed action=%s device=%s reason=%s", action, device_id, failure)
+            raise ActionError(f"Not sent: {failure}. Try again in a moment.", audited=True)
         _LOGGER.info("event=action_sent action=%s device=%s member=%s", action, device_id, member.username)
