@@ -118,6 +118,12 @@ def check(settings: BackendSettings) -> None:
         raise SettingsError(f"--worker-id {settings.worker_id!r}: use letters, digits, '-' and '_'")
     settings.password()
     settings.web_address()
+    if settings.workers > 1 and (settings.username or settings.tls_cert):
+        raise SettingsError(
+            f"--workers {settings.workers} with a broker identity: a locked-down broker makes the identity"
+            " the client id, so the workers would throw each other off. Run one process per worker, each"
+            " with its own identity (--workers 1)"
+        )
     if settings.password_file and not settings.username:
         raise SettingsError("--password-file needs --username (the broker identity it belongs to)")
     if not address.tls and (settings.tls_ca or settings.tls_cert or settings.tls_key):

@@ -183,3 +183,22 @@ def test_cli_run_serves_until_sigterm(tmp_path: Path, broker) -> None:
         proc.kill()
         proc.wait(10)
         proc.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--url", "mqtt://[::1"], "--url"),
+        (["--url", "mqtts://127.0.0.1:1", "--tls-ca", "/nonexistent/ca.crt"], "--tls-ca"),
+        (["--url", "mqtt://127.0.0.1:1", "--tls-ca", "x"], "not mqtts://"),
+        (["--password-file", "/nonexistent/pw", "--username", "u"], "--password-file"),
+        (["--workers", "2", "--username", "jiayi-backend-a"], "one process per worker"),
+        (["--worker-id", "a/b"], "--worker-id"),
+        (["--web", "localhost"], "host:port"),
+        (["--db", "postgresql://postgres@127.0.0.1:1/none"], "cannot reach PostgreSQL"),
+    ],
+)
+def test_run_refuses_bad_settings_in_one_plain_sentence(tmp_path: Path, capsys, args, problem) -> None:
+    assert cli.main(["backend", "run", "--db", str(tmp_path / "b.db"), *args]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err
