@@ -8,27 +8,20 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from test_matcher import _settings as matcher_settings
 
-from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.ops.settings import Contact, Medication, Settings
 from assistant.pipeline import build_understander
 from assistant.understanding.model import IntentModel, cache_dir, data_hash
 
 
 def _settings(lang: str, state: Path) -> Settings:
-    return Settings(
-        person=Person("Margaret Lee", "Margaret", lang),
-        doctor=Doctor("Dr. Chen", "+15550100", aliases=("陈医生",)),
-        contacts=(
-            Contact("Anna", "daughter", phone="+15550101", emergency=True),
-            Contact("David", "son", phone="+15550102"),
-            Contact("Joan", "mother", phone="+15550103"),
-            Contact("Tom", "grandson"),
-        ),
-        medications=(
-            Medication("amlodipine", aliases=("blood pressure pills", "降压药"), times=(dt.time(8),)),
-            Medication("metformin", aliases=("diabetes pills", "降糖药"), times=(dt.time(18),)),
-            Medication("furosemide", times=(dt.time(9),)),
-        ),
+    """The matcher tests' household plus a mother, a grandson and a water pill."""
+    base = matcher_settings(lang)
+    return dataclasses.replace(
+        base,
+        contacts=(*base.contacts, Contact("Joan", "mother", phone="+15550103"), Contact("Tom", "grandson")),
+        medications=(*base.medications, Medication("furosemide", times=(dt.time(9),))),
         state_dir=str(state),
     )
 
