@@ -45,7 +45,8 @@ from typing import Any, Final
 
 sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
-import speech_data as data  # noqa: E402
+import speech_data as data  # noqa: E402  (puts tests/ on the path: speechgen)
+from speechgen import ACTION_INTENTS  # noqa: E402
 
 import assistant.hearing.listener as listener_module  # noqa: E402
 from assistant.hearing.listener import UtteranceRecognized, WakeDetected  # noqa: E402
@@ -56,17 +57,7 @@ from assistant.understanding.result import Understanding  # noqa: E402
 
 COFFEE_CONFIG: Final = data.REPO / "bench" / "catalogs" / "coffee" / "config.yaml"
 FAMILY_CONFIG: Final = data.REPO / "config.yaml"
-ACTIONS: Final = frozenset(
-    {
-        "call_doctor",
-        "call_contact",
-        "emergency",
-        "reorder_medication",
-        "medication_taken",
-        "report_symptom",
-        "book_appointment",
-    }
-)
+ACTIONS: Final = ACTION_INTENTS
 """Intents that do something outside the conversation (send, call, alert, record)."""
 
 

@@ -47,6 +47,21 @@ FESTIVAL_PREFIX: Final = "festival:"
 """``voice="festival:kal_diphone"`` speaks with festival's ``text2wave`` and that voice."""
 
 
+ACTION_INTENTS: Final = frozenset(
+    {
+        "call_doctor",
+        "call_contact",
+        "emergency",
+        "reorder_medication",
+        "medication_taken",
+        "report_symptom",
+        "book_appointment",
+    }
+)
+"""Intents that act outside the conversation (send a request, call, alert, record): chatter and
+household audio must never produce one (tests and bench/speech.py count them)."""
+
+
 def noise_dir(repo_root: Path = REPO_ROOT) -> Path:
     return Path(repo_root).parent / "shared" / "data" / "noise"
 
