@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := espeak-ng flite sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd chromium
+SYSTEM_PACKAGES := espeak-ng flite festival festvox-kallpc16k sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd chromium
 
 .PHONY: run test lint format bench system-deps venv clean
 
@@ -26,6 +26,9 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,backend]'
+	# RNNoise (asr.noise_filter: rnnoise): only the wheel's bundled librnnoise.so is used, through
+	# ctypes; --no-deps leaves out pyrnnoise's ~25 Python dependencies (matplotlib, av, ...).
+	$(BIN)/pip install -q --no-deps 'pyrnnoise==0.4.5'
 	touch $(STAMP)
 
 venv: system-deps $(STAMP)

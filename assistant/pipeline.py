@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Protocol
+from typing import Final, Literal, Protocol
 
 from assistant.hearing.endpointing import EndpointConfig
 from assistant.hearing.grammar import SpokenGrammar
@@ -30,7 +30,7 @@ from assistant.hearing.listener import (
     UtteranceRecognized,
     understand_best,
 )
-from assistant.hearing.recognizer import EngineSpec, Recognizer
+from assistant.hearing.recognizer import EngineSpec, Recognizer, normalize_phrase
 from assistant.hearing.sources import AudioSource, WavSource
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
@@ -38,9 +38,13 @@ from assistant.understanding.result import Understanding
 
 Put = Callable[[object], None]
 
-DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": False, "determiners": False, "fillers": False}
-"""How the daemon compiles the catalog into a spoken grammar (no chatter, determiner or filler
-paths: measured in docs/benchmarks/speech.md)."""
+DAEMON_GRAMMAR_OPTIONS: Final = {"chatter": True, "determiners": False, "fillers": False}
+"""How the daemon compiles the catalog into a spoken grammar: the catalog's templates as written,
+plus the chatter (garbage) words, which only the wake search uses
+(``pocketsphinx_engine.CHATTER_MODES``): in the command search the loop rejected 13 % of clean
+and 55 % of 6 dB Picovoice commands and made decoding five times slower. No optional determiners
+or politeness fillers (each made decoding slower and less accurate). Measured in
+docs/benchmarks/speech.md."""
 
 
 class Understander(Protocol):
@@ -82,7 +86,9 @@ class Pipeline:
         self.understander = understander
         self.options = options
         self.lang = understander.lang
-        self.wake_phrase = settings.voice.wake_phrase if options.wake_phrase is None else options.wake_phrase
+        self.wake_phrase = (
+            wake_phrase_for(settings, self.lang) if options.wake_phrase is None else options.wake_phrase
+        )
         self._spec: EngineSpec | None = None
 
     # -------------------------------------------------------------------------- understanding
@@ -92,8 +98,33 @@ class Pipeline:
         return self.understander.match(text)
 
     def understand_heard(self, heard: UtteranceRecognized) -> Understanding:
-        """A recognized utterance (1-best plus any alternatives) → understanding."""
+        """A recognized utterance → understanding: a sentence decoded with the catalog grammar
+        carries its own intent and slots (:meth:`understand_parsed`); other transcripts (1-best
+        plus any alternatives) go to the understander."""
+        if heard.parsed:
+            return self.understand_parsed(heard)
         return understand_best(self.understander, heard.transcript, heard.alternatives)
+
+    def understand_parsed(self, heard: UtteranceRecognized) -> Understanding:
+        """The grammar's reading of a decoded sentence, with the confidence decision
+        (``asr.act_confidence`` / ``asr.confirm_confidence``, :func:`decide`): a reject intent
+        or a confidence below ``confirm_confidence`` is no intent ("please say it again")."""
+        catalog = self.understander.catalog
+        intent_def = catalog.intents.get(heard.intent or "")
+        confidence = 1.0 if heard.confidence is None else heard.confidence
+        intent = None if intent_def is None or intent_def.reject else intent_def.id
+        if intent is not None and decide(confidence, self.settings) == "repeat":
+            intent = None
+        return Understanding(
+            text=heard.transcript,
+            lang=self.lang,
+            intent=intent,
+            slots=dict(heard.slots) if intent is not None else {},
+            confidence=confidence,
+            margin=1.0,
+            tier=catalog.tier(intent) if intent is not None else None,  # type: ignore[arg-type]
+            transcript=heard.transcript,
+        )
 
     # -------------------------------------------------------------------------- hearing
 
@@ -139,6 +170,8 @@ class Pipeline:
             from assistant.hearing.sources import open_source
 
             source = open_source(self.settings.audio)
+        from assistant.hearing.frontend import make_frontend
+
         return Listener(
             source,
             recognizer or self.recognizer(),
@@ -148,7 +181,21 @@ class Pipeline:
             push_to_talk=push_to_talk,
             emit_levels=emit_levels,
             log_transcripts=self.settings.privacy.log_transcripts,
+            grammar=self.reading_grammar() if recognizer is None else None,
+            frontend=make_frontend(self.settings.asr.noise_filter),
         )
+
+    def reading_grammar(self) -> SpokenGrammar | None:
+        """The grammar transcripts are read back through (intent + slots straight from the
+        decoded sentence), or None when the words go to the understander instead (language-model
+        decoding, free-form, a test's phrase list)."""
+        spec = self.engine_spec()
+        if spec.language_model or self.options.phrase_list is not None or not self.settings.asr.grammar:
+            return None
+        grammar = self.grammar()
+        if grammar is None:
+            return None
+        return dataclasses.replace(grammar, wake_phrase=normalize_phrase(self.wake_phrase))
 
     def listen_wav(self, path: str | Path, *, recognizer: Recognizer | None = None) -> list[object]:
         """Every listener event for a WAV file, in order, decoded as fast as it goes."""
@@ -164,14 +211,42 @@ class Pipeline:
         return " ".join(e.transcript for e in heard)
 
     def understand_wav(self, path: str | Path) -> Understanding:
-        """``jiayi understand --wav``: hearing then understanding on a recording."""
+        """``jiayi understand --wav``: hearing then understanding on a recording (a fresh
+        listener, front-end and decoder state per file: the result never depends on other files)."""
         heard = [e for e in self.listen_wav(path) if isinstance(e, UtteranceRecognized)]
         transcript = " ".join(e.transcript for e in heard)
         if not transcript:
             return Understanding(text="", lang=self.lang, intent=None, transcript="")
-        if len(heard) == 1:
-            return self.understand_heard(heard[0])
+        if len(heard) == 1 or heard[0].parsed:
+            understood = [self.understand_heard(e) for e in heard]
+            return next((u for u in understood if u.intent is not None), understood[0])
         return dataclasses.replace(self.understander.match(transcript), transcript=transcript)
+
+
+DEFAULT_WAKE_PHRASES: Final = {"en": "hello jiayi", "zh": "你好家医"}
+"""The default wake phrase (``voice.wake_phrase``'s default) said in each language."""
+
+
+def wake_phrase_for(settings: Settings, lang: str) -> str:
+    """``voice.wake_phrase``, with the English default said in ``lang`` (你好家医 for Mandarin)."""
+    phrase = settings.voice.wake_phrase
+    if phrase == DEFAULT_WAKE_PHRASES["en"]:
+        return DEFAULT_WAKE_PHRASES.get(lang, phrase)
+    return phrase
+
+
+Decision = Literal["act", "confirm", "repeat"]
+
+
+def decide(confidence: float, settings: Settings) -> Decision:
+    """What to do with a heard command of this acoustic confidence: act at or above
+    ``asr.act_confidence``, ask "Did you say …?" at or above ``asr.confirm_confidence``, else ask
+    to repeat."""
+    if confidence >= settings.asr.act_confidence:
+        return "act"
+    if confidence >= settings.asr.confirm_confidence:
+        return "confirm"
+    return "repeat"
 
 
 def build_understander(settings: Settings, lang: str | None = None) -> Understander:

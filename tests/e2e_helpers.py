@@ -34,6 +34,7 @@ from assistant.ops.settings import (
     Person,
     PhoneFallback,
     Settings,
+    Voice,
 )
 from assistant.seams import Components
 from jiayi_backend.broker import LocalBroker
@@ -59,6 +60,7 @@ def make_settings(state_dir: Path, url: str = "", **over: Any) -> Settings:
         "contacts": (ANNA, DAVID),
         "backend": Backend(url=url, device_id="e2e-1"),
         "phone_fallback": PhoneFallback(enabled=True, driver="log"),
+        "voice": Voice(wake_phrase=""),  # always listening: the tests speak commands alone
         "state_dir": str(state_dir),
     }
     base.update(over)

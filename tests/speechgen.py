@@ -43,6 +43,23 @@ TRAIL_S: Final = 1.6
 TOOL_TIMEOUT_S: Final = 30.0
 FLITE_PREFIX: Final = "flite:"
 """``voice="flite:slt"`` speaks with flite (a different synthesiser from espeak-ng) instead."""
+FESTIVAL_PREFIX: Final = "festival:"
+"""``voice="festival:kal_diphone"`` speaks with festival's ``text2wave`` and that voice."""
+
+
+ACTION_INTENTS: Final = frozenset(
+    {
+        "call_doctor",
+        "call_contact",
+        "emergency",
+        "reorder_medication",
+        "medication_taken",
+        "report_symptom",
+        "book_appointment",
+    }
+)
+"""Intents that act outside the conversation (send a request, call, alert, record): chatter and
+household audio must never produce one (tests and bench/speech.py count them)."""
 
 
 def noise_dir(repo_root: Path = REPO_ROOT) -> Path:
@@ -119,22 +136,33 @@ class SpeechGen:
         lead_s: float = LEAD_S,
         trail_s: float = TRAIL_S,
         pitch: int | None = None,
+        stretch: float = 1.0,
     ) -> Path:
-        """``text`` spoken by espeak-ng (or flite for ``voice="flite:<name>"``: kal, slt, rms, awb;
-        ``wpm`` and ``pitch`` apply to espeak-ng only), 16 kHz mono 16-bit, with silence around it."""
-        out = self._key("say", text, voice, wpm, lead_s, trail_s, pitch)
+        """``text`` spoken by espeak-ng, flite (``voice="flite:<name>"``: kal, kal16, slt, rms, awb)
+        or festival (``voice="festival:<voice>"``, e.g. kal_diphone), 16 kHz mono 16-bit, with
+        silence around it. ``wpm`` and ``pitch`` apply to espeak-ng only, ``stretch`` (> 1 =
+        slower) to flite and festival only."""
+        key: tuple[object, ...] = (text, voice, wpm, lead_s, trail_s, pitch)
+        out = self._key("say", *key, *((stretch,) if stretch != 1.0 else ()))
         if out.exists():
             return out
         raw = out.with_suffix(".tts.wav")
         if voice.startswith(FLITE_PREFIX):
             if shutil.which("flite") is None:
                 pytest.skip("flite is not installed (make system-deps installs it)")
-            cmd = ["flite", "-voice", voice[len(FLITE_PREFIX) :], "-o", str(raw), "-t"]
+            cmd = ["flite", "-voice", voice[len(FLITE_PREFIX) :], "--setf", f"duration_stretch={stretch}"]
+            cmd += ["-o", str(raw), "-t"]
+        elif voice.startswith(FESTIVAL_PREFIX):
+            if shutil.which("text2wave") is None:
+                pytest.skip("festival is not installed (make system-deps installs it)")
+            self._festival(text, voice[len(FESTIVAL_PREFIX) :], stretch, raw)
+            cmd = []
         else:
             cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw)]
             if pitch is not None:
                 cmd += ["-p", str(pitch)]
-        subprocess.run([*cmd, text], check=True, timeout=TOOL_TIMEOUT_S, capture_output=True)
+        if cmd:
+            subprocess.run([*cmd, text], check=True, timeout=TOOL_TIMEOUT_S, capture_output=True)
         tmp = out.with_suffix(".part.wav")
         subprocess.run(
             [
@@ -159,6 +187,17 @@ class SpeechGen:
         raw.unlink(missing_ok=True)
         tmp.replace(out)
         return out
+
+    @staticmethod
+    def _festival(text: str, voice: str, stretch: float, raw: Path) -> None:
+        evals = ["-eval", f"(voice_{voice})", "-eval", f"(Parameter.set 'Duration_Stretch {stretch})"]
+        subprocess.run(
+            ["text2wave", *evals, "-o", str(raw)],
+            input=text.encode(),
+            check=True,
+            timeout=TOOL_TIMEOUT_S,
+            capture_output=True,
+        )
 
     def with_noise(self, speech_wav: Path, noise_name: str, snr_db: float, seed: int = 0) -> Path:
         noise_path = require_noise(noise_name)

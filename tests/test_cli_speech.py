@@ -48,7 +48,7 @@ def test_model_verify_lists_catalog_words_missing_from_the_model(capsys, tmp_pat
 
 
 def test_listen_wav_shows_the_transcript_and_the_intent(capsys, speechgen) -> None:
-    wav = speechgen.say("what time is it", voice="en-us", wpm=150)
+    wav = speechgen.say("hello jiayi what time is it", voice="flite:slt")  # config.yaml: wake phrase on
     assert main(["listen", "--wav", str(wav), "--config", str(REPO_ROOT / "config.yaml")]) == 0
     out = capsys.readouterr().out
     assert "pocketsphinx" in out  # which engine is listening

@@ -408,7 +408,7 @@ def test_good_values_load(tmp_path: Path) -> None:
           end: 7:30
         voice:
           volume: 1
-          wake_phrase:
+          wake_phrase: ""
         backend:
           url: "mqtts://broker.home.example.org:8883"
           tls:

@@ -136,7 +136,7 @@ def _walk(node):
         yield from _walk(child)
 
 
-SPOKEN = {  # through the real catalog automaton (what POCKETSPHINX_CATALOG_GRAMMAR switches on)
+SPOKEN = {  # through the real catalog automaton (asr.decoder: grammar, the daemon's)
     "i took my pills": "medication_taken",
     "i have a headache": "report_symptom",
     "repeat that": "repeat",

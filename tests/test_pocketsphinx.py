@@ -3,6 +3,7 @@ fallback, and the child-process isolation surviving a crash and a hang."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 
@@ -93,7 +94,7 @@ def test_isolated_recognizer_survives_a_crash_and_a_hang(speechgen: SpeechGen) -
 
 def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
     from assistant.hearing.grammar import compile_grammar
-    from assistant.hearing.recognizer import POCKETSPHINX_LANGUAGE_MODEL, choose_engine
+    from assistant.hearing.recognizer import choose_engine
     from assistant.ops.config import load_settings
     from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
     from assistant.understanding.catalog import load_catalog
@@ -108,8 +109,11 @@ def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
         assert _decode(rec, b"\x00\x00" * 32000).text == ""
     finally:
         rec.close()
-    chosen = choose_engine(settings, ["what time is it"], grammar)
-    assert chosen.language_model is POCKETSPHINX_LANGUAGE_MODEL
+    assert not choose_engine(settings, ["what time is it"], grammar).language_model  # asr.decoder: grammar
+    lm_settings = dataclasses.replace(
+        settings, asr=dataclasses.replace(settings.asr, decoder="language_model")
+    )
+    assert choose_engine(lm_settings, ["what time is it"], grammar).language_model
 
 
 def test_language_model_mode_returns_distinct_next_best_transcripts(speechgen: SpeechGen) -> None:
@@ -131,4 +135,7 @@ def test_language_model_mode_returns_distinct_next_best_transcripts(speechgen: S
         assert _decode(rec, b"\x00\x00" * 32000).alternatives == ()
     finally:
         rec.close()
-    assert choose_engine(settings, None, grammar).nbest == POCKETSPHINX_NBEST
+    lm_settings = dataclasses.replace(
+        settings, asr=dataclasses.replace(settings.asr, decoder="language_model")
+    )
+    assert choose_engine(lm_settings, None, grammar).nbest == POCKETSPHINX_NBEST

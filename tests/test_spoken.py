@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from speechgen import SpeechGen, speechgen_fixture  # noqa: F401
+from speechgen import ACTION_INTENTS, SpeechGen, speechgen_fixture  # noqa: F401
 
 from assistant.hearing.listener import (
     Listener,
@@ -29,17 +29,9 @@ COMMANDS = {  # spoken text → intent the matcher must produce
     "i feel dizzy": "report_symptom",
 }
 OUT_OF_SCOPE = ["my grandson is coming on sunday", "the weather is lovely today"]
-# Intents that act (send a request, call, alert). Chatter must never produce one; a harmless
-# "repeat" or "yes" with nothing pending only makes the assistant speak.
-ACTIONS = {
-    "call_doctor",
-    "call_contact",
-    "emergency",
-    "reorder_medication",
-    "medication_taken",
-    "report_symptom",
-    "book_appointment",
-}
+# Chatter must never produce an action; a harmless "repeat" or "yes" with nothing pending only
+# makes the assistant speak.
+ACTIONS = ACTION_INTENTS
 VOICES = [("en-us", 150), ("en-gb", 120)]
 
 
@@ -166,7 +158,7 @@ def test_expect_answer_takes_one_reply_without_wake_phrase(settings, speechgen: 
 def test_understand_wav_sets_transcript(settings, matcher, speechgen: SpeechGen) -> None:
     pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""), understander=matcher)
 
-    result = pipeline.understand_wav(speechgen.say("what time is it", "en-us", 150))
+    result = pipeline.understand_wav(speechgen.say("what time is it", "flite:slt"))
     assert result.intent == "time_query" and result.transcript == "what time is it"
     nothing = pipeline.understand_wav(speechgen.concat(2.0))
     assert nothing.intent is None and nothing.transcript == ""

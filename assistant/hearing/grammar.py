@@ -36,6 +36,7 @@ from assistant.hearing.grammar_nodes import (
     Node,
     Ref,
     Seq,
+    Tag,
     Word,
     WordNfa,
     cover_paths,
@@ -48,6 +49,7 @@ from assistant.hearing.grammar_nodes import (
 )
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog, SlotRef, Template, Words, parse_template
+from assistant.understanding.normalize import number_to_words
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -98,6 +100,9 @@ class SpokenGrammar:
     """Garbage-loop words ("" = no chatter path)."""
     dropped: int = 0
     """Alternatives removed because a recognizer does not know one of their words."""
+    spotted: tuple[str, ...] = ()
+    """Intents heard without the wake phrase (the always-on distress spotter: the catalog's
+    emergency-tier intents)."""
 
     # ---------------------------------------------------------------- views
 
@@ -140,6 +145,7 @@ class SpokenGrammar:
             self,
             rules=tuple(rules),
             intents=tuple(i for i in self.intents if f"intent_{i}" in live),
+            spotted=tuple(i for i in self.spotted if f"intent_{i}" in live),
             wake_phrase=wake,
             chatter=tuple(w for w in self.chatter if w not in bad),
             dropped=self.dropped + dropped,
@@ -163,30 +169,69 @@ class SpokenGrammar:
 
     # ---------------------------------------------------------------- FSG (word automaton)
 
-    def fsg_transitions(self, mode: str = "command", *, chatter: bool = True) -> tuple[int, int, list[Any]]:
+    def fsg_transitions(
+        self, mode: str = "command", *, chatter: bool = True, chatter_weight: float = CHATTER_WEIGHT
+    ) -> tuple[int, int, list[Any]]:
         """(start, final, transitions) of a minimal deterministic word automaton for
         ``Decoder.create_fsg``: shared prefixes *and* suffixes, no null transitions except into
         the single final state. Much faster to search than the JSGF's FSG (which inlines every
-        rule with null transitions: seconds per utterance with this catalog)."""
-        top: Node = Ref("command")
-        if mode == "wake" and self.wake_phrase:
-            wake = Seq(tuple(Word(w) for w in self.wake_phrase.split()))
-            top = Choice((Seq((wake, Choice((Ref("command"),), optional=True))), Ref("command")))
-        start, accepting, edges = minimal_dfa(self.nfa_for(top))
+        rule with null transitions: seconds per utterance with this catalog). ``chatter`` adds the
+        garbage loop (entered with ``chatter_weight`` against 1.0 for a sentence)."""
+        start, accepting, edges = minimal_dfa(WordNfa(self._rules_for(mode), self._top(mode)))
         final = len(edges)
         trans: list[Any] = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
         trans += [(a, final, 1.0) for a in accepting]
         if chatter and self.chatter:
             loop = final + 1
             for w in self.chatter:
-                trans.append((start, loop, CHATTER_WEIGHT, w))
+                trans.append((start, loop, chatter_weight, w))
                 trans.append((loop, loop, 1.0 / len(self.chatter), w))
             trans.append((loop, final, 1.0))
         return start, final, trans
 
+    def _top(self, mode: str) -> Node:
+        if mode == "wake" and self.wake_phrase:
+            return Choice((Seq((Ref("wake"), Choice((Ref("command"),), optional=True))), Ref("command")))
+        return Ref("command")
+
+    def _rules_for(self, mode: str) -> dict[str, Node]:
+        rules = dict(self.rules)
+        if mode == "wake" and self.wake_phrase:
+            rules["wake"] = Seq(tuple(Word(w) for w in self.wake_phrase.split()))
+        return rules
+
     def nfa_for(self, top: Node) -> WordNfa:
         """The word automaton of ``top`` over these rules."""
         return WordNfa(dict(self.rules), top)
+
+    # ---------------------------------------------------------------- reading a sentence back
+
+    def parse(self, text: str, mode: str = "command") -> GrammarParse | None:
+        """Intent and slots of a complete sentence, read off the path it takes through the
+        grammar (None: not a complete sentence, e.g. chatter). Repeated words are different
+        paths, so "a medium medium roast" keeps both slots."""
+        words = text.split()
+        if not words:
+            return None
+        key = (self, mode)
+        automaton = _TAGGED_CACHE.get(key)
+        if automaton is None:
+            start, accepting, edges = minimal_dfa(
+                WordNfa(self._rules_for(mode), self._top(mode), tagged=True)
+            )
+            automaton = (start, frozenset(accepting), _by_word(edges))
+            _TAGGED_CACHE[key] = automaton
+        start, accepting, by_word = automaton
+        paths: list[tuple[int, tuple[Tag, ...]]] = [(start, ())]
+        for word in words:
+            paths = [(t, (*tags, tag)) for s, tags in paths for tag, t in by_word[s].get(word, ())]
+            if not paths or len(paths) > _MAX_PARSE_PATHS:
+                return None
+        readings = sorted({_reading(tags) for s, tags in paths if s in accepting})
+        if not readings:
+            return None
+        woke, intent, slots = readings[0]
+        return GrammarParse(intent or None, dict(slots), woke, ambiguous=len(readings) > 1)
 
     # ---------------------------------------------------------------- complete-phrase check
 
@@ -250,53 +295,108 @@ class SpokenGrammar:
 
 
 _NFA_CACHE: dict[SpokenGrammar, WordNfa] = {}
+_TAGGED_CACHE: dict[tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, list[Any]]]]] = {}
+_MAX_PARSE_PATHS: Final = 1000
+"""Paths followed at once while reading a sentence back (bounds a pathological grammar)."""
+
+
+@dataclass(frozen=True)
+class GrammarParse:
+    """A decoded sentence read back through the grammar."""
+
+    intent: str | None
+    """The intent whose template the sentence follows (a ``reject`` intent's id included)."""
+    slots: dict[str, str]
+    """Slot name → canonical value (catalog value id, or the configured name)."""
+    woke: bool = False
+    """The sentence starts with the wake phrase."""
+    ambiguous: bool = False
+    """More than one reading (same words, different intent or slots); the first is given."""
+
+
+def _by_word(edges: list[dict[Any, int]]) -> list[dict[str, list[Any]]]:
+    """Tagged edges grouped by word: state → word → [(tag, target)]."""
+    out: list[dict[str, list[Any]]] = []
+    for state_edges in edges:
+        grouped: dict[str, list[Any]] = {}
+        for (word, intent, slot, value), target in state_edges.items():
+            grouped.setdefault(word, []).append(((intent, slot, value), target))
+        out.append(grouped)
+    return out
+
+
+def _reading(tags: Iterable[Tag]) -> tuple[bool, str, tuple[tuple[str, str], ...]]:
+    woke = False
+    intent = ""
+    slots: list[tuple[str, str]] = []
+    for tag_intent, slot, value in tags:
+        if tag_intent == "@wake":
+            woke = True
+        elif tag_intent and not intent:
+            intent = tag_intent
+        if slot and value:
+            slots.append((slot, value))
+    return woke, intent, tuple(slots)
 
 
 # ----------------------------------------------------------------------------- compiling
 
 
 def spoken_words(text: str, lang: str) -> list[str]:
-    """Words of a config/catalog value as a recognizer spells them ("Dr. Chen" → doctor chen)."""
+    """Words of a config/catalog value as a recognizer spells them ("Dr. Chen" → doctor chen,
+    "12 ounce" → twelve ounce: numbers are said, never read as digits)."""
     if lang == "zh":
         compact = "".join(text.split())
         return [compact] if compact else []
-    words = _WORD_RE.findall(text.lower().replace("’", "'"))
-    return [_ABBREVIATIONS_EN.get(w, w) for w in words]
+    words: list[str] = []
+    for word in _WORD_RE.findall(text.lower().replace("’", "'")):
+        if word.isdigit():
+            words.extend(number_to_words(int(word)).split())
+        else:
+            words.append(_ABBREVIATIONS_EN.get(word, word))
+    return words
 
 
-def _words_node(text: str, lang: str) -> Node | None:
+def _words_node(text: str, lang: str, value: str = "") -> Node | None:
+    """The words of ``text``; the last one carries ``value`` (see :attr:`Word.value`)."""
     words = spoken_words(text, lang)
     if not words:
         return None
-    return Word(words[0]) if len(words) == 1 else Seq(tuple(Word(w) for w in words))
+    nodes = [Word(w) for w in words[:-1]] + [Word(words[-1], value)]
+    return nodes[0] if len(nodes) == 1 else Seq(tuple(nodes))
 
 
-def _choice(texts: Iterable[str], lang: str) -> Choice | None:
+def _choice(texts: Iterable[str | tuple[str, str]], lang: str) -> Choice | None:
+    """One option per distinct text; ``(text, value)`` pairs tag the text with a slot value."""
     seen: dict[Node, None] = {}
-    for text in texts:
-        node = _words_node(text, lang)
+    for item in texts:
+        text, value = (item, "") if isinstance(item, str) else item
+        node = _words_node(text, lang, value)
         if node is not None:
             seen.setdefault(node, None)
     return Choice(tuple(seen)) if seen else None
 
 
-def _slot_texts(catalog: Catalog, name: str, settings: Settings | None) -> list[str]:
+def slot_values(catalog: Catalog, name: str, settings: Settings | None) -> list[tuple[str, str]]:
+    """(spoken text, canonical value) of a slot: catalog values by id, config names by the
+    contact's, doctor's or medication's configured name (what the matcher fills slots with)."""
     slot = catalog.slots[name]
-    texts = [syn for value in slot.values for syn in value.synonyms]
+    texts = [(syn, value.id) for value in slot.values for syn in value.synonyms]
     if not slot.from_config or settings is None:
         return texts
     if slot.from_config == "doctor":
         doctor = settings.doctor
-        texts += [doctor.name, *doctor.aliases, *slot.synonyms]
+        texts += [(t, doctor.name) for t in (doctor.name, *doctor.aliases, *slot.synonyms)]
     elif slot.from_config == "contacts":
         for contact in settings.contacts:
-            texts += [contact.name, *contact.aliases]
+            words = [contact.name, *contact.aliases]
             if contact.relation:
-                texts.append(contact.relation)
-                texts += slot.relations.get(contact.relation.strip().lower(), ())
+                words.append(contact.relation)
+                words += slot.relations.get(contact.relation.strip().lower(), ())
+            texts += [(t, contact.name) for t in words]
     elif slot.from_config == "medications":
         for med in settings.medications:
-            texts += [med.name, *med.aliases]
+            texts += [(t, med.name) for t in (med.name, *med.aliases)]
     return texts
 
 
@@ -354,7 +454,7 @@ def compile_grammar(
     compiler = _TemplateCompiler(lang, DETERMINERS_EN if en and determiners else ())
     rules: list[tuple[str, Node]] = []
     for name in catalog.slots:
-        choice = _choice(_slot_texts(catalog, name, settings), lang)
+        choice = _choice(slot_values(catalog, name, settings), lang)
         if choice is not None:
             rules.append((f"slot_{name}", choice))
     slot_rules = {n for n, _ in rules}
@@ -388,4 +488,5 @@ def compile_grammar(
     garbage: tuple[str, ...] = ()
     if chatter and en:
         garbage = tuple(dict.fromkeys(CHATTER_WORDS_EN))
-    return SpokenGrammar(lang, tuple(rules), tuple(intents), wake, garbage)
+    spotted = tuple(i for i in intents if catalog.tier(i) == "emergency")
+    return SpokenGrammar(lang, tuple(rules), tuple(intents), wake, garbage, spotted=spotted)

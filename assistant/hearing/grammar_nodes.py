@@ -19,6 +19,9 @@ from typing import Any
 @dataclass(frozen=True)
 class Word:
     text: str
+    value: str = ""
+    """On the last word of a slot value's words: the value it stands for (a catalog value id or a
+    config name), so a decoded path can be read back to slots (:class:`WordNfa` ``tagged``)."""
 
 
 @dataclass(frozen=True)
@@ -165,11 +168,11 @@ def random_path(node: Node, rules: dict[str, Node], rng: random.Random) -> list[
     return random_path(node.options[rng.randrange(len(node.options))], rules, rng)
 
 
-def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[str, int]]]:
+def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[Label, int]]]:
     """Subset construction, then merging of equivalent states (the language is finite, so the
     automaton is acyclic and states merge bottom-up by (accepting, outgoing edges))."""
     subsets: dict[frozenset[int], int] = {}
-    edges: list[dict[str, frozenset[int]]] = []
+    edges: list[dict[Label, frozenset[int]]] = []
     accepting: list[bool] = []
     start_set = frozenset(nfa.closure({nfa.start}))
     stack = [start_set]
@@ -178,7 +181,7 @@ def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[str, int]]]:
     accepting.append(nfa.final in start_set)
     while stack:
         current = stack.pop()
-        out: dict[str, set[int]] = {}
+        out: dict[Label, set[int]] = {}
         for state in current:
             for word, targets in nfa.edges[state].items():
                 out.setdefault(word, set()).update(targets)
@@ -192,9 +195,9 @@ def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[str, int]]]:
                 stack.append(target)
             edges[index][word] = target  # type: ignore[assignment]
     ids = {subset: i for subset, i in subsets.items()}
-    register: dict[tuple[bool, tuple[tuple[str, int], ...]], int] = {}
+    register: dict[tuple[bool, tuple[tuple[Label, int], ...]], int] = {}
     canon: dict[int, int] = {}
-    merged_edges: list[dict[str, int]] = []
+    merged_edges: list[dict[Label, int]] = []
     merged_accepting: list[int] = []
 
     def visit(state: int) -> int:
@@ -217,39 +220,60 @@ def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[str, int]]]:
     return start, merged_accepting, merged_edges
 
 
-class WordNfa:
-    """Word-level NFA (Thompson construction) of a rule, for the complete-phrase check."""
+Label = Any
+"""An automaton arc's label: a word, or with ``tagged`` a :data:`Tag`-carrying tuple."""
+Tag = tuple[str, str, str]
+"""(intent, slot, value) of a tagged arc: the intent rule it is inside, the slot rule and the
+value a slot's last word completes ("" where none)."""
 
-    def __init__(self, rules: dict[str, Node], top: Node) -> None:
+
+class WordNfa:
+    """Word-level NFA (Thompson construction) of a rule, for the complete-phrase check.
+
+    ``tagged``: every arc is labelled ``(word, intent, slot, value)`` instead of the bare word
+    (intent from the enclosing ``intent_<id>`` rule or ``@wake`` for the wake phrase, slot from
+    the enclosing ``slot_<name>`` rule, value from :attr:`Word.value`), so the minimal automaton
+    over these labels reads a decoded sentence back to its intent and slots."""
+
+    def __init__(self, rules: dict[str, Node], top: Node, *, tagged: bool = False) -> None:
         self._rules = rules
+        self._tagged = tagged
         self._eps: list[list[int]] = []
-        self.edges: list[dict[str, list[int]]] = []
+        self.edges: list[dict[Label, list[int]]] = []
         self.start = self._new()
-        self.final = self._build(top, self.start)
+        self.final = self._build(top, self.start, ("", ""))
 
     def _new(self) -> int:
         self._eps.append([])
         self.edges.append({})
         return len(self._eps) - 1
 
-    def _build(self, node: Node, start: int) -> int:
+    def _build(self, node: Node, start: int, ctx: tuple[str, str]) -> int:
         if isinstance(node, Word):
             end = self._new()
-            self.edges[start].setdefault(node.text, []).append(end)
+            label: Label = (node.text, *ctx, node.value) if self._tagged else node.text
+            self.edges[start].setdefault(label, []).append(end)
             return end
         if isinstance(node, Ref):
             target = self._rules.get(node.rule)
             if target is None:
                 return self._new()  # unreachable end: a dropped rule accepts nothing
-            return self._build(target, start)
+            kind, _, name = node.rule.partition("_")
+            if kind == "intent":
+                ctx = (name, "")
+            elif kind == "slot":
+                ctx = (ctx[0], name)
+            elif kind == "wake":
+                ctx = ("@wake", "")
+            return self._build(target, start, ctx)
         if isinstance(node, Seq):
             state = start
             for item in node.items:
-                state = self._build(item, state)
+                state = self._build(item, state, ctx)
             return state
         end = self._new()
         for option in node.options:
-            self._eps[self._build(option, start)].append(end)
+            self._eps[self._build(option, start, ctx)].append(end)
         if node.optional or not node.options:
             self._eps[start].append(end)
         return end

@@ -33,6 +33,7 @@ from assistant.hearing.recognizer import (
     Mode,
     Recognizer,
     RecognizerCrashed,
+    Transcript,
     UtteranceDecoder,
     split_wake,
 )
@@ -44,6 +45,8 @@ from assistant.hearing.sources import (
 )
 
 if TYPE_CHECKING:
+    from assistant.hearing.frontend import Frontend
+    from assistant.hearing.grammar import SpokenGrammar
     from assistant.understanding.result import Understanding
 
 
@@ -70,6 +73,8 @@ determiners and politeness fillers each made pocketsphinx less accurate and slow
 voices (docs/benchmarks/speech.md), so the daemon's grammar is the catalog templates as written."""
 TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
+DECODE_AHEAD: Final = True
+"""Let the recognizer decode during the rest of the trailing silence (see ``Listener._feed``)."""
 NBEST_MIN_CONFIDENCE: Final = 0.0
 """A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
 the matcher's own thresholds)."""
@@ -110,6 +115,20 @@ class UtteranceRecognized:
     alternatives: tuple[str, ...] = ()
     """The recognizer's next-best transcripts (wake phrase removed), best first; the daemon lets
     the matcher choose among them (:func:`understand_best`)."""
+    parsed: bool = False
+    """Decoded with the catalog grammar and read back through it: ``intent`` and ``slots`` are
+    the sentence's own (no matcher needed)."""
+    intent: str | None = None
+    """With ``parsed``: the intent whose template the sentence follows (a ``reject`` intent too)."""
+    slots: tuple[tuple[str, str], ...] = ()
+    """With ``parsed``: (slot, canonical value) pairs."""
+    confidence: float | None = None
+    """0–1 acoustic confidence from the recognizer (None: it gives none)."""
+    spotted: bool = False
+    """Heard without the wake phrase by the always-on distress spotter (an emergency intent)."""
+    decoded_ahead_s: float = 0.0
+    """Time the recognizer spent decoding ahead during the trailing silence (0 = it did not);
+    the result was late only by what exceeded the rest of the silence."""
 
 
 @dataclass(frozen=True)
@@ -190,8 +209,17 @@ class Listener:
         emit_levels: bool = False,
         log_transcripts: bool = False,
         monotonic: Callable[[], float] = time.monotonic,
+        grammar: SpokenGrammar | None = None,
+        frontend: Frontend | None = None,
     ) -> None:
+        """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
+        back through it (intent, slots, wake phrase, and the emergency intents it spots without
+        the wake phrase). ``frontend``: noise suppression / gain applied to every chunk first
+        (one instance for the whole stream, as on a device)."""
         self.source = source
+        self.grammar = grammar
+        self._frontend = frontend
+        self._rebuffer = b""
         self.recognizer = recognizer
         self._put = put
         self.wake_phrase = wake_phrase
@@ -211,6 +239,7 @@ class Listener:
         self._mode: Mode = "command"
         self._last_voiced_at = 0.0
         self._held: list[bytes] = []
+        self._held_fed = 0
         self._chunks = 0
         self._muted = False
         self.last_engine_answer_monotonic: float | None = None
@@ -287,6 +316,16 @@ class Listener:
         return not self.wake_phrase or (self._awake_until is not None and self._audio_t < self._awake_until)
 
     def process_chunk(self, chunk: bytes) -> None:
+        if self._frontend is None:
+            self._process_chunk(chunk)
+            return
+        data = self._rebuffer + self._frontend.process(chunk)
+        whole = len(data) - len(data) % CHUNK_BYTES
+        self._rebuffer = data[whole:]
+        for start in range(0, whole, CHUNK_BYTES):
+            self._process_chunk(data[start : start + CHUNK_BYTES])
+
+    def _process_chunk(self, chunk: bytes) -> None:
         now = self._monotonic()
         self._chunks += 1
         self._audio_t += CHUNK_S
@@ -330,24 +369,40 @@ class Listener:
         """Speech goes to the decoder at once; a pause is held back and only fed when speech
         resumes (or, at the end, its first :data:`TRAILING_FEED_S`). The 1.2 s of trailing
         silence would otherwise skew pocketsphinx's cepstral mean (clean recordings with digital
-        silence were recognised worse than noisy ones) and cost decode time."""
+        silence were recognised worse than noisy ones) and cost decode time.
+
+        Once a pause is :data:`TRAILING_FEED_S` long, everything the decoder would get if the
+        utterance ended there is known, so it is fed at once and the decoder may decode ahead
+        (``decode_ahead``) while the rest of the trailing silence passes: the result is then
+        ready at the endpoint. Should speech resume, the rest of the pause follows and the
+        decoder decodes again at the end."""
         assert self._decoder is not None
+        tail_bytes = round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES
         if step.kind != "end" and (step.kind == "start" or self._endpointer.last_voiced):
             if self._held:
-                self._decoder.accept(b"".join(self._held))
+                self._decoder.accept(b"".join(self._held)[self._held_fed :])
                 self._held.clear()
+                self._held_fed = 0
             self._decoder.accept(step.audio)
             return
         if step.kind == "end":
-            tail = b"".join(self._held)[: round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES]
+            tail = b"".join(self._held)[self._held_fed : tail_bytes]
             self._held.clear()
+            self._held_fed = 0
             if tail:
                 self._decoder.accept(tail)
             return
         self._held.append(step.audio)
+        if not self._held_fed and len(self._held) * CHUNK_BYTES >= tail_bytes:
+            self._decoder.accept(b"".join(self._held)[:tail_bytes])
+            self._held_fed = tail_bytes
+            ahead = getattr(self._decoder, "decode_ahead", None)
+            if DECODE_AHEAD and ahead is not None:
+                ahead()
 
     def _begin_utterance(self) -> None:
         self._held.clear()
+        self._held_fed = 0
         self._mode = "command" if self.awake else "wake"
         self._last_voiced_at = self._monotonic()
         try:
@@ -381,6 +436,9 @@ class Listener:
             _LOGGER.info("heard %r (accepted %r) mode=%s", result.raw, result.text, self._mode)
         else:
             _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
+        if self.grammar is not None:
+            self._put_parsed(result, speech_s, endpoint_at, done_at)
+            return
         text, after_wake = result.text, False
         alternatives = result.alternatives
         if self._mode == "wake":
@@ -390,32 +448,85 @@ class Listener:
                 return
             self._put(WakeDetected(engine, "wake_phrase", done_at))
             if not rest:
-                self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S
-                self._awake_by_wake = True
+                self._open_wake_window()
                 return
             text, after_wake = rest, True
             split = (split_wake(alt, self.wake_phrase) for alt in alternatives)
             alternatives = tuple(dict.fromkeys(r for w, r in split if w and r and r != rest))
         else:
-            after_wake = self._awake_by_wake
-            self._awake_until = None  # one command per wake / expect_answer
-            self._awake_by_wake = False
+            after_wake = self._close_window()
         if not text:
             self._put(UtteranceRejected("no_match", engine, speech_s))
             return
+        self._put(self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, alternatives))
+
+    def _put_parsed(self, result: Transcript, speech_s: float, endpoint_at: float, done_at: float) -> None:
+        """Grammar decoding: the sentence read back through the grammar decides everything."""
+        assert self.grammar is not None
+        engine = self.recognizer.engine
+        parse = self.grammar.parse(result.text, self._mode) if result.text else None
+        if parse is None:
+            if self._mode == "command":
+                self._close_window()
+            self._put(UtteranceRejected("no_match", engine, speech_s))
+            return
+        spotted = False
+        if self._mode == "wake":
+            if parse.woke:
+                self._put(WakeDetected(engine, "wake_phrase", done_at))
+                if parse.intent is None:
+                    self._open_wake_window()
+                    return
+                after_wake = True
+            elif parse.intent in self.grammar.spotted:
+                spotted, after_wake = True, False
+            else:
+                self._put(UtteranceRejected("not_woken", engine, speech_s))
+                return
+        else:
+            after_wake = self._close_window()
+        text = split_wake(result.text, self.wake_phrase)[1] if parse.woke else result.text
+        heard = self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, ())
         self._put(
-            UtteranceRecognized(
-                text,
-                result.lang,
-                engine,
-                end_of_speech_monotonic=self._last_voiced_at,
-                endpoint_monotonic=endpoint_at,
-                recognized_monotonic=done_at,
-                speech_s=speech_s,
-                after_wake=after_wake,
-                grammar=result.grammar,
-                alternatives=alternatives,
+            dataclasses.replace(
+                heard, parsed=True, intent=parse.intent, slots=tuple(parse.slots.items()), spotted=spotted
             )
+        )
+
+    def _open_wake_window(self) -> None:
+        self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S
+        self._awake_by_wake = True
+
+    def _close_window(self) -> bool:
+        """One command per wake / expect_answer; True when the window was opened by the wake phrase."""
+        after_wake = self._awake_by_wake
+        self._awake_until = None
+        self._awake_by_wake = False
+        return after_wake
+
+    def _recognized(
+        self,
+        result: Transcript,
+        text: str,
+        speech_s: float,
+        endpoint_at: float,
+        done_at: float,
+        after_wake: bool,
+        alternatives: tuple[str, ...],
+    ) -> UtteranceRecognized:
+        return UtteranceRecognized(
+            text,
+            result.lang,
+            self.recognizer.engine,
+            end_of_speech_monotonic=self._last_voiced_at,
+            endpoint_monotonic=endpoint_at,
+            recognized_monotonic=done_at,
+            speech_s=speech_s,
+            after_wake=after_wake,
+            grammar=result.grammar,
+            alternatives=alternatives,
+            confidence=result.confidence,
+            decoded_ahead_s=result.ahead_s,
         )
 
 

@@ -21,8 +21,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
+from assistant.hearing import grammar as grammar_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
-from assistant.hearing.sources import SAMPLE_RATE
+from assistant.hearing.sources import SAMPLE_RATE, rms_level
 
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
@@ -40,6 +41,43 @@ NBEST_MAX_LOG_GAP: Final = 50.0
 N-best entry's is left out, so a far-worse hypothesis can never be offered to the matcher."""
 NBEST_SCAN_LIMIT: Final = 50
 """Most lattice paths read while collecting distinct N-best transcripts (bounds decode time)."""
+GRAMMAR_WHOLE_UTTERANCE: Final = True
+"""Grammar mode: hold the utterance's audio and decode it in one go at the end, with the
+cepstral mean of that utterance alone (batch CMN). Nothing carries over from one utterance to
+the next, so results never depend on what was heard before (docs/benchmarks/speech.md)."""
+GRAMMAR_REMOVE_NOISE: Final[bool | None] = False
+"""pocketsphinx's own spectral noise removal in grammar mode (None = the model's setting, on).
+Off: its noise estimate carries over from one utterance to the next, so a file's result depended
+on the files decoded before it (measured: the same recording heard as "can i have …" or "can i
+get …" by the order alone); the RNNoise front-end does that job. Written to a private copy of
+the model's ``feat.params``: the model's file overrides a decoder option that equals the library
+default, so setting it on the decoder alone does nothing."""
+GRAMMAR_BEAMS: Final[dict[str, float]] = {}
+"""Search beams in grammar mode (``beam``, ``wbeam``, ``pbeam``; empty = the library's)."""
+PHONE_LOOP_CONFIDENCE: Final = False
+"""Grammar mode: decode the utterance a second time with a free phone loop and report how far
+the grammar's acoustic score falls below it (:func:`confidence_from_gap`). Off: measured, it did
+not separate misheard commands from right ones, and household speech forced onto a command
+scored *closer* to the phone loop than real commands did (docs/benchmarks/speech.md); it costs
+about 0.02 of real time."""
+CHATTER_MODES: Final = frozenset({"wake"})
+"""Searches that get the grammar's chatter (garbage) loop: only the wake search, where most
+speech is not meant for the device; after the wake phrase every sentence is taken as a command
+(the loop rejected real commands there)."""
+CONFIDENCE_PER_WORD: Final = False
+"""Confidence from the worst word's span instead of the whole utterance's average. Off: on the
+Picovoice recordings neither separated misheard slot values from right ones, and the worst word
+spreads right answers far wider (docs/benchmarks/speech.md)."""
+CONFIDENCE_SCORE_UNIT: Final = 1000.0
+"""Factor from the bindings' scaled acoustic log scores to the gap :func:`confidence_from_gap` takes."""
+CONFIDENCE_GAP_SCALE: Final = 4.0
+"""Gap per frame (scaled, :data:`CONFIDENCE_SCORE_UNIT`) below the phone loop at which confidence reaches 0."""
+EXTRA_PRONUNCIATIONS: Final = {
+    "jiayi": ("JH IY AA IY", "JH Y AA IY", "JH IY AH IY"),
+}
+"""Words the CMU dictionary lacks, as people say them (the default wake phrase's name)."""
+SILENT_RMS: Final = 0.0005
+"""An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
 
 def _trie_expr(node: dict[str, Any]) -> str:
@@ -71,23 +109,59 @@ class _PsDecoder:
     def __init__(self, owner: PocketsphinxRecognizer, mode: Mode) -> None:
         self._owner = owner
         self._mode = mode
-        decoder = owner._decoder
-        search = owner._search_for(mode)
-        if owner._active_search != search:  # current_search() crashes when none is active yet
-            decoder.activate_search(search)
-            owner._active_search = search
-        decoder.start_utt()
+        self._search = owner._search_for(mode)
+        self._whole = owner.whole_utterance and mode in owner._grammar_modes
+        self._held: list[bytes] = []
+        self._ahead: tuple[str, float | None, float] | None = None
+        if not self._whole:
+            owner._activate(self._search)
+            owner._decoder.start_utt()
 
     def accept(self, pcm: bytes) -> None:
-        self._owner._decoder.process_raw(pcm, False, False)
+        if self._whole:
+            self._held.append(pcm)
+            self._ahead = None
+        else:
+            self._owner._decoder.process_raw(pcm, False, False)
 
-    def finish(self) -> Transcript:
-        started = time.monotonic()
-        decoder = self._owner._decoder
+    def decode_ahead(self) -> None:
+        """Whole-utterance mode: decode what has been held so far now; :meth:`finish` reuses it
+        unless more audio came (see ``Listener._feed``)."""
+        if self._whole and self._ahead is None:
+            started = time.monotonic()
+            raw, confidence = self._decode_whole()
+            self._ahead = (raw, confidence, time.monotonic() - started)
+
+    def _decode_whole(self) -> tuple[str, float | None]:
+        owner = self._owner
+        decoder = owner._decoder
+        audio = b"".join(self._held)
+        owner._activate(self._search)
+        decoder.start_utt()
+        if rms_level(audio) >= SILENT_RMS:  # digital silence: nothing to normalise or decode
+            decoder.process_raw(audio, False, True)
         decoder.end_utt()
         hyp = decoder.hyp()
         raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        confidence = owner._confidence(audio) if raw and owner.phone_loop else None
+        return raw, confidence
+
+    def finish(self) -> Transcript:
+        started = time.monotonic()
         owner = self._owner
+        decoder = owner._decoder
+        confidence: float | None = None
+        ahead_s = 0.0
+        if self._whole:
+            if self._ahead is None:
+                raw, confidence = self._decode_whole()
+            else:
+                raw, confidence, ahead_s = self._ahead
+            self._held = []
+        else:
+            decoder.end_utt()
+            hyp = decoder.hyp()
+            raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
         grammar = owner.grammar
         alternatives: tuple[str, ...] = ()
         if self._mode in owner._lm_modes:
@@ -110,7 +184,53 @@ class _PsDecoder:
             used_grammar,
             decode_s=time.monotonic() - started,
             alternatives=alternatives,
+            confidence=confidence,
+            ahead_s=ahead_s,
         )
+
+
+def confidence_from_gap(gap_per_frame: float) -> float:
+    """0–1 from the grammar path's acoustic log score per frame minus the free phone loop's
+    (≤ 0: the phone loop may say any sounds, so it scores at least as well as any sentence).
+    0 gap → 1.0; :data:`CONFIDENCE_GAP_SCALE` or more below → 0.0; linear between."""
+    return max(0.0, min(1.0, 1.0 + gap_per_frame / CONFIDENCE_GAP_SCALE))
+
+
+def _log(probability: float) -> float:
+    """A segment's acoustic score: the bindings give it as a probability of pocketsphinx's scaled
+    log score, so its log is in pocketsphinx's scaled units (only differences are used)."""
+    return math.log(max(probability, 1e-300))
+
+
+def _is_filler(word: str) -> bool:
+    return word.startswith(("<", "[", "+")) or word in ("SIL",)
+
+
+def _span_score(loop: list[tuple[float, int, int]], start: int, end: int) -> float:
+    """The phone loop's score over frames ``start``–``end``, each phone's prorated by overlap."""
+    total = 0.0
+    for score, s_start, s_end in loop:
+        overlap = min(end, s_end) - max(start, s_start) + 1
+        if overlap > 0:
+            total += score * overlap / max(1, s_end - s_start + 1)
+    return total
+
+
+def _private_model(src: str, workdir: str, remove_noise: bool | None) -> str:
+    """A model folder of links to ``src`` with its own ``feat.params`` (``remove_noise`` set)."""
+    dst = os.path.join(workdir, "am")
+    os.makedirs(dst)
+    for name in os.listdir(src):
+        if name != "feat.params":
+            os.symlink(os.path.join(src, name), os.path.join(dst, name))
+    with open(os.path.join(src, "feat.params"), encoding="utf-8") as handle:
+        lines = handle.readlines()
+    if remove_noise is not None:
+        flag = "yes" if remove_noise else "no"
+        lines = [f"-remove_noise {flag}\n" if line.startswith("-remove_noise") else line for line in lines]
+    with open(os.path.join(dst, "feat.params"), "w", encoding="utf-8") as handle:
+        handle.writelines(lines)
+    return dst
 
 
 def _alternatives(decoder: Any, best: str, count: int) -> tuple[str, ...]:
@@ -168,13 +288,20 @@ class PocketsphinxRecognizer:
         self._grammar_modes: set[str] = set()
         self._lm_modes: set[str] = set()
         self._workdir = ""
+        self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
+        self.phone_loop = False
+        self.last_gaps = (0.0, 0.0)
+        """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
-        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if grammar is not None:
+            words = grammar.words() | set(normalize_phrase(wake_phrase).split())
+            self._decoder = self._grammar_decoder(model_dir, words)
             self._add_spoken_grammar(grammar, wake_phrase)
-        elif phrases is not None:
+            return
+        self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
+        if phrases is not None:
             self._add_grammar("command", unique_phrases(phrases))
         if wake_phrase:
             self._add_grammar("wake", wake_grammar(wake_phrase, phrases))
@@ -217,6 +344,71 @@ class PocketsphinxRecognizer:
             self._lm_modes.add(mode)
         return decoder
 
+    def _grammar_decoder(self, model_dir: str, words: set[str]) -> Any:
+        """The grammar-mode decoder: private model settings, a dictionary of the grammar's words
+        only (the full one costs memory), beams, no lattice rescoring (it returns sentences
+        ending mid-grammar), extra pronunciations, and the phone loop."""
+        import pocketsphinx
+
+        from assistant.hearing import langmodel
+
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-fsg-")
+        hmm = _private_model(os.path.join(model_dir, "en-us", "en-us"), self._workdir, GRAMMAR_REMOVE_NOISE)
+        dict_path, _missing = langmodel.filtered_dictionary(
+            os.path.join(model_dir, "en-us", "cmudict-en-us.dict"),
+            (w for w in words if set(w) <= _JSGF_WORD_OK),
+            os.path.join(self._workdir, "grammar.dict"),
+        )
+        decoder = pocketsphinx.Decoder(
+            hmm=hmm,
+            lm=None,
+            dict=str(dict_path),
+            samprate=SAMPLE_RATE,
+            bestpath=False,
+            loglevel="FATAL",
+            **GRAMMAR_BEAMS,
+        )
+        for word, phones in EXTRA_PRONUNCIATIONS.items():
+            for index, pron in enumerate(phones):
+                name = word if index == 0 else f"{word}({index + 1})"
+                if decoder.lookup_word(name) is None:
+                    decoder.add_word(name, pron, index == len(phones) - 1)
+        if PHONE_LOOP_CONFIDENCE:
+            decoder.add_allphone_file("phones", None)
+            self.phone_loop = True
+        return decoder
+
+    def _confidence(self, audio: bytes) -> float:
+        """The grammar path's acoustic score against the free phone loop's, as 0–1: over the
+        whole utterance (:data:`CONFIDENCE_PER_WORD` off) or the worst word's span."""
+        decoder = self._decoder
+        words = [(s.word, _log(s.ascore), s.start_frame, s.end_frame) for s in decoder.seg()]
+        frames = max(1, int(decoder.n_frames()))
+        search = self._active_search
+        self._activate("phones")
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        loop = [(_log(s.ascore), s.start_frame, s.end_frame) for s in decoder.seg()]
+        self._activate(search)
+        whole = (sum(w[1] for w in words) - sum(x[0] for x in loop)) / frames
+        worst = min(
+            (
+                (score - _span_score(loop, start, end)) / max(1, end - start + 1)
+                for word, score, start, end in words
+                if not _is_filler(word)
+            ),
+            default=whole,
+        )
+        self.last_gaps = (whole * CONFIDENCE_SCORE_UNIT, worst * CONFIDENCE_SCORE_UNIT)
+        gap = worst if CONFIDENCE_PER_WORD else whole
+        return confidence_from_gap(min(0.0, gap * CONFIDENCE_SCORE_UNIT))
+
+    def _activate(self, search: str) -> None:
+        if self._active_search != search:  # current_search() crashes when none is active yet
+            self._decoder.activate_search(search)
+            self._active_search = search
+
     def _known_word(self, word: str) -> bool:
         return set(word) <= _JSGF_WORD_OK and self._decoder.lookup_word(word) is not None
 
@@ -231,7 +423,9 @@ class PocketsphinxRecognizer:
         self.dropped_alternatives = grammar.dropped
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
-            start, final, transitions = grammar.fsg_transitions(mode)
+            start, final, transitions = grammar.fsg_transitions(
+                mode, chatter=mode in CHATTER_MODES, chatter_weight=grammar_module.CHATTER_WEIGHT
+            )
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)
             self._grammar_modes.add(mode)

@@ -39,24 +39,11 @@ CHILD_START_TIMEOUT_S: Final = 60.0
 RESTART_BACKOFF_S: Final = (0.0, 1.0, 5.0, 30.0)
 """Delay before the 1st, 2nd, 3rd, … restart of a crashed child (last value repeats)."""
 CHILD_STOP_TIMEOUT_S: Final = 2.0
-POCKETSPHINX_CATALOG_GRAMMAR: Final = False
-"""Decode with the catalog compiled as spoken (assistant/grammar.py) instead of the flat phrase
-list when both are given. Off: measured no more accurate with pocketsphinx's en-us model on the
-espeak-ng voices and it misses "what time is it" (docs/benchmarks/speech.md); vosk always uses the
-grammar's sampled phrases."""
 POCKETSPHINX_NBEST: Final = 0
 """Next-best transcripts the daemon asks pocketsphinx for in language-model mode, for the matcher
 to choose from (0 = 1-best only). Off: on held-out voices 5-best rescoring raised accuracy (clean
 40 → 51 %, 10 dB 68 → 74 %) but also wrong actions (25 → 33 %, 10 → 19 %) and chatter false accepts
 (docs/benchmarks/speech.md, round 4)."""
-POCKETSPHINX_LANGUAGE_MODEL: Final = True
-"""Decode the catalog grammar with a trigram language model of its sentences (assistant/langmodel.py)
-and leave the transcript to the matcher, instead of the flat phrase list. Takes precedence over
-:data:`POCKETSPHINX_CATALOG_GRAMMAR`. On held-out voices it only ties the
-flat list's clean accuracy (40 %) — and it beats the flat list in every noisy condition (68 % vs
-60 % at 10 dB) with far fewer wrong actions (10–25 % vs 26–33 %) and chatter false accepts (22 % vs
-94 % at 10 dB), so it is on: a misheard command comes back as "please say it again" rather than as
-the wrong action (docs/benchmarks/speech.md, round 3)."""
 
 
 class RecognitionError(Exception):
@@ -83,6 +70,11 @@ class Transcript:
     """The engine's next-best transcripts (normalised, distinct, not ``raw``), best first; empty
     unless N-best was asked for (:attr:`EngineSpec.nbest`). The matcher may pick one of them
     (:func:`assistant.hearing.listener.understand_best`)."""
+    ahead_s: float = 0.0
+    """Time spent decoding ahead during the trailing silence (``decode_ahead``) for this result."""
+    confidence: float | None = None
+    """0–1 acoustic confidence in ``raw`` (pocketsphinx grammar mode: the sentence's acoustic
+    score against a free phone loop's); None when the engine gives none."""
 
 
 class UtteranceDecoder(Protocol):
@@ -167,7 +159,8 @@ def choose_engine(
 ) -> EngineSpec:
     """Apply ``asr.engine`` (``auto``: vosk with a model for the language, else pocketsphinx for
     English, else a RecognitionError saying how to install a model). With ``grammar`` (and
-    ``asr.grammar`` on), pocketsphinx decodes with its JSGF and vosk with its sampled phrases."""
+    ``asr.grammar`` on), pocketsphinx decodes with it as a finite-state grammar (``asr.decoder:
+    grammar``) or as a trigram language model (``language_model``), vosk with its sampled phrases."""
     from assistant.hearing import vosk_models as models
 
     lang = lang or settings.language
@@ -189,11 +182,11 @@ def choose_engine(
             raise RecognitionError(_no_model_message(settings, lang))
     if lang != "en":
         raise RecognitionError(_no_model_message(settings, lang))
-    if grammar is not None and POCKETSPHINX_LANGUAGE_MODEL:
+    if grammar is not None and settings.asr.decoder == "language_model":
         return EngineSpec(
             "pocketsphinx", lang, "", None, wake, grammar, language_model=True, nbest=POCKETSPHINX_NBEST
         )
-    if grammar is not None and (POCKETSPHINX_CATALOG_GRAMMAR or use_phrases is None):
+    if grammar is not None:
         return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
 
@@ -263,6 +256,10 @@ def _child_main(conn: Any, spec: EngineSpec) -> None:
                 decoder.accept(msg[1])
         elif kind == "begin":
             decoder = recognizer.begin(msg[1])
+        elif kind == "ahead":
+            ahead = getattr(decoder, "decode_ahead", None)
+            if ahead is not None:
+                ahead()
         elif kind == "finish":
             result = decoder.finish() if decoder is not None else None
             decoder = None
@@ -289,6 +286,10 @@ class _IsolatedDecoder:
 
     def accept(self, pcm: bytes) -> None:
         self._send(("audio", pcm))
+
+    def decode_ahead(self) -> None:
+        """Let the child decode what it has while the trailing silence passes."""
+        self._send(("ahead",))
 
     def finish(self) -> Transcript:
         self._send(("finish",))

@@ -60,6 +60,8 @@ _RANGES: Final[dict[str, tuple[float, float, str]]] = {
     "asr.trailing_silence_s": (0.3, 5.0, "seconds"),
     "asr.max_utterance_s": (2, 60, "seconds"),
     "asr.vad_aggressiveness": (0, 3, ""),
+    "asr.act_confidence": (0.0, 1.0, "where 1.0 is certain"),
+    "asr.confirm_confidence": (0.0, 1.0, "where 1.0 is certain"),
     "dialogue.emergency_cancel_s": (0, 60, "seconds"),
     "dialogue.answer_timeout_s": (2, 120, "seconds"),
     "dialogue.max_tries": (1, 10, "tries"),

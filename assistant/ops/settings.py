@@ -76,8 +76,10 @@ class Voice:
     """Speaking rate in words per minute; slow by default for older listeners."""
     volume: float = 1.0
     """Output volume from 0.0 to 1.0."""
-    wake_phrase: str = ""
-    """Phrase that wakes the assistant, e.g. "hello doctor" / "你好家医"; empty = push-to-talk or always listening."""
+    wake_phrase: str = "hello jiayi"
+    """Words that wake the assistant before a command ("hello jiayi"; for a Mandarin speaker the
+    default becomes 你好家医); "" = no wake phrase: always listening, or the button. Emergencies
+    ("help", "I've fallen") are heard without it."""
     voice_en: str = "en-gb"
     """espeak-ng voice used for English."""
     voice_zh: str = "cmn-latn-pinyin"
@@ -174,6 +176,18 @@ class Asr:
     """Longest utterance before recognition is cut off."""
     vad_aggressiveness: int = 2
     """webrtcvad aggressiveness 0-3 (3 filters the most noise)."""
+    decoder: Literal["grammar", "language_model"] = "grammar"
+    """pocketsphinx: ``grammar`` decodes straight to intents with the catalog compiled as a
+    finite-state grammar; ``language_model`` decodes with a trigram model of the catalog's
+    sentences and leaves the words to the intent matcher (measured in docs/benchmarks/speech.md)."""
+    noise_filter: Literal["rnnoise", "webrtc", "none"] = "rnnoise"
+    """Noise suppression before endpointing and recognition: ``rnnoise`` (RNNoise network),
+    ``webrtc`` (WebRTC noise suppression + automatic gain) or ``none``."""
+    act_confidence: float = 0.0
+    """Acoustic confidence (0–1) at or above which a heard command is acted on; below it (and at
+    or above ``confirm_confidence``) the assistant asks "Did you say …?"."""
+    confirm_confidence: float = 0.0
+    """Acoustic confidence below which the assistant asks to repeat instead of guessing."""
 
 
 class CatalogChoice(NamedTuple):
