@@ -399,8 +399,10 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_good_values_load(tmp_path: Path) -> None:
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "ca.pem").write_text("x")
+    from mqtt_helpers import make_ca
+
+    ca_files, _cert, _key = make_ca(tmp_path / "certs")
+    ca_files.cert.rename(tmp_path / "certs" / "ca.pem")
     text = GOOD + textwrap.dedent(
         """\
         quiet_hours:

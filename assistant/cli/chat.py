@@ -91,6 +91,8 @@ def run_chat_command(args: argparse.Namespace) -> int:
         if start.tzinfo is None:
             start = start.astimezone()
     matcher = IntentMatcher.from_settings(settings, lang)
+    if hasattr(sys.stdin, "reconfigure"):  # a stray byte that is not UTF-8 must not end the chat
+        sys.stdin.reconfigure(errors="replace")
     store = CareStore(Path(args.state_dir).expanduser() / STORE_FILENAME) if args.state_dir else CareStore()
     try:
         return chat(settings, matcher, sys.stdin, sys.stdout, lang=lang, store=store, clock=ChatClock(start))
