@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := espeak-ng sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd
+SYSTEM_PACKAGES := espeak-ng flite sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd
 
 .PHONY: run test lint format bench system-deps venv clean
 

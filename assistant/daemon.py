@@ -21,21 +21,27 @@ import enum
 import logging
 import math
 import os
-import queue
 import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from assistant.conversation import actions as act
+from assistant.conversation.speech_queue import AnswerWindow, SpeechQueue
 from assistant.eventqueue import EventQueue
 from assistant.hearing.listener import ListenerError, UtteranceRecognized, WakeDetected
 from assistant.link.protocol import ScheduleUpdate
 from assistant.ops.clock import Clock, SystemClock
 from assistant.ops.paths import state_dir as resolve_state_dir
 from assistant.ops.settings import Settings
+from assistant.seams import Components, Conversation, Hearing, Link, Notifier, PhoneDriver, Voice
 from assistant.understanding.result import Understanding
+
+if TYPE_CHECKING:
+    from assistant.link.relay import RelayStatus
+    from assistant.ops.status import Status
+    from assistant.pipeline import Pipeline
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -51,10 +57,6 @@ HEALTH_FIELDS: Final = ("state", "healthy", "version", "engine", "outbox_depth",
 """Status fields that leave the device; the rest (reminders, audio level) stay on it."""
 QUIET_BEFORE_EXIT_S: Final = 1.0
 """After typed input ends, how long everything must stay idle before the daemon exits."""
-SPEECH_QUEUE_MAX: Final = 64
-"""Bounded speech queue; when full the newest request is dropped and counted."""
-SPEECH_TIMEOUT_S: Final = 60.0
-"""Longest one utterance (or earcon) may take to play."""
 
 
 # ---------------------------------------------------------------- loop events
@@ -80,90 +82,6 @@ class ReloadRequested:
 @dataclass(frozen=True)
 class ShutdownRequested:
     reason: str = "signal"
-
-
-@dataclass(frozen=True)
-class _AnswerWindow:
-    """Everything before an ExpectAnswer has been said: the answer window opens now."""
-
-    timeout_s: float
-
-
-class _SpeechWorker:
-    """Plays speech in order on its own thread, so the loop stays responsive while it talks.
-
-    The listener is muted while the assistant speaks (it must not hear itself). An
-    ``ExpectAnswer`` queued behind speech opens its answer window only when the speech before it
-    has finished.
-    """
-
-    def __init__(self, speaker: Any, listener: Any, put: Callable[[object], None]) -> None:
-        self._speaker = speaker
-        self._listener = listener
-        self._put = put
-        self._queue: queue.Queue[object] = queue.Queue(SPEECH_QUEUE_MAX)
-        self._idle = threading.Event()
-        self._idle.set()
-        self.dropped = 0
-        self.failures = 0
-
-    def submit(self, item: object) -> None:
-        self._idle.clear()
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            self.dropped += 1
-            _LOGGER.warning("event=speech_dropped kind=%s dropped=%d", type(item).__name__, self.dropped)
-
-    def busy(self) -> bool:
-        return not self._idle.is_set()
-
-    def set_listener(self, listener: Any) -> None:
-        """The listener to mute while speaking (it is rebuilt on a config reload)."""
-        self._listener = listener
-
-    def stop(self) -> None:
-        self._queue.put(None)
-
-    def run(self) -> None:
-        while True:
-            try:
-                item = self._queue.get(timeout=TICK_S)
-            except queue.Empty:
-                if self._queue.empty():
-                    self._set_muted(False)
-                    self._idle.set()
-                continue
-            if item is None:
-                return
-            try:
-                self._play(item)
-            except Exception:  # speech failure must never stop the worker
-                self.failures += 1
-                _LOGGER.exception("event=speech_failed kind=%s", type(item).__name__)
-            if self._queue.empty():
-                self._set_muted(False)
-                self._idle.set()
-
-    def _play(self, item: object) -> None:
-        if isinstance(item, act.ExpectAnswer):
-            self._set_muted(False)
-            self._put(_AnswerWindow(item.timeout_s))
-            return
-        if self._speaker is None:
-            return
-        if isinstance(item, act.Say):
-            self._set_muted(True)
-            self._speaker.say(item)
-        elif isinstance(item, act.PlayEarcon):
-            self._set_muted(True)
-            self._speaker.play_earcon(item.name)
-        elif isinstance(item, act.SetVolume):
-            self._speaker.set_volume(item.delta)
-
-    def _set_muted(self, muted: bool) -> None:
-        if self._listener is not None:
-            self._listener.set_muted(muted)
 
 
 _CRITICAL_TYPES = (
@@ -207,8 +125,8 @@ class DaemonOptions:
     exit_on_input_end: bool = True
     """Stop when typed input ends (after the outbox drains or `drain_timeout_s`)."""
     drain_timeout_s: float = DRAIN_TIMEOUT_S
-    extra_components: dict[str, Any] = field(default_factory=dict)
-    """Injected components for tests: speaker, sink, source, relay, phone."""
+    components: Components = field(default_factory=Components)
+    """Stand-ins for stages (tests, hardware we lack); the rest is built from the settings."""
 
 
 class Daemon:
@@ -232,7 +150,7 @@ class Daemon:
         self._input_closed_at: float | None = None
         self._quiet_since: float | None = None
         self._last_audio_chunk: float | None = None
-        self._relay_status_at_stop: Any = None
+        self._relay_status_at_stop: RelayStatus | None = None
         self.started_monotonic = self.clock.monotonic()
         self._published_health: dict[str, Any] | None = None
         self._published_at = -HEALTH_PUBLISH_EVERY_S
@@ -243,32 +161,30 @@ class Daemon:
         """Understanding (and, when listening, hearing) from the one pipeline factory."""
         from assistant.pipeline import build_pipeline
 
-        self.pipeline = build_pipeline(
-            self.settings, understander=self.options.extra_components.get("matcher")
-        )
+        self.pipeline: Pipeline = build_pipeline(self.settings, understander=self.options.components.matcher)
         self.matcher = self.pipeline.understander
 
     def _build_components(self) -> None:
-        inject = self.options.extra_components
+        given = self.options.components
         self._build_pipeline()
-        self.dialogue = self._build_dialogue(self.settings, self.matcher)
-        self.speaker = inject.get("speaker") or self._build_speaker()
-        self.relay = inject.get("relay") or (self._build_relay() if self.options.use_relay else None)
-        self.phone = inject.get("phone") or self._build_phone()
-        self.listener = inject.get("listener") or (
+        self.dialogue: Conversation = self._build_dialogue()
+        self.speaker: Voice | None = given.speaker or self._build_speaker()
+        self.relay: Link | None = given.relay or (self._build_relay() if self.options.use_relay else None)
+        self.phone: PhoneDriver | None = given.phone or self._build_phone()
+        self.listener: Hearing | None = given.listener or (
             self._build_listener() if self.options.use_listener else None
         )
 
-    def _build_dialogue(self, settings: Settings, matcher: Any) -> Any:
+    def _build_dialogue(self) -> Conversation:
         from assistant.conversation.dialogue import Dialogue
 
-        return Dialogue(settings, matcher, self.clock)
+        return Dialogue(self.settings, self.matcher, self.clock)
 
-    def _build_speaker(self) -> Any:
+    def _build_speaker(self) -> Voice | None:
         from assistant.conversation.playback import SinkUnavailable, open_sink
         from assistant.conversation.voice import Speaker
 
-        sink = self.options.extra_components.get("sink")
+        sink = self.options.components.sink
         if sink is None:
             try:
                 sink = open_sink(self.settings.audio, default_dir=self.state_dir / "spoken")
@@ -283,7 +199,7 @@ class Daemon:
         sink.start()
         return speaker
 
-    def _build_relay(self) -> Any:
+    def _build_relay(self) -> Link | None:
         if not self.settings.backend.url:
             _LOGGER.warning("event=no_backend_configured")
             return None
@@ -291,14 +207,14 @@ class Daemon:
 
         return Relay(self.settings, self.events.put, self.clock, self.state_dir)
 
-    def _build_phone(self) -> Any:
+    def _build_phone(self) -> PhoneDriver | None:
         if not self.settings.phone_fallback.enabled:
             return None
         from assistant.conversation.phone import open_phone_driver
 
         return open_phone_driver(self.settings.phone_fallback)
 
-    def _build_listener(self) -> Any:
+    def _build_listener(self) -> Hearing:
         return self.pipeline.listener(self.events.put)
 
     # ------------------------------------------------------------ run
@@ -317,7 +233,7 @@ class Daemon:
         """Build the components and start their threads (tests then call :meth:`step`)."""
         self._build_components()
         self._install_signal_handlers()
-        self.speech = _SpeechWorker(self.speaker, self.listener, self.events.put)
+        self.speech = SpeechQueue(self.speaker, self.listener, self.events.put)
         self._start_thread("speech", self.speech.run)
         self._start_watchdog()
         if self.relay is not None:
@@ -358,7 +274,7 @@ class Daemon:
         busy = (
             self.events.counters().depth > 0
             or self.speech.busy()
-            or str(getattr(self.dialogue, "state", "idle")) != "idle"
+            or self.dialogue.state != "idle"
             or (self.relay is not None and self.relay.status().outbox_depth > 0)
             or any(t.name == "phone" and t.is_alive() for t in self._threads)
         )
@@ -382,7 +298,7 @@ class Daemon:
         elif isinstance(event, InputClosed):
             if self.options.exit_on_input_end:
                 self._input_closed_at = self.clock.monotonic()
-        elif isinstance(event, _AnswerWindow):
+        elif isinstance(event, AnswerWindow):
             self._answer_deadline = self.clock.monotonic() + event.timeout_s
             if self.listener is not None:
                 self.listener.expect_answer(event.timeout_s)
@@ -514,10 +430,9 @@ class Daemon:
 
         setup_logging(self.settings, verbose=logging.getLogger().level <= logging.DEBUG)
         self._build_pipeline()
-        old_store = getattr(self.dialogue, "store", None)
-        self.dialogue = self._build_dialogue(self.settings, self.matcher)
-        if old_store is not None:
-            old_store.close()
+        old_store = self.dialogue.store
+        self.dialogue = self._build_dialogue()
+        old_store.close()
         self._rebuild_listener()
         self.notifier.ready()
         self.notifier.status("running (config reloaded)")
@@ -526,7 +441,7 @@ class Daemon:
     def _rebuild_listener(self) -> None:
         """The recognizer's grammar and language model come from the matcher: rebuild them, so
         a contact or medicine added by the reload can be heard, not only typed."""
-        if self.listener is None or "listener" in self.options.extra_components:
+        if self.listener is None or self.options.components.listener is not None:
             return
         self._stop_listener()
         try:
@@ -559,7 +474,7 @@ class Daemon:
         from assistant.ops.status import StatusWriter
         from assistant.ops.watchdog import AUDIO, LOOP, SystemdNotifier, Watchdog, adopt_restart_reason
 
-        self.notifier = self.options.extra_components.get("notifier") or SystemdNotifier()
+        self.notifier: Notifier = self.options.components.notifier or SystemdNotifier()
         restart = adopt_restart_reason(self.state_dir)
         self.last_restart = restart.describe() if restart else ""
         if restart:
@@ -586,7 +501,7 @@ class Daemon:
             self.status_writer.write(status)
             self._publish_health(status)
 
-    def _publish_health(self, status: Any) -> None:
+    def _publish_health(self, status: Status) -> None:
         """Retained MQTT status: only device health, never health details (no medicine names)."""
         if self.relay is None:
             return
@@ -598,7 +513,7 @@ class Daemon:
             self._published_health = health
             self._published_at = self.clock.monotonic()
 
-    def status(self) -> Any:
+    def status(self) -> Status:
         """Snapshot for `jiayi status` and the retained MQTT status message."""
         from assistant import __version__
         from assistant.ops.status import Status
@@ -645,11 +560,8 @@ class Daemon:
         )
 
     def _next_reminder(self) -> tuple[str, str]:
-        reminders = getattr(self.dialogue, "reminders", None)
-        if reminders is None:
-            return "", ""
         now = self.clock.now()
-        for med, at, status in reminders.today(now):
+        for med, at, status in self.dialogue.reminders.today(now):
             if at >= now.time().replace(tzinfo=None) and str(status) == "scheduled":
                 when = dt.datetime.combine(now.date(), at, tzinfo=now.tzinfo)
                 return when.isoformat(timespec="minutes"), med.name

@@ -175,10 +175,12 @@ class Pipeline:
 
 
 def build_understander(settings: Settings, lang: str | None = None) -> Understander:
-    """The understanding stage for ``lang`` (default ``settings.language``)."""
+    """The understanding stage for ``lang`` (default ``settings.language``) on the catalog the
+    settings choose (``understanding.catalog``; CatalogError when it does not load)."""
+    from assistant.understanding.catalog_files import load_catalog_for
     from assistant.understanding.matcher import IntentMatcher
 
-    return IntentMatcher.from_settings(settings, lang or settings.language)
+    return IntentMatcher(load_catalog_for(settings, lang), settings)
 
 
 def build_pipeline(

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
+from assistant.pipeline import build_understander  # noqa: E402
 from assistant.understanding.catalog import Catalog, IntentDef, load_catalog  # noqa: E402
 from assistant.understanding.matcher import IntentMatcher  # noqa: E402
 
@@ -213,7 +214,7 @@ def run(lang: str, with_test: bool = True) -> dict:
     tuning = [r for i, r in enumerate(rows) if i % HELD_OUT_EVERY != HELD_OUT_EVERY - 1]
     held_out = [r for i, r in enumerate(rows) if i % HELD_OUT_EVERY == HELD_OUT_EVERY - 1]
     start = time.perf_counter()
-    matcher = IntentMatcher.from_settings(settings, lang)
+    matcher = build_understander(settings, lang)
     build_ms = (time.perf_counter() - start) * 1000.0
     catalog = load_catalog(lang)
     big = IntentMatcher(big_catalog(catalog), settings)

@@ -126,9 +126,9 @@ def main() -> int:
             return commands.get(text)
     else:
         from assistant.hearing.grammar import compile_grammar
-        from assistant.understanding.matcher import IntentMatcher
+        from assistant.pipeline import build_understander
 
-        matcher = IntentMatcher.from_settings(settings, "en")
+        matcher = build_understander(settings, "en")
         commands, voices, chatter = EN_COMMANDS, VOICES[args.voices], EN_CHATTER
         off = {k: False for k in args.no}
         grammar = compile_grammar(matcher.catalog, settings, **off)

@@ -35,6 +35,7 @@ from assistant.ops.settings import (
     PhoneFallback,
     Settings,
 )
+from assistant.seams import Components
 from jiayi_backend.broker import LocalBroker
 from jiayi_backend.service import DemoPolicy, ReferenceBackend
 
@@ -163,17 +164,18 @@ def running_daemon(
     notifier = RecordingNotifier()
     extra: dict[str, Any] = {"notifier": notifier, "sink": NullSink()}
     extra.update(components or {})
+    given = Components(**extra)
     options = DaemonOptions(
         echo=echo,
-        use_listener="listener" in extra if use_listener is None else use_listener,
+        use_listener=given.listener is not None if use_listener is None else use_listener,
         use_relay=use_relay,
         exit_on_input_end=False,
         drain_timeout_s=5.0,
-        extra_components=extra,
+        components=given,
     )
     daemon = Daemon(settings, options, clock)
-    if use_relay and settings.backend.url and "relay" not in extra:
-        extra["relay"] = Relay(
+    if use_relay and settings.backend.url and given.relay is None:
+        given.relay = extra["relay"] = Relay(
             settings, daemon.events.put, clock, daemon.state_dir, tuning=relay_tuning or FAST
         )
     daemon.start()

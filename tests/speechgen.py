@@ -1,4 +1,4 @@
-"""Real test speech: espeak-ng voices/speeds → 16 kHz mono WAV (sox), noise mixed at an SNR.
+"""Real test speech: espeak-ng or flite voices/speeds → 16 kHz mono WAV (sox), noise mixed at an SNR.
 
 Reusable by every area's tests::
 
@@ -6,6 +6,7 @@ Reusable by every area's tests::
 
     def test_x(speechgen):
         wav = speechgen.say("call my doctor", voice="en-us", wpm=150)
+        human = speechgen.say("call my doctor", voice="flite:slt")   # flite's diphone/clustergen voices
         noisy = speechgen.with_noise(wav, "kitchen.wav", snr_db=10)
 
 Generated files are cached (keyed by text, voice, speed, padding, noise, SNR, seed) in pytest's
@@ -40,6 +41,8 @@ LEAD_S: Final = 0.5
 TRAIL_S: Final = 1.6
 """Trailing silence padded after speech: longer than the default 1.2 s endpoint."""
 TOOL_TIMEOUT_S: Final = 30.0
+FLITE_PREFIX: Final = "flite:"
+"""``voice="flite:slt"`` speaks with flite (a different synthesiser from espeak-ng) instead."""
 
 
 def noise_dir(repo_root: Path = REPO_ROOT) -> Path:
@@ -117,14 +120,20 @@ class SpeechGen:
         trail_s: float = TRAIL_S,
         pitch: int | None = None,
     ) -> Path:
-        """``text`` spoken by espeak-ng, 16 kHz mono 16-bit, with silence before and after."""
+        """``text`` spoken by espeak-ng (or flite for ``voice="flite:<name>"``: kal, slt, rms, awb;
+        ``wpm`` and ``pitch`` apply to espeak-ng only), 16 kHz mono 16-bit, with silence around it."""
         out = self._key("say", text, voice, wpm, lead_s, trail_s, pitch)
         if out.exists():
             return out
-        raw = out.with_suffix(".espeak.wav")
-        cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw)]
-        if pitch is not None:
-            cmd += ["-p", str(pitch)]
+        raw = out.with_suffix(".tts.wav")
+        if voice.startswith(FLITE_PREFIX):
+            if shutil.which("flite") is None:
+                pytest.skip("flite is not installed (make system-deps installs it)")
+            cmd = ["flite", "-voice", voice[len(FLITE_PREFIX) :], "-o", str(raw), "-t"]
+        else:
+            cmd = ["espeak-ng", "-v", voice, "-s", str(wpm), "-w", str(raw)]
+            if pitch is not None:
+                cmd += ["-p", str(pitch)]
         subprocess.run([*cmd, text], check=True, timeout=TOOL_TIMEOUT_S, capture_output=True)
         tmp = out.with_suffix(".part.wav")
         subprocess.run(

@@ -137,3 +137,31 @@ def test_broken_synonym_groups_are_clear_errors(tmp_path, groups, needle):
     path.write_text("lang: en\nsynonyms: " + groups + "\nintents:\n  x:\n    tier: plain\n    phrases: [x]\n")
     with pytest.raises(CatalogError, match=needle):
         load_catalog("en", path)
+
+
+@pytest.mark.parametrize(
+    ("body", "needle"),
+    [
+        ("  turn_on:\n    tier: emergency\n    confirm: true\n    phrases: [x]\n", "never read back"),
+        ("  turn_on:\n    tier: plain\n    confirm: true\n    phrases: [x]\n", "needs a 'confirm' response"),
+        ("  turn_on:\n    tier: plain\n    confirm: maybe\n    phrases: [x]\n", "true or false"),
+        (
+            "  turn_on:\n    tier: plain\n    help_words: [help]\n    phrases: [x]\n"
+            "  other:\n    tier: plain\n    help_words: [Help!]\n    phrases: [y]\n",
+            "already a help word of 'turn_on'",
+        ),
+    ],
+)
+def test_broken_behaviour_keys_are_clear_errors(tmp_path, body, needle):
+    path = tmp_path / "en.yaml"
+    path.write_text("lang: en\nintents:\n" + body, encoding="utf-8")
+    with pytest.raises(CatalogError, match=needle):
+        load_catalog("en", path)
+
+
+def test_builtin_catalogs_carry_the_dialogue_behaviour():
+    for lang, word in (("en", "Help me!"), ("zh", "救命")):
+        catalog = load_catalog(lang)
+        assert catalog.help_intent(word) == "emergency"
+        assert catalog.tier("emergency") == "emergency" and not catalog.confirms("emergency")
+        assert catalog.confirms("call_doctor") and not catalog.confirms("medication_taken")

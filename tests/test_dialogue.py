@@ -353,3 +353,44 @@ def test_every_prompt_key_used_exists(lang):
     en, other = load_prompts("en"), load_prompts(lang)
     assert set(en.prompts) == set(other.prompts)
     assert set(en.summaries) == set(other.summaries)
+
+
+# ---------------------------------------------------------------- behaviour comes from the catalog
+
+
+def _catalog(tmp_path, body: str):
+    from assistant.understanding.catalog import load_catalog
+
+    path = tmp_path / "en.yaml"
+    path.write_text("lang: en\nintents:\n" + body, encoding="utf-8")
+    return load_catalog("en", path)
+
+
+def test_tier_confirmation_and_help_words_are_read_from_the_catalog(tmp_path):
+    catalog = _catalog(
+        tmp_path,
+        "  emergency:\n    tier: emergency\n    help_words: [mayday]\n    phrases: [i fell]\n"
+        "  call_doctor:\n    tier: confirm\n    confirm: false\n    phrases: [call my doctor]\n"
+        "    responses: {confirm: 'Shall I?', done: 'Done.'}\n"
+        "  lights_on:\n    tier: plain\n    confirm: true\n    phrases: [lights on]\n"
+        "    responses: {confirm: 'Lights on?', done: 'Lights are on.'}\n",
+    )
+    clock = ManualClock(NOON)
+    d = Dialogue(make_settings(), None, clock, state=CareStore(), catalog=catalog)
+    out = d.handle(U("call_doctor"))  # confirm: false → sent at once, with the catalog's tier
+    assert [(r.request_type, r.tier) for r in sent(out)] == [("call_doctor", "confirm")]
+    assert d.state is State.IDLE
+    assert says(d.handle(U("lights_on"))) == ["Lights on?"] and d.state is State.AWAITING_CONFIRMATION
+    assert [r.tier for r in sent(d.handle(U("yes")))] == ["plain"]
+    assert d.handle(U(None, text="help")) == [] or d.state is State.IDLE  # not a help word here
+    assert "help again" in says(d.handle(U(None, text="Mayday!")))[0]
+    d.handle(U(None, text="mayday"))
+    assert d.state is State.EMERGENCY_CANCEL_WINDOW
+
+
+def test_a_missing_required_slot_from_the_config_is_asked_for(tmp_path):
+    d, _ = make()
+    assert says(d.handle(U("call_contact", tier="confirm"))) == ["Whom shall I call? Anna or David?"]
+    one = make(contacts=(make_settings().contacts[0],))[0]
+    out = one.handle(U("call_contact", tier="confirm"))
+    assert one.state is State.AWAITING_CONFIRMATION and "Anna" in says(out)[0]

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from speechgen import SpeechGen, read_pcm, speechgen_fixture  # noqa: F401
 
-from assistant.hearing.grammar import Choice, Ref, compile_grammar, spoken_words
+from assistant.hearing.grammar import compile_grammar, spoken_words
+from assistant.hearing.grammar_nodes import Choice, Ref
 from assistant.ops.config import load_settings
 from assistant.understanding.catalog import load_catalog
 
@@ -106,7 +107,7 @@ def test_vosk_phrase_list_covers_every_intent_and_slot_value(en_grammar) -> None
     for word in ("anna", "annie", "daughter", "david", "son", "amlodipine", "diabetes pills", "dizzy"):
         assert word in text, word
     for intent in en_grammar.intents:
-        nfa = en_grammar._nfa_for(Ref(f"intent_{intent}"))
+        nfa = en_grammar.nfa_for(Ref(f"intent_{intent}"))
         assert any(nfa.accepts(p.split()) for p in phrases), intent
 
 

@@ -1,4 +1,4 @@
-"""``jiayi`` command line. Each area registers its subcommands from its own ``cli_*`` module.
+"""``jiayi`` command line. Each area registers its subcommands from its own module in ``assistant/cli/``.
 
 A command handler takes the parsed ``argparse.Namespace`` and returns the exit code. Errors a
 user can fix are printed in plain words (never a stack trace) with exit code 2.

@@ -15,10 +15,15 @@ import logging
 import select
 import sys
 from pathlib import Path
-from typing import Any, Final, TextIO
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from assistant.conversation import actions as act
 from assistant.ops.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from assistant.conversation.care_store import CareStore
+    from assistant.ops.settings import Settings
+    from assistant.pipeline import Understander
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -71,17 +76,13 @@ def add_commands(subparsers: Any) -> None:
 def run_chat_command(args: argparse.Namespace) -> int:
     from assistant.cli import UserError, settings_from_args
     from assistant.conversation.care_store import STORE_FILENAME, CareStore
+    from assistant.pipeline import build_understander
+    from assistant.understanding.catalog import CatalogError
 
     if not getattr(args, "verbose", False):  # keep the transcript readable; -v shows the event log
         logging.getLogger("assistant").setLevel(logging.WARNING)
     settings = settings_from_args(args)
     lang = args.lang or settings.language
-    try:
-        from assistant.understanding.matcher import IntentMatcher
-    except ModuleNotFoundError:
-        raise UserError(
-            "intent matching is not installed (assistant.understanding.matcher is missing)"
-        ) from None
     start = None
     if args.now:
         try:
@@ -90,7 +91,10 @@ def run_chat_command(args: argparse.Namespace) -> int:
             raise UserError(f"--now {args.now!r} is not a time like 2026-11-23T08:00") from None
         if start.tzinfo is None:
             start = start.astimezone()
-    matcher = IntentMatcher.from_settings(settings, lang)
+    try:
+        matcher = build_understander(settings, lang)  # the catalog understanding.catalog chooses
+    except CatalogError as err:
+        raise UserError(str(err)) from None
     if hasattr(sys.stdin, "reconfigure"):  # a stray byte that is not UTF-8 must not end the chat
         sys.stdin.reconfigure(errors="replace")
     store = CareStore(Path(args.state_dir).expanduser() / STORE_FILENAME) if args.state_dir else CareStore()
@@ -117,12 +121,12 @@ def _print_actions(actions: list[object], out: TextIO) -> None:
 
 
 def chat(
-    settings: Any,
-    matcher: Any,
+    settings: Settings,
+    matcher: Understander,
     stdin: TextIO,
     stdout: TextIO,
     lang: str | None = None,
-    store: Any = None,
+    store: CareStore | None = None,
     clock: ChatClock | None = None,
 ) -> int:
     """Run a typed conversation until end of input. Returns the exit code."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from assistant.cli import UserError
+from assistant.ops.settings import Settings
 
 LEVEL_BAR_WIDTH: Final = 30
 EVENT_POLL_S: Final = 0.2
@@ -45,7 +46,7 @@ def add_commands(sub: Any) -> None:
     model.set_defaults(func=lambda args: (model.print_help(), 2)[1])
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Settings:
     from assistant.cli import settings_from_args
 
     return settings_from_args(args)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final
 
 from assistant.cli import UserError, settings_from_args
-from assistant.ops.settings import LANGUAGES
+from assistant.ops.settings import LANGUAGES, Settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def add_commands(subparsers: Any) -> None:
 class _Pipelines:
     """One pipeline per language (the product's own factory), built on first use and kept."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._by_lang: dict[str, Pipeline] = {}
 
@@ -145,7 +145,7 @@ def _understand_text(pipeline: Pipeline, text: str) -> Understanding:
     return pipeline.understand_text(text)
 
 
-def _print_human(result: Any) -> None:
+def _print_human(result: Understanding) -> None:
     if result.intent is None:
         print(f"(not understood) {result.text!r} confidence {result.confidence:.2f}")
         return

@@ -13,11 +13,15 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from assistant.data import intents_dir
+from assistant.ops.settings import Settings
+
+if TYPE_CHECKING:
+    from assistant.understanding.catalog import Catalog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -101,88 +105,85 @@ def _str_map(data: Any, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-_CACHE: dict[tuple[str, int, int, bool], Prompts] = {}
+_CACHE: dict[tuple[object, ...], Prompts] = {}
 
 
-def _mtime(path: Path) -> int:
+def _mtime(path: Path | None) -> int:
     try:
-        return path.stat().st_mtime_ns
+        return path.stat().st_mtime_ns if path is not None else 0
     except OSError:
         return 0
 
 
-def load_prompts(lang: str, directory: Path | None = None, with_catalog: bool = True) -> Prompts:
-    """Load ``prompts-<lang>.yaml`` (and, when available, the catalog's intent responses).
+def load_prompts(lang: str, catalog: Catalog | None = None, *, overlay: Path | None = None) -> Prompts:
+    """The built-in ``prompts-<lang>.yaml`` with the intent responses of ``catalog`` (default: the
+    built-in one); ``overlay`` is a chosen catalog's own prompts file, whose keys replace the
+    built-in ones.
 
-    Parsed files are cached per process until they change on disk (a reload re-reads edits).
+    Parsed prompt files are cached per process until they change on disk (a reload re-reads edits).
     """
-    folder = directory or intents_dir()
-    path = folder / f"prompts-{lang}.yaml"
-    key = (str(path), _mtime(path), _mtime(folder / f"{lang}.yaml"), with_catalog)
+    path = intents_dir() / f"prompts-{lang}.yaml"
+    key = (lang, *((str(f), _mtime(f)) for f in (path, overlay)))
     if key not in _CACHE:
-        _CACHE[key] = _load_prompts(path, lang, with_catalog)
-    return _CACHE[key]
+        prompts = _load_prompts(path, lang)
+        if overlay is not None:
+            prompts = _merge(prompts, _load_prompts(overlay, lang, required=False))
+        _CACHE[key] = prompts
+    return replace(_CACHE[key], **_catalog_texts(lang, catalog))
 
 
-def _load_prompts(path: Path, lang: str, with_catalog: bool) -> Prompts:
+def load_prompts_for(settings: Settings, lang: str | None = None, catalog: Catalog | None = None) -> Prompts:
+    """The prompts for ``catalog`` (default: the one ``settings`` choose in ``understanding.catalog``),
+    with the chosen catalog's own prompts file over the built-in one."""
+    from assistant.understanding.catalog_files import load_catalog_for, prompts_file
+
+    lang = lang or settings.language
+    catalog = catalog or load_catalog_for(settings, lang)
+    return load_prompts(lang, catalog, overlay=prompts_file(settings.understanding.catalog, lang))
+
+
+def _load_prompts(path: Path, lang: str, required: bool = True) -> Prompts:
     data = _read_yaml(path)
-    if not isinstance(data, Mapping) or not isinstance(data.get("prompts"), Mapping):
+    if not isinstance(data, Mapping) or not isinstance(
+        data.get("prompts", None if required else {}), Mapping
+    ):
         raise PromptError(f"{path}: expected a 'prompts:' mapping")
     intents_raw = data.get("intents") or {}
-    intents = {str(k): _str_map(v, f"{path}: intents.{k}") for k, v in intents_raw.items()}
-    responses, symptoms = _catalog_texts(lang) if with_catalog else ({}, {})
+    if not isinstance(intents_raw, Mapping):
+        raise PromptError(f"{path}: intents: expected a mapping")
     return Prompts(
         lang=lang,
-        prompts=_str_map(data["prompts"], f"{path}: prompts"),
+        prompts=_str_map(data.get("prompts"), f"{path}: prompts"),
         summaries=_str_map(data.get("summaries"), f"{path}: summaries"),
         checkin_status=_str_map(data.get("checkin_status"), f"{path}: checkin_status"),
         symptoms=_str_map(data.get("symptoms"), f"{path}: symptoms"),
-        intents=intents,
-        catalog_responses=responses,
-        catalog_symptoms=symptoms,
+        intents={str(k): _str_map(v, f"{path}: intents.{k}") for k, v in intents_raw.items()},
     )
 
 
-def _get(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+_MERGED: Final = ("prompts", "summaries", "checkin_status", "symptoms", "intents")
 
 
-def _catalog_texts(lang: str) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
-    """Intent responses and symptom display names from :mod:`assistant.understanding.catalog`, if it is installed.
-
-    Tolerates the catalog's object shape (mapping or attribute access) so the dialogue does not
-    break while the catalog evolves; anything unexpected just means "use the fallbacks".
-    """
-    try:
-        from assistant.understanding.catalog import load_catalog
-    except ImportError:
-        return {}, {}
-    try:
-        catalog = load_catalog(lang)
-    except Exception as err:  # a broken catalog is reported by its own checks; keep talking
-        _LOGGER.warning("event=catalog_unavailable lang=%s error=%s", lang, type(err).__name__)
-        return {}, {}
-    intents = _get(catalog, "intents") or {}
-    items = intents.items() if isinstance(intents, Mapping) else ((_get(i, "id"), i) for i in intents)
-    responses: dict[str, dict[str, str]] = {}
-    for intent_id, intent in items:
-        raw = _get(intent, "responses") or {}
-        if isinstance(raw, Mapping):
-            responses[str(intent_id)] = {str(k): str(v) for k, v in raw.items() if v}
-    return responses, _catalog_symptoms(catalog)
+def _merge(base: Prompts, top: Prompts) -> Prompts:
+    """``top``'s entries over ``base``'s, table by table."""
+    return replace(base, **{name: {**getattr(base, name), **getattr(top, name)} for name in _MERGED})
 
 
-def _catalog_symptoms(catalog: Any) -> dict[str, str]:
-    """Symptom value id → spoken text (the catalog's ``say``)."""
-    slots = _get(catalog, "slots") or {}
-    symptom = slots.get("symptom") if isinstance(slots, Mapping) else None
-    values = _get(symptom, "values") if symptom is not None else None
-    out: dict[str, str] = {}
-    for value in values or ():
-        value_id, spoken = _get(value, "id"), _get(value, "say")
-        if value_id and spoken:
-            out[str(value_id)] = str(spoken)
-    return out
+def _catalog_texts(lang: str, catalog: Catalog | None) -> dict[str, Any]:
+    """Intent responses and symptom display names of the catalog (none when the built-in one does
+    not load: a broken catalog is reported by its own checks; the dialogue talks on fallbacks)."""
+    from assistant.understanding.catalog import CatalogError, load_catalog
+
+    if catalog is None:
+        try:
+            catalog = load_catalog(lang)
+        except CatalogError as err:
+            _LOGGER.warning("event=catalog_unavailable lang=%s error=%s", lang, type(err).__name__)
+            return {}
+    responses = {i: dict(d.responses) for i, d in catalog.intents.items() if d.responses}
+    symptom = catalog.slots.get("symptom")
+    symptoms = {v.id: v.say for v in symptom.values} if symptom is not None else {}
+    return {"catalog_responses": responses, "catalog_symptoms": symptoms}
 
 
 # ---------------------------------------------------------------- times of day

@@ -18,9 +18,10 @@ from __future__ import annotations
 import collections
 import logging
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from assistant.hearing.sources import CHUNK_BYTES, CHUNK_MS, SAMPLE_RATE, rms_level
+from assistant.ops.settings import Asr
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class EndpointConfig:
     min_speech_s: float = MIN_SPEECH_S
 
     @classmethod
-    def from_asr(cls, asr: Any) -> EndpointConfig:
+    def from_asr(cls, asr: Asr) -> EndpointConfig:
         """From ``settings.asr``."""
         return cls(
             trailing_silence_s=float(asr.trailing_silence_s),

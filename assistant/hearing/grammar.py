@@ -27,11 +27,27 @@ import itertools
 import logging
 import random
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from assistant.understanding.catalog import Catalog, _Lit, _Slot, parse_template
+from assistant.hearing.grammar_nodes import (
+    Choice,
+    Node,
+    Ref,
+    Seq,
+    Word,
+    WordNfa,
+    cover_paths,
+    jsgf_expr,
+    minimal_dfa,
+    node_words,
+    prune,
+    random_path,
+    refs,
+)
+from assistant.ops.settings import Settings
+from assistant.understanding.catalog import Catalog, SlotRef, Template, Words, parse_template
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -68,33 +84,6 @@ _HAN_RE: Final = re.compile(r"[\u3400-\u9fff]")
 _SEP_EN: Final = " "
 
 
-# ----------------------------------------------------------------------------- grammar nodes
-
-
-@dataclass(frozen=True)
-class Word:
-    text: str
-
-
-@dataclass(frozen=True)
-class Ref:
-    rule: str
-
-
-@dataclass(frozen=True)
-class Seq:
-    items: tuple[Any, ...]
-
-
-@dataclass(frozen=True)
-class Choice:
-    options: tuple[Any, ...]
-    optional: bool = False
-
-
-Node = Word | Ref | Seq | Choice
-
-
 @dataclass(frozen=True)
 class SpokenGrammar:
     """Rules (name → node) in dependency order; picklable and hashable (it travels to the
@@ -118,7 +107,7 @@ class SpokenGrammar:
     def words(self) -> set[str]:
         out: set[str] = set(self.wake_phrase.split()) | set(self.chatter)
         for _, node in self.rules:
-            out.update(_node_words(node))
+            out.update(node_words(node))
         return out
 
     # ---------------------------------------------------------------- pruning
@@ -133,7 +122,7 @@ class SpokenGrammar:
         rules: list[tuple[str, Node]] = []
         dropped = 0
         for name, node in self.rules:
-            kept, lost = _prune(node, bad, dead)
+            kept, lost = prune(node, bad, dead)
             dropped += lost
             if kept is None:
                 dead.add(name)
@@ -162,7 +151,7 @@ class SpokenGrammar:
         """JSGF text with one public rule ``<mode>`` (``command`` or ``wake``)."""
         lines = ["#JSGF V1.0;", f"grammar jiayi_{mode};"]
         for name, node in self.rules:
-            lines.append(f"<{name}> = {_jsgf_expr(node) or '<NULL>'};")
+            lines.append(f"<{name}> = {jsgf_expr(node) or '<NULL>'};")
         top = ["/1.0/ <command>"]
         if mode == "wake" and self.wake_phrase:
             top.insert(0, f"/1.0/ {self.wake_phrase} [ <command> ]")
@@ -183,7 +172,7 @@ class SpokenGrammar:
         if mode == "wake" and self.wake_phrase:
             wake = Seq(tuple(Word(w) for w in self.wake_phrase.split()))
             top = Choice((Seq((wake, Choice((Ref("command"),), optional=True))), Ref("command")))
-        start, accepting, edges = _minimal_dfa(self._nfa_for(top))
+        start, accepting, edges = minimal_dfa(self.nfa_for(top))
         final = len(edges)
         trans: list[Any] = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
         trans += [(a, final, 1.0) for a in accepting]
@@ -195,8 +184,9 @@ class SpokenGrammar:
             trans.append((loop, final, 1.0))
         return start, final, trans
 
-    def _nfa_for(self, top: Node) -> _Nfa:
-        return _Nfa(dict(self.rules), top)
+    def nfa_for(self, top: Node) -> WordNfa:
+        """The word automaton of ``top`` over these rules."""
+        return WordNfa(dict(self.rules), top)
 
     # ---------------------------------------------------------------- complete-phrase check
 
@@ -216,10 +206,10 @@ class SpokenGrammar:
                 return not rest or nfa.accepts(rest)
         return False
 
-    def _nfa(self) -> _Nfa:
+    def _nfa(self) -> WordNfa:
         cached = _NFA_CACHE.get(self)
         if cached is None:
-            cached = _Nfa(dict(self.rules), Ref("command"))
+            cached = WordNfa(dict(self.rules), Ref("command"))
             _NFA_CACHE[self] = cached
         return cached
 
@@ -242,7 +232,7 @@ class SpokenGrammar:
         for intent in self.intents:
             node = rules[f"intent_{intent}"]
             options = node.options if isinstance(node, Choice) else (node,)
-            per_intent.append([w for option in options for w in _cover_paths(option, rules)])
+            per_intent.append([w for option in options for w in cover_paths(option, rules)])
         for paths in itertools.zip_longest(*per_intent):  # intents take turns: all appear
             for words in paths:
                 if words is not None:
@@ -255,11 +245,11 @@ class SpokenGrammar:
             intent = self.intents[rng.randrange(len(self.intents))] if self.intents else None
             if intent is None:
                 break
-            add(_random_path(Ref(f"intent_{intent}"), rules, rng))
+            add(random_path(Ref(f"intent_{intent}"), rules, rng))
         return list(out)
 
 
-_NFA_CACHE: dict[SpokenGrammar, _Nfa] = {}
+_NFA_CACHE: dict[SpokenGrammar, WordNfa] = {}
 
 
 # ----------------------------------------------------------------------------- compiling
@@ -290,7 +280,7 @@ def _choice(texts: Iterable[str], lang: str) -> Choice | None:
     return Choice(tuple(seen)) if seen else None
 
 
-def _slot_texts(catalog: Catalog, name: str, settings: Any) -> list[str]:
+def _slot_texts(catalog: Catalog, name: str, settings: Settings | None) -> list[str]:
     slot = catalog.slots[name]
     texts = [syn for value in slot.values for syn in value.synonyms]
     if not slot.from_config or settings is None:
@@ -315,17 +305,17 @@ class _TemplateCompiler:
         self.lang = lang
         self.det = Choice(tuple(Word(d) for d in determiners), optional=True) if determiners else None
 
-    def seq(self, items: tuple[Any, ...]) -> Node:
+    def seq(self, items: Template) -> Node:
         out: list[Node] = []
         prev = ""
         for item in items:
-            if isinstance(item, _Lit):
+            if isinstance(item, Words):
                 for word in self.literal_words(item.text):
                     if self._det_before(word, prev):
                         out.append(self.det)  # type: ignore[arg-type]
                     out.append(Word(word))
                     prev = word
-            elif isinstance(item, _Slot):
+            elif isinstance(item, SlotRef):
                 if self._det_before("", prev):
                     out.append(self.det)  # type: ignore[arg-type]
                 out.append(Ref(f"slot_{item.name}"))
@@ -350,7 +340,7 @@ class _TemplateCompiler:
 
 def compile_grammar(
     catalog: Catalog,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     include_reject: bool = True,
     chatter: bool = True,
@@ -375,7 +365,7 @@ def compile_grammar(
         options: list[Node] = []
         for template in intent.phrases:
             node = compiler.seq(parse_template(template))
-            if _refs(node) <= slot_rules:  # a slot with no values (no contacts configured)
+            if refs(node) <= slot_rules:  # a slot with no values (no contacts configured)
                 options.append(node)
         if options:
             rules.append((f"intent_{intent.id}", Choice(tuple(dict.fromkeys(options)))))
@@ -399,238 +389,3 @@ def compile_grammar(
     if chatter and en:
         garbage = tuple(dict.fromkeys(CHATTER_WORDS_EN))
     return SpokenGrammar(lang, tuple(rules), tuple(intents), wake, garbage)
-
-
-# ----------------------------------------------------------------------------- helpers
-
-
-def _refs(node: Node) -> set[str]:
-    if isinstance(node, Ref):
-        return {node.rule}
-    if isinstance(node, Seq):
-        return set().union(*(_refs(i) for i in node.items))
-    if isinstance(node, Choice):
-        return set().union(*(_refs(o) for o in node.options))
-    return set()
-
-
-def _node_words(node: Node) -> set[str]:
-    if isinstance(node, Word):
-        return {node.text}
-    if isinstance(node, Seq):
-        return set().union(*(_node_words(i) for i in node.items))
-    if isinstance(node, Choice):
-        return set().union(*(_node_words(o) for o in node.options))
-    return set()
-
-
-def _prune(node: Node, bad: frozenset[str], dead: set[str]) -> tuple[Node | None, int]:
-    """(node without alternatives using ``bad`` words or ``dead`` rules or None, alternatives lost)."""
-    if isinstance(node, Word):
-        return (None, 0) if node.text in bad else (node, 0)
-    if isinstance(node, Ref):
-        return (None, 0) if node.rule in dead else (node, 0)
-    if isinstance(node, Seq):
-        items, lost = [], 0
-        for item in node.items:
-            kept, n = _prune(item, bad, dead)
-            lost += n
-            if kept is None:
-                return None, lost
-            items.append(kept)
-        return Seq(tuple(items)), lost
-    options, lost = [], 0
-    for option in node.options:
-        kept, n = _prune(option, bad, dead)
-        lost += n
-        if kept is None:
-            lost += 1
-        else:
-            options.append(kept)
-    if not options:
-        return (Choice((), optional=True) if node.optional else None), lost
-    return Choice(tuple(options), node.optional), lost
-
-
-def _jsgf_expr(node: Node) -> str:
-    if isinstance(node, Word):
-        return node.text
-    if isinstance(node, Ref):
-        return f"<{node.rule}>"
-    if isinstance(node, Seq):
-        parts = [p for p in (_jsgf_expr(i) for i in node.items) if p]
-        return " ".join(parts)
-    rendered = [_jsgf_expr(o) for o in node.options]
-    parts = list(dict.fromkeys(p for p in rendered if p))
-    if not parts:
-        return ""
-    body = " | ".join(parts)
-    if node.optional or len(parts) < len(rendered):  # an empty option makes the choice optional
-        return f"[ {body} ]"
-    return f"( {body} )" if len(parts) > 1 else body
-
-
-def _cover_paths(node: Node, rules: dict[str, Node]) -> Iterator[list[str]]:
-    """Paths that together use every option of the outermost choices/slots once (short forms:
-    optional parts left out except when they are the option being covered)."""
-    variants = _variants(node, rules)
-    width = max((len(v) for v in variants), default=0)
-    for k in range(max(1, width)):
-        words: list[str] = []
-        for options in variants:
-            if options:
-                words.extend(options[min(k, len(options) - 1)])
-        yield words
-
-
-def _variants(node: Node, rules: dict[str, Node]) -> list[list[list[str]]]:
-    """Per position of a sequence: the word lists its options expand to (shortest first)."""
-    items = node.items if isinstance(node, Seq) else (node,)
-    out: list[list[list[str]]] = []
-    for item in items:
-        if isinstance(item, Word):
-            out.append([[item.text]])
-        elif isinstance(item, Ref):
-            target = rules[item.rule]
-            opts = target.options if isinstance(target, Choice) else (target,)
-            out.append([_shortest(o, rules) for o in opts])
-        elif isinstance(item, Choice):
-            if item.optional:
-                out.append([[]])
-            else:
-                out.append([_shortest(o, rules) for o in item.options])
-        else:
-            out.append([_shortest(item, rules)])
-    return out
-
-
-def _shortest(node: Node, rules: dict[str, Node]) -> list[str]:
-    if isinstance(node, Word):
-        return [node.text]
-    if isinstance(node, Ref):
-        return _shortest(rules[node.rule], rules)
-    if isinstance(node, Seq):
-        return list(itertools.chain.from_iterable(_shortest(i, rules) for i in node.items))
-    if node.optional or not node.options:
-        return []
-    return min((_shortest(o, rules) for o in node.options), key=len)
-
-
-def _random_path(node: Node, rules: dict[str, Node], rng: random.Random) -> list[str]:
-    if isinstance(node, Word):
-        return [node.text]
-    if isinstance(node, Ref):
-        return _random_path(rules[node.rule], rules, rng)
-    if isinstance(node, Seq):
-        return list(itertools.chain.from_iterable(_random_path(i, rules, rng) for i in node.items))
-    if not node.options or (node.optional and rng.random() < 0.6):
-        return []
-    return _random_path(node.options[rng.randrange(len(node.options))], rules, rng)
-
-
-def _minimal_dfa(nfa: _Nfa) -> tuple[int, list[int], list[dict[str, int]]]:
-    """Subset construction, then merging of equivalent states (the language is finite, so the
-    automaton is acyclic and states merge bottom-up by (accepting, outgoing edges))."""
-    subsets: dict[frozenset[int], int] = {}
-    edges: list[dict[str, frozenset[int]]] = []
-    accepting: list[bool] = []
-    start_set = frozenset(nfa._closure({nfa._start}))
-    stack = [start_set]
-    subsets[start_set] = 0
-    edges.append({})
-    accepting.append(nfa._final in start_set)
-    while stack:
-        current = stack.pop()
-        out: dict[str, set[int]] = {}
-        for state in current:
-            for word, targets in nfa._edges[state].items():
-                out.setdefault(word, set()).update(targets)
-        index = subsets[current]
-        for word, targets in out.items():
-            target = frozenset(nfa._closure(set(targets)))
-            if target not in subsets:
-                subsets[target] = len(edges)
-                edges.append({})
-                accepting.append(nfa._final in target)
-                stack.append(target)
-            edges[index][word] = target  # type: ignore[assignment]
-    ids = {subset: i for subset, i in subsets.items()}
-    register: dict[tuple[bool, tuple[tuple[str, int], ...]], int] = {}
-    canon: dict[int, int] = {}
-    merged_edges: list[dict[str, int]] = []
-    merged_accepting: list[int] = []
-
-    def visit(state: int) -> int:
-        done = canon.get(state)
-        if done is not None:
-            return done
-        out = tuple(sorted((w, visit(ids[t])) for w, t in edges[state].items()))  # type: ignore[index]
-        key = (accepting[state], out)
-        found = register.get(key)
-        if found is None:
-            found = len(merged_edges)
-            register[key] = found
-            merged_edges.append(dict(out))
-            if accepting[state]:
-                merged_accepting.append(found)
-        canon[state] = found
-        return found
-
-    start = visit(0)
-    return start, merged_accepting, merged_edges
-
-
-class _Nfa:
-    """Word-level NFA (Thompson construction) of a rule, for the complete-phrase check."""
-
-    def __init__(self, rules: dict[str, Node], top: Node) -> None:
-        self._rules = rules
-        self._eps: list[list[int]] = []
-        self._edges: list[dict[str, list[int]]] = []
-        self._start = self._new()
-        self._final = self._build(top, self._start)
-
-    def _new(self) -> int:
-        self._eps.append([])
-        self._edges.append({})
-        return len(self._eps) - 1
-
-    def _build(self, node: Node, start: int) -> int:
-        if isinstance(node, Word):
-            end = self._new()
-            self._edges[start].setdefault(node.text, []).append(end)
-            return end
-        if isinstance(node, Ref):
-            target = self._rules.get(node.rule)
-            if target is None:
-                return self._new()  # unreachable end: a dropped rule accepts nothing
-            return self._build(target, start)
-        if isinstance(node, Seq):
-            state = start
-            for item in node.items:
-                state = self._build(item, state)
-            return state
-        end = self._new()
-        for option in node.options:
-            self._eps[self._build(option, start)].append(end)
-        if node.optional or not node.options:
-            self._eps[start].append(end)
-        return end
-
-    def _closure(self, states: set[int]) -> set[int]:
-        stack = list(states)
-        while stack:
-            for nxt in self._eps[stack.pop()]:
-                if nxt not in states:
-                    states.add(nxt)
-                    stack.append(nxt)
-        return states
-
-    def accepts(self, words: list[str]) -> bool:
-        states = self._closure({self._start})
-        for word in words:
-            nxt = {t for s in states for t in self._edges[s].get(word, ())}
-            if not nxt:
-                return False
-            states = self._closure(nxt)
-        return self._final in states

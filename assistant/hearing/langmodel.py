@@ -185,7 +185,7 @@ def filtered_dictionary(
 
 def _expand(node: Any, rules: dict[str, Any], cap: int, rng: random.Random) -> list[tuple[str, ...]]:
     """Every word sequence of a grammar node (a seeded random subset of ``cap`` when larger)."""
-    from assistant.hearing.grammar import Choice, Ref, Word
+    from assistant.hearing.grammar_nodes import Choice, Ref, Word
 
     if isinstance(node, Word):
         return [(node.text,)] if node.text else [()]

@@ -44,7 +44,14 @@ from assistant.hearing.sources import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from assistant.understanding.result import Understanding
+
+
+class Matches(Protocol):
+    """What rescoring needs of the understanding stage (:class:`assistant.pipeline.Understander`)."""
+
+    def match(self, text: str) -> Understanding: ...
+
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -412,7 +419,7 @@ class Listener:
         )
 
 
-def understand_best(matcher: Any, transcript: str, alternatives: Sequence[str] = ()) -> Any:
+def understand_best(matcher: Matches, transcript: str, alternatives: Sequence[str] = ()) -> Understanding:
     """N-best rescoring with the matcher: the 1-best transcript's understanding if the matcher
     accepts it (an intent above its own thresholds), else that of the first next-best transcript
     it accepts, else the 1-best's rejection. ``transcript`` of the result is the text chosen."""

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
+    from assistant.ops.settings import Settings
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ def choose_engine(
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
 
 
-def _no_model_message(settings: Any, lang: str) -> str:
+def _no_model_message(settings: Settings, lang: str) -> str:
     from assistant.hearing import vosk_models as models
 
     suggestion = next((m.name for m in models.KNOWN_MODELS.values() if m.lang == lang), "a vosk model")

@@ -160,6 +160,7 @@ def check_cross_fields(s: Settings, ctx: Context) -> None:
         _check_backend,
         _check_devices,
         _check_folders,
+        _check_catalog,
     )
     for check in checks:
         check(s, ctx)
@@ -389,6 +390,15 @@ def _check_devices(s: Settings, ctx: Context) -> None:
             "the modem needs a serial port",
             "set serial_port, e.g. /dev/ttyUSB2",
             depends=("phone_fallback",),
+        )
+
+
+def _check_catalog(s: Settings, ctx: Context) -> None:
+    from assistant.understanding.catalog_files import choice_problems
+
+    for message, fix in choice_problems(s.understanding.catalog, s.language):
+        ctx.add(
+            ctx.line_of("understanding.catalog"), "understanding.catalog", message, fix, ("person.language",)
         )
 
 

@@ -534,12 +534,26 @@ def _convert_time(value: Any, key: str, line: int | None, ctx: Context, pos: tup
     return _BAD
 
 
+# understanding.catalog: a folder or a mapping language -> file (assistant/understanding/catalog_files.py).
+def _convert_catalog(
+    value: Any, key: str, line: int | None, ctx: Context, pos: tuple[int, int] | None
+) -> Any:
+    from assistant.understanding.catalog_files import ChoiceError, choice_from_config
+
+    try:
+        return choice_from_config(value, ctx.folder)
+    except ChoiceError as err:
+        ctx.add(line, key, err.message, err.fix)
+        return _BAD
+
+
 _SCALAR_CONVERTERS: Final[dict[Any, Callable[..., Any]]] = {
     str: _convert_str,
     bool: _convert_bool,
     int: _convert_int,
     float: _convert_float,
     dt.time: _convert_time,
+    settings_module.CatalogChoice: _convert_catalog,
 }
 
 

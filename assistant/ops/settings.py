@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[Language, ...] = ("en", "zh")
@@ -176,6 +176,31 @@ class Asr:
     """webrtcvad aggressiveness 0-3 (3 filters the most noise)."""
 
 
+class CatalogChoice(NamedTuple):
+    """Which intent catalogs to load: a single value (like a time of day), built from
+    ``understanding.catalog`` by :mod:`assistant.ops.config`; empty = the built-in catalogs."""
+
+    folder: str = ""
+    """Folder holding ``<lang>.yaml`` and optionally ``prompts-<lang>.yaml`` (absolute)."""
+    files: tuple[tuple[str, str], ...] = ()
+    """(language, catalog file) pairs when the config names one file per language (absolute)."""
+
+    def __str__(self) -> str:
+        return (
+            self.folder
+            or ", ".join(f"{lang}: {file}" for lang, file in self.files)
+            or "the built-in catalogs"
+        )
+
+
+@dataclass(frozen=True)
+class UnderstandingOptions:
+    catalog: CatalogChoice = CatalogChoice()
+    """Intent catalogs for another command domain: a folder holding ``<lang>.yaml`` (and optionally
+    ``prompts-<lang>.yaml``), or one file per language (``{en: home-en.yaml}``); empty = the
+    built-in family-doctor catalogs. Format: docs/catalog-format.md."""
+
+
 @dataclass(frozen=True)
 class Dialogue:
     emergency_cancel_s: float = 5.0
@@ -230,6 +255,8 @@ class Settings:
     """Microphone and speaker."""
     asr: Asr = field(default_factory=Asr)
     """Speech recognition."""
+    understanding: UnderstandingOptions = field(default_factory=UnderstandingOptions)
+    """What the assistant understands (the intent catalogs)."""
     dialogue: Dialogue = field(default_factory=Dialogue)
     """Conversation timing."""
     reminders: Reminders = field(default_factory=Reminders)

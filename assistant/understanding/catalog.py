@@ -29,6 +29,10 @@ CONFIG_SOURCES: Final = ("doctor", "contacts", "medications")
 MAX_EXPANSIONS_PER_PHRASE: Final = 5000
 _ID_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 _PLACEHOLDER_RE: Final = re.compile(r"\{([a-z_]+)\}")
+_PUNCT_RE: Final = re.compile(r"[^\w\s]+")
+INTENT_KEYS: Final = frozenset(
+    {"tier", "confirm", "help_words", "slots", "phrases", "responses", "description", "reject"}
+)
 
 
 class CatalogError(Exception):
@@ -75,6 +79,11 @@ class IntentDef:
     line: int = 0
     reject: bool = False
     """An out-of-scope pattern ("play some music"): matched like an intent, reported as no intent."""
+    confirm: bool = False
+    """The dialogue reads the request back and waits for "yes" before acting (default: tier ``confirm``)."""
+    help_words: tuple[str, ...] = ()
+    """Bare calls for help ("help me", 救命) the matcher did not take as this intent: said once the
+    dialogue asks whether help is needed, said again within a minute it starts this intent."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,21 @@ class Catalog:
         """Ids the matcher can report (``reject: true`` intents are never reported)."""
         return tuple(i for i, d in self.intents.items() if not d.reject)
 
+    def tier(self, intent: str | None) -> str:
+        """Risk tier of ``intent`` (``plain`` for no intent or one this catalog does not have)."""
+        found = self.intents.get(intent or "")
+        return found.tier if found is not None else "plain"
+
+    def confirms(self, intent: str | None) -> bool:
+        """True when the dialogue reads ``intent`` back and waits for "yes" before acting."""
+        found = self.intents.get(intent or "")
+        return found is not None and found.confirm
+
+    def help_intent(self, text: str) -> str | None:
+        """The intent whose ``help_words`` is exactly this utterance (punctuation and case ignored)."""
+        said = help_key(text)
+        return next((i.id for i in self.intents.values() if said in i.help_words), None)
+
     def response(self, intent: str, key: str) -> str:
         """The response template ``key`` of ``intent`` ('' when the intent has none)."""
         return self.intents[intent].responses.get(key, "")
@@ -106,6 +130,11 @@ class Catalog:
         return value_id
 
 
+def help_key(text: str) -> str:
+    """How help words are compared: lowercase, punctuation removed, spaces collapsed."""
+    return " ".join(_PUNCT_RE.sub(" ", text.lower()).split())
+
+
 def render(template: str, values: Mapping[str, str]) -> str:
     """Fill ``{placeholders}``; unknown ones are left as written."""
     return _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1), m.group(0)), template)
@@ -115,33 +144,43 @@ def render(template: str, values: Mapping[str, str]) -> str:
 
 
 @dataclass(frozen=True)
-class _Lit:
+class Words:
+    """Literal text of a template."""
+
     text: str
 
 
 @dataclass(frozen=True)
-class _Slot:
+class SlotRef:
+    """``{name}``: any value of a slot."""
+
     name: str
 
 
 @dataclass(frozen=True)
-class _Alt:
-    options: tuple[tuple[Any, ...], ...]
+class Alternatives:
+    """``(a|b)`` (one of) or ``[a|b]`` (``optional``: one of, or nothing)."""
+
+    options: tuple[Template, ...]
     optional: bool
 
 
-def parse_template(template: str) -> tuple[Any, ...]:
+Template = tuple[Words | SlotRef | Alternatives, ...]
+"""A parsed phrase template: the public shape recogniser grammars compile from."""
+
+
+def parse_template(template: str) -> Template:
     """Parse a phrase template into a sequence of literals, slots and alternatives (ValueError if broken)."""
     pos = 0
 
-    def parse_seq(closers: str) -> tuple[tuple[Any, ...], str]:
+    def parse_seq(closers: str) -> tuple[Template, str]:
         nonlocal pos
-        items: list[Any] = []
+        items: list[Words | SlotRef | Alternatives] = []
         buf: list[str] = []
 
         def flush() -> None:
             if buf:
-                items.append(_Lit("".join(buf)))
+                items.append(Words("".join(buf)))
                 buf.clear()
 
         while pos < len(template):
@@ -153,7 +192,7 @@ def parse_template(template: str) -> tuple[Any, ...]:
             if ch in "([":
                 flush()
                 closer = ")" if ch == "(" else "]"
-                options: list[tuple[Any, ...]] = []
+                options: list[Template] = []
                 while True:
                     seq, end = parse_seq("|" + closer + ("]" if closer == ")" else ")"))
                     if end != "|" and end != closer:
@@ -162,7 +201,7 @@ def parse_template(template: str) -> tuple[Any, ...]:
                     options.append(seq)
                     if end == closer:
                         break
-                items.append(_Alt(tuple(options), optional=(ch == "[")))
+                items.append(Alternatives(tuple(options), optional=(ch == "[")))
             elif ch == "{":
                 flush()
                 end = template.find("}", pos)
@@ -171,7 +210,7 @@ def parse_template(template: str) -> tuple[Any, ...]:
                 name = template[pos:end].strip()
                 if not _ID_RE.match(name):
                     raise ValueError(f"bad slot name '{{{name}}}'")
-                items.append(_Slot(name))
+                items.append(SlotRef(name))
                 pos = end + 1
             elif ch in ")]|}":
                 raise ValueError(f"unexpected '{ch}' at {pos - 1}")
@@ -186,14 +225,14 @@ def parse_template(template: str) -> tuple[Any, ...]:
     return seq
 
 
-def _expand_seq(seq: tuple[Any, ...]) -> Iterator[str]:
+def _expand_seq(seq: Template) -> Iterator[str]:
     if not seq:
         yield ""
         return
     head, rest = seq[0], seq[1:]
-    if isinstance(head, _Lit):
+    if isinstance(head, Words):
         heads: list[str] = [head.text]
-    elif isinstance(head, _Slot):
+    elif isinstance(head, SlotRef):
         heads = ["{" + head.name + "}"]
     else:
         heads = [h for option in head.options for h in _expand_seq(option)]
@@ -205,10 +244,10 @@ def _expand_seq(seq: tuple[Any, ...]) -> Iterator[str]:
             yield h + t
 
 
-def count_expansions(seq: tuple[Any, ...]) -> int:
+def count_expansions(seq: Template) -> int:
     total = 1
     for item in seq:
-        if isinstance(item, _Alt):
+        if isinstance(item, Alternatives):
             total *= sum(count_expansions(o) for o in item.options) + (1 if item.optional else 0)
     return total
 
@@ -234,12 +273,30 @@ def template_slots(template: str) -> set[str]:
 
 
 def catalog_path(lang: str) -> Path:
+    """The built-in catalog of ``lang`` (a configured one: :mod:`assistant.understanding.catalog_files`)."""
     return data.intents_dir() / f"{lang}.yaml"
 
 
+_CACHE: dict[tuple[str, str, int, int], Catalog] = {}
+
+
 def load_catalog(lang: str, path: str | Path | None = None) -> Catalog:
-    """Load and validate the catalog for ``lang`` (``intents/<lang>.yaml`` unless ``path``)."""
+    """Load and validate the catalog for ``lang`` (``intents/<lang>.yaml`` unless ``path``).
+
+    Parsed catalogs are shared per process until the file changes on disk (nobody mutates one).
+    """
     file = Path(path) if path is not None else catalog_path(lang)
+    try:
+        stat = file.stat()
+        key = (lang, str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    except OSError as err:
+        raise CatalogError(f"{file}: cannot read the catalog ({err.strerror})") from None
+    if key not in _CACHE:
+        _CACHE[key] = _read_catalog(lang, file)
+    return _CACHE[key]
+
+
+def _read_catalog(lang: str, file: Path) -> Catalog:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -247,6 +304,8 @@ def load_catalog(lang: str, path: str | Path | None = None) -> Catalog:
         text = file.read_text(encoding="utf-8")
     except OSError as err:
         raise CatalogError(f"{file}: cannot read the catalog ({err.strerror})") from None
+    except UnicodeDecodeError:
+        raise CatalogError(f"{file}: not a text file (UTF-8)") from None
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as err:
@@ -315,19 +374,20 @@ def _parse_slot(name: str, raw: Any, where: str) -> SlotDef:
 def _parse_intent(intent_id: str, raw: Any, slots: Mapping[str, SlotDef], where: str, line: int) -> IntentDef:
     if not isinstance(raw, Mapping):
         raise CatalogError(f"{where}: expected a mapping with tier, phrases, responses")
-    unknown = set(raw) - {"tier", "slots", "phrases", "responses", "description", "reject"}
+    unknown = set(raw) - INTENT_KEYS
     if unknown:
         raise CatalogError(f"{where}: unknown key(s) {sorted(unknown)}")
-    reject = raw.get("reject", False)
-    if not isinstance(reject, bool):
-        raise CatalogError(f"{where}: 'reject' must be true or false")
-    if reject and (raw.get("responses") or raw.get("slots")):
+    reject = _flag(raw, "reject", False, where)
+    if reject and (raw.get("responses") or raw.get("slots") or raw.get("help_words")):
         raise CatalogError(
-            f"{where}: a 'reject: true' intent has no slots or responses (it is never reported)"
+            f"{where}: a 'reject: true' intent has no slots, responses or help words (it is never reported)"
         )
     tier = str(raw.get("tier") or ("plain" if reject else ""))
     if tier not in TIERS:
         raise CatalogError(f"{where}: tier must be one of {', '.join(TIERS)} (got '{tier}')")
+    confirm = _flag(raw, "confirm", tier == "confirm", where)
+    if confirm and tier == "emergency":
+        raise CatalogError(f"{where}: an emergency intent is never read back first (it has a cancel window)")
     slot_names: list[str] = []
     optional: set[str] = set()
     for spec in _str_list(raw.get("slots"), f"{where} slots"):
@@ -369,8 +429,9 @@ def _parse_intent(intent_id: str, raw: Any, slots: Mapping[str, SlotDef], where:
         if bad:
             raise CatalogError(f"{where}: response '{key}' uses unknown placeholder(s) {sorted(bad)}")
         responses[str(key)] = text
-    if tier == "confirm" and "confirm" not in responses:
-        raise CatalogError(f"{where}: tier 'confirm' needs a 'confirm' response (the read-back question)")
+    if confirm and "confirm" not in responses:
+        raise CatalogError(f"{where}: a confirmed intent needs a 'confirm' response (the read-back question)")
+    help_words = tuple(help_key(w) for w in _str_list(raw.get("help_words"), f"{where} help_words"))
     return IntentDef(
         id=intent_id,
         tier=tier,
@@ -380,7 +441,16 @@ def _parse_intent(intent_id: str, raw: Any, slots: Mapping[str, SlotDef], where:
         responses=responses,
         line=line,
         reject=reject,
+        confirm=confirm,
+        help_words=tuple(w for w in help_words if w),
     )
+
+
+def _flag(raw: Mapping[str, Any], key: str, default: bool, where: str) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise CatalogError(f"{where}: '{key}' must be true or false")
+    return value
 
 
 def parse_catalog(data: Any, path: str, lang: str) -> Catalog:
@@ -409,6 +479,10 @@ def parse_catalog(data: Any, path: str, lang: str) -> Catalog:
         if not isinstance(intent_id, str) or not _ID_RE.match(intent_id):
             raise CatalogError(f"{where}: intent ids are lowercase letters, digits and '_'")
         intents[intent_id] = _parse_intent(intent_id, raw, slots, where, line)
+        for word in intents[intent_id].help_words:
+            owner = next((i for i in intents.values() if i.id != intent_id and word in i.help_words), None)
+            if owner is not None:
+                raise CatalogError(f"{where}: help word '{word}' is already a help word of '{owner.id}'")
     return Catalog(
         lang=lang,
         path=path,

@@ -1,0 +1,99 @@
+"""The emergency flow: the spoken cancel window, and a repeated bare call for help.
+
+Emergency choice: the alert is **sent when the spoken cancel window closes** (at most
+``settings.dialogue.emergency_cancel_s``, capped at :data:`MAX_EMERGENCY_CANCEL_S`), or at once
+when the person confirms ("yes", "help" again). A cancelled alert therefore never reaches anyone,
+and the delay is bounded by a few seconds. See docs/dialogue.md.
+
+Which words are a bare call for help is catalog data (``help_words`` of an intent): said once,
+the dialogue asks whether help is needed; said again within :data:`REPEATED_HELP_WINDOW_S`, it
+starts the intent that lists them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from assistant.conversation import actions as act
+from assistant.conversation.dialogue_base import DialogueBase, State
+from assistant.understanding.result import TIER_EMERGENCY, Understanding
+
+_LOGGER = logging.getLogger(__name__)
+
+EMERGENCY_INTENT: Final = "emergency"
+"""The protocol's emergency request type (the intent every emergency-tier utterance becomes)."""
+MAX_EMERGENCY_CANCEL_S: Final = 10.0
+"""Upper bound of the emergency cancel window whatever the config says."""
+REPEATED_HELP_WINDOW_S: Final = 60.0
+"""A second bare call for help within this long (nothing else in between) starts its intent."""
+CALL_OFF_INTENTS: Final = frozenset({"no", "feeling_fine"})
+"""Answers in the cancel window that call the alert off ("no", "I'm fine", 我没事; "cancel" works anywhere)."""
+
+
+class EmergencyFlow(DialogueBase):
+    """Emergencies interrupt anything; a cancelled one never leaves the device."""
+
+    def _emergency_turn(self, u: Understanding) -> list[object] | None:
+        """Handle ``u`` if it is (or, repeated, becomes) an emergency; None to route it normally."""
+        if u.intent == EMERGENCY_INTENT or self._tier(u) == TIER_EMERGENCY:
+            self._help_at = None
+            return self._start_emergency(u)
+        help_intent = self.catalog.help_intent(u.text)
+        if help_intent is not None and help_intent != u.intent:
+            mono = self.clock.monotonic()
+            if self._help_at is not None and mono - self._help_at <= REPEATED_HELP_WINDOW_S:
+                self._help_at = None
+                return self._help_repeated(help_intent, u)
+            self._help_at = mono
+            return self._ask([self._say("help_check")], State.IDLE)
+        if u.intent is not None:
+            self._help_at = None
+        return None
+
+    def _help_repeated(self, intent: str, u: Understanding) -> list[object]:
+        if self.catalog.tier(intent) == TIER_EMERGENCY:
+            return self._start_emergency(u)
+        return self._idle_intent(Understanding(u.text, u.lang, intent, {}, u.confidence, tier=None))
+
+    def _cancel_window_answer(self, u: Understanding) -> list[object]:
+        """An answer while the cancel window is open: yes sends now, no calls it off."""
+        if u.intent == "yes":
+            return self._send_emergency()
+        if u.intent in CALL_OFF_INTENTS:
+            return self._cancel_emergency()
+        return []  # the window closes on its own in a few seconds
+
+    def _cancel_emergency(self) -> list[object]:
+        self._to_idle()
+        self._emergency_deadline = None
+        _LOGGER.info("event=emergency_cancelled")
+        return [self._say("emergency_cancelled")]
+
+    def _emergency_due(self) -> list[object]:
+        """tick(): send when the window has closed."""
+        if self._emergency_deadline is not None and self.clock.monotonic() >= self._emergency_deadline:
+            return self._send_emergency()
+        return []
+
+    def _start_emergency(self, u: Understanding) -> list[object]:
+        if self._state is State.EMERGENCY_CANCEL_WINDOW:
+            return self._send_emergency()  # asked again: don't wait for the window
+        self._to_idle()
+        keep = self._intent_slots(EMERGENCY_INTENT, u.intent)
+        self._emergency_slots = {k: v for k, v in u.slots.items() if k in keep}
+        window = min(max(self.settings.dialogue.emergency_cancel_s, 0.0), MAX_EMERGENCY_CANCEL_S)
+        _LOGGER.info("event=emergency_started window_s=%.1f", window)
+        if window <= 0:
+            return self._send_emergency()
+        self._state = State.EMERGENCY_CANCEL_WINDOW
+        self._emergency_deadline = self.clock.monotonic() + window
+        say = self._respond(EMERGENCY_INTENT, "confirm", "emergency_cancel_window", self._emergency_slots)
+        return [act.PlayEarcon("error"), say, act.ExpectAnswer(window)]
+
+    def _send_emergency(self) -> list[object]:
+        slots = dict(self._emergency_slots)
+        self._emergency_deadline = None
+        self._to_idle()
+        req = self._send(EMERGENCY_INTENT, slots, tier=TIER_EMERGENCY, call_back_by_phone=True)
+        return [req, self._respond(EMERGENCY_INTENT, "done", "emergency_sent", slots)]

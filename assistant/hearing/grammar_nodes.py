@@ -1,0 +1,273 @@
+"""Word-level grammar nodes (words, rule references, sequences, choices) and what is built from them:
+JSGF expressions, pruning of unknown words, covering and random paths (vosk phrase lists), and a
+word automaton (NFA, then a minimal DFA for pocketsphinx's FSG and the complete-phrase check).
+
+:mod:`assistant.hearing.grammar` compiles the catalog into these nodes; nothing here knows the catalog.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+# ----------------------------------------------------------------------------- nodes
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    rule: str
+
+
+@dataclass(frozen=True)
+class Seq:
+    items: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    options: tuple[Any, ...]
+    optional: bool = False
+
+
+Node = Word | Ref | Seq | Choice
+
+
+# ----------------------------------------------------------------------------- walking nodes
+
+
+def refs(node: Node) -> set[str]:
+    """Names of the rules ``node`` refers to."""
+    return _leaves(node, lambda leaf: {leaf.rule} if isinstance(leaf, Ref) else set())
+
+
+def node_words(node: Node) -> set[str]:
+    """The words ``node`` can say (not following references)."""
+    return _leaves(node, lambda leaf: {leaf.text} if isinstance(leaf, Word) else set())
+
+
+def _leaves(node: Node, pick: Callable[[Word | Ref], set[str]]) -> set[str]:
+    if isinstance(node, Seq):
+        return set().union(*(_leaves(i, pick) for i in node.items))
+    if isinstance(node, Choice):
+        return set().union(*(_leaves(o, pick) for o in node.options))
+    return pick(node)
+
+
+def prune(node: Node, bad: frozenset[str], dead: set[str]) -> tuple[Node | None, int]:
+    """(node without alternatives using ``bad`` words or ``dead`` rules or None, alternatives lost)."""
+    if isinstance(node, Word):
+        return (None, 0) if node.text in bad else (node, 0)
+    if isinstance(node, Ref):
+        return (None, 0) if node.rule in dead else (node, 0)
+    if isinstance(node, Seq):
+        items, lost = [], 0
+        for item in node.items:
+            kept, n = prune(item, bad, dead)
+            lost += n
+            if kept is None:
+                return None, lost
+            items.append(kept)
+        return Seq(tuple(items)), lost
+    options, lost = [], 0
+    for option in node.options:
+        kept, n = prune(option, bad, dead)
+        lost += n
+        if kept is None:
+            lost += 1
+        else:
+            options.append(kept)
+    if not options:
+        return (Choice((), optional=True) if node.optional else None), lost
+    return Choice(tuple(options), node.optional), lost
+
+
+def jsgf_expr(node: Node) -> str:
+    if isinstance(node, Word):
+        return node.text
+    if isinstance(node, Ref):
+        return f"<{node.rule}>"
+    if isinstance(node, Seq):
+        parts = [p for p in (jsgf_expr(i) for i in node.items) if p]
+        return " ".join(parts)
+    rendered = [jsgf_expr(o) for o in node.options]
+    parts = list(dict.fromkeys(p for p in rendered if p))
+    if not parts:
+        return ""
+    body = " | ".join(parts)
+    if node.optional or len(parts) < len(rendered):  # an empty option makes the choice optional
+        return f"[ {body} ]"
+    return f"( {body} )" if len(parts) > 1 else body
+
+
+def cover_paths(node: Node, rules: dict[str, Node]) -> Iterator[list[str]]:
+    """Paths that together use every option of the outermost choices/slots once (short forms:
+    optional parts left out except when they are the option being covered)."""
+    variants = _variants(node, rules)
+    width = max((len(v) for v in variants), default=0)
+    for k in range(max(1, width)):
+        words: list[str] = []
+        for options in variants:
+            if options:
+                words.extend(options[min(k, len(options) - 1)])
+        yield words
+
+
+def _variants(node: Node, rules: dict[str, Node]) -> list[list[list[str]]]:
+    """Per position of a sequence: the word lists its options expand to (shortest first)."""
+    items = node.items if isinstance(node, Seq) else (node,)
+    out: list[list[list[str]]] = []
+    for item in items:
+        if isinstance(item, Word):
+            out.append([[item.text]])
+        elif isinstance(item, Ref):
+            target = rules[item.rule]
+            opts = target.options if isinstance(target, Choice) else (target,)
+            out.append([_shortest(o, rules) for o in opts])
+        elif isinstance(item, Choice):
+            if item.optional:
+                out.append([[]])
+            else:
+                out.append([_shortest(o, rules) for o in item.options])
+        else:
+            out.append([_shortest(item, rules)])
+    return out
+
+
+def _shortest(node: Node, rules: dict[str, Node]) -> list[str]:
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Ref):
+        return _shortest(rules[node.rule], rules)
+    if isinstance(node, Seq):
+        return list(itertools.chain.from_iterable(_shortest(i, rules) for i in node.items))
+    if node.optional or not node.options:
+        return []
+    return min((_shortest(o, rules) for o in node.options), key=len)
+
+
+def random_path(node: Node, rules: dict[str, Node], rng: random.Random) -> list[str]:
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Ref):
+        return random_path(rules[node.rule], rules, rng)
+    if isinstance(node, Seq):
+        return list(itertools.chain.from_iterable(random_path(i, rules, rng) for i in node.items))
+    if not node.options or (node.optional and rng.random() < 0.6):
+        return []
+    return random_path(node.options[rng.randrange(len(node.options))], rules, rng)
+
+
+def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[str, int]]]:
+    """Subset construction, then merging of equivalent states (the language is finite, so the
+    automaton is acyclic and states merge bottom-up by (accepting, outgoing edges))."""
+    subsets: dict[frozenset[int], int] = {}
+    edges: list[dict[str, frozenset[int]]] = []
+    accepting: list[bool] = []
+    start_set = frozenset(nfa.closure({nfa.start}))
+    stack = [start_set]
+    subsets[start_set] = 0
+    edges.append({})
+    accepting.append(nfa.final in start_set)
+    while stack:
+        current = stack.pop()
+        out: dict[str, set[int]] = {}
+        for state in current:
+            for word, targets in nfa.edges[state].items():
+                out.setdefault(word, set()).update(targets)
+        index = subsets[current]
+        for word, targets in out.items():
+            target = frozenset(nfa.closure(set(targets)))
+            if target not in subsets:
+                subsets[target] = len(edges)
+                edges.append({})
+                accepting.append(nfa.final in target)
+                stack.append(target)
+            edges[index][word] = target  # type: ignore[assignment]
+    ids = {subset: i for subset, i in subsets.items()}
+    register: dict[tuple[bool, tuple[tuple[str, int], ...]], int] = {}
+    canon: dict[int, int] = {}
+    merged_edges: list[dict[str, int]] = []
+    merged_accepting: list[int] = []
+
+    def visit(state: int) -> int:
+        done = canon.get(state)
+        if done is not None:
+            return done
+        out = tuple(sorted((w, visit(ids[t])) for w, t in edges[state].items()))  # type: ignore[index]
+        key = (accepting[state], out)
+        found = register.get(key)
+        if found is None:
+            found = len(merged_edges)
+            register[key] = found
+            merged_edges.append(dict(out))
+            if accepting[state]:
+                merged_accepting.append(found)
+        canon[state] = found
+        return found
+
+    start = visit(0)
+    return start, merged_accepting, merged_edges
+
+
+class WordNfa:
+    """Word-level NFA (Thompson construction) of a rule, for the complete-phrase check."""
+
+    def __init__(self, rules: dict[str, Node], top: Node) -> None:
+        self._rules = rules
+        self._eps: list[list[int]] = []
+        self.edges: list[dict[str, list[int]]] = []
+        self.start = self._new()
+        self.final = self._build(top, self.start)
+
+    def _new(self) -> int:
+        self._eps.append([])
+        self.edges.append({})
+        return len(self._eps) - 1
+
+    def _build(self, node: Node, start: int) -> int:
+        if isinstance(node, Word):
+            end = self._new()
+            self.edges[start].setdefault(node.text, []).append(end)
+            return end
+        if isinstance(node, Ref):
+            target = self._rules.get(node.rule)
+            if target is None:
+                return self._new()  # unreachable end: a dropped rule accepts nothing
+            return self._build(target, start)
+        if isinstance(node, Seq):
+            state = start
+            for item in node.items:
+                state = self._build(item, state)
+            return state
+        end = self._new()
+        for option in node.options:
+            self._eps[self._build(option, start)].append(end)
+        if node.optional or not node.options:
+            self._eps[start].append(end)
+        return end
+
+    def closure(self, states: set[int]) -> set[int]:
+        stack = list(states)
+        while stack:
+            for nxt in self._eps[stack.pop()]:
+                if nxt not in states:
+                    states.add(nxt)
+                    stack.append(nxt)
+        return states
+
+    def accepts(self, words: list[str]) -> bool:
+        states = self.closure({self.start})
+        for word in words:
+            nxt = {t for s in states for t in self.edges[s].get(word, ())}
+            if not nxt:
+                return False
+            states = self.closure(nxt)
+        return self.final in states
