@@ -137,10 +137,23 @@ def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
     assert [(r["message_id"], r["request_type"]) for r in rows] == [(req.request_id, "reorder_medication")]
     assert cli.main(["backend", "requests", "--db", str(db)]) == 0
     assert "medication=amlodipine" in capsys.readouterr().out
-    assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, "Time for your walk."]) == 0
+    assert (
+        cli.main(
+            [
+                "backend",
+                "say",
+                "--device",
+                "dev-1",
+                "--url",
+                broker.url,
+                "Please drink a glass of water and rest for a while.",
+            ]
+        )
+        == 0
+    )
     from assistant.conversation.actions import BackendSay
 
-    assert sink.wait_for(BackendSay)[0].text == "Time for your walk."
+    assert sink.wait_for(BackendSay)[0].text == "Please drink a glass of water and rest for a while."
     assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, ""]) == 2
     assert cli.main(["backend", "requests", "--db", str(tmp_path / "missing.sqlite3")]) == 2
     relay.stop()

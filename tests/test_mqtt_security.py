@@ -131,10 +131,10 @@ def test_example_acl_keeps_devices_out_of_each_others_topics(tmp_path: Path) -> 
     forged = m.Request(device_id="dev-b", request_type="emergency", tier="emergency")
     spy.publish("jiayi/v1/dev-b/requests", forged.to_json())  # impersonation attempt
 
-    be.say("dev-b", "only for b")
+    be.say("dev-b", "Please drink a glass of water and rest for a while.")
     req_b = SendRequest("call_doctor", slots={"doctor": "Dr. Chen"})
     relay_b.submit(req_b)
-    assert sink_b.wait_for(BackendSay)[0].text == "only for b"
+    assert sink_b.wait_for(BackendSay)[0].text == "Please drink a glass of water and rest for a while."
     assert sink_b.wait_for(BackendAck)[0].request_id == req_b.request_id
     relay_a.submit(SendRequest("check_in"))
     sink_a.wait_for(BackendAck)
