@@ -21,7 +21,10 @@ from assistant.understanding.catalog_files import catalog_file
 REPO = Path(__file__).resolve().parent.parent
 HOME = REPO / "docs" / "examples" / "catalog-home"
 HOME_CONFIG = REPO / "docs" / "examples" / "config-home.yaml"
-BASE = 'person:\n  name: "Margaret Lee"\n  address_as: "Margaret"\ndoctor:\n  name: "Dr. Chen"\n'
+BASE = (
+    'person:\n  name: "Margaret Lee"\n  address_as: "Margaret"\ndoctor:\n  name: "Dr. Chen"\n'
+    "emergency:\n  accept_alarm_only: true\n"
+)
 SPOKEN = {  # commands of the home domain → (intent, slots) the pipeline must produce
     "turn on the lights in the kitchen": ("lights_on", {"room": "kitchen"}),
     "turn off the bedroom lights": ("lights_off", {"room": "bedroom"}),

@@ -54,6 +54,8 @@ REQ_REPORT_SYMPTOM: Final = "report_symptom"
 REQ_BOOK_APPOINTMENT: Final = "book_appointment"
 REQ_CHECK_IN: Final = "check_in"
 REQ_INACTIVITY: Final = "inactivity"
+REQ_DAILY_SUMMARY: Final = "daily_summary"
+"""Once a day: yesterday's emergencies and false alarms (cancelled emergencies), counts only."""
 REQUEST_TYPES: Final = (
     REQ_CALL_DOCTOR,
     REQ_CALL_CONTACT,
@@ -65,6 +67,7 @@ REQUEST_TYPES: Final = (
     REQ_BOOK_APPOINTMENT,
     REQ_CHECK_IN,
     REQ_INACTIVITY,
+    REQ_DAILY_SUMMARY,
 )
 
 TIERS: Final = ("emergency", "confirm", "plain")

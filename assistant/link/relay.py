@@ -233,6 +233,12 @@ class Relay:
                 self._conn.wake()  # cut a long backoff short: reconnect now
         _LOGGER.info("event=request_queued id=%s type=%s tier=%s", req.request_id, req.request_type, req.tier)
 
+    def pending_emergencies(self) -> list[str]:
+        """Emergencies in the outbox the backend has not acknowledged (oldest first)."""
+        if self._closed:
+            return []
+        return [e.request_id for e in self._outbox.pending() if e.tier == EMERGENCY_TIER]
+
     def reconfigure(self, settings: Settings) -> None:
         """New names and medicines after a config reload (what acks, says and schedules may name)."""
         self._guard = InboundGuard(settings)

@@ -125,6 +125,7 @@ def _check_url(text: str) -> tuple[str, str] | None:
 TEXT_CHECKS: Final[dict[str, TextCheck]] = {
     "doctor.phone": _check_phone,
     "contacts.phone": _check_phone,
+    "emergency.local_number": _check_phone,
     "backend.device_id": _check_device_id,
     "backend.url": _check_url,
 }
@@ -161,6 +162,7 @@ def check_cross_fields(s: Settings, ctx: Context) -> None:
         _check_devices,
         _check_folders,
         _check_catalog,
+        _check_routes,
     )
     for check in checks:
         check(s, ctx)
@@ -390,6 +392,28 @@ def _check_devices(s: Settings, ctx: Context) -> None:
             "the modem needs a serial port",
             "set serial_port, e.g. /dev/ttyUSB2",
             depends=("phone_fallback",),
+        )
+
+
+def _check_routes(s: Settings, ctx: Context) -> None:
+    """An emergency must reach a person (backend or modem) unless the caregiver wrote the opt-out."""
+    from assistant.conversation.routes import missing_route
+
+    problem = missing_route(s) if not ctx.problems else None  # judged on an otherwise sound file
+    if problem is not None:
+        line = ctx.line_of("backend.url") or ctx.line_of("phone_fallback") or 1
+        ctx.add(
+            line, "emergency.accept_alarm_only", *problem, depends=("backend", "phone_fallback", "contacts")
+        )
+    e = s.emergency
+    p = s.phone_fallback
+    if e.dial_local_number and not (e.local_number and p.enabled and p.driver == "modem"):
+        ctx.add(
+            ctx.line_of("emergency.dial_local_number"),
+            "emergency.dial_local_number",
+            "dialling the emergency number needs emergency.local_number and a modem (phone_fallback.driver: modem)",
+            "set both, or remove dial_local_number",
+            depends=("emergency.local_number", "phone_fallback"),
         )
 
 

@@ -151,7 +151,10 @@ class Context:
         while key:
             if key in self.key_lines:
                 return self.key_lines[key]
-            key = re.sub(r"(\[\d+\]|\.[^.\[]*)$", "", key)
+            parent = re.sub(r"(\[\d+\]|\.[^.\[]*)$", "", key)
+            if parent == key:  # a top-level key that is not in the file
+                break
+            key = parent
         return fallback
 
 
