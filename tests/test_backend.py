@@ -56,11 +56,12 @@ def test_duplicates_are_stored_once_and_acked_every_time_on_the_senders_topic(tm
     assert {a.request_id for a in acks} == {req.message_id}
     assert all(msg.properties.CorrelationData == req.message_id.encode() for msg in device.messages)
     assert be.store.count() == 1
-    assert be.counts()["jiayi-backend-0"] == {"stored": 1, "duplicates": 2}
+    (name,) = be.counts()
+    assert name.startswith("jiayi-backend-") and be.counts()[name] == {"stored": 1, "duplicates": 2}
     # Invalid payloads and a device id that does not match the topic are refused, not stored.
     device.publish("jiayi/v1/dev-1/requests", b"{oops")
     device.publish("jiayi/v1/dev-9/requests", m.Request(device_id="dev-1", request_type="check_in").to_json())
-    wait_until(lambda: be.counts()["jiayi-backend-0"].get("rejected") == 2, what="rejections counted")
+    wait_until(lambda: be.counts()[name].get("rejected") == 2, what="rejections counted")
     assert be.store.count() == 1
     device.close()
     be.stop()
@@ -90,14 +91,16 @@ def test_two_backends_on_a_shared_subscription_split_the_load_without_duplicates
 
 
 def test_broker_queues_requests_while_the_backend_is_away(tmp_path: Path, broker) -> None:
-    be = ReferenceBackend(broker.url, tmp_path / "be.sqlite3")
+    """A worker with a stable id takes its broker session back, with what was queued meanwhile."""
+    be = ReferenceBackend(broker.url, tmp_path / "be.sqlite3", worker_id="stable")
     be.start()
+    assert [w.name for w in be.workers] == ["jiayi-backend-stable"]
     be.stop()
     device = RawClient(broker.port, "dev-away")
     sent = [m.Request(device_id="dev-1", request_type="medication_missed") for _ in range(5)]
     for req in sent:
         device.publish("jiayi/v1/dev-1/requests", req.to_json())
-    again = ReferenceBackend(broker.url, tmp_path / "be.sqlite3")
+    again = ReferenceBackend(broker.url, tmp_path / "be.sqlite3", worker_id="stable")
     again.start()
     wait_until(lambda: again.store.count() == 5, what="queued requests delivered")
     device.close()
@@ -121,7 +124,8 @@ def test_progress_text_uses_the_names_the_device_sent() -> None:
     zh = m.Request(device_id="d", request_type="call_doctor", slots={"doctor": "陈医生"}, lang="zh")
     assert progress_text(zh, policy).startswith("陈医生")
     for request_type in m.REQUEST_TYPES:
-        assert progress_text(m.Request(device_id="d", request_type=request_type), policy)
+        text = progress_text(m.Request(device_id="d", request_type=request_type), policy)
+        assert bool(text) == (request_type != m.REQ_DAILY_SUMMARY)  # the nightly counts are not spoken
 
 
 def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
@@ -193,3 +197,22 @@ def test_cli_run_serves_until_sigterm(tmp_path: Path, broker) -> None:
         proc.kill()
         proc.wait(10)
         proc.stdout.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--url", "mqtt://[::1"], "--url"),
+        (["--url", "mqtts://127.0.0.1:1", "--tls-ca", "/nonexistent/ca.crt"], "--tls-ca"),
+        (["--url", "mqtt://127.0.0.1:1", "--tls-ca", "x"], "not mqtts://"),
+        (["--password-file", "/nonexistent/pw", "--username", "u"], "--password-file"),
+        (["--workers", "2", "--username", "jiayi-backend-a"], "one process per worker"),
+        (["--worker-id", "a/b"], "--worker-id"),
+        (["--web", "localhost"], "host:port"),
+        (["--db", "postgresql://postgres@127.0.0.1:1/none"], "cannot reach PostgreSQL"),
+    ],
+)
+def test_run_refuses_bad_settings_in_one_plain_sentence(tmp_path: Path, capsys, args, problem) -> None:
+    assert cli.main(["backend", "run", "--db", str(tmp_path / "b.db"), *args]) == 2
+    err = capsys.readouterr().err
+    assert problem in err and "Traceback" not in err

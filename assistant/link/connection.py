@@ -130,6 +130,10 @@ class Connection:
             protocol=mqtt.MQTTv5,
         )
         client.on_socket_open = tcp_nodelay
+        # Only the network thread may touch the socket: without this, paho writes a publish made on
+        # the worker thread straight to the socket while the network thread reads it, and an SSL
+        # socket does not survive that ("bad record mac"). The queued packet wakes the loop instead.
+        client.on_socket_register_write = lambda *_: None
         client.on_connect = self._guard(self._on_connect)
         client.on_disconnect = self._guard(self._on_disconnect)
         client.on_subscribe = self._guard(self._on_subscribe)
