@@ -204,7 +204,7 @@ def test_no_backend_phones_at_once_and_never_pretends_to_send() -> None:
     assert "Margaret has asked for help" in call.sms_text and call.request_id == rid(d)
     heard = d.handle(act.PhoneResult("failed", sms_sent=("Anna", "David"), request_id=rid(d)))
     assert says(heard) == [
-        "Nobody answered the phone, but Anna and David has my text message about your alert."
+        "Nobody answered the phone, but my text message about your alert reached Anna and David."
     ]
 
 

@@ -94,6 +94,8 @@ class DeliveryEvents(DialogueBase):
             return heard + self._climb(ladder, nxt, basis=f"ack:{ack.status}", ack_text=ack.text)
         req = self._sent.get(ack.request_id)
         out: list[object] = []
+        if req is not None and req.request_type == "daily_summary":
+            return []  # the nightly counts: nothing to tell her
         if req is not None and req.request_type == "book_appointment" and ack.text:
             self.store.put("appointment", ack.text)
         if ack.text:
