@@ -13,20 +13,12 @@ import io
 import json
 
 import pytest
+from fuzz_helpers import json_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.cli.understand import _Pipelines, _run_jsonl
 from assistant.ops.config import default_settings
-
-ANY_CHAR = st.characters(blacklist_categories=())
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(ANY_CHAR, max_size=30),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(ANY_CHAR, max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 
+from fuzz_helpers import ANY_CHAR, json_values
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +21,6 @@ from assistant.link.inbound import parse
 from assistant.link.spoken import MAX_SPOKEN_CHARS, TEMPLATES, KnownNames, vet
 from assistant.ops.config import default_settings
 
-ANY_CHAR = st.characters(blacklist_categories=())
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(ANY_CHAR, max_size=20),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(ANY_CHAR, max_size=8), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
 SAMPLES = [
     m.Ack(
         device_id="dev-1",

@@ -14,6 +14,7 @@ busy (texts refused) / absent (no serial port).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,8 +33,10 @@ from e2e_helpers import (
 )
 from modem_sim import CallScript, ModemSim
 from mqtt_helpers import start_broker, wait_until
+from test_e2e_care import EMERGENCY_DEADLINE_S, MODEM_FAST, RING_S
+from test_e2e_care import TUNING as E2E_TUNING
 
-from assistant.conversation.phone import ModemDriver, ModemTimeouts
+from assistant.conversation.phone import ModemDriver
 from assistant.link.relay import RelayTuning
 from assistant.ops.settings import Dialogue, Emergency, PhoneFallback
 from jiayi_backend.broker import free_port
@@ -41,20 +44,8 @@ from jiayi_backend.service import DemoPolicy, ReferenceBackend
 
 pytestmark = pytest.mark.slow
 
-MODEM_FAST = ModemTimeouts(
-    command_s=2.0, dial_s=2.0, poll_interval_s=0.02, sms_prompt_s=2.0, sms_send_s=2.0, read_slice_s=0.01
-)
-RING_S = 0.3
-DEADLINE_S = 2.0
-TUNING = RelayTuning(
-    deadlines_s={"emergency": DEADLINE_S, "confirm": 120.0, "plain": 600.0},
-    resend_after_s=1.0,
-    urgent_resend_s=0.5,
-    urgent_retry_s=0.3,
-    backoff_min_s=0.1,
-    backoff_max_s=0.5,
-    will_delay_s=0,
-)
+DEADLINE_S = EMERGENCY_DEADLINE_S
+TUNING = dataclasses.replace(E2E_TUNING, urgent_resend_s=0.5, urgent_retry_s=0.3)
 ANNA, DAVID = "+15550111", "+15550122"
 SCRIPTS = {
     "answers": ({ANNA: CallScript(states=(2, 3), end_with="NO ANSWER"), DAVID: CallScript(states=(2, 3, 0))}, "+CMGS: 7"),

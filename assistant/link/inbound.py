@@ -1,8 +1,9 @@
 """Trust nothing from the wire: what the device accepts from the backend, and in what form.
 
-Every payload on ``responses`` and ``commands`` passes :func:`strict_loads` (no duplicate keys,
-no NaN or Infinity, no 1000-digit numbers, no lone surrogates, nesting at most
-:data:`MAX_DEPTH`, never a RecursionError) and the protocol's JSON Schema. Then:
+Every payload on ``responses`` and ``commands`` passes :func:`assistant.link.protocol.strict_loads`
+(the reader the practice's backend uses too: no duplicate keys, no NaN or Infinity, no 1000-digit
+numbers, no lone surrogates, nesting at most 8 deep, never a RecursionError) and the protocol's
+JSON Schema. Then:
 
 - an **ack** counts only with MQTT correlation data equal to its ``request_id``, and only for an
   id this device created and still awaits (``Outbox.awaiting``); an upper-cased or invented id is
@@ -18,111 +19,25 @@ Refusals are counted and logged with a reason, never with the text itself.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Final
 
 from assistant.link import protocol as messages
-from assistant.link.protocol import ProtocolError
+from assistant.link.protocol import CANONICAL_ID_RE, strict_loads
 from assistant.link.spoken import KnownNames, vet
 from assistant.ops.settings import Settings
 
 _LOGGER = logging.getLogger(__name__)
 
-MAX_DEPTH: Final = 8
-"""Deepest nesting of JSON objects and arrays accepted (a v1 message needs 3)."""
-MAX_INT_DIGITS: Final = 16
 MAX_TIMES_PER_MEDICINE: Final = 12
-_BRACKETS_RE: Final = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', re.DOTALL)
-_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 _HHMM_RE: Final = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-CANONICAL_ID_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ProtocolError(f"duplicate key {key[:40]!r}")
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> Any:
-    raise ProtocolError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ProtocolError("a number is not finite")
-    return value
-
-
-def _bounded_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ProtocolError(f"an integer has more than {MAX_INT_DIGITS} digits")
-    return int(text)
-
-
-def _check_depth(text: str) -> None:
-    depth = 0
-    for token in _BRACKETS_RE.findall(text):
-        if token in "[{":
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise ProtocolError(f"nested deeper than {MAX_DEPTH} levels")
-        elif token in "]}":
-            depth -= 1
-
-
-def _check_strings(value: Any) -> None:
-    if isinstance(value, str):
-        if _SURROGATE_RE.search(value):
-            raise ProtocolError("text holds a lone surrogate")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(key)
-            _check_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            _check_strings(item)
-
-
-def strict_loads(payload: bytes) -> Any:
-    """JSON from the wire, refusing what Python's lenient parser lets through. ProtocolError."""
-    raw = bytes(payload)
-    if len(raw) > messages.MAX_PAYLOAD_BYTES:
-        raise ProtocolError(
-            f"payload of {len(raw)} bytes is over the {messages.MAX_PAYLOAD_BYTES}-byte limit"
-        )
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProtocolError("payload is not UTF-8") from None
-    _check_depth(text)
-    try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_pairs,
-            parse_constant=_no_constant,
-            parse_float=_finite,
-            parse_int=_bounded_int,
-        )
-    except ProtocolError:
-        raise
-    except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
-        raise ProtocolError(f"payload is not JSON ({type(err).__name__})") from None
-    _check_strings(data)
-    return data
 
 
 def parse(payload: bytes) -> messages.Message:
     """One wire payload as a protocol message, strictly. Raises ProtocolError with a plain reason."""
-    data = strict_loads(payload)
+    data = strict_loads(payload, control_characters=True)  # stripped from spoken text instead
     cls = messages.validate_dict(data)
     return cls(**{k: v for k, v in data.items() if k not in ("schema", "type")})
 

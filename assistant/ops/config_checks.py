@@ -187,6 +187,12 @@ def _duplicates(names: list[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
             seen[norm] = key
 
 
+def _report_repeats(names: list[tuple[str, str]], message: str, fix: str, ctx: Context) -> None:
+    """One problem per repeated name; ``message`` may use {text} and {first}."""
+    for key, text, first in _duplicates(names):
+        ctx.add(ctx.line_of(key), key, message.format(text=text, first=first), fix, depends=(first,))
+
+
 def _report_shared_words(owned: list[tuple[str, str, str]], meant: str, thing: str, ctx: Context) -> None:
     """Report a name or alias used by two different people/medicines (owner = the list item)."""
     seen: dict[str, tuple[str, str]] = {}
@@ -211,14 +217,12 @@ def _report_shared_words(owned: list[tuple[str, str, str]], meant: str, thing: s
 
 def _check_contacts(s: Settings, ctx: Context) -> None:
     names = [(f"contacts[{i}].name", c.name) for i, c in enumerate(s.contacts)]
-    for key, text, first in _duplicates(names):
-        ctx.add(
-            ctx.line_of(key),
-            key,
-            f'two contacts are called "{text}" (the other is {first})',
-            "give each contact a different name, e.g. add the surname",
-            depends=(first,),
-        )
+    _report_repeats(
+        names,
+        'two contacts are called "{text}" (the other is {first})',
+        "give each contact a different name, e.g. add the surname",
+        ctx,
+    )
     # Everything a person could ask to call must point at one person.
     owned = [("doctor.name", s.doctor.name, "doctor")]
     owned += [(key, text, key.split(".")[0]) for key, text in names]
@@ -242,14 +246,12 @@ def _check_contacts(s: Settings, ctx: Context) -> None:
 
 def _check_medications(s: Settings, ctx: Context) -> None:
     names = [(f"medications[{i}].name", m.name) for i, m in enumerate(s.medications)]
-    for key, text, first in _duplicates(names):
-        ctx.add(
-            ctx.line_of(key),
-            key,
-            f'"{text}" is listed twice (the other is {first})',
-            "list each medicine once, with all its times",
-            depends=(first,),
-        )
+    _report_repeats(
+        names,
+        '"{text}" is listed twice (the other is {first})',
+        "list each medicine once, with all its times",
+        ctx,
+    )
     owned = [(key, text, key.split(".")[0]) for key, text in names]
     for i, m in enumerate(s.medications):
         owned += [(f"medications[{i}].aliases[{j}]", a, f"medications[{i}]") for j, a in enumerate(m.aliases)]
