@@ -176,11 +176,13 @@ class Pipeline:
 
 def build_understander(settings: Settings, lang: str | None = None) -> Understander:
     """The understanding stage for ``lang`` (default ``settings.language``) on the catalog the
-    settings choose (``understanding.catalog``; CatalogError when it does not load)."""
+    settings choose (``understanding.catalog``; CatalogError when it does not load): distress
+    detector, learned model (cached in the state dir), catalog matcher, slots and polarity
+    (:mod:`assistant.understanding.understander`)."""
     from assistant.understanding.catalog_files import load_catalog_for
-    from assistant.understanding.matcher import IntentMatcher
+    from assistant.understanding.understander import Understander as Stage
 
-    return IntentMatcher(load_catalog_for(settings, lang), settings)
+    return Stage.from_settings(settings, lang or settings.language, catalog=load_catalog_for(settings, lang))
 
 
 def build_pipeline(

@@ -183,7 +183,14 @@ def _catalog_texts(lang: str, catalog: Catalog | None) -> dict[str, Any]:
     responses = {i: dict(d.responses) for i, d in catalog.intents.items() if d.responses}
     symptom = catalog.slots.get("symptom")
     symptoms = {v.id: v.say for v in symptom.values} if symptom is not None else {}
-    return {"catalog_responses": responses, "catalog_symptoms": symptoms}
+    return {"catalog_responses": responses, "catalog_symptoms": {**_vocabulary_symptoms(lang), **symptoms}}
+
+
+def _vocabulary_symptoms(lang: str) -> dict[str, str]:
+    """Spoken names of the symptom vocabulary's ids ("knee_pain" → "knee pain" / 膝盖疼)."""
+    from assistant.understanding.symptoms import symptom_names
+
+    return symptom_names(lang)
 
 
 # ---------------------------------------------------------------- times of day

@@ -313,6 +313,19 @@ def _read_catalog(lang: str, file: Path) -> Catalog:
     return parse_catalog(data, str(file), lang)
 
 
+def read_yaml(file: Path, error: type[Exception], what: str) -> Any:
+    """A YAML data file (safe loader); ``error`` names the file and says what went wrong."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        return YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise error(f"{file}: cannot read the {what} ({err.strerror})") from None
+    except YAMLError as err:
+        raise error(f"{file}: not valid YAML: {err}") from None
+
+
 def _str_list(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()

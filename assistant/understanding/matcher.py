@@ -34,6 +34,7 @@ from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog, expand_template, load_catalog
 from assistant.understanding.normalize import normalize, pinyin_tokens, stem_tokens_en, tokenize
 from assistant.understanding.result import Understanding
+from assistant.understanding.slots import SlotIndex
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -49,17 +50,11 @@ TIER_MARGIN: Final = 0.04
 """A runner-up of another tier (or an out-of-scope pattern) this close makes the match ambiguous."""
 REJECT_TIER: Final = "reject"
 EMERGENCY_OVERRIDE_CONFIDENCE: Final = 0.95
-FUZZY_SLOT_CUTOFF: Final = 80.0
-"""rapidfuzz ratio (0–100) for a misrecognised config name ("met for men" → metformin)."""
-NEGATION_WINDOW: Final = 2
-"""Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
 CANDIDATES: Final = 12
 PREFILTER_CUTOFF: Final = 45.0
 """rapidfuzz skips phrases that cannot reach this (0–100) early; far below any acceptance threshold."""
 OOV_PENALTY: Final = 0.6
 """Score lost when every character of the utterance is outside the catalog's vocabulary (scaled)."""
-WEAK_EMERGENCY_VALUES: Final = frozenset({"help"})
-"""Emergency values that alone ("help me find my glasses") only count when the rest is in vocabulary."""
 WEAK_EMERGENCY_MAX_OOV: Final = 0.35
 KEYWORD_WEIGHTS: Final = {"en": 0.2, "zh": 0.0}
 """How far keyword evidence moves the fuzzy phrase score, per language (0 = channel off).
@@ -73,14 +68,6 @@ KEYWORD_EXTRA_INTENTS: Final = 2
 REPEAT_MAX_TOKENS: Final = 3
 """Longest stutter collapsed before matching ("call call the doctor", 是的是的)."""
 EMERGENCY_INTENT: Final = "emergency"
-EMERGENCY_SLOT: Final = "danger"
-
-
-@dataclass(frozen=True)
-class _Synonym:
-    keys: tuple[str, ...]
-    slot: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -137,10 +124,10 @@ class IntentMatcher:
         self._vocab: set[str] = {
             t for lst in self._canon_by_first.values() for _, target in lst for t in target
         }
-        self._synonyms_by_first: dict[str, list[_Synonym]] = {}
-        self._fuzzy_by_len: dict[int, list[tuple[str, _Synonym]]] = {}
-        self._surface_values: dict[str, list[tuple[str, str]]] = {}
-        self._build_synonyms(settings)
+        self.slot_index = SlotIndex(self.lang, self._canonical, self._keys, self._negations)
+        self.slot_index.build(catalog, settings)
+        self._vocab.update(self.slot_index.vocab)
+        self._surface_values = self.slot_index.surface_values
         self._fillers_by_first: dict[str, list[tuple[str, ...]]] = {}
         for filler in catalog.fillers:
             toks = tuple(self._tokens(filler))
@@ -202,67 +189,6 @@ class IntentMatcher:
     def _keys(self, tokens: list[str]) -> list[str]:
         return pinyin_tokens(tokens) if self.lang == "zh" else stem_tokens_en(tokens)
 
-    def _add_synonym(self, text: str, slot: str, value: str) -> None:
-        spoken = tokenize(normalize(text, self.lang), self.lang)
-        toks = self._canonical(spoken)
-        if not toks:
-            return
-        self._vocab.update(toks)
-        self._vocab.update(spoken)
-        keys = tuple(self._keys(toks))
-        if self.lang == "zh" and len(toks) == 1:
-            keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
-        syn = _Synonym(keys, slot, value)
-        bucket = self._synonyms_by_first.setdefault(syn.keys[0], [])
-        if syn not in bucket:
-            bucket.append(syn)
-            self._surface_values.setdefault(slot, []).append(
-                ("".join(spoken) if self.lang == "zh" else " ".join(spoken), value)
-            )
-
-    def _add_fuzzy(self, text: str, slot: str, value: str) -> None:
-        toks = self._tokens(text)
-        if not toks:
-            return
-        keys = tuple(self._keys(toks))
-        joined = " ".join(keys) if self.lang == "zh" else "".join(keys)
-        if len(joined) >= 4:
-            size = len(keys) if self.lang == "zh" else 0  # en: any window, spaces ignored
-            self._fuzzy_by_len.setdefault(size, []).append((joined, _Synonym(keys, slot, value)))
-
-    def _build_synonyms(self, settings: Settings | None) -> None:
-        for slot in self.catalog.slots.values():
-            for value in slot.values:
-                for syn in value.synonyms:
-                    self._add_synonym(syn, slot.name, value.id)
-            if not slot.from_config or settings is None:
-                continue
-            if slot.from_config == "doctor":
-                doctor = settings.doctor
-                for text in (doctor.name, *doctor.aliases):
-                    self._add_synonym(text, slot.name, doctor.name)
-                    self._add_fuzzy(text, slot.name, doctor.name)
-                for text in slot.synonyms:
-                    self._add_synonym(text, slot.name, doctor.name)
-            elif slot.from_config == "contacts":
-                for contact in settings.contacts:
-                    words = [contact.name, *contact.aliases]
-                    if contact.relation:
-                        words.append(contact.relation)
-                        words.extend(slot.relations.get(contact.relation.strip().lower(), ()))
-                    for text in words:
-                        self._add_synonym(text, slot.name, contact.name)
-                    for text in (contact.name, *contact.aliases):
-                        self._add_fuzzy(text, slot.name, contact.name)
-            elif slot.from_config == "medications":
-                for med in settings.medications:
-                    for text in (med.name, *med.aliases):
-                        self._add_synonym(text, slot.name, med.name)
-                        self._add_fuzzy(text, slot.name, med.name)
-        for bucket in self._synonyms_by_first.values():
-            bucket.sort(key=lambda s: len(s.keys), reverse=True)
-        self._fuzzy_strings = {id(lst): [c for c, _ in lst] for lst in self._fuzzy_by_len.values()}
-
     def _build_index(self) -> None:
         seen: dict[str, str] = {}
         for intent in self.catalog.intents.values():
@@ -276,7 +202,7 @@ class IntentMatcher:
                     toks = self._tokens(marked)
                     self._vocab.update(t for t in toks if not t.startswith("#"))
                     # literal slot words in a phrase ("help me") become markers, as in speech
-                    toks = self._mark_exact(toks, self._keys(toks))[0]
+                    toks = self.slot_index.mark_exact(toks, self._keys(toks)).surface
                     toks = self._remove_fillers(toks) or toks  # a phrase of fillers only ("嗯") stays
                     if not toks:
                         continue
@@ -293,7 +219,8 @@ class IntentMatcher:
                     self._entries.setdefault(markers, []).append(entry)
             if not intent.reject:  # recogniser grammars keep to what the assistant understands
                 self._sentences[intent.id] = sentences
-        for bucket in self._synonyms_by_first.values():
+        self._exact = seen
+        for bucket in self.slot_index.by_first.values():
             for syn in bucket:
                 self._key_vocab.update(syn.keys)
         for lst in self._fillers_by_first.values():
@@ -365,57 +292,14 @@ class IntentMatcher:
 
     # ------------------------------------------------------------ matching
 
-    def _mark_exact(
-        self, surface: list[str], keys: list[str]
-    ) -> tuple[list[str], list[str], dict[str, str], bool, bool]:
-        """Replace exact slot synonyms (longest first) by ``#slot`` markers."""
-        marked: list[str] = []  # surface tokens, or '#slot'
-        marked_keys: list[str] = []
-        found: dict[str, str] = {}
-        emergency_strong = emergency_weak = False
-        i = 0
-        while i < len(keys):
-            if keys[i].startswith("#"):
-                marked.append(surface[i])
-                marked_keys.append(keys[i])
-                i += 1
-                continue
-            hit = None
-            for syn in self._synonyms_by_first.get(keys[i], ()):
-                if tuple(keys[i : i + len(syn.keys)]) == syn.keys:
-                    hit = syn
-                    break
-            if self.lang == "zh":
-                for syn in self._synonyms_by_first.get(surface[i], ()):
-                    if hit is None or len(hit.keys) < len(syn.keys):
-                        hit = syn
-                    break
-            if hit is None:
-                marked.append(surface[i])
-                marked_keys.append(keys[i])
-                i += 1
-                continue
-            if hit.slot == EMERGENCY_SLOT:
-                before = [t for t in marked[-NEGATION_WINDOW:] if not t.startswith("#")]
-                if not any(t in self._negations for t in before):
-                    if hit.value in WEAK_EMERGENCY_VALUES:
-                        emergency_weak = True
-                    else:
-                        emergency_strong = True
-            found.setdefault(hit.slot, hit.value)
-            marked.append("#" + hit.slot)
-            marked_keys.append("#" + hit.slot)
-            i += len(hit.keys)
-        return marked, marked_keys, found, emergency_strong, emergency_weak
-
     def _prepare(self, text: str) -> _Prepared:
         display = normalize(text, self.lang)
         surface = self._canonical(tokenize(display, self.lang))
         keys = self._keys(surface)
         # 2. exact slot values (longest first), then fuzzy config names
-        marked, marked_keys, found, emergency_strong, emergency_weak = self._mark_exact(surface, keys)
-        if self._fuzzy_by_len:
-            marked, marked_keys = self._fuzzy_slots(marked, marked_keys, found)
+        m = self.slot_index.mark_exact(surface, keys)
+        found, emergency_strong, emergency_weak = m.found, m.emergency_strong, m.emergency_weak
+        marked, marked_keys = self.slot_index.fuzzy(m.surface, m.keys, found, self._vocab)
         # 3. fillers
         kept = self._remove_filler_pairs(marked, marked_keys)
         if not kept and len(marked) == 1:  # a lone filler word can still be an answer ("嗯" = yes)
@@ -439,45 +323,11 @@ class IntentMatcher:
                 i += 1
         return out
 
-    def _fuzzy_slots(
-        self, surface: list[str], keys: list[str], found: dict[str, str]
-    ) -> tuple[list[str], list[str]]:
-        i = 0
-        out_s: list[str] = []
-        out_k: list[str] = []
-        while i < len(keys):
-            best: tuple[float, int, _Synonym] | None = None
-            if not keys[i].startswith("#") and (self.lang == "zh" or surface[i] not in self._vocab):
-                for size, choices in self._fuzzy_windows():
-                    window = keys[i : i + size]
-                    if len(window) < size or any(k.startswith("#") for k in window):
-                        continue
-                    joined = " ".join(window) if self.lang == "zh" else "".join(window)
-                    res = process.extractOne(
-                        joined,
-                        self._fuzzy_strings[id(choices)],
-                        scorer=fuzz.ratio,
-                        score_cutoff=FUZZY_SLOT_CUTOFF,
-                    )
-                    if res is not None and (best is None or res[1] > best[0]):
-                        best = (res[1], size, choices[res[2]][1])
-            if best is None:
-                out_s.append(surface[i])
-                out_k.append(keys[i])
-                i += 1
-                continue
-            _, size, syn = best
-            found.setdefault(syn.slot, syn.value)
-            out_s.append("#" + syn.slot)
-            out_k.append("#" + syn.slot)
-            i += size
-        return out_s, out_k
-
-    def _fuzzy_windows(self) -> list[tuple[int, list[tuple[str, _Synonym]]]]:
-        if self.lang == "zh":
-            return sorted(self._fuzzy_by_len.items(), reverse=True)
-        choices = self._fuzzy_by_len.get(0, [])
-        return [(size, choices) for size in (3, 2, 1)] if choices else []
+    def exact(self, text: str) -> tuple[str | None, dict[str, str]]:
+        """The intent whose expanded catalog phrase equals ``text`` after normalisation, fillers and
+        slot marking (None if none), and the slot values heard. Microseconds: no fuzzy scoring."""
+        prep = self._prepare(text)
+        return self._exact.get(prep.key), prep.markers
 
     def match(self, text: str) -> Understanding:
         """Understand one utterance; ``intent`` is None when it is out of scope or too unsure."""
@@ -647,6 +497,11 @@ class IntentMatcher:
         text = normalize(sentence, self.lang)
         if text:
             yield text
+
+    @property
+    def vocabulary_words(self) -> set[str]:
+        """Every token of the catalog's phrases, slot values, fillers and the config's names."""
+        return self._vocab
 
     def vocabulary(self) -> set[str]:
         """Every word (en) or character/Latin word (zh) the grammar phrases use."""

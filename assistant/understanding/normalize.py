@@ -49,7 +49,6 @@ _CONTRACTIONS: Final = {
     "im": "i am",
     "ive": "i have",
     "id": "i would",
-    "ill": "i will",
     "youre": "you are",
     "whats": "what is",
     "thats": "that is",

@@ -1,0 +1,563 @@
+"""Distress detector: is this utterance an emergency happening now to the speaker (or someone with her)?
+
+Fail-closed by design. A danger cue (``intents/distress-<lang>.yaml``: falls, chest pain, breathing,
+stroke signs, collapse, bleeding, overdose, self-harm, cries for help) makes the utterance an
+emergency unless strong contrary evidence in the same utterance clears *that* cue:
+
+* another sense of the words (an idiom covering the cue: "fell asleep", "stroke of luck", 气死我了);
+* negation in scope, before ("I have not fallen", 没摔倒, "no chest pain") or after ("bleeding? not any
+  more", 不疼了) — a hedge is not a negation ("I'm not sure, my chest hurts");
+* a question or a hypothetical ("how do I get help if I fall?", 万一摔倒了怎么办, "signs of a stroke");
+* someone else who is not here (a neighbour, a man in a film) without urgency; someone near (her
+  husband, "he") only with the past, media or a medical history ("he had a stroke years ago");
+* reported speech or media (TV, radio, news, a book) when the cue is not the speaker's own;
+* long ago ("last year", 几年前), or recently and recovered ("I tripped yesterday but I'm fine").
+
+Several cues: one uncleared cue is enough. The dialogue's cancel window stays the safety net for
+the false alarms that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from assistant import data
+from assistant.understanding.normalize import normalize
+
+_LOGGER = logging.getLogger(__name__)
+
+CUE_BEFORE_WINDOW: Final = {"en": 6, "zh": 6}
+"""How far back (words / characters) a negation or a subject is looked for."""
+AFTER_WINDOW: Final = {"en": 40, "zh": 8}
+"""Characters after a cue in which "not any more" / 不疼了 cancels it."""
+
+
+class DistressLexiconError(Exception):
+    """A distress lexicon file is broken; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One danger cue found in an utterance."""
+
+    category: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DistressResult:
+    """What the detector decided and why (``cleared`` pairs a cue with the evidence that cleared it)."""
+
+    emergency: bool
+    cues: tuple[Cue, ...] = ()
+    """Cues that stand (any one makes an emergency)."""
+    cleared: tuple[tuple[Cue, str], ...] = ()
+    """Cues cleared by contrary evidence: ``(cue, reason)``; reason is idiom, negation, question,
+    other_person, media, past, recovered, mild or thing."""
+
+    @property
+    def category(self) -> str | None:
+        """Category of the first standing cue (fall, chest, breathing …), None if none stands."""
+        return self.cues[0].category if self.cues else None
+
+    @property
+    def any_cue(self) -> bool:
+        """A danger word was heard at all (standing or cleared)."""
+        return bool(self.cues or self.cleared)
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+def _words(lang: str, items: Iterable[str]) -> str:
+    """One alternation of literal words/phrases, longest first."""
+    parts = sorted(
+        {re.escape(normalize(str(i), lang)) for i in items if str(i).strip()}, key=len, reverse=True
+    )
+    return "|".join(p for p in parts if p)
+
+
+def _bounded(lang: str, pattern: str) -> str:
+    return f"(?<![a-z0-9])(?:{pattern})(?![a-z0-9])" if lang == "en" else f"(?:{pattern})"
+
+
+@dataclass(frozen=True)
+class DistressLexicon:
+    """Compiled ``intents/distress-<lang>.yaml`` (plus cue phrases taken from the symptom vocabulary)."""
+
+    lang: str
+    cues: tuple[tuple[str, re.Pattern[str]], ...]
+    idioms: re.Pattern[str] | None
+    negation: re.Pattern[str] | None
+    no_negation: re.Pattern[str] | None
+    hedge: re.Pattern[str] | None
+    clause_break: re.Pattern[str] | None
+    after_negation: re.Pattern[str] | None
+    recovered: re.Pattern[str] | None
+    remote_past: re.Pattern[str] | None
+    recent_past: re.Pattern[str] | None
+    ongoing: re.Pattern[str] | None
+    media: re.Pattern[str] | None
+    hypothetical: re.Pattern[str] | None
+    question_start: re.Pattern[str] | None
+    question_when: re.Pattern[str] | None
+    first_person: re.Pattern[str] | None
+    others_far: re.Pattern[str] | None
+    others_near: re.Pattern[str] | None
+    urgency: re.Pattern[str] | None
+    history: re.Pattern[str] | None
+    mild: re.Pattern[str] | None = None
+    mild_categories: frozenset[str] = frozenset()
+    conditional_after: re.Pattern[str] | None = None
+    body_words: re.Pattern[str] | None = None
+    urgent_gap: re.Pattern[str] | None = None
+    question_after: re.Pattern[str] | None = None
+    pretend: re.Pattern[str] | None = None
+    cry_sounds: frozenset[str] = frozenset()
+    reported: re.Pattern[str] | None = None
+    mentions: re.Pattern[str] | None = None
+
+
+def _regex_list(raw: Any, where: str) -> list[str]:
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise DistressLexiconError(f"{where}: expected a list of patterns")
+    return list(raw)
+
+
+def _compile(lang: str, patterns: list[str], where: str, bounded: bool = True) -> re.Pattern[str] | None:
+    if not patterns:
+        return None
+    body = "|".join(f"(?:{p})" for p in patterns)
+    try:
+        return re.compile(_bounded(lang, body) if bounded else body)
+    except re.error as err:
+        raise DistressLexiconError(f"{where}: bad pattern: {err}") from None
+
+
+def _symptom_phrases(lang: str, ids: Iterable[str], where: str) -> list[str]:
+    from assistant.understanding.symptoms import load_vocabulary
+
+    vocab = load_vocabulary()
+    out: list[str] = []
+    for symptom_id in ids:
+        entry = vocab.symptoms.get(symptom_id)
+        if entry is None:
+            raise DistressLexiconError(f"{where}: unknown symptom id '{symptom_id}' (intents/symptoms.yaml)")
+        out.extend(re.escape(normalize(p, lang)) for p in entry.phrases(lang))
+    return [p for p in out if p]
+
+
+def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
+    """Validate and compile a loaded lexicon document (DistressLexiconError names the key at fault)."""
+    if not isinstance(raw, Mapping):
+        raise DistressLexiconError(f"{path}: expected a mapping with 'cues:'")
+    cues_raw = raw.get("cues")
+    if not isinstance(cues_raw, Mapping) or not cues_raw:
+        raise DistressLexiconError(f"{path}: needs a non-empty 'cues:' mapping of category → patterns")
+    extra = raw.get("cue_symptoms") or {}
+    if not isinstance(extra, Mapping):
+        raise DistressLexiconError(f"{path}: 'cue_symptoms' must map categories to symptom ids")
+    cues: list[tuple[str, re.Pattern[str]]] = []
+    for category in list(cues_raw) + [c for c in extra if c not in cues_raw]:
+        where = f"{path}: cues.{category}"
+        patterns = _regex_list(cues_raw.get(category), where)
+        patterns += _symptom_phrases(lang, _regex_list(extra.get(category), where), f"{path}: cue_symptoms")
+        compiled = _compile(lang, patterns, where)
+        if compiled is not None:
+            cues.append((str(category), compiled))
+
+    def rx(key: str, bounded: bool = True) -> re.Pattern[str] | None:
+        return _compile(lang, _regex_list(raw.get(key), f"{path}: {key}"), f"{path}: {key}", bounded)
+
+    def words(key: str) -> list[str]:
+        return [str(w) for w in _regex_list(raw.get(key), f"{path}: {key}")]
+
+    negation = no_negation = None
+    if raw.get("negation_regex"):
+        negation = re.compile(str(raw["negation_regex"]))
+    elif words("negators"):
+        negs = [w for w in words("negators") if w != "no"]
+        bridge = _words(lang, words("negation_bridge"))
+        negation = re.compile(rf"(?<![a-z])(?:{_words(lang, negs)})(?: (?:{bridge}))*\s*$")
+        no_bridge = _words(lang, words("no_bridge"))
+        no_negation = re.compile(rf"(?<![a-z])(?:no need (?:to|for)|no)(?: (?:{no_bridge}))*\s*$")
+    hedges = words("hedges")
+    hedge = re.compile(rf"^\s*(?:{_words(lang, hedges)})(?![a-z])") if hedges else None
+    breaks = words("clause_breaks")
+    clause_break = None
+    if breaks:
+        body = _words(lang, breaks)
+        clause_break = re.compile(_bounded(lang, body))
+    who = {key: words(key) for key in ("first_person", "others_far", "others_near")}
+    return DistressLexicon(
+        lang=lang,
+        cues=tuple(cues),
+        idioms=rx("idioms"),
+        negation=negation,
+        no_negation=no_negation,
+        hedge=hedge,
+        clause_break=clause_break,
+        after_negation=_compile(lang, _regex_list(raw.get("after_negation"), path), path, bounded=False),
+        recovered=rx("recovered"),
+        remote_past=rx("remote_past"),
+        recent_past=rx("recent_past"),
+        ongoing=rx("ongoing"),
+        media=rx("media"),
+        hypothetical=rx("hypothetical"),
+        question_start=rx("question_starts", bounded=False),
+        question_when=rx("question_when"),
+        first_person=re.compile(_bounded(lang, _words(lang, who["first_person"])))
+        if who["first_person"]
+        else None,
+        others_far=re.compile(_bounded(lang, _words(lang, who["others_far"]))) if who["others_far"] else None,
+        others_near=re.compile(_bounded(lang, _words(lang, who["others_near"])))
+        if who["others_near"]
+        else None,
+        urgency=rx("urgency"),
+        history=rx("history"),
+        mild=rx("mild"),
+        mild_categories=frozenset(words("mild_categories")),
+        conditional_after=rx("conditional_after"),
+        body_words=_body_words(lang),
+        urgent_gap=rx("urgent_gap"),
+        question_after=rx("question_after", bounded=False),
+        pretend=rx("pretend"),
+        cry_sounds=frozenset(words("cry_sounds")),
+        reported=rx("reported"),
+        mentions=rx("mentions"),
+    )
+
+
+def _body_words(lang: str) -> re.Pattern[str] | None:
+    """Body-part words from the symptom vocabulary ("my legs gave way" is the speaker, not a thing)."""
+    from assistant.understanding.symptoms import load_vocabulary
+
+    words = [w for part in load_vocabulary().body_parts.values() for w in part.words.get(lang, ())]
+    return re.compile(_bounded(lang, _words(lang, words))) if words else None
+
+
+def lexicon_path(lang: str) -> Path:
+    return data.intents_dir() / f"distress-{lang}.yaml"
+
+
+@lru_cache(maxsize=4)
+def load_lexicon(lang: str, path: str | None = None) -> DistressLexicon:
+    """Load ``intents/distress-<lang>.yaml`` (cached per process: it is data, not config)."""
+    from assistant.understanding.catalog import read_yaml
+
+    file = Path(path) if path else lexicon_path(lang)
+    raw = read_yaml(file, DistressLexiconError, "distress lexicon")
+    return parse_lexicon(raw, str(file), lang)
+
+
+# ---------------------------------------------------------------- detection
+
+
+def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
+    return [(m.start(), m.end()) for m in pattern.finditer(text)] if pattern is not None else []
+
+
+def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    return any(s < a[1] and a[0] < e for s, e in spans)
+
+
+class DistressDetector:
+    """Decides, per utterance, whether a danger cue stands. Stateless after construction."""
+
+    def __init__(self, lang: str, lexicon: DistressLexicon | None = None) -> None:
+        self.lang = lang
+        self.lex = lexicon or load_lexicon(lang)
+
+    def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
+        """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
+        text = text if normalized else normalize(text, self.lang)
+        found: list[Cue] = []
+        for category, pattern in self.lex.cues:
+            for m in pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append(Cue(category, m.start(), m.end(), m.group(0)))
+        if not found and self.lex.cry_sounds and len(text) <= 6:
+            from assistant.understanding.normalize import pinyin_tokens, tokenize
+
+            sound = " ".join(pinyin_tokens(tokenize(text, self.lang)))
+            if sound in self.lex.cry_sounds:
+                return DistressResult(True, (Cue("cry", 0, len(text), text),))
+        if not found and self.lex.mentions is None:
+            return DistressResult(False)
+        found = self._outermost(found)
+        if self.lex.mentions is not None:  # weak words: only their clearing counts (a veto)
+            for m in self.lex.mentions.finditer(text):
+                if not any(c.start <= m.start() < c.end for c in found):
+                    found.append(Cue("mention", m.start(), m.end(), m.group(0)))
+        ctx = _Context.of(self.lex, text)
+        standing: list[Cue] = []
+        cleared: list[tuple[Cue, str]] = []
+        for cue in found:
+            reason = self._clearing(cue, text, ctx)
+            if reason:
+                cleared.append((cue, reason))
+            elif cue.category != "mention":
+                standing.append(cue)
+        return DistressResult(bool(standing), tuple(standing), tuple(cleared))
+
+    @staticmethod
+    def _outermost(cues: list[Cue]) -> list[Cue]:
+        """Longest cue wins where cues overlap ("can not breathe" over "breathe")."""
+        cues.sort(key=lambda c: (c.start, -(c.end - c.start)))
+        out: list[Cue] = []
+        for cue in cues:
+            if out and cue.start < out[-1].end:
+                if cue.end - cue.start > out[-1].end - out[-1].start:
+                    out[-1] = cue
+                continue
+            out.append(cue)
+        return out
+
+    # ------------------------------------------------------------ evidence
+
+    def _clearing(self, cue: Cue, text: str, ctx: _Context) -> str:
+        span = (cue.start, cue.end)
+        last_word = cue.start + (cue.text.rfind(" ") + 1 if self.lang == "en" else 0)
+        for s, e in ctx.idioms:
+            covered = min(e, cue.end) - max(s, cue.start)
+            if covered >= (cue.end - cue.start) / 2 or (s <= last_word and cue.end <= e):
+                return "idiom"
+        before = self._before(text, cue.start)
+        after = cue.category not in ("self_harm", "overdose") and self._negated_after(text, cue.end)
+        if self._negated_before(before, cue) or after:
+            return "negation"
+        who = self._who(text, cue, before)
+        if who == "thing" and cue.category not in ("cry", "alarm", "self_harm", "overdose", "other"):
+            return "thing"  # "the souffle collapsed", "the engine is choking"
+        if self._hypothetical(text, cue, before, who):
+            return "question"
+        if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
+            return "mild"
+        if ctx.media and who != "self":
+            return "media"
+        if ctx.reported and who != "self" and not ctx.urgent:
+            return "media"
+        if who == "far" and not ctx.urgent:
+            return "other_person"
+        history = _overlaps(span, ctx.history) or any(
+            s <= cue.start and cue.end <= e + 12 for s, e in ctx.history
+        )
+        if history and who != "self" and not ctx.urgent:
+            return "other_person"
+        if ctx.pretend:
+            return "idiom"
+        if any(s <= cue.start < e and text.startswith(("from", "after", "since"), s) for s, e in ctx.history):
+            return "past"
+        if ctx.remote and not ctx.ongoing and not ctx.urgent:
+            return "past"
+        if ctx.recovered_after(cue.end) and not ctx.urgent and not ctx.ongoing:
+            return "recovered"
+        return ""
+
+    def _before(self, text: str, start: int) -> str:
+        """The clause before ``start``, at most the window, cut after the last clause break."""
+        n = CUE_BEFORE_WINDOW[self.lang]
+        if self.lang == "en":
+            words = text[:start].split()[-n:]
+            window = " ".join(words)
+        else:
+            window = text[max(0, start - n) : start]
+        if self.lex.clause_break is not None:
+            breaks = list(self.lex.clause_break.finditer(window))
+            if breaks:
+                window = window[breaks[-1].end() :]
+        return window.strip()
+
+    def _negated_before(self, before: str, cue: Cue) -> bool:
+        if not before:
+            return False
+        neg = self.lex.negation
+        if neg is not None:
+            m = neg.search(before)
+            if m is not None:
+                after_neg = before[m.start() :].split(" ", 1)[1] if " " in before[m.start() :] else ""
+                hedge = self.lex.hedge
+                if not (hedge is not None and self.lang == "en" and hedge.match(after_neg)):
+                    return True
+        no = self.lex.no_negation
+        if no is not None and cue.category != "cry" and no.search(before):
+            return True
+        if (
+            no is not None
+            and cue.category == "cry"
+            and re.search(r"(?<![a-z])no need (?:to|for)\s*$", before)
+        ):
+            return True
+        return False
+
+    def _negated_after(self, text: str, end: int) -> bool:
+        pattern = self.lex.after_negation
+        if pattern is None:
+            return False
+        tail = text[end : end + AFTER_WINDOW[self.lang]]
+        if self.lang == "en":
+            return bool(re.match(rf"^\s*(?:{pattern.pattern})(?![a-z])", tail))
+        return bool(pattern.match(tail))
+
+    def _speaker_word(self, text: str, m: re.Match[str], cue: Cue) -> bool:
+        """A possessive ("my book", "our car") is not the experiencer; "my legs", "my chest" are."""
+        if self.lang != "en" or m.group(0) not in ("my", "our", "me", "us"):
+            return True
+        rest = text[m.end() :].lstrip()
+        if m.start() >= cue.start or m.end() + 1 >= cue.start:
+            return True
+        body = self.lex.body_words
+        return bool(body is not None and body.match(rest))
+
+    def _mild(self, text: str, cue: Cue) -> bool:
+        """Mild or brought on by effort, in the cue's clause ("a bit breathless on the stairs")."""
+        if self.lex.mild is None:
+            return False
+        lo = max(0, cue.start - (30 if self.lang == "en" else 8))
+        hi = cue.end + (40 if self.lang == "en" else 10)
+        return bool(self.lex.mild.search(text[lo:hi]))
+
+    _AUX: Final = frozenset(
+        "is are was were has have had been just keeps kept always will would got gone all having really".split()
+    )
+    _DETS: Final = frozenset("the a an my our this that his her their your its".split())
+    _FACULTIES: Final = frozenset(
+        "speech voice words breathing breath heart heartbeat pulse vision sight eyesight balance memory "
+        "sugar pressure temperature head chest legs arms face mouth tongue lips body side".split()
+    )
+
+    def _thing_subject(self, text: str, cue: Cue) -> bool:
+        """English: the cue's subject is a thing ("the old sofa is falling apart", "the deckchair collapsed")."""
+        if self.lang != "en":
+            return False
+        words = text[: cue.start].split()
+        while words and words[-1] in self._AUX:
+            words.pop()
+        if len(words) < 2:
+            return False
+        noun = words[-1]
+        if noun in self._FACULTIES:
+            return False  # "my speech is slurred" is the speaker
+        lex = self.lex
+        for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
+            if pattern is not None and pattern.fullmatch(noun):
+                return False
+        return any(w in self._DETS for w in words[-3:-1])
+
+    def _who(self, text: str, cue: Cue, before: str) -> str:
+        """self / near / far / none: the nearest person word before (or opening) the cue."""
+        lex = self.lex
+        head = text[: cue.end]
+        best: tuple[int, str] | None = None
+        window_start = max(0, cue.start - (40 if self.lang == "en" else 8))
+        for kind, pattern in (("self", lex.first_person), ("near", lex.others_near), ("far", lex.others_far)):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(head, window_start):
+                if m.start() >= cue.end:
+                    break
+                pos = m.start()
+                if kind == "self" and not self._speaker_word(text, m, cue):
+                    continue
+                if kind != "self" and pos >= cue.start:
+                    continue  # "take them all": a word inside the cue is not its experiencer
+                if self.lang == "zh" and kind == "self" and pos < cue.start - 4:
+                    continue  # 我看养生节目说胸口疼: the speaker is not the one with chest pain
+                if (
+                    self.lang == "zh"
+                    and kind != "self"
+                    and text[max(0, pos - 1) : pos] in ("被", "让", "把", "给")
+                ):
+                    continue  # 我被狗咬了: the dog is not the experiencer
+                if best is None or pos > best[0] or (pos == best[0] and kind != "self"):
+                    best = (pos, kind)
+        if self._thing_subject(text, cue) and (best is None or best[0] < cue.start - 25):
+            return "thing"
+        if best is None:
+            return "none"
+        if best[1] == "self" and best[0] >= cue.start:
+            return "self"  # "my chest hurts": the cue opens with the speaker
+        return best[1]
+
+    def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
+        lex = self.lex
+        prefix = text[: cue.start]
+        if lex.hypothetical is not None:
+            hits = list(lex.hypothetical.finditer(prefix))
+            if hits:
+                gap = prefix[hits[-1].end() :]
+                if lex.urgent_gap is None or not lex.urgent_gap.search(gap):
+                    return True
+            if self.lang == "zh" and re.match(
+                r"^(了)?(的话|怎么办|会怎样|该怎么|有什么|是什么)", text[cue.end :]
+            ):
+                return True
+        if lex.question_after is not None and lex.question_after.search(text, cue.end):
+            return True
+        if self.lang == "zh" and lex.question_after is not None and lex.question_when is not None:
+            if lex.question_when.search(text) and lex.question_after.search(text):
+                return True
+        cond = lex.conditional_after
+        if cond is not None and cond.search(text, cue.end):
+            if " you" in f" {text}" or (lex.question_start is not None and lex.question_start.search(text)):
+                return True
+        if lex.question_start is not None and lex.question_start.search(text):
+            if (
+                who != "self"
+                or cue.category in ("cry", "alarm")
+                or (lex.question_when is not None and lex.question_when.search(prefix))
+            ):
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Utterance-wide evidence, found once per utterance."""
+
+    idioms: list[tuple[int, int]]
+    history: list[tuple[int, int]]
+    media: bool
+    urgent: bool
+    remote: bool
+    ongoing: bool
+    recovered: list[tuple[int, int]]
+    pretend: bool = False
+    reported: bool = False
+
+    def recovered_after(self, pos: int) -> bool:
+        return any(s >= pos for s, _ in self.recovered)
+
+    @classmethod
+    def of(cls, lex: DistressLexicon, text: str) -> _Context:
+        recovered = _spans(lex.recovered, text)
+        # "fine now" is a recovery, not urgency: judge urgency on the text without recoveries
+        rest = text
+        for s, e in reversed(recovered):
+            rest = rest[:s] + " " * (e - s) + rest[e:]
+        remote = _spans(lex.remote_past, text)
+        recent = _spans(lex.recent_past, text)
+        ongoing = bool(lex.ongoing is not None and lex.ongoing.search(text))
+        return cls(
+            idioms=_spans(lex.idioms, text),
+            history=_spans(lex.history, text),
+            media=bool(lex.media is not None and lex.media.search(text)),
+            urgent=bool(lex.urgency is not None and lex.urgency.search(rest)),
+            remote=bool(remote) or (bool(recent) and bool(recovered)),
+            ongoing=ongoing,
+            recovered=recovered,
+            pretend=bool(lex.pretend is not None and lex.pretend.search(text)),
+            reported=bool(lex.reported is not None and lex.reported.search(text)),
+        )

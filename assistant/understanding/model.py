@@ -1,0 +1,282 @@
+"""The learned intent model: a linear classifier over word and character n-grams, run in pure Python.
+
+Trained by :mod:`assistant.understanding.train` (scikit-learn ``LinearSVC`` on TF-IDF features,
+softmax with a temperature fitted on a held-out fold, so probabilities are calibrated and in 0–1)
+on the catalog's expansions, the paraphrase corpora (``intents/training/``) and their negatives,
+with an explicit out-of-scope class :data:`OOS`.
+
+Why pure-Python inference: importing scikit-learn costs ~117 MB of RSS (scipy, numpy), the Pi's
+budget for the whole understanding stage is 30 MB. Training therefore runs in a *child process*
+(``python -m assistant.understanding.train``) and writes a compact file (feature list, idf, weights
+as float32); the daemon only reads that file. The file is cached in ``<state_dir>/models/`` under a
+hash of everything it was built from (training data, catalog, relations, feature code), so it is
+built once per data version — a few seconds — and loaded in milliseconds afterwards.
+
+Features (:func:`features`): English stems and stem bigrams plus character 3–5-grams of the
+words; Mandarin characters 1–3-grams plus toneless-pinyin syllables and syllable pairs, so
+recogniser homophones (陈一生 / 陈医生) share features. Config names are replaced by ``#slot``
+markers before features are taken, so the model does not depend on one household's names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from assistant import data
+from assistant.understanding.normalize import pinyin_tokens, stem_tokens_en
+
+_LOGGER = logging.getLogger(__name__)
+
+OOS: Final = "__oos__"
+"""The out-of-scope class (chit-chat, smart home, negated requests …)."""
+NEGATED: Final = "__negated__"
+"""A declined or negated request ("no need to call Anna"): asks for nothing."""
+FEATURE_VERSION: Final = 3
+"""Bump when :func:`features` or the training recipe changes (invalidates cached models)."""
+TRAIN_TIMEOUT_S: Final = 300.0
+_MAGIC: Final = b"JIAYI-INTENT-MODEL\n"
+_MARKER_CHARS: Final = {"#contact": "\ue000", "#doctor": "\ue001", "#medication": "\ue002"}
+
+
+def features(tokens: Sequence[str], lang: str) -> list[str]:
+    """Feature strings of one utterance (tokens already normalised, config names as ``#slot``)."""
+    out: list[str] = []
+    if lang == "zh":
+        chars = "".join(_MARKER_CHARS.get(t, t) for t in tokens)
+        padded = f"^{chars}$"
+        for n in (1, 2, 3):
+            out.extend("c:" + padded[i : i + n] for i in range(len(padded) - n + 1))
+        syllables = ["^", *pinyin_tokens(list(tokens)), "$"]
+        out.extend("p:" + s for s in syllables[1:-1])
+        out.extend("q:" + a + "_" + b for a, b in zip(syllables, syllables[1:], strict=False))
+        return out
+    stems = stem_tokens_en(list(tokens))
+    out.extend("w:" + s for s in stems)
+    padded_stems = ["^", *stems, "$"]
+    out.extend("b:" + a + "_" + b for a, b in zip(padded_stems, padded_stems[1:], strict=False))
+    text = " " + " ".join(tokens) + " "
+    for n in (3, 4, 5):
+        out.extend("c:" + text[i : i + n] for i in range(len(text) - n + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Class probabilities of one utterance, best first."""
+
+    ranked: tuple[tuple[str, float], ...]
+
+    def prob(self, label: str) -> float:
+        for name, p in self.ranked:
+            if name == label:
+                return p
+        return 0.0
+
+    def best(self, exclude: frozenset[str] = frozenset()) -> tuple[str, float, float]:
+        """Best label not in ``exclude``, its probability and the runner-up's."""
+        kept = [(n, p) for n, p in self.ranked if n not in exclude]
+        if not kept:
+            return OOS, 0.0, 0.0
+        return kept[0][0], kept[0][1], kept[1][1] if len(kept) > 1 else 0.0
+
+
+class IntentModel:
+    """A trained linear model: ``predict(tokens)`` → calibrated class probabilities (pure Python)."""
+
+    def __init__(
+        self,
+        lang: str,
+        classes: Sequence[str],
+        vocabulary: Sequence[str],
+        idf: array,
+        weights: array,
+        bias: Sequence[float],
+        temperature: float,
+        meta: dict | None = None,
+    ) -> None:
+        self.lang = lang
+        self.classes = tuple(classes)
+        self._index = {f: i for i, f in enumerate(vocabulary)}
+        self._idf = idf
+        self._weights = weights
+        self._bias = tuple(bias)
+        self.temperature = temperature
+        self.meta = meta or {}
+        if len(weights) != len(vocabulary) * len(self.classes) or len(idf) != len(vocabulary):
+            raise ValueError("model file is inconsistent (weights / vocabulary / classes)")
+
+    def scores(self, tokens: Sequence[str]) -> list[float]:
+        """Raw decision scores per class (TF-IDF with sublinear tf, l2-normalised, as in training)."""
+        counts = Counter(features(tokens, self.lang))
+        n = len(self.classes)
+        scores = list(self._bias)
+        acc = [0.0] * n
+        norm = 0.0
+        weights, idf, index = self._weights, self._idf, self._index
+        for feat, tf in counts.items():
+            col = index.get(feat)
+            if col is None:
+                continue
+            value = (1.0 + math.log(tf)) * idf[col]
+            norm += value * value
+            base = col * n
+            for c in range(n):
+                acc[c] += value * weights[base + c]
+        if norm > 0.0:
+            scale = 1.0 / math.sqrt(norm)
+            scores = [b + a * scale for b, a in zip(scores, acc, strict=True)]
+        return scores
+
+    def predict(self, tokens: Sequence[str]) -> Prediction:
+        scores = self.scores(tokens)
+        top = max(scores)
+        exps = [math.exp((s - top) / self.temperature) for s in scores]
+        total = sum(exps)
+        probs = [e / total for e in exps]
+        return Prediction(tuple(sorted(zip(self.classes, probs, strict=True), key=lambda kv: -kv[1])))
+
+    # ------------------------------------------------------------ file format
+
+    def save(self, path: Path) -> None:
+        """Write atomically: magic line, one JSON line (classes, vocabulary, bias, meta), then float32 arrays."""
+        header = {
+            "lang": self.lang,
+            "classes": list(self.classes),
+            "vocabulary": sorted(self._index, key=self._index.__getitem__),
+            "bias": list(self._bias),
+            "temperature": self.temperature,
+            "meta": self.meta,
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(_MAGIC)
+                out.write(json.dumps(header, ensure_ascii=False).encode("utf-8") + b"\n")
+                out.write(self._idf.tobytes())
+                out.write(self._weights.tobytes())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> IntentModel:
+        raw = path.read_bytes()
+        if not raw.startswith(_MAGIC):
+            raise ValueError(f"{path}: not a Jiayi intent model")
+        end = raw.index(b"\n", len(_MAGIC))
+        header = json.loads(raw[len(_MAGIC) : end].decode("utf-8"))
+        n_feat, n_cls = len(header["vocabulary"]), len(header["classes"])
+        body = memoryview(raw)[end + 1 :]
+        idf = array("f")
+        idf.frombytes(body[: 4 * n_feat])
+        weights = array("f")
+        weights.frombytes(body[4 * n_feat : 4 * n_feat + 4 * n_feat * n_cls])
+        return cls(
+            header["lang"],
+            header["classes"],
+            header["vocabulary"],
+            idf,
+            weights,
+            header["bias"],
+            float(header["temperature"]),
+            header.get("meta") or {},
+        )
+
+
+# ---------------------------------------------------------------- build or load (cached)
+
+
+def training_files(lang: str) -> list[Path]:
+    """Everything a model is built from (its hash names the cached file)."""
+    folder = data.intents_dir()
+    return [
+        folder / f"{lang}.yaml",
+        folder / "relations.yaml",
+        folder / "training" / f"paraphrases-{lang}.jsonl",
+        folder / "training" / f"negated-{lang}.jsonl",
+    ]
+
+
+def data_hash(lang: str, holdout: bool = False) -> str:
+    digest = hashlib.sha256(f"v{FEATURE_VERSION} {lang} holdout={holdout}\n".encode())
+    for file in training_files(lang):
+        digest.update(file.name.encode())
+        try:
+            digest.update(file.read_bytes())
+        except OSError:
+            digest.update(b"<missing>")
+    for name in ("train.py", "model.py", "normalize.py", "slots.py"):  # code that shapes the features
+        code = Path(__file__).with_name(name)
+        digest.update(code.read_bytes() if code.exists() else b"")
+    return digest.hexdigest()[:16]
+
+
+_MODELS: dict[tuple[str, str], IntentModel] = {}
+_LOCK = threading.Lock()
+
+
+def cache_dir(state_dir: str = "") -> Path:
+    from assistant.ops.paths import state_dir as resolve
+
+    return resolve(state_dir) / "models"
+
+
+def load_or_build(lang: str, state_dir: str = "", *, holdout: bool = False) -> IntentModel:
+    """The model for ``lang``: from this process, else the state dir's cache, else trained now.
+
+    Training runs in a child process (scikit-learn never enters this one); the result is cached
+    under ``<state_dir>/models/intent-<lang>-<hash>.bin``. ``holdout`` trains without every fifth
+    paraphrase line (benchmarks report on those lines).
+    """
+    key = (lang, data_hash(lang, holdout))
+    path = cache_dir(state_dir) / f"intent-{lang}-{key[1]}{'-holdout' if holdout else ''}.bin"
+    with _LOCK:
+        model = _MODELS.get(key)
+        if model is not None:
+            if not path.exists():  # another state dir in this process: keep each one complete
+                try:
+                    model.save(path)
+                except OSError as err:
+                    _LOGGER.warning("event=intent_model_not_cached path=%s error=%s", path, err)
+            return model
+        if path.exists():
+            try:
+                model = IntentModel.load(path)
+            except (OSError, ValueError, KeyError) as err:
+                _LOGGER.warning("event=intent_model_unreadable path=%s error=%s", path, err)
+        if model is None:
+            _train_in_child(lang, path, holdout)
+            model = IntentModel.load(path)
+        _MODELS[key] = model
+        return model
+
+
+def _train_in_child(lang: str, path: Path, holdout: bool) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "assistant.understanding.train", "--lang", lang, "--out", str(path)]
+    if holdout:
+        cmd.append("--holdout")
+    _LOGGER.info("event=intent_model_training lang=%s path=%s", lang, path)
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, env=env, check=False)
+    if done.returncode != 0 or not path.exists():
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"training the {lang} intent model failed: {' | '.join(tail)}")

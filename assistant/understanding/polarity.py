@@ -1,0 +1,87 @@
+"""Polarity: a negated or declined request never produces an action.
+
+"no need to call Anna", "don't order anything", "I'm not dizzy", 我今天不需要吃药, 别给医生打电话:
+for the consequential intents (calls, orders, bookings, symptom reports, "I took my pills") a
+negation that governs the action word makes the utterance ask for nothing. Phrases where a
+negation *is* the request stay ("I can't sleep", "I don't feel well", 睡不着, 不舒服, "I haven't
+got many pills left", "don't forget to order my pills").
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+CONSEQUENTIAL: Final = frozenset(
+    {
+        "call_doctor",
+        "call_contact",
+        "reorder_medication",
+        "book_appointment",
+        "report_symptom",
+        "medication_taken",
+        "volume_up",
+        "volume_down",
+    }
+)
+
+_EN_NEG: Final = r"(?:do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
+_EN_CALL: Final = (
+    r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?"
+)
+_EN_ACTION: Final = {
+    "call_doctor": _EN_CALL,
+    "call_contact": _EN_CALL,
+    "reorder_medication": r"(?:order|reorder|get|buy|send|need|want|refill|run out|running out|running low|low|out of|short of|more|pills|tablets)(?:ing|ed|s)?",
+    "book_appointment": r"(?:book|make|arrange|need|want|see|visit|appointment|get)",
+    "medication_taken": r"(?:take|taken|took|had|swallowed|done)",
+    "report_symptom": r"(?:dizzy|sick|coughing|cough|pain|painful|sore|hurt|hurting|hurts|aching|ache|fever|temperature|headache|rash|nauseous|tired|swollen|itchy|bleeding|breathless|tell|poorly|ill|unwell|trouble|problem|problems|symptoms|cold|flu)",
+    "volume_up": r"(?:turn it up|up|louder|loud|quiet|too quiet|make it louder|raise|increase|shout)",
+    "volume_down": r"(?:turn it down|down|quieter|quiet|loud|too loud|softer|lower|reduce|decrease)",
+}
+_EN_DECLINED: Final = {
+    "reorder_medication": r"(?:still (?:got|have)|got (?:loads|plenty|enough|a full|lots|a new|a whole)|(?:full|new|whole) (?:box|packet|pack|bottle)|plenty (?:left|of them))",
+    "report_symptom": r"(?:nothing (?:hurts|wrong|the matter)|no (?:trouble|problems?|pain|aches?)\b)",
+    "volume_up": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
+    "volume_down": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
+}
+_EN_NOT_A_NEGATION: Final = re.compile(
+    r"(?<![a-z])(?:not (?:feeling |feel )?(?:well|good|right|great|myself|too good|so good|very well|too well|brilliant)"
+    r"|(?:can|could) not (?:sleep|breathe|stop|get rid|shake|see|hear|walk|eat|swallow|stand|remember|keep)"
+    r"|do not feel (?:well|good|right|myself|great)|not forget|never forget|do not forget|not sleeping"
+    r"|have not got (?:many|much|enough|any left)|not got (?:many|much|enough)|not many left|nothing left"
+    r"|not (?:much|many) left|not (?:loud|clear|high) enough|not very loud|not loud|no (?:pills|tablets|medicine|more) left|not stopped|will not (?:go away|stop|shift|clear))(?![a-z])"
+)
+_ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着)"
+_ZH_CALL: Final = r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)"
+_ZH_ACTION: Final = {
+    "call_doctor": _ZH_CALL,
+    "call_contact": _ZH_CALL,
+    "reorder_medication": r"(?:订|买|开|配|拿|要|续|需要|用|送)",
+    "book_appointment": r"(?:预约|约|挂号|挂|看|去|复诊)",
+    "medication_taken": r"(?:吃|服|喝)",
+    "report_symptom": r"(?:头晕|晕|疼|痛|咳|发烧|烧|恶心|吐|肿|痒|累|拉肚子|难受|告诉|喘|感冒|病)",
+    "volume_up": r"(?:大|响|高)",
+    "volume_down": r"(?:小|低|轻)",
+}
+_ZH_NOT_A_NEGATION: Final = re.compile(
+    r"不舒服|不好|睡不着|睡不好|吃不下|喘不(?:上|过)|不行|不对劲|不太好|没力气|没劲|没精神|没胃口|不想吃|不得劲|止不住"
+    r"|一粒不落|一顿不落|不落|没落下|一次不少|不差|好不了|不见好|不退|不消|起不来|不停|没(?:药|了)了|快没了|没有了|不多了|吃完了|没剩|别忘|不要忘|不消化|看不清|听不清"
+)
+
+
+def negated(text: str, intent: str, lang: str) -> bool:
+    """True when ``text`` (normalised) declines or negates ``intent``'s action."""
+    if intent not in CONSEQUENTIAL:
+        return False
+    if lang == "zh":
+        cleaned = _ZH_NOT_A_NEGATION.sub("。", text)
+        action = _ZH_ACTION[intent]
+        return re.search(rf"{_ZH_NEG}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
+    cleaned = _EN_NOT_A_NEGATION.sub(" . ", text)
+    declined = _EN_DECLINED.get(intent)
+    if declined is not None and re.search(rf"(?<![a-z]){declined}", cleaned):
+        return True
+    action = _EN_ACTION[intent]
+    pattern = rf"(?<![a-z]){_EN_NEG}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
+    return re.search(pattern, cleaned) is not None

@@ -1,0 +1,333 @@
+"""Slot values in speech: catalog values and the caregiver's names, including words nobody listed.
+
+:class:`SlotIndex` compiles, once per catalog + config, every way a slot value may be said:
+
+* catalog slot values and their synonyms (symptoms, danger words);
+* the doctor's name, aliases and the catalog's generic doctor words ("my GP", 医生);
+* contacts by name, alias, the relation written in the config *and every everyday word for that
+  relation* (``intents/relations.yaml``: daughter → "my girl", 闺女; mother → mum, mom, 妈) — the
+  caregiver writes ``relation: daughter`` once and "call my girl" works;
+* medications by name and alias, and by what they are for ("my water pills", "heart pills",
+  降压药) when exactly one configured medicine serves that purpose (``purposes`` / ``medicines``
+  in the same file); Mandarin keys are toneless pinyin, so recogniser homophones match.
+
+``mark_exact`` replaces the longest exact match by a ``#slot`` marker; ``fuzzy`` then catches
+misrecognised config names ("met for men" → metformin).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Final
+
+from rapidfuzz import fuzz, process
+
+from assistant import data
+from assistant.ops.settings import Settings
+from assistant.understanding.catalog import Catalog
+from assistant.understanding.normalize import normalize, tokenize
+
+_LOGGER = logging.getLogger(__name__)
+
+FUZZY_SLOT_CUTOFF: Final = 80.0
+"""rapidfuzz ratio (0–100) for a misrecognised config name ("met for men" → metformin)."""
+NEGATION_WINDOW: Final = 2
+"""Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
+EMERGENCY_SLOT: Final = "danger"
+WEAK_EMERGENCY_VALUES: Final = frozenset({"help"})
+"""Emergency values that alone ("help me find my glasses") only count when the rest is in vocabulary."""
+
+
+@dataclass(frozen=True)
+class _Synonym:
+    keys: tuple[str, ...]
+    slot: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Marked:
+    """An utterance with slot values replaced by ``#slot`` markers."""
+
+    surface: list[str]
+    keys: list[str]
+    found: dict[str, str]
+    """slot → canonical value (first occurrence)."""
+    emergency_strong: bool = False
+    emergency_weak: bool = False
+
+
+@dataclass(frozen=True)
+class Relations:
+    """``intents/relations.yaml``: relation words and medicine purposes per language."""
+
+    relations: Mapping[str, Mapping[str, tuple[str, ...]]]
+    purposes: Mapping[str, Mapping[str, tuple[str, ...]]]
+    medicines: Mapping[str, tuple[str, ...]]
+
+    def relation_id(self, written: str) -> str:
+        """The relation id for a config's ``relation`` written in either language ("女儿" → daughter)."""
+        word = written.strip().lower()
+        if word in self.relations:
+            return word
+        for rid, langs in self.relations.items():
+            if any(word == w.lower() for words in langs.values() for w in words):
+                return rid
+        return ""
+
+
+@lru_cache(maxsize=2)
+def load_relations(path: str | None = None) -> Relations:
+    """``intents/relations.yaml`` (cached: data, not config). A broken file logs and means "none"."""
+    from ruamel.yaml import YAML
+
+    file = Path(path) if path else data.intents_dir() / "relations.yaml"
+    try:
+        raw: Any = YAML(typ="safe").load(file.read_text(encoding="utf-8")) or {}
+    except Exception as err:  # the assistant keeps understanding names and aliases without it
+        _LOGGER.warning("event=relations_unavailable file=%s error=%s", file, err)
+        return Relations({}, {}, {})
+
+    def groups(key: str) -> dict[str, dict[str, tuple[str, ...]]]:
+        out: dict[str, dict[str, tuple[str, ...]]] = {}
+        for gid, langs in (raw.get(key) or {}).items():
+            if isinstance(langs, Mapping):
+                out[str(gid)] = {str(k): tuple(str(w) for w in v or ()) for k, v in langs.items()}
+        return out
+
+    medicines = {
+        str(k).lower(): tuple(str(p) for p in v or ()) for k, v in (raw.get("medicines") or {}).items()
+    }
+    return Relations(groups("relations"), groups("purposes"), medicines)
+
+
+class SlotIndex:
+    """Every spoken form of every slot value of one catalog + config, indexed by first key."""
+
+    def __init__(
+        self,
+        lang: str,
+        canonical: Callable[[list[str]], list[str]],
+        keys: Callable[[list[str]], list[str]],
+        negations: frozenset[str] = frozenset(),
+    ) -> None:
+        self.lang = lang
+        self._canonical = canonical
+        self._keys = keys
+        self._negations = negations
+        self.vocab: set[str] = set()
+        self.by_first: dict[str, list[_Synonym]] = {}
+        self.fuzzy_by_len: dict[int, list[tuple[str, _Synonym]]] = {}
+        self.surface_values: dict[str, list[tuple[str, str]]] = {}
+        self._fuzzy_strings: dict[int, list[str]] = {}
+
+    # ------------------------------------------------------------ building
+
+    def add(self, text: str, slot: str, value: str) -> None:
+        spoken = tokenize(normalize(text, self.lang), self.lang)
+        toks = self._canonical(spoken)
+        if not toks:
+            return
+        self.vocab.update(toks)
+        self.vocab.update(spoken)
+        keys = tuple(self._keys(toks))
+        if self.lang == "zh" and len(toks) == 1:
+            keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
+        syn = _Synonym(keys, slot, value)
+        bucket = self.by_first.setdefault(syn.keys[0], [])
+        if syn not in bucket:
+            bucket.append(syn)
+            self.surface_values.setdefault(slot, []).append(
+                ("".join(spoken) if self.lang == "zh" else " ".join(spoken), value)
+            )
+
+    def add_fuzzy(self, text: str, slot: str, value: str) -> None:
+        toks = self._canonical(tokenize(normalize(text, self.lang), self.lang))
+        if not toks:
+            return
+        keys = tuple(self._keys(toks))
+        joined = " ".join(keys) if self.lang == "zh" else "".join(keys)
+        if len(joined) >= 4:
+            size = len(keys) if self.lang == "zh" else 0  # en: any window, spaces ignored
+            self.fuzzy_by_len.setdefault(size, []).append((joined, _Synonym(keys, slot, value)))
+
+    def build(self, catalog: Catalog, settings: Settings | None, only: frozenset[str] | None = None) -> None:
+        """Index the catalog's slots (``only``: just these slot names) and the config's names."""
+        relations = load_relations()
+        for slot in catalog.slots.values():
+            if only is not None and slot.name not in only:
+                continue
+            for value in slot.values:
+                for syn in value.synonyms:
+                    self.add(syn, slot.name, value.id)
+            if not slot.from_config or settings is None:
+                continue
+            if slot.from_config == "doctor":
+                self._add_doctor(slot.name, slot.synonyms, settings)
+            elif slot.from_config == "contacts":
+                self._add_contacts(slot.name, slot.relations, settings, relations)
+            elif slot.from_config == "medications":
+                self._add_medications(slot.name, settings, relations)
+        for bucket in self.by_first.values():
+            bucket.sort(key=lambda s: len(s.keys), reverse=True)
+        self._fuzzy_strings = {id(lst): [c for c, _ in lst] for lst in self.fuzzy_by_len.values()}
+
+    def _add_doctor(self, slot: str, generic: tuple[str, ...], settings: Settings) -> None:
+        doctor = settings.doctor
+        for text in (doctor.name, *doctor.aliases):
+            self.add(text, slot, doctor.name)
+            self.add_fuzzy(text, slot, doctor.name)
+        for text in generic:
+            self.add(text, slot, doctor.name)
+
+    def _add_contacts(
+        self, slot: str, catalog_relations: Mapping[str, tuple[str, ...]], settings: Settings, rel: Relations
+    ) -> None:
+        by_relation: dict[str, list[str]] = {}
+        for contact in settings.contacts:
+            rid = rel.relation_id(contact.relation) if contact.relation else ""
+            if rid:
+                by_relation.setdefault(rid, []).append(contact.name)
+        for contact in settings.contacts:
+            words = [contact.name, *contact.aliases]
+            if contact.relation:
+                words.append(contact.relation)
+                words.extend(catalog_relations.get(contact.relation.strip().lower(), ()))
+                rid = rel.relation_id(contact.relation)
+                if rid and by_relation.get(rid) == [contact.name]:  # "my son" only when there is one son
+                    words.extend(rel.relations.get(rid, {}).get(self.lang, ()))
+                    words.extend(catalog_relations.get(rid, ()))
+            for text in words:
+                self.add(text, slot, contact.name)
+            for text in (contact.name, *contact.aliases):
+                self.add_fuzzy(text, slot, contact.name)
+
+    def _add_medications(self, slot: str, settings: Settings, rel: Relations) -> None:
+        by_purpose: dict[str, list[str]] = {}
+        for med in settings.medications:
+            for purpose in rel.medicines.get(med.name.strip().lower(), ()):
+                by_purpose.setdefault(purpose, []).append(med.name)
+        for med in settings.medications:
+            for text in (med.name, *med.aliases):
+                self.add(text, slot, med.name)
+                self.add_fuzzy(text, slot, med.name)
+        for purpose, names in by_purpose.items():
+            if len(names) == 1:  # "my heart pills" only when one configured medicine is for the heart
+                for text in rel.purposes.get(purpose, {}).get(self.lang, ()):
+                    self.add(text, slot, names[0])
+
+    # ------------------------------------------------------------ marking
+
+    def mark_exact(self, surface: list[str], keys: list[str]) -> Marked:
+        """Replace exact slot synonyms (longest first) by ``#slot`` markers."""
+        marked: list[str] = []
+        marked_keys: list[str] = []
+        found: dict[str, str] = {}
+        strong = weak = False
+        i = 0
+        while i < len(keys):
+            if keys[i].startswith("#"):
+                marked.append(surface[i])
+                marked_keys.append(keys[i])
+                i += 1
+                continue
+            hit = None
+            for syn in self.by_first.get(keys[i], ()):
+                if tuple(keys[i : i + len(syn.keys)]) == syn.keys:
+                    hit = syn
+                    break
+            if self.lang == "zh":
+                for syn in self.by_first.get(surface[i], ()):
+                    if hit is None or len(hit.keys) < len(syn.keys):
+                        hit = syn
+                    break
+            if hit is None:
+                marked.append(surface[i])
+                marked_keys.append(keys[i])
+                i += 1
+                continue
+            if hit.slot == EMERGENCY_SLOT:
+                before = [t for t in marked[-NEGATION_WINDOW:] if not t.startswith("#")]
+                if not any(t in self._negations for t in before):
+                    if hit.value in WEAK_EMERGENCY_VALUES:
+                        weak = True
+                    else:
+                        strong = True
+            found.setdefault(hit.slot, hit.value)
+            marked.append("#" + hit.slot)
+            marked_keys.append("#" + hit.slot)
+            i += len(hit.keys)
+        return Marked(marked, marked_keys, found, strong, weak)
+
+    def fuzzy(
+        self, surface: list[str], keys: list[str], found: dict[str, str], vocab: set[str]
+    ) -> tuple[list[str], list[str]]:
+        """Misrecognised config names ("met for men") → markers; words in ``vocab`` are left alone (en)."""
+        if not self.fuzzy_by_len:
+            return surface, keys
+        i = 0
+        out_s: list[str] = []
+        out_k: list[str] = []
+        while i < len(keys):
+            best: tuple[float, int, _Synonym] | None = None
+            if not keys[i].startswith("#") and (self.lang == "zh" or surface[i] not in vocab):
+                for size, choices in self._fuzzy_windows():
+                    window = keys[i : i + size]
+                    if len(window) < size or any(k.startswith("#") for k in window):
+                        continue
+                    joined = " ".join(window) if self.lang == "zh" else "".join(window)
+                    res = process.extractOne(
+                        joined,
+                        self._fuzzy_strings[id(choices)],
+                        scorer=fuzz.ratio,
+                        score_cutoff=FUZZY_SLOT_CUTOFF,
+                    )
+                    if res is not None and (best is None or res[1] > best[0]):
+                        best = (res[1], size, choices[res[2]][1])
+            if best is None:
+                out_s.append(surface[i])
+                out_k.append(keys[i])
+                i += 1
+                continue
+            _, size, syn = best
+            found.setdefault(syn.slot, syn.value)
+            out_s.append("#" + syn.slot)
+            out_k.append("#" + syn.slot)
+            i += size
+        return out_s, out_k
+
+    def _fuzzy_windows(self) -> list[tuple[int, list[tuple[str, _Synonym]]]]:
+        if self.lang == "zh":
+            return sorted(self.fuzzy_by_len.items(), reverse=True)
+        choices = self.fuzzy_by_len.get(0, [])
+        return [(size, choices) for size in (3, 2, 1)] if choices else []
+
+
+CONFIG_SLOTS: Final = frozenset({"doctor", "contact", "medication"})
+
+
+def key_tokens(tokens: list[str], lang: str) -> list[str]:
+    """Matching keys: stems (en) or toneless pinyin (zh), aligned one to one with ``tokens``."""
+    from assistant.understanding.normalize import pinyin_tokens, stem_tokens_en
+
+    return pinyin_tokens(tokens) if lang == "zh" else stem_tokens_en(tokens)
+
+
+def config_slot_index(catalog: Catalog, settings: Settings | None) -> SlotIndex:
+    """A slot index of the config-sourced slots only (doctor, contacts, medications): the learned
+    model sees ``#contact`` instead of "Anna", so it does not depend on one household's names."""
+    index = SlotIndex(catalog.lang, lambda toks: toks, lambda toks: key_tokens(toks, catalog.lang))
+    index.build(catalog, settings, only=CONFIG_SLOTS)
+    return index
+
+
+def model_tokens(index: SlotIndex, display: str) -> tuple[list[str], dict[str, str]]:
+    """Normalised text → tokens with config names as ``#slot`` markers, and the values found."""
+    toks = tokenize(display, index.lang)
+    marked = index.mark_exact(toks, key_tokens(toks, index.lang))
+    surface, _ = index.fuzzy(marked.surface, marked.keys, marked.found, index.vocab)
+    return surface, marked.found

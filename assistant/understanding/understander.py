@@ -1,0 +1,297 @@
+"""The understanding stage: distress detector + learned model + catalog matcher + slots + polarity.
+
+Per utterance (:meth:`Understander.match`):
+
+1. **Distress** (:mod:`.distress`, fail-closed): a standing danger cue → ``emergency``. A cue that
+   contrary evidence cleared ("he fell asleep", "no chest pain now") forbids ``emergency`` from
+   every other stage. With no cue at all the learned model may still say ``emergency`` (wordings
+   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_P` sure.
+2. **Catalog path** (:mod:`.matcher`): a (near-)exact catalog phrase wins as before.
+3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
+   out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
+4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
+   becomes no intent.
+5. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
+   what a medicine is for, fuzzy names); symptoms from the bilingual vocabulary (:mod:`.symptoms`)
+   as a normalised id plus the body part when one was named.
+
+Confidence is always in 0–1: the accepted intent's probability, or for no intent the best
+in-scope probability that was not enough.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from assistant.ops.settings import Settings
+from assistant.understanding import polarity
+from assistant.understanding.catalog import Catalog, load_catalog
+from assistant.understanding.distress import DistressDetector
+from assistant.understanding.matcher import IntentMatcher
+from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
+from assistant.understanding.normalize import normalize
+from assistant.understanding.result import Understanding
+from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
+from assistant.understanding.symptoms import SymptomFinder
+
+_LOGGER = logging.getLogger(__name__)
+
+EMERGENCY: Final = "emergency"
+ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
+"""Model probability needed to accept an intent (below it: out of scope)."""
+OVERRULE_P: Final = 0.9
+OVERRULED_P: Final = 0.02
+"""The model overrules an exact catalog phrase only when it is this sure of another intent and
+gives the phrase's intent less than this (Mandarin keys are pinyin, so homophones collide)."""
+NEGATED_VETO_P: Final = 0.25
+"""Model probability of "a negated request" that stops a consequential intent."""
+MODEL_EMERGENCY_P: Final = 0.6
+"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
+EMERGENCY_CONFIDENCE: Final = 0.95
+REPORT: Final = "report_symptom"
+SYMPTOM_RULE_P: Final = 0.02
+"""Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
+SYMPTOM_RULE_CONFIDENCE: Final = 0.6
+EVIDENCE: Final = {
+    "en": {
+        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|#medication",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|#medication|took (it|them)|taken (it|them)|had (it|them)",
+        "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
+        "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
+        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
+        "time_query": r"time|clock|day|date|month|year|morning|afternoon|evening|night|today|hour|minute|late|early|week|noon",
+        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|#doctor",
+    },
+    "zh": {
+        "reorder_medication": r"药|处方|针|片|#medication",
+        "medication_taken": r"药|片|粒|颗|针|#medication|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?(吃|服)(了|过了|过)(啊|呀|的|呢)?$",
+        "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
+        "volume_up": r"声|听|大|响|音量|高",
+        "volume_down": r"声|吵|音量|响|轻|小|低",
+        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
+        "appointment_query": r"预约|复诊|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
+    },
+}
+"""Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
+not the volume. ``#slot`` = that slot was heard."""
+EXCLUDED: Final = {
+    "zh": {
+        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+    },
+}
+"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume)."""
+_CALLEE: Final = {
+    "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
+    r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
+    "zh": r"给(?P<who>[\u4e00-\u9fff]{1,3}?)(?:打|拨|挂)",
+}
+_GENERIC_CALLEES: Final = frozenset(
+    "someone somebody anyone anybody family children kids them him her back me us one round over up please "
+    "now later today tonight tomorrow again it that this a an for to in out doctor gp surgery ambulance help "
+    "家里 家里人 孩子 孩子们 谁 他 她 他们 我 医生 大夫 人".split()
+)
+"""Words after a call word that are not names ("call someone", "ring them back")."""
+DANGER_VALUES: Final = {
+    "chest": "chest_pain",
+    "breathing": "cant_breathe",
+    "fall": "fall",
+    "cry": "help",
+    "alarm": "help",
+    "stroke": "stroke",
+    "collapse": "collapse",
+    "bleeding": "bleeding",
+}
+"""Distress cue category → the catalog's ``danger`` slot value (spoken back in the alert)."""
+
+
+class Understander:
+    """One language's understanding stage (the ``pipeline.Understander`` seam)."""
+
+    def __init__(
+        self, catalog: Catalog, settings: Settings | None = None, *, model: IntentModel | None = None
+    ) -> None:
+        self.catalog = catalog
+        self.lang = catalog.lang
+        self.matcher = IntentMatcher(catalog, settings)
+        self.distress = DistressDetector(self.lang)
+        self.symptoms = SymptomFinder(self.lang)
+        self.model = model
+        self._slots = config_slot_index(catalog, settings)
+        self._reportable = frozenset(catalog.intent_ids())
+        relations = load_relations()
+        self._known_callees = {
+            normalize(w, self.lang)
+            for words in (*relations.relations.values(),)
+            for w in words.get(self.lang, ())
+        } | {normalize(text, self.lang) for text, _ in self._slots.surface_values.get("contact", [])}
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings,
+        lang: str | None = None,
+        *,
+        catalog: Catalog | None = None,
+        holdout: bool = False,
+    ) -> Understander:
+        """Catalog (default: the built-in one) + config + the cached (or freshly trained) model.
+
+        The model is trained on the built-in catalog's intents; with another catalog
+        (``understanding.catalog``) whose intents it does not cover, only the catalog path runs.
+        """
+        lang = lang or settings.language
+        catalog = catalog or load_catalog(lang)
+        model: IntentModel | None = None
+        try:
+            model = load_or_build(lang, settings.state_dir, holdout=holdout)
+        except Exception as err:  # no model: the catalog matcher and distress detector still work
+            _LOGGER.error("event=intent_model_unavailable lang=%s error=%s", lang, err)
+        if model is not None and not set(model.classes) - {OOS, NEGATED} <= set(catalog.intent_ids()):
+            _LOGGER.info("event=intent_model_skipped lang=%s reason=catalog_intents_differ", lang)
+            model = None
+        return cls(catalog, settings, model=model)
+
+    def grammar_phrases(self, limit: int | None = None) -> Sequence[str]:
+        return self.matcher.grammar_phrases(limit)
+
+    def vocabulary(self) -> set[str]:
+        return self.matcher.vocabulary()
+
+    # ------------------------------------------------------------ matching
+
+    def match(self, text: str) -> Understanding:
+        display = normalize(text, self.lang)
+        if not display:
+            return Understanding(text=display, lang=self.lang, intent=None)
+        distress = self.distress.detect(display, normalized=True)
+        tokens, config_values = model_tokens(self._slots, display)
+        prediction = self.model.predict(tokens) if self.model is not None else None
+        if distress.emergency and EMERGENCY in self._reportable:
+            p = prediction.prob(EMERGENCY) if prediction else 0.0
+            danger = DANGER_VALUES.get(distress.category or "")
+            return self._result(
+                display,
+                EMERGENCY,
+                max(p, EMERGENCY_CONFIDENCE),
+                1.0 - p,
+                {"danger": danger} if danger else {},
+            )
+        exclude = {OOS, NEGATED}
+        if distress.any_cue:
+            exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
+        exact, catalog_values = self.matcher.exact(text)
+        intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
+        if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
+            intent = None
+        if intent is None and not distress.any_cue and prediction is not None:
+            intent, p = self._symptom_report(display, prediction, p)
+        if intent is not None and polarity.negated(display, intent, self.lang):
+            intent = None
+        if intent is not None and not self._has_evidence(intent, display, tokens):
+            intent = None
+        if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
+            intent = None  # "call Bob" with no Bob configured: never offer to call someone else
+        if intent is None or intent not in self._reportable:
+            return Understanding(
+                text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
+            )
+        slots = self._slot_values(intent, display, catalog_values, config_values)
+        return self._result(display, intent, p, p - runner, slots)
+
+    def _decide(
+        self, prediction, exact: str | None, exclude: frozenset[str]
+    ) -> tuple[str | None, float, float]:
+        """An exact catalog phrase wins (a ``reject`` phrase means out of scope), else the model."""
+        if exact is not None and prediction is not None and self._model_overrules(prediction, exact, exclude):
+            exact = None  # a pinyin homophone of a catalog phrase (好伐 / 好乏) the model is sure about
+        if exact is not None and exact not in exclude and exact != EMERGENCY:
+            if self.catalog.intents[exact].reject:
+                return None, prediction.prob(OOS) if prediction else 1.0, 0.0
+            return exact, 1.0, prediction.best(exclude | {exact})[1] if prediction else 0.0
+        if prediction is None:
+            return None, 0.0, 0.0
+        best, p, runner = prediction.best(exclude)
+        # the negated class only vetoes actions; "no pet", "don't shout" are answers and requests
+        rest = 1.0 - prediction.prob(NEGATED)
+        p_norm, runner_norm = (p / rest, runner / rest) if rest > 0.0 else (p, runner)
+        if best in polarity.CONSEQUENTIAL and prediction.prob(NEGATED) >= NEGATED_VETO_P:
+            return None, p, runner
+        if p_norm < ACCEPT_P.get(self.lang, 0.55) or prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
+            return None, p_norm, runner_norm
+        return best, p_norm, runner_norm
+
+    @staticmethod
+    def _model_overrules(prediction: Prediction, exact: str, exclude: frozenset[str]) -> bool:
+        best, p, _ = prediction.best(exclude)
+        return best != exact and p >= OVERRULE_P and prediction.prob(exact) < OVERRULED_P
+
+    def _unknown_name(self, display: str) -> bool:
+        """A name after the call word that is neither a contact nor a known word ("call Bob")."""
+        pattern = _CALLEE.get(self.lang)
+        m = re.search(pattern, display) if pattern else None
+        if m is None:
+            return False
+        word = re.sub(r"^(我|俺|阿拉|咱|我们)", "", m.group("who")) or m.group("who")
+        if word in _GENERIC_CALLEES or word in self._known_callees:
+            return False
+        return self.lang == "zh" or word not in self.matcher.vocabulary_words
+
+    def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
+        display = re.sub(r"^(家医|jiayi|嗯|呃|哎|喂|那个)+", "", display)
+        excluded = EXCLUDED.get(self.lang, {}).get(intent)
+        if excluded is not None and re.search(excluded, display):
+            return False
+        pattern = EVIDENCE.get(self.lang, {}).get(intent)
+        if pattern is None:
+            return True
+        marked = " ".join(tokens) if self.lang == "en" else "".join(tokens)
+        return re.search(pattern, display) is not None or re.search(pattern, marked) is not None
+
+    def _symptom_report(self, display: str, prediction: Prediction, p: float) -> tuple[str | None, float]:
+        """A symptom from the vocabulary, said plainly, is a report even when the model hesitates."""
+        found = self.symptoms.find(display, normalized=True)
+        if found is None or found.loose or found.urgent:
+            return None, p
+        p_report = prediction.prob(REPORT)
+        if p_report < SYMPTOM_RULE_P:
+            return None, p
+        return REPORT, max(p_report, SYMPTOM_RULE_CONFIDENCE)
+
+    def _slot_values(
+        self, intent: str, display: str, catalog_values: dict[str, str], config_values: dict[str, str]
+    ) -> dict[str, str]:
+        intent_def = self.catalog.intents[intent]
+        slots: dict[str, str] = {}
+        for name in intent_def.slots:
+            if name in config_values:
+                slots[name] = config_values[name]
+            elif name in catalog_values:
+                slots[name] = catalog_values[name]
+        if intent == "report_symptom":
+            found = self.symptoms.find(display, normalized=True)
+            if found is not None:
+                slots["symptom"] = found.symptom
+                if found.body_part:
+                    slots["body_part"] = found.body_part
+        return slots
+
+    def _result(
+        self, display: str, intent: str, p: float, margin: float, slots: dict[str, str]
+    ) -> Understanding:
+        return Understanding(
+            text=display,
+            lang=self.lang,
+            intent=intent,
+            slots=slots,
+            confidence=_unit(p),
+            margin=_unit(margin),
+            tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
+        )
+
+
+def _unit(x: float) -> float:
+    return min(1.0, max(0.0, float(x)))

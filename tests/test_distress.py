@@ -1,0 +1,91 @@
+"""Distress detector: fail-closed emergencies with cleared senses, negation, people, time, media, questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.understanding.distress import DistressDetector, DistressLexiconError, parse_lexicon
+
+
+@pytest.fixture(scope="module")
+def en() -> DistressDetector:
+    return DistressDetector("en")
+
+
+@pytest.fixture(scope="module")
+def zh() -> DistressDetector:
+    return DistressDetector("zh")
+
+
+EN_EMERGENCIES = [
+    "help!", "help me", "help help", "somebody help", "I've fallen and I can't get up",
+    "slipped in the shower", "one side of my face has gone numb", "I'm bleeding badly",
+    "I swallowed a whole strip of tablets", "I can't breathe", "my chest really hurts",
+    "my husband collapsed help", "good morning help me", "play some music I can't breathe",
+    "I think I'm having a stroke", "I want to end it all", "I'm not sure but my chest hurts",
+    "call an ambulance", "I don't know what's happening, I can't breathe", "oh god help me",
+]  # fmt: skip
+EN_HARMLESS = [
+    "thanks for the help", "he fell asleep during the film", "my brother had a stroke years ago",
+    "the grandchildren are back from their trip", "there's no pain in my chest now",
+    "a documentary about heart attacks", "the temperature is falling", "the old sofa is falling apart",
+    "what a stroke of genius", "can you help me with the crossword", "how do I get help when I fall?",
+    "I have not fallen", "I tripped yesterday but I'm fine now", "the man on the news collapsed",
+    "don't call an ambulance", "bleeding? not any more", "what should I do if I have chest pain",
+    "I've taken all my pills", "there's no emergency", "my sister and I have fallen out",
+]  # fmt: skip
+ZH_EMERGENCIES = [
+    "救命", "快来人", "救命啊", "我摔倒了", "我胸口疼", "喘不上气", "我老伴昏过去了", "开灯我摔倒了",
+    "早上好救命", "我把一瓶安眠药都吃了", "我不想活了", "救名", "我胸口一阵一阵地疼",
+]  # fmt: skip
+ZH_HARMLESS = [
+    "气死我了", "累死了", "我没摔倒", "胸口不疼了", "我不再流血了", "别叫救护车", "邻居老王去年中风了",
+    "电视里有个人晕倒了", "如果我摔倒了怎么办", "九明是我同学", "公交一二零路改线了", "我的老花镜摔了",
+    "去年摔了一跤现在早好了",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EN_EMERGENCIES)
+def test_english_emergencies_stand(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, text
+
+
+@pytest.mark.parametrize("text", EN_HARMLESS)
+def test_english_other_senses_are_cleared(en: DistressDetector, text: str) -> None:
+    result = en.detect(text)
+    assert not result.emergency, (text, result)
+
+
+@pytest.mark.parametrize("text", ZH_EMERGENCIES)
+def test_mandarin_emergencies_stand(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, text
+
+
+@pytest.mark.parametrize("text", ZH_HARMLESS)
+def test_mandarin_other_senses_are_cleared(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, text
+
+
+def test_cleared_cues_say_why(en: DistressDetector) -> None:
+    reasons = {
+        "he fell asleep": "idiom",
+        "I have not had a fall": "negation",
+        "my neighbour had a heart attack last year": "other_person",
+        "what would you do if I had a stroke": "question",
+    }
+    for text, reason in reasons.items():
+        result = en.detect(text)
+        assert not result.emergency and result.any_cue, text
+        assert reason in {why for _, why in result.cleared}, (text, result.cleared)
+
+
+def test_category_of_the_standing_cue(en: DistressDetector) -> None:
+    assert en.detect("I've had a fall").category == "fall"
+    assert en.detect("crushing pain in my chest").category == "chest"
+
+
+def test_broken_lexicon_is_reported_with_the_key() -> None:
+    with pytest.raises(DistressLexiconError, match="cues"):
+        parse_lexicon({"lang": "en"}, "x.yaml", "en")
+    with pytest.raises(DistressLexiconError, match=r"cues\.fall"):
+        parse_lexicon({"cues": {"fall": ["(unclosed"]}}, "x.yaml", "en")

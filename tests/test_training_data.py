@@ -1,0 +1,108 @@
+"""Training data hygiene: no fresh test line may be a training sentence or a new catalog expansion.
+
+The fresh test sets (``bench/data/intent-fresh-*.jsonl``) were committed before any tuning and are
+never edited. If a training sentence (placeholders filled every way the trainer may fill them)
+equals a fresh line after normalisation, the benchmark would measure memory, not understanding:
+that fails. The catalog predates the fresh sets and some of its expansions equal fresh lines
+(``bench/data/intent-fresh-catalog-overlap.json`` records which, by line number, as of the
+commit that added the sets); a catalog change that adds another such overlap fails. Failures
+name line numbers only, never the lines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant import data
+from assistant.understanding.catalog import expand_template, load_catalog
+from assistant.understanding.matcher import IntentMatcher
+from assistant.understanding.normalize import normalize
+from assistant.understanding.train import POOLS, _training_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+_PLACEHOLDER = re.compile(r"\{(contact|doctor|medication)\}")
+
+
+def _jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _fillings(text: str, lang: str, names: dict[str, list[str]]) -> set[str]:
+    slots = _PLACEHOLDER.findall(text)
+    if not slots:
+        return {text}
+    out: set[str] = set()
+    for combo in itertools.product(*(names[s] for s in slots)):
+        filled = text
+        for value in combo:
+            filled = _PLACEHOLDER.sub(value.replace("\\", ""), filled, count=1)
+        out.add(filled)
+    return out
+
+
+def _catalog_sentences(lang: str) -> set[str]:
+    matcher = IntentMatcher(load_catalog(lang), _training_settings(lang))
+    known: set[str] = set()
+    for intent in matcher.catalog.intents.values():  # reject patterns too
+        for template in intent.phrases:
+            for sentence in expand_template(template):
+                known.update(matcher._fill(sentence))
+    return known
+
+
+def _training_sentences(lang: str) -> set[str]:
+    settings = _training_settings(lang)
+    names = {k: list(v) for k, v in POOLS[lang].items()}
+    names["contact"] += [c.name for c in settings.contacts] + [
+        a for c in settings.contacts for a in c.aliases
+    ]
+    names["doctor"] += [settings.doctor.name, *settings.doctor.aliases]
+    names["medication"] += [m.name for m in settings.medications] + [
+        a for m in settings.medications for a in m.aliases
+    ]
+    known: set[str] = set()
+    folder = data.intents_dir() / "training"
+    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl"):
+        for row in _jsonl(folder / file):
+            known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
+    return known
+
+
+def _fresh(lang: str) -> list[str]:
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-fresh-{lang}.jsonl")
+    assert len(rows) >= 300
+    return [normalize(row["text"], lang) for row in rows]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_fresh_test_line_is_a_training_sentence(lang: str) -> None:
+    known = _training_sentences(lang)
+    assert len(known) > 5000  # the check has something to check against
+    overlap = [n for n, text in enumerate(_fresh(lang), 1) if text in known]
+    assert not overlap, f"{len(overlap)} fresh {lang} line(s) equal training sentences: lines {overlap}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_catalog_adds_no_expansion_equal_to_a_fresh_line(lang: str) -> None:
+    recorded = json.loads((ROOT / "bench" / "data" / "intent-fresh-catalog-overlap.json").read_text("utf-8"))
+    known = _catalog_sentences(lang)
+    assert len(known) > 1000
+    overlap = {n for n, text in enumerate(_fresh(lang), 1) if text in known}
+    new = sorted(overlap - set(recorded[lang]))
+    assert not new, f"catalog expansions now equal fresh {lang} line(s) {new}: reword the catalog phrase"
+
+
+def test_training_rows_are_well_formed() -> None:
+    folder = data.intents_dir() / "training"
+    intents = {lang: set(load_catalog(lang).intent_ids()) for lang in ("en", "zh")}
+    for lang in ("en", "zh"):
+        for row in _jsonl(folder / f"paraphrases-{lang}.jsonl"):
+            assert set(row) == {"text", "intent"} and row["text"].strip()
+            assert row["intent"] is None or row["intent"] in intents[lang], row
+        for row in _jsonl(folder / f"negated-{lang}.jsonl"):
+            assert set(row) == {"text", "not_intent"} and row["not_intent"] in intents[lang], row

@@ -1,0 +1,374 @@
+"""The understanding stage as the product builds it (pipeline.build_understander): distress first,
+exact catalog phrases, the learned model, polarity, slots people use without being told."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from test_matcher import _settings as matcher_settings
+
+from assistant.ops.settings import Contact, Medication, Settings
+from assistant.pipeline import build_understander
+from assistant.understanding.model import IntentModel, cache_dir, data_hash
+
+
+def _settings(lang: str, state: Path) -> Settings:
+    """The matcher tests' household plus a mother, a grandson and a water pill."""
+    base = matcher_settings(lang)
+    return dataclasses.replace(
+        base,
+        contacts=(*base.contacts, Contact("Joan", "mother", phone="+15550103"), Contact("Tom", "grandson")),
+        medications=(*base.medications, Medication("furosemide", times=(dt.time(9),))),
+        state_dir=str(state),
+    )
+
+
+@pytest.fixture(scope="module")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="module")
+def en(state: Path):
+    return build_understander(_settings("en", state), "en")
+
+
+@pytest.fixture(scope="module")
+def zh(state: Path):
+    return build_understander(_settings("zh", state), "zh")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("could you ring my mum for me", "call_contact", {"contact": "Joan"}),
+        ("get my grandson on the phone", "call_contact", {"contact": "Tom"}),
+        ("I'd love a chat with my girl", "call_contact", {"contact": "Anna"}),
+        ("I've nearly run out of my water pills", "reorder_medication", {"medication": "furosemide"}),
+        ("can you order some more of my sugar tablets", "reorder_medication", {"medication": "metformin"}),
+        (
+            "my knee hurts when I climb the stairs",
+            "report_symptom",
+            {"symptom": "knee_pain", "body_part": "knee"},
+        ),
+        ("there's a rash on my arm", "report_symptom", None),
+        ("I've got a sharp pain in my lower stomach", "report_symptom", None),
+    ],
+)
+def test_english_slots_people_use_without_being_told(en, text: str, intent: str, slots: dict | None) -> None:
+    u = en.match(text)
+    assert u.intent == intent, (text, u)
+    if slots is not None:
+        assert u.slots == slots, (text, u)
+    assert 0.0 <= u.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("给我妈打个电话", "call_contact", {"contact": "Joan"}),
+        ("帮我叫孙子给我回个电话", "call_contact", {"contact": "Tom"}),
+        ("将压药吃完了", "reorder_medication", {"medication": "amlodipine"}),
+        ("我拉肚子", "report_symptom", None),
+        ("我头晕眼花", "report_symptom", None),
+    ],
+)
+def test_mandarin_slots_people_use_without_being_told(zh, text: str, intent: str, slots: dict | None) -> None:
+    u = zh.match(text)
+    assert u.intent == intent, (text, u)
+    if slots is not None:
+        assert u.slots == slots, (text, u)
+
+
+@pytest.mark.parametrize(
+    ("text", "forbidden"),
+    [
+        ("no need to call Anna", "call_contact"),
+        ("I'm not dizzy", "report_symptom"),
+        ("don't order anything", "reorder_medication"),
+        ("don't call the doctor", "call_doctor"),
+        ("I haven't taken my pills yet", "medication_taken"),
+        ("I've still got plenty of my blood pressure pills", "reorder_medication"),
+    ],
+)
+def test_english_negated_requests_never_act(en, text: str, forbidden: str) -> None:
+    assert en.match(text).intent != forbidden
+
+
+@pytest.mark.parametrize(
+    ("text", "forbidden"),
+    [("我今天不需要吃药", "reorder_medication"), ("别给医生打电话", "call_doctor"), ("我还没吃药", "medication_taken"),
+     ("不用给女儿打电话", "call_contact")],
+)  # fmt: skip
+def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> None:
+    assert zh.match(text).intent != forbidden
+
+
+def test_emergencies_and_their_other_senses(en, zh) -> None:
+    for text in ("help!", "help me", "I've slipped in the shower", "I swallowed a whole strip of tablets"):
+        assert en.match(text).intent == "emergency", text
+    for text in (
+        "thanks for the help",
+        "he fell asleep during the film",
+        "the grandchildren are back from their trip",
+    ):
+        assert en.match(text).intent != "emergency", text
+    assert en.match("how do I get help when I fall?").intent in ("capabilities", None)
+    assert zh.match("救命").intent == "emergency" and zh.match("快来人").intent == "emergency"
+    for text in ("气死我了", "累死了", "我没摔倒"):
+        assert zh.match(text).intent != "emergency", text
+    u = en.match("I can't breathe")
+    assert u.tier == "emergency" and u.slots == {"danger": "cant_breathe"} and u.confidence <= 1.0
+
+
+def test_rejected_results_report_confidence_in_unit_range(en, zh) -> None:
+    for matcher, text in ((en, "what's the weather like tomorrow"), (en, "play some music"), (zh, "放首歌")):
+        u = matcher.match(text)
+        assert u.intent is None and u.slots == {} and u.tier is None
+        assert 0.0 <= u.confidence <= 1.0 and 0.0 <= u.margin <= 1.0
+
+
+def test_exact_catalog_phrases_still_win(en) -> None:
+    u = en.match("call my daughter")
+    assert (u.intent, u.slots, u.confidence) == ("call_contact", {"contact": "Anna"}, 1.0)
+    assert en.match("good morning").intent is None  # a reject pattern: out of scope
+
+
+def test_model_is_cached_in_the_state_dir_by_data_hash(en, state: Path) -> None:
+    path = cache_dir(str(state)) / f"intent-en-{data_hash('en')}.bin"
+    assert path.exists()
+    model = IntentModel.load(path)
+    assert "__oos__" in model.classes and "emergency" in model.classes
+    probs = model.predict(["call", "#contact"])
+    assert abs(sum(p for _, p in probs.ranked) - 1.0) < 1e-6
+    assert probs.ranked[0][0] == "call_contact"
+
+
+def test_broken_cached_model_is_rebuilt(state: Path) -> None:
+    from assistant.understanding import model as model_mod
+
+    path = cache_dir(str(state)) / f"intent-zh-{data_hash('zh')}.bin"
+    settings = _settings("zh", state)
+    build_understander(settings, "zh")
+    path.write_bytes(b"garbage")
+    model_mod._MODELS.clear()
+    fresh = build_understander(dataclasses.replace(settings), "zh")
+    assert fresh.match("给女儿打电话").slots == {"contact": "Anna"}
+    assert IntentModel.load(path).classes  # rewritten
+
+
+# Sentences written for these tests (not from any corpus or test set): the whole stage, fail-closed.
+STAGE_EMERGENCIES = {
+    "en": [
+        "I've gone and fallen in the kitchen",
+        "I'm lying on the bathroom floor",
+        "my legs just gave way",
+        "I've come over all faint",
+        "there's blood everywhere",
+        "I cut my hand and it won't stop",
+        "my face feels funny on one side",
+        "I can't lift my arm",
+        "I've taken all my sleeping pills",
+        "I don't want to live any more",
+        "I feel like I'm having a heart attack",
+        "the pain in my chest is terrible",
+        "I can hardly breathe",
+        "I'm choking",
+        "please send an ambulance",
+        "I need an ambulance now",
+        "get help quickly",
+        "my husband's collapsed on the floor",
+        "he's not breathing",
+        "I think I've broken my hip",
+        "I had a fall and I can't get up",
+        "I'm on the floor and can't reach the phone",
+        "I took double my tablets and feel awful",
+        "I've overdone my pills",
+        "emergency",
+        "help help help",
+        "I'm bleeding from my head",
+        "I banged my head and I feel dizzy",
+        "I feel terrible, my chest is crushing",
+        "I can't stand up",
+        "my wife's fallen down the stairs",
+        "I'm trapped",
+        "something's wrong I can't speak properly",
+        "my arm and leg have gone numb",
+        "I need help now",
+        "quick I've fallen over in the garden",
+        "I slipped on the ice outside and can't move",
+        "help me I can't get up",
+        "my chest feels so heavy and I'm sweating",
+        "I think my heart is stopping",
+        "there's something badly wrong with me, call someone",
+        "I can't feel my left side",
+        "my words are coming out all jumbled",
+        "I keep passing out",
+        "I'm going to pass out",
+        "I swallowed a bottle of paracetamol",
+        "I want to kill myself",
+        "the kettle burnt me really badly",
+        "I've scalded myself",
+        "the kitchen's on fire",
+        "I smell gas",
+        "my husband's fitting",
+        "my wife won't wake up",
+        "I'm bleeding and it won't stop",
+        "I've been stung and I can't breathe",
+        "I can't catch my breath at all",
+        "I've cut my wrist",
+        "get me a doctor quickly I'm in agony",
+        "call nine nine nine",
+        "ring for an ambulance please",
+        "help I'm stuck on the floor",
+    ],
+    "zh": [
+        "我摔了一跤爬不起来",
+        "我倒在厕所里了",
+        "我心口疼得厉害",
+        "我透不过气来",
+        "我半边身子动不了",
+        "我说话说不清楚了",
+        "我老伴晕过去了",
+        "快叫救护车",
+        "我流了好多血",
+        "我把安眠药都吃了",
+        "我不想活了",
+        "快来人啊",
+        "救救我",
+        "我喘不上气了快帮我",
+        "我好像中风了",
+        "我从床上摔下来了",
+        "他没气了",
+        "我头晕倒在地上了",
+        "我心脏病犯了",
+        "我被噎住了",
+        "我摔倒了手机够不着",
+        "快打一二零我老伴不行了",
+        "我刚才晕过去了",
+        "心口像压了块石头",
+        "我手脚发麻说不出话",
+        "我吃了一整瓶药",
+        "救命啊有人吗",
+        "我喘不过气快帮帮我",
+        "我被开水烫伤了很严重",
+        "厨房着火了",
+        "我流血流得止不住",
+        "我老伴抽风了",
+        "我从楼梯上滚下来了",
+        "我不想活了活着没意思",
+        "我脸歪了嘴也歪了",
+    ],
+}
+STAGE_HARMLESS = {
+    "en": [
+        "I helped my neighbour with her shopping",
+        "the leaves are falling early this year",
+        "my grandson fell off his bike last summer but he's fine",
+        "I watched a film where someone had a stroke",
+        "my heart sank when I saw the bill",
+        "I nearly died laughing",
+        "I'm dying for a cup of tea",
+        "she's bleeding me dry with those prices",
+        "he collapsed into the armchair after dinner",
+        "the vase fell off the shelf",
+        "I used to be a nurse in casualty",
+        "what should I do if I have a fall at night",
+        "is it bad if my chest hurts after coughing",
+        "the ambulance went past our house",
+        "my friend had a heart attack last year",
+        "I fell for that trick again",
+        "we took a trip to the seaside",
+        "thank you for all your help",
+        "can you help me find the remote",
+        "I don't need an ambulance",
+        "there's no blood",
+        "I haven't fallen",
+        "the stroke of midnight",
+        "my brother died of a stroke in 1990",
+        "the book is about a man who falls",
+        "I'm not in any pain",
+        "help yourself to biscuits",
+        "I got a fright, my heart was pounding, but I'm fine now",
+        "the chair collapsed under me but I'm okay",
+        "the shares collapsed",
+        "I get chest pain when I walk up hills",
+        "I was a bit short of breath after gardening",
+        "my heart's racing after that scary film",
+        "I fainted once years ago at church",
+        "is a stroke dangerous",
+        "you gave me such a fright",
+        "I fell about laughing",
+        "the baby choked on his milk yesterday but he's fine",
+        "call me when the shopping arrives",
+        "help me remember the name of that actor",
+        "can you help me with my shopping list",
+        "I'm not bleeding any more",
+        "nobody fell",
+        "no I didn't fall I sat down",
+        "my mother had a stroke when I was a girl",
+        "there was a fire drill at the day centre",
+        "the firemen came to put out a chimney fire down the road",
+        "I broke my wrist years ago",
+        "she cut her finger chopping onions last week",
+        "what's the number for an ambulance",
+        "he blacked out on the news",
+        "they said on the radio there was a pile-up",
+        "I could murder a cup of tea",
+        "my back is killing me",
+        "I'm dead tired",
+    ],
+    "zh": [
+        "谢谢你的帮助",
+        "他看电视睡着了",
+        "我哥几年前中过风",
+        "孙子们旅游回来了",
+        "我胸口现在不疼了",
+        "电视上讲心脏病的节目",
+        "气死我了",
+        "累死了",
+        "股票又跌了",
+        "树叶都掉了",
+        "他笑得喘不过气",
+        "我没摔倒",
+        "如果我摔倒了怎么叫人",
+        "别叫救护车",
+        "我吃药了",
+        "邻居去年摔了一跤现在好了",
+        "碗摔碎了",
+        "我晕车",
+        "笑死我了",
+        "救命稻草",
+        "我昨天摔了一跤但是没事",
+        "新闻说有个老人摔倒了",
+        "我哥哥心脏不好",
+        "我吓了一跳心跳得好快",
+        "跑了几步就有点喘",
+        "爬楼梯的时候有点喘",
+        "我的心都碎了",
+        "你能告诉我急救电话是多少吗",
+        "去年我中风住过院现在好了",
+        "我没流血",
+        "他演的是一个中风的老人",
+        "我孙子在玩摔跤游戏",
+        "晚上吃得太饱了撑死了",
+        "这天热死人了",
+        "我救了一只小猫",
+        "女儿带我去急救培训课",
+        "要是我晕倒了你会怎么办",
+        "我的老伴去年心梗走了",
+        "我不想吃饭",
+        "那个人倒在地上的视频",
+    ],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_stage_calls_emergencies_and_only_emergencies(en, zh, lang: str) -> None:
+    stage = en if lang == "en" else zh
+    missed = [t for t in STAGE_EMERGENCIES[lang] if stage.match(t).intent != "emergency"]
+    alarms = [t for t in STAGE_HARMLESS[lang] if stage.match(t).intent == "emergency"]
+    assert not missed and not alarms, (missed, alarms)
