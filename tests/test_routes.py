@@ -322,3 +322,36 @@ def test_cancelled_emergencies_are_counted_per_day_and_summarised_next_day() -> 
     (summary,) = [r for r in sent(d.tick()) if r.request_type == "daily_summary"]
     assert summary.slots == {"date": "2026-11-23", "emergencies": 1, "false_alarms": 2}
     assert [r for r in sent(d.tick()) if r.request_type == "daily_summary"] == []  # once a day
+
+
+def test_status_shows_the_routes_what_is_down_and_the_false_alarms() -> None:
+    from assistant.conversation.route_watch import RouteWatch
+    from assistant.link.tuning import RelayStatus
+    from assistant.ops.status import Status, render
+
+    clock = ManualClock(NOON)
+    d = Dialogue(settings(), None, clock, state=CareStore())
+    d.handle(U("emergency", tier="emergency"))
+    d.handle(U("cancel"))
+    watch = RouteWatch(settings(), relay=object(), phone=object())
+    offline = RelayStatus("BACKING_OFF", False, 1, 3.0, "broker refused the TCP connection (not running?)")
+    down = tuple(watch.down(offline))
+    status = Status(
+        written_at=NOON.isoformat(), state="running", routes_down=down, last_error=watch.error_code(down),
+        error_active=True, **watch.status_fields(d),
+    )  # fmt: skip
+    screen = render(status, NOON)
+    assert "needs attention" in screen
+    assert "Emergencies   the practice → phone calls → text messages → alarm in the room" in screen
+    assert "Route down    the practice cannot be reached (broker refused the TCP connection" in screen
+    assert "False alarms  1 cancelled emergency today" in screen
+
+    alone = RouteWatch(settings(backend=Backend(), phone=LOG, accept_alarm_only=True), relay=None, phone=None)
+    fields = alone.status_fields(d)
+    assert fields["emergency_routes"] == "alarm in the room only: nobody is called (accepted in the config)"
+    assert alone.down(None) == []  # the caregiver's choice is shown, not "down"
+    notice = alone.startup(resume=lambda _id: [], say=d.say_prompt)
+    assert says(notice) == [
+        "Please note: this speaker is not connected to the practice or to a phone. "
+        "In an emergency I can only sound an alarm in this room."
+    ]

@@ -138,6 +138,8 @@ def chat(
         settings, matcher, clock, lang=lang, state=store if store is not None else CareStore()
     )
     interactive = stdin.isatty()
+    if not dialogue.routes.reaches_person:  # as the daemon says at start-up (docs/routes.md)
+        _print_actions([dialogue.say_prompt("alarm_only_startup")], stdout)
     _print_actions(dialogue.greeting(), stdout)
 
     def on_line(line: str) -> None:
