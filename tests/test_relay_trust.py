@@ -211,3 +211,21 @@ def test_hostile_json_is_refused_without_a_traceback(relay, practice, caplog) ->
     sink.wait_for(BackendSay)
     assert r.status().callback_errors == 0
     assert not [rec for rec in caplog.records if rec.exc_info], "a traceback was logged"
+
+
+def test_a_tls_file_broken_after_check_config_is_a_status_line_not_a_crash(tmp_path: Path) -> None:
+    """check-config loads the TLS files; one replaced afterwards must not crash-loop the daemon."""
+    from assistant.ops.settings import Tls
+
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    settings = make_settings("mqtts://127.0.0.1:1", tls=Tls(ca_file=str(bad)))
+    r, _sink = start_relay(settings, tmp_path / "device")  # must not raise
+    try:
+        wait_until(lambda: r.status().last_error, what="the reason in the status")
+        assert r.status().last_error.startswith("cannot set up the connection: TLS problem")
+        assert not r.status().connected
+        r.submit(SendRequest("emergency", tier="emergency"))  # still stored for later
+        assert r.status().outbox_depth == 1
+    finally:
+        r.stop()
