@@ -23,7 +23,7 @@ DELIVERY_DEADLINE_S: Final = {
 }
 RESEND_AFTER_S: Final = 5.0
 """Publish again anything not acknowledged by the backend after this long."""
-URGENT_RESEND_S: Final = 2.0
+URGENT_RESEND_S: Final = 1.0
 """An emergency not acknowledged by the backend is published again after this long."""
 URGENT_RETRY_S: Final = 1.0
 """While an emergency is pending, a lost connection is retried on this fixed schedule (no backoff)."""
