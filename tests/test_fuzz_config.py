@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from assistant.link.protocol import parse_url
 from assistant.ops import config
-from assistant.ops.config_schema import unsafe_character
+from assistant.ops.config_problems import unsafe_character
 
 TEMPLATE: dict[str, Any] = {
     "person": {"name": "Margaret Lee", "address_as": "Margaret", "language": "en"},

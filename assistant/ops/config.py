@@ -2,7 +2,8 @@
 
 The file is parsed with ruamel.yaml's round-trip loader so every key and list item keeps its
 line number. :mod:`assistant.ops.config_schema` walks the ``Settings`` dataclasses (the schema)
-and :mod:`assistant.ops.config_checks` adds text formats, files, folders and cross-field rules;
+and :mod:`assistant.ops.config_checks` adds text formats, files, folders and cross-field rules
+(problems: :mod:`assistant.ops.config_problems`);
 every problem is collected before giving up. Each :class:`Problem` prints as one line::
 
     config.yaml:23 medications[1].times[0]: "25:00" is not a time of day; use HH:MM such as 08:30
@@ -24,10 +25,9 @@ from typing import Any, Final
 
 from assistant.ops import settings as settings_module
 from assistant.ops.config_checks import TEXT_CHECKS, check_cross_fields, resolve_paths
+from assistant.ops.config_problems import ConfigError, Problem
 from assistant.ops.config_schema import (
-    ConfigError,
     Context,
-    Problem,
     build_dataclass,
     describe,
     field_specs,
