@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
 from assistant.conversation import actions as act
+from assistant.conversation.route_watch import RouteWatch, place_call_in_thread
 from assistant.conversation.speech_queue import AnswerWindow, SpeechQueue
 from assistant.eventqueue import EventQueue
 from assistant.hearing.listener import ListenerError, UtteranceRecognized, WakeDetected
@@ -53,7 +54,9 @@ DRAIN_TIMEOUT_S: Final = 10.0
 """Longest SIGTERM waits for the current turn (speech, phone call) to finish."""
 HEALTH_PUBLISH_EVERY_S: Final = 60.0
 """The retained MQTT status is refreshed at least this often (and whenever health changes)."""
-HEALTH_FIELDS: Final = ("state", "healthy", "version", "engine", "outbox_depth", "last_error", "last_restart")
+HEALTH_FIELDS: Final = tuple(
+    "state healthy version engine outbox_depth last_error last_restart false_alarms_today".split()
+)
 """Status fields that leave the device; the rest (reminders, audio level) stay on it."""
 QUIET_BEFORE_EXIT_S: Final = 1.0
 """After typed input ends, how long everything must stay idle before the daemon exits."""
@@ -174,6 +177,12 @@ class Daemon:
         self.listener: Hearing | None = given.listener or (
             self._build_listener() if self.options.use_listener else None
         )
+        self._watch_routes()
+
+    def _watch_routes(self) -> None:
+        """The routes that are really there (a relay, a modem), for the dialogue and the status."""
+        self.routes = RouteWatch(self.settings, self.relay, self.phone)
+        self.dialogue.routes = self.routes.plan
 
     def _build_dialogue(self) -> Conversation:
         from assistant.conversation.dialogue import Dialogue
@@ -238,6 +247,8 @@ class Daemon:
         self._start_watchdog()
         if self.relay is not None:
             self.relay.start()
+        self._start_thread("route-probe", self.routes.run_probe)
+        self._run_actions(self.routes.startup(self.dialogue.resume_emergency, self.dialogue.say_prompt))
         if self.listener is not None:
             self.listener.start()
         if self.options.text_input is not None:
@@ -372,25 +383,11 @@ class Daemon:
             if self.relay is not None:
                 self.relay.submit(action)
         elif isinstance(action, act.PhoneCall):
-            self._start_thread("phone", lambda: self._place_call(action))
+            self._start_thread("phone", lambda: self.events.put(place_call_in_thread(self.phone, action)))
         elif isinstance(action, act.SetVolume):
             self.speech.submit(action)
         else:
             _LOGGER.warning("event=unknown_action kind=%s", type(action).__name__)
-
-    def _place_call(self, call: act.PhoneCall) -> None:
-        if self.phone is None:
-            _LOGGER.warning("event=phone_unavailable reason=%s contacts=%d", call.reason, len(call.contacts))
-            self.events.put(act.PhoneResult("failed"))
-            return
-        from assistant.conversation.phone import place_phone_call
-
-        try:
-            result = place_phone_call(self.phone, call)
-        except Exception:  # a broken modem must never take the daemon down
-            _LOGGER.exception("event=phone_failed")
-            result = act.PhoneResult("failed")
-        self.events.put(result)
 
     # ------------------------------------------------------------ input, signals, reload
 
@@ -430,9 +427,14 @@ class Daemon:
 
         setup_logging(self.settings, verbose=logging.getLogger().level <= logging.DEBUG)
         self._build_pipeline()
-        old_store = self.dialogue.store
+        old = self.dialogue
         self.dialogue = self._build_dialogue()
-        old_store.close()
+        self.dialogue.carry_over(old)  # an emergency on its routes, the alarm: not lost on a reload
+        old.store.close()
+        self._watch_routes()
+        reconfigure = getattr(self.relay, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(self.settings)
         self._rebuild_listener()
         self.notifier.ready()
         self.notifier.status("running (config reloaded)")
@@ -535,12 +537,14 @@ class Daemon:
         error = self.last_error or (health.code if health is not None and not health.ok else "")
         if not error and relay is not None and not relay.connected and relay.last_error:
             error = "broker_unreachable"
+        down = tuple(self.routes.down(relay))
+        error = error or self.routes.error_code(down)
         return Status(
             written_at=self.clock.now().isoformat(timespec="seconds"),
             pid=os.getpid(),
             version=__version__,
             state=self.state.value,
-            healthy=bool(health is None or health.ok) and not self.last_error,
+            healthy=bool(health is None or health.ok) and not self.last_error and not down,
             uptime_s=round(self.clock.monotonic() - self.started_monotonic, 1),
             language=self.settings.language,
             audio_input=self.settings.audio.input if self.listener is not None else "typed",
@@ -557,6 +561,8 @@ class Daemon:
             error_active=bool(error),
             stale_probes=tuple(health.stale) if health is not None else (),
             last_restart=self.last_restart,
+            routes_down=down,
+            **self.routes.status_fields(self.dialogue),
         )
 
     def _next_reminder(self) -> tuple[str, str]:
@@ -574,6 +580,8 @@ class Daemon:
         if notifier is not None:
             notifier.stopping()
         self._stop.set()
+        if getattr(self, "routes", None) is not None:
+            self.routes.stop()
         self._stop_listener()
         speech = getattr(self, "speech", None)
         if speech is not None:

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from assistant.conversation.care_store import CareStore
     from assistant.conversation.playback import AudioSink
     from assistant.conversation.reminders import ReminderSchedule
+    from assistant.conversation.routes import RoutePlan
     from assistant.hearing.recognizer import Recognizer
     from assistant.hearing.sources import AudioSource
     from assistant.link.relay import RelayStatus
@@ -70,6 +71,22 @@ class Conversation(Protocol):
     def greeting(self) -> list[object]: ...
 
     def apply_schedule_update(self, medication: str, times: Iterable[dt.time | str]) -> None: ...
+
+    routes: RoutePlan
+    """The emergency routes that are really there (set by the daemon)."""
+
+    @property
+    def alarm_sounding(self) -> bool: ...
+
+    def resume_emergency(self, request_id: str) -> list[object]:
+        """An emergency still unacknowledged from before a restart."""
+
+    def say_prompt(self, key: str) -> Say: ...
+
+    def carry_over(self, old: Any) -> None:
+        """Take over emergencies on their routes and the alarm from the dialogue a reload replaces."""
+
+    def count_today(self, what: str, add: int = 1) -> int: ...
 
 
 class Voice(Protocol):

@@ -276,6 +276,8 @@ contacts:
 phone_fallback:
   enabled: true
   driver: log
+emergency:
+  accept_alarm_only: true
 {extra}"""
     path.write_text(text, encoding="utf-8")
     return path

@@ -18,7 +18,7 @@ from typing import Any
 
 from assistant.link.protocol import tcp_nodelay
 from assistant.link.relay import Relay, RelayTuning
-from assistant.ops.settings import Backend, Doctor, Person, Settings, Tls
+from assistant.ops.settings import Backend, Doctor, Medication, Person, Settings, Tls
 from jiayi_backend.broker import LocalBroker, free_port
 
 POLL_S = 0.01
@@ -49,6 +49,7 @@ def make_settings(url: str, device_id: str = "dev-1", **backend: Any) -> Setting
     return Settings(
         person=Person("Margaret Lee", "Margaret", "en"),
         doctor=Doctor("Dr. Chen", "+15550100"),
+        medications=(Medication("amlodipine"),),  # what the backend may name in what it has said
         backend=Backend(url=url, device_id=device_id, **backend),
     )
 

@@ -124,7 +124,8 @@ def test_progress_text_uses_the_names_the_device_sent() -> None:
     zh = m.Request(device_id="d", request_type="call_doctor", slots={"doctor": "陈医生"}, lang="zh")
     assert progress_text(zh, policy).startswith("陈医生")
     for request_type in m.REQUEST_TYPES:
-        assert progress_text(m.Request(device_id="d", request_type=request_type), policy)
+        text = progress_text(m.Request(device_id="d", request_type=request_type), policy)
+        assert bool(text) == (request_type != m.REQ_DAILY_SUMMARY)  # the nightly counts are not spoken
 
 
 def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
@@ -140,10 +141,23 @@ def test_cli_requests_and_say(tmp_path: Path, broker, capsys) -> None:
     assert [(r["message_id"], r["request_type"]) for r in rows] == [(req.request_id, "reorder_medication")]
     assert cli.main(["backend", "requests", "--db", str(db)]) == 0
     assert "medication=amlodipine" in capsys.readouterr().out
-    assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, "Time for your walk."]) == 0
+    assert (
+        cli.main(
+            [
+                "backend",
+                "say",
+                "--device",
+                "dev-1",
+                "--url",
+                broker.url,
+                "Please drink a glass of water and rest for a while.",
+            ]
+        )
+        == 0
+    )
     from assistant.conversation.actions import BackendSay
 
-    assert sink.wait_for(BackendSay)[0].text == "Time for your walk."
+    assert sink.wait_for(BackendSay)[0].text == "Please drink a glass of water and rest for a while."
     assert cli.main(["backend", "say", "--device", "dev-1", "--url", broker.url, ""]) == 2
     assert cli.main(["backend", "requests", "--db", str(tmp_path / "missing.sqlite3")]) == 2
     relay.stop()

@@ -122,12 +122,16 @@ def test_commands_reach_the_right_device_whichever_worker_sends_them(
     relay_1, sink_1 = start_relay(make_settings(broker.url, "dev-1"), tmp_path / "d1")
     relay_2, sink_2 = start_relay(make_settings(broker.url, "dev-2"), tmp_path / "d2")
     wait_until(lambda: relay_1.status().connected and relay_2.status().connected, what="online")
-    second.say("dev-1", "From worker b.")
-    first.say("dev-2", "From worker a.")
+    second.say(
+        "dev-1", "Please drink a glass of water and rest for a while."
+    )  # speakers only read known sentences
+    first.say("dev-2", "Please call Dr. Chen's practice when you can.")
     update = m.ScheduleUpdate(device_id="dev-2", medications=[{"name": "amlodipine", "times": ["09:00"]}])
     second.send_command(update)
-    assert [s.text for s in sink_1.wait_for(BackendSay)] == ["From worker b."]
-    assert [s.text for s in sink_2.wait_for(BackendSay)] == ["From worker a."]
+    assert [s.text for s in sink_1.wait_for(BackendSay)] == [
+        "Please drink a glass of water and rest for a while."
+    ]
+    assert [s.text for s in sink_2.wait_for(BackendSay)] == ["Please call Dr. Chen's practice when you can."]
     wait_until(lambda: sink_2.of(m.ScheduleUpdate), what="schedule at dev-2")
     assert not sink_1.of(m.ScheduleUpdate)
     # A request stored by either worker is visible to both (one store).

@@ -82,7 +82,7 @@ def test_checkin_with_a_symptom_reports_to_the_doctor_team():
         ("check_in", {"status": "symptom", "symptom": "dizzy"}),
     ]
     assert says(out) == [
-        "I'm sorry you have dizziness. I've told Dr. Chen's team. They will get back to you."
+        "I'm sorry you have dizziness. I'm telling Dr. Chen's team. They will get back to you."
     ]
 
 

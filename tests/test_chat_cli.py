@@ -13,7 +13,7 @@ from assistant.cli.chat import ChatClock, chat
 from assistant.conversation.care_store import CareStore
 from assistant.conversation.dialogue import Dialogue, State
 from assistant.ops.clock import ManualClock
-from assistant.ops.settings import CheckIn, Contact, Doctor, Medication, Person, Settings
+from assistant.ops.settings import Backend, CheckIn, Contact, Doctor, Medication, Person, Settings
 
 matcher_mod = pytest.importorskip("assistant.understanding.matcher")
 
@@ -21,6 +21,7 @@ UTC = dt.UTC
 CONFIG = """\
 person: {name: "Margaret Lee", address_as: "Margaret", language: en}
 doctor: {name: "Dr. Chen", phone: "+15550100"}
+backend: {url: "mqtt://127.0.0.1:1883"}
 contacts:
   - {name: Anna, relation: daughter, phone: "+15550111", emergency: true}
   - {name: David, relation: son, phone: "+15550122", emergency: true}
@@ -41,6 +42,7 @@ def settings(lang: str = "en") -> Settings:
             Medication("amlodipine", ("blood pressure pills", "降压药"), "one tablet", (dt.time(8, 0),)),
         ),
         checkin=CheckIn(time=None),
+        backend=Backend(url="mqtt://127.0.0.1:1883"),  # what would go to the practice is shown
     )
 
 

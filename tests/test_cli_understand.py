@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = """\
 person: {name: "Margaret Lee", address_as: "Margaret", language: en}
 doctor: {name: "Dr. Chen", phone: "+15550100"}
+emergency: {accept_alarm_only: true}
 contacts:
   - {name: "Anna", relation: "daughter", phone: "+15550101"}
 medications:

@@ -27,6 +27,8 @@ person:
 doctor:
   name: "Dr. Chen"
   phone: "+1 555 0100"
+emergency:
+  accept_alarm_only: true
 contacts:
   - name: "Anna"
     relation: "daughter"
@@ -301,7 +303,7 @@ def test_example_line_format_is_exact(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + '  - name: "metformin"\n    times: ["08:00", "25:00"]\n')
     (problem,) = config.check_config(path)
     assert str(problem) == (
-        f'{path}:18 medications[1].times[1]: "25:00" is not a time of day; use HH:MM such as 08:30'
+        f'{path}:20 medications[1].times[1]: "25:00" is not a time of day; use HH:MM such as 08:30'
     )
 
 
@@ -399,8 +401,10 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 
 def test_good_values_load(tmp_path: Path) -> None:
-    (tmp_path / "certs").mkdir()
-    (tmp_path / "certs" / "ca.pem").write_text("x")
+    from mqtt_helpers import make_ca
+
+    ca_files, _cert, _key = make_ca(tmp_path / "certs")
+    ca_files.cert.rename(tmp_path / "certs" / "ca.pem")
     text = GOOD + textwrap.dedent(
         """\
         quiet_hours:
@@ -569,8 +573,8 @@ def test_cli_reports_problems(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.splitlines()
-    assert lines[0].startswith(f"{path}:18 voice.volume: 2 is out of range")
-    assert lines[1].startswith(f"{path}:19 voice.rate: unknown key")
+    assert lines[0].startswith(f"{path}:20 voice.volume: 2 is out of range")
+    assert lines[1].startswith(f"{path}:21 voice.rate: unknown key")
     assert lines[2] == "2 problems found."
 
 

@@ -95,7 +95,9 @@ def test_reload_good_change_makes_a_new_contact_callable_and_a_bad_file_keeps_th
     with running_daemon(_loaded(cfg, tmp_path / "state"), use_relay=False) as h:
         h.say("call Bob")
         h.pump_idle()
-        assert h.echo.said() == ["Sorry, I didn't catch that. Please say it again."]
+        notice, *said = h.echo.said()  # no practice, no modem: the alarm-only opt-out is spoken first
+        assert notice.startswith("Please note: this speaker is not connected to the practice or to a phone.")
+        assert said == ["Sorry, I didn't catch that. Please say it again."]
         h.say("no")
         h.pump_idle()
 

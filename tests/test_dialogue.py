@@ -11,7 +11,7 @@ from assistant.conversation import actions as act
 from assistant.conversation.care_store import CareStore
 from assistant.conversation.dialogue import MAX_EMERGENCY_CANCEL_S, Dialogue, State
 from assistant.ops.clock import ManualClock
-from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings
+from assistant.ops.settings import Backend, Contact, Doctor, Medication, Person, PhoneFallback, Settings
 from assistant.ops.settings import Dialogue as DialogueSettings
 from assistant.understanding.result import Understanding
 
@@ -31,7 +31,18 @@ def make_settings(lang: str = "en", **over) -> Settings:
             Contact("David", "son", phone="+15550122", emergency=True),
         )
         meds = (Medication("amlodipine", ("blood pressure pills",), "one tablet", (dt.time(8, 0),)),)
-    base = dict(person=person, doctor=doctor, contacts=contacts, medications=meds)
+    # A practice is configured: the emergency's first route is the backend (routes: test_routes.py).
+    # and a modem rings the emergency contacts when the practice does not answer.
+    backend = Backend(url="mqtt://127.0.0.1:1883")
+    phone = PhoneFallback(driver="modem")
+    base = dict(
+        person=person,
+        doctor=doctor,
+        contacts=contacts,
+        medications=meds,
+        backend=backend,
+        phone_fallback=phone,
+    )
     base.update(over)
     return Settings(**base)
 
@@ -240,13 +251,11 @@ def _send_emergency(d: Dialogue, clock: ManualClock) -> act.SendRequest:
     return sent(d.tick())[0]
 
 
-def test_delivery_late_emergency_says_offline_and_phones_contacts_in_order():
+def test_delivery_late_emergency_says_it_phones_instead_and_phones_contacts_in_order():
     d, clock = make()
     req = _send_emergency(d, clock)
     out = d.handle(act.DeliveryLate(req.request_id, "emergency", "emergency"))
-    assert says(out)[0] == (
-        "The internet is down. I saved your request and will send it as soon as it is back."
-    )
+    assert says(out)[0] == "I can't reach Dr. Chen's practice. I'm phoning Anna instead."
     (call,) = calls(out)
     assert call.contacts == (("Anna", "+15550111"), ("David", "+15550122"))
 

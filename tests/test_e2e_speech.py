@@ -12,14 +12,18 @@ from e2e_helpers import make_settings, nonsilent_wavs, running_daemon
 from speechgen import SpeechGen, speechgen_fixture  # noqa: F401
 
 from assistant.ops.clock import ManualClock
-from assistant.ops.settings import Asr, Audio
+from assistant.ops.settings import Asr, Audio, PhoneFallback
 
 LISTENER_TIMEOUT_S = 30.0
 
 
 def _speech_settings(tmp_path: Path, wav: Path):
     audio = Audio(input="wav", input_wav=str(wav), output="wav", output_dir=str(tmp_path / "spoken"))
-    return make_settings(tmp_path / "state", audio=audio, asr=Asr(engine="pocketsphinx"))
+    # A modem route is configured, so the alarm-only start-up notice is not among the replies.
+    phone = PhoneFallback(driver="modem", serial_port=str(tmp_path / "no-modem"))
+    return make_settings(
+        tmp_path / "state", audio=audio, asr=Asr(engine="pocketsphinx"), phone_fallback=phone
+    )
 
 
 def _speech_wavs(folder: Path) -> list[Path]:

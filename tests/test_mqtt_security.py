@@ -268,8 +268,8 @@ def test_locked_down_broker_refuses_every_attack(locked: Locked) -> None:
     sent = [SendRequest("check_in") for _ in range(20)]
     for req in sent:
         relay_b.submit(req)
-    be.say("dev-b", "Only for B.")
-    assert sink_b.wait_for(BackendSay)[0].text == "Only for B."
+    be.say("dev-b", "Please drink a glass of water and rest for a while.")
+    assert sink_b.wait_for(BackendSay)[0].text == "Please drink a glass of water and rest for a while."
     wait_until(lambda: relay_b.status().outbox_depth == 0, what="all of B's requests acknowledged")
     stored = {r["message_id"] for r in be.store.rows()}
     assert {r.request_id for r in sent} | {first.request_id} == stored  # forged one absent

@@ -78,7 +78,7 @@ def test_nobody_answers_every_contact_is_tried_in_order_then_texted() -> None:
         )
         result = place_phone_call(driver, action, ring_timeout_s=RING_S)
         driver.close()
-    assert result == PhoneResult("failed")
+    assert result == PhoneResult("failed", sms_sent=("Anna", "David", "Li Wei"))
     assert sim.dialled == ["+15550101", "+15550102", "+15550103"]
     # the first call was still ringing at the ring timeout: we hung it up
     first_call = sim.commands[sim.commands.index("ATD+15550101;") : sim.commands.index("ATD+15550102;")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from assistant.conversation.actions import BackendAck, BackendSay, DeliveryLate,
 from assistant.link import protocol as m
 from assistant.link.relay import Relay, RelayTuning
 from assistant.ops.clock import ManualClock
+from assistant.ops.settings import Medication
 from jiayi_backend.broker import LocalBroker
 from jiayi_backend.service import DemoPolicy, ReferenceBackend, say_command
 
@@ -34,9 +36,19 @@ def backend(tmp_path: Path, broker: LocalBroker) -> Iterator[ReferenceBackend]:
     be.stop()
 
 
+def correlated(request_id: str):
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    props = Properties(PacketTypes.PUBLISH)
+    props.CorrelationData = request_id.encode()
+    return props
+
+
 @pytest.fixture
 def relay(tmp_path: Path, broker: LocalBroker) -> Iterator[tuple[Relay, Collector]]:
-    r, sink = start_relay(make_settings(broker.url), tmp_path / "device")
+    settings = dataclasses.replace(make_settings(broker.url), medications=(Medication("amlodipine"),))
+    r, sink = start_relay(settings, tmp_path / "device")
     wait_until(lambda: r.status().connected, what="relay online")
     yield r, sink
     r.stop()
@@ -73,15 +85,18 @@ def test_duplicate_acks_are_ignored(broker, relay) -> None:
     req = SendRequest("check_in")
     r.submit(req)
     wait_until(lambda: fake_backend.payloads(), what="request at the fake backend")
-    ack = m.Ack(device_id="dev-1", request_id=req.request_id, text="thanks")
+    ack = m.Ack(device_id="dev-1", request_id=req.request_id, text="Thank you for checking in.")
+    props = correlated(req.request_id)
     for _ in range(3):
-        fake_backend.publish("jiayi/v1/dev-1/responses", ack.to_json())
+        fake_backend.publish("jiayi/v1/dev-1/responses", ack.to_json(), props)
     progress = m.Ack(device_id="dev-1", request_id=req.request_id, status="in_progress", text="on it")
-    fake_backend.publish("jiayi/v1/dev-1/responses", progress.to_json())
-    fake_backend.publish("jiayi/v1/dev-1/responses", progress.to_json())
+    fake_backend.publish("jiayi/v1/dev-1/responses", progress.to_json(), props)
+    fake_backend.publish("jiayi/v1/dev-1/responses", progress.to_json(), props)
     sink.wait_for(BackendAck, 2)
     wait_until(lambda: r.status().duplicate_acks >= 3, what="duplicates counted")
-    assert [a.status for a in sink.of(BackendAck)] == ["received", "in_progress"]
+    acks = sink.of(BackendAck)
+    assert [a.status for a in acks] == ["received", "in_progress"]
+    assert [a.text for a in acks] == ["Thank you for checking in.", ""]  # "on it" is no known sentence
     fake_backend.close()
 
 
@@ -91,15 +106,15 @@ def test_commands_say_schedule_ping_and_expired_say_is_dropped(broker, backend, 
     watcher.subscribe("jiayi/v1/dev-1/events")
     expired = m.Say(device_id="dev-1", text="too late", expires_at="2001-01-01T00:00:00+00:00")
     backend.send_command(expired)
-    backend.say("dev-1", "Your appointment is at three.")
+    backend.say("dev-1", "Please drink a glass of water and rest for a while.")
     update = m.ScheduleUpdate(device_id="dev-1", medications=[{"name": "amlodipine", "times": ["08:00"]}])
     backend.send_command(update)
     ping = m.Ping(device_id="dev-1")
     backend.send_command(ping)
     (say,) = sink.wait_for(BackendSay)
-    assert say.text == "Your appointment is at three."
+    assert say.text == "Please drink a glass of water and rest for a while."
     wait_until(lambda: sink.of(m.Ping), what="ping delivered")
-    assert sink.of(m.ScheduleUpdate) == [update]
+    assert sink.of(m.ScheduleUpdate) == [update]  # amlodipine is one of this speaker's medicines
     pong = m.from_json(wait_until(lambda: watcher.payloads(), what="pong")[0])
     assert isinstance(pong, m.Pong) and pong.ping_id == ping.message_id
     assert r.counters()["expired_commands"] == 1
@@ -112,7 +127,7 @@ def test_malformed_oversized_and_wrong_schema_commands_are_dropped_and_relay_kee
     r, sink = relay
     evil = RawClient(broker.port, "evil")
     topic = "jiayi/v1/dev-1/commands"
-    good = say_command("dev-1", "still here")
+    good = say_command("dev-1", "Please drink a glass of water and rest for a while.")
     bad_payloads = [
         b"\x00\xffnot json",
         b"{" * 100,
@@ -127,7 +142,7 @@ def test_malformed_oversized_and_wrong_schema_commands_are_dropped_and_relay_kee
     evil.publish("jiayi/v1/dev-1/responses", b"garbage")
     evil.publish(topic, good.to_json())
     (say,) = sink.wait_for(BackendSay)
-    assert say.text == "still here"
+    assert say.text == "Please drink a glass of water and rest for a while."
     assert r.status().rejected_messages == len(bad_payloads) + 1
     assert r.status().connected and r.status().callback_errors == 0
     evil.close()

@@ -167,3 +167,41 @@ def test_broker_down_emergency_late_within_deadline_then_everything_delivered(
     )
     assert len(sink.of(DeliveryLate)) == 1  # plain tier never reached its deadline
     relay.stop()
+
+
+def test_emergency_cuts_a_long_backoff_and_is_stored_within_two_seconds_of_the_broker(
+    tmp_path: Path, broker: LocalBroker
+) -> None:
+    """Product timings (backoff up to 60 s): an emergency switches to the fixed 1 s schedule.
+
+    A plain request waits out the broker's absence first, so the ordinary backoff has grown to
+    several seconds; the emergency submitted then must not wait for it. The backend starts only
+    once the broker is back, so ``stored`` measures the device alone (bench/emergency_reconnect.py
+    measures it with a backend that reconnects by itself)."""
+    relay, sink = start_relay(make_settings(broker.url), tmp_path / "device", tuning=RelayTuning())
+    wait_until(lambda: relay.status().connected, what="online")
+    broker.kill()
+    wait_until(lambda: not relay.status().connected, what="relay notices")
+    relay.submit(SendRequest("check_in"))
+    time.sleep(8.0)  # ordinary backoff: 0.5, 1, 2, 4 s ... (full jitter)
+    emergency = SendRequest("emergency", tier="emergency")
+    relay.submit(emergency)
+    broker.restart()
+    back = time.monotonic()
+    backend = ReferenceBackend(broker.url, tmp_path / "late-backend.sqlite3")
+    backend.start()
+    try:
+        wait_until(lambda: relay.status().connected, 5, "online again")
+        online_s = time.monotonic() - back
+        wait_until(
+            lambda: emergency.request_id in {r["message_id"] for r in backend.store.rows()},
+            5,
+            "emergency stored",
+        )
+        stored_s = time.monotonic() - back
+        assert online_s <= 2.0, f"reconnected {online_s:.2f} s after the broker came back"
+        assert stored_s <= 3.0, f"stored {stored_s:.2f} s after the broker came back"
+        assert sink.wait_for(BackendAck)
+    finally:
+        relay.stop()
+        backend.stop()

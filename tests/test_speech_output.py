@@ -296,7 +296,8 @@ def _config(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(
         'person:\n  name: "Margaret Lee"\n  address_as: "Margaret"\n  language: en\n'
-        'doctor:\n  name: "Dr. Chen"\n  phone: "+1 555 0100"\n' + extra,
+        'doctor:\n  name: "Dr. Chen"\n  phone: "+1 555 0100"\n'
+        "emergency:\n  accept_alarm_only: true\n" + extra,
         encoding="utf-8",
     )
     return path

@@ -95,6 +95,8 @@ def run_chat_command(args: argparse.Namespace) -> int:
         matcher = build_understander(settings, lang)  # the catalog understanding.catalog chooses
     except CatalogError as err:
         raise UserError(str(err)) from None
+    if hasattr(sys.stdin, "reconfigure"):  # a stray byte that is not UTF-8 must not end the chat
+        sys.stdin.reconfigure(errors="replace")
     store = CareStore(Path(args.state_dir).expanduser() / STORE_FILENAME) if args.state_dir else CareStore()
     try:
         return chat(settings, matcher, sys.stdin, sys.stdout, lang=lang, store=store, clock=ChatClock(start))
@@ -136,6 +138,8 @@ def chat(
         settings, matcher, clock, lang=lang, state=store if store is not None else CareStore()
     )
     interactive = stdin.isatty()
+    if not dialogue.routes.reaches_person:  # as the daemon says at start-up (docs/routes.md)
+        _print_actions([dialogue.say_prompt("alarm_only_startup")], stdout)
     _print_actions(dialogue.greeting(), stdout)
 
     def on_line(line: str) -> None:

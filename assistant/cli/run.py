@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 from assistant.cli import UserError, settings_from_args
+from assistant.ops.paths import state_dir as resolve_state_dir
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -85,10 +87,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.demo and not state:
             state = stack.enter_context(tempfile.TemporaryDirectory(prefix="jiayi-demo-"))
         settings = replace(settings, state_dir=str(Path(state).resolve())) if state else settings
+        _check_state_dir(resolve_state_dir(settings.state_dir))
 
         if args.demo and not settings.backend.url:
             settings = _start_demo_backend(settings, stack)
 
+        if typed:  # a stray byte that is not UTF-8 must not end the session
+            sys.stdin.reconfigure(errors="replace")
         options = DaemonOptions(
             text_input=sys.stdin if typed else None,
             echo=sys.stdout if typed else None,
@@ -96,6 +101,25 @@ def cmd_run(args: argparse.Namespace) -> int:
             exit_on_input_end=True,
         )
         return Daemon(settings, options).run()
+
+
+def _check_state_dir(folder: Path) -> None:
+    """UserError in one sentence when the state folder cannot be created or written to.
+
+    check-config reports a ``state_dir`` that is a file; this also covers ``--state-dir``, the
+    systemd default and permissions, which depend on the user the assistant runs as."""
+    fix = "set state_dir in the config (or --state-dir) to a folder the assistant may write to"
+    try:
+        blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is not None:
+            raise UserError(f"the state folder {folder} cannot be used: {blocker} is a file; {fix}")
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (OSError, ValueError) as err:
+        reason = getattr(err, "strerror", None) or str(err)
+        raise UserError(f"the state folder {folder} cannot be used ({reason}); {fix}") from None
 
 
 def _with_device_profile(settings):

@@ -64,6 +64,9 @@ class PhoneCall:
     contacts: tuple[tuple[str, str], ...]
     """(name, phone number) in dialling order."""
     sms_text: str = ""
+    """Texted to every contact when nobody answers (empty = no SMS)."""
+    request_id: str = ""
+    """The emergency this call is a route of (comes back in the :class:`PhoneResult`)."""
 
 
 @dataclass(frozen=True)
@@ -113,3 +116,7 @@ class PhoneResult:
 
     outcome: str
     name: str = ""
+    sms_sent: tuple[str, ...] = ()
+    """Contacts whose text message the modem confirmed (``+CMGS``) after nobody answered."""
+    request_id: str = ""
+    """Copied from the :class:`PhoneCall`."""

@@ -67,10 +67,12 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
 
     def tick(self) -> list[object]:
         """Time-based work; call about once a second. Never blocks."""
+        out = self._alarm_tick()
         if self._state is State.EMERGENCY_CANCEL_WINDOW:
-            return self._emergency_due()
+            return out + self._emergency_due()
         now = self.clock.now()
-        out = self._reminder_follow_ups(now)
+        out += self._daily_summary(now)
+        out += self._reminder_follow_ups(now)
         if self._state is State.IDLE:
             due = self.reminders.due(now)
             if due is not None:
@@ -162,6 +164,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         state = self._state
         if state is State.EMERGENCY_CANCEL_WINDOW:
             return self._cancel_emergency()
+        if self.alarm_sounding:  # "stop" ends the room alarm
+            return self._alarm_off()
         self._to_idle()
         if state in (State.AWAITING_CONFIRMATION, State.AWAITING_PHONE_OFFER, State.AWAITING_CHECKIN_ANSWER):
             return [self._say("cancelled")]

@@ -24,6 +24,7 @@ from assistant.conversation import actions as act
 from assistant.conversation.care_store import CareStore, CheckInSchedule, InactivityWatch, SupplyCounter
 from assistant.conversation.prompts import Prompts, load_prompts_for
 from assistant.conversation.reminders import DueReminder, ReminderSchedule
+from assistant.conversation.routes import EmergencyLadder, RoutePlan
 from assistant.ops.clock import Clock, SystemClock
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
@@ -92,6 +93,11 @@ class DialogueBase:
         self._reminder: DueReminder | None = None
         self._checkin_asks = 0
         self._sent: dict[str, act.SendRequest] = {}
+        self.routes: RoutePlan = RoutePlan.from_settings(settings)
+        """The routes an emergency has (the daemon replaces it with what is really there)."""
+        self._ladders: dict[str, EmergencyLadder] = {}
+        self._alarm_next: float | None = None
+        """While the room alarm sounds: when it repeats next (monotonic); None = off."""
 
     @property
     def state(self) -> State:
@@ -117,6 +123,10 @@ class DialogueBase:
 
     def _not_understood(self, u: Understanding) -> list[object]:
         """Nothing understood (implemented by the dialogue's state machine)."""
+        raise NotImplementedError
+
+    def _start_ladder(self, req: act.SendRequest, slots: dict[str, str]) -> list[object]:
+        """An emergency leaves the device: its routes (implemented by the delivery flow)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ speech and fields

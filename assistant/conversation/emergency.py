@@ -12,6 +12,7 @@ starts the intent that lists them.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Final
 
@@ -27,6 +28,8 @@ MAX_EMERGENCY_CANCEL_S: Final = 10.0
 """Upper bound of the emergency cancel window whatever the config says."""
 REPEATED_HELP_WINDOW_S: Final = 60.0
 """A second bare call for help within this long (nothing else in between) starts its intent."""
+DAILY_SUMMARY: Final = "daily_summary"
+"""The protocol's request type for the once-a-day counts (emergencies, false alarms)."""
 CALL_OFF_INTENTS: Final = frozenset({"no", "feeling_fine"})
 """Answers in the cancel window that call the alert off ("no", "I'm fine", 我没事; "cancel" works anywhere)."""
 
@@ -67,8 +70,41 @@ class EmergencyFlow(DialogueBase):
     def _cancel_emergency(self) -> list[object]:
         self._to_idle()
         self._emergency_deadline = None
-        _LOGGER.info("event=emergency_cancelled")
+        count = self.count_today("false_alarms")
+        _LOGGER.info("event=emergency_cancelled false_alarms_today=%d", count)
         return [self._say("emergency_cancelled")]
+
+    # ------------------------------------------------------------ alarm fatigue
+
+    def count_today(self, what: str, add: int = 1) -> int:
+        """Add to today's count of ``what`` (``false_alarms``, ``emergencies``); returns the new count."""
+        key = f"{what}:{self.clock.now().date().isoformat()}"
+        count = int(self.store.get(key) or 0) + add
+        if add:
+            self.store.put(key, str(count))
+        return count
+
+    def counted_on(self, what: str, day: dt.date) -> int:
+        return int(self.store.get(f"{what}:{day.isoformat()}") or 0)
+
+    def _daily_summary(self, now: dt.datetime) -> list[object]:
+        """tick(): once a day, yesterday's emergencies and false alarms (cancelled ones) go to the
+        practice, so alarm fatigue is visible there too. Counts only: nothing about health."""
+        yesterday = now.date() - dt.timedelta(days=1)
+        last = self.store.get("daily_summary_sent")
+        if last == yesterday.isoformat():
+            return []
+        self.store.put("daily_summary_sent", yesterday.isoformat())
+        if last is None:  # a new speaker: counting starts today
+            return []
+        slots = {
+            "date": yesterday.isoformat(),
+            "emergencies": self.counted_on("emergencies", yesterday),
+            "false_alarms": self.counted_on("false_alarms", yesterday),
+        }
+        if not self.routes.backend:
+            return []
+        return [self._send(DAILY_SUMMARY, slots)]
 
     def _emergency_due(self) -> list[object]:
         """tick(): send when the window has closed."""
@@ -95,5 +131,6 @@ class EmergencyFlow(DialogueBase):
         slots = dict(self._emergency_slots)
         self._emergency_deadline = None
         self._to_idle()
+        self.count_today("emergencies")
         req = self._send(EMERGENCY_INTENT, slots, tier=TIER_EMERGENCY, call_back_by_phone=True)
-        return [req, self._respond(EMERGENCY_INTENT, "done", "emergency_sent", slots)]
+        return self._start_ladder(req, slots)

@@ -19,6 +19,7 @@ outcomes and list positions, never phone numbers or message text.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import re
@@ -255,6 +256,23 @@ class ModemDriver:
             return self._send_sms_locked(dial, text)
         except ModemUnavailable as err:
             _LOGGER.warning("event=sms_no_modem port=%s reason=%s", self.port, err)
+            self._close()
+            return False
+        finally:
+            self._lock.release()
+
+    def probe(self) -> bool:
+        """Is the modem there and answering ``AT``? (A call in progress counts as yes.) Never raises."""
+        if not self._lock.acquire(timeout=0.1):
+            return True  # busy with a call: it is there
+        try:
+            self._open()
+            ok = _ok(self._command("AT", self.timeouts.command_s))
+            if not ok:
+                self._close()
+            return ok
+        except ModemUnavailable as err:
+            _LOGGER.warning("event=modem_probe_failed port=%s reason=%s", self.port, err)
             self._close()
             return False
         finally:
@@ -510,7 +528,7 @@ def call_in_order(
 
     When nobody answers and ``sms_text`` is given, every contact gets the text. A missing modem
     ends the attempt at once (nothing else could work). Returns ``PhoneResult("answered", name)``
-    or ``PhoneResult("failed")``.
+    or ``PhoneResult("failed", sms_sent=<names whose text the modem confirmed>)``.
     """
     ring_s = (
         ring_timeout_s
@@ -534,15 +552,17 @@ def call_in_order(
                 break
         if no_modem:
             break
+    texted: list[str] = []
     if sms_text and not no_modem:
-        sent = sum(driver.send_sms(number, sms_text) for _name, number in contacts)
-        _LOGGER.info("event=phone_fallback_sms sent=%d of=%d", sent, len(contacts))
-    return PhoneResult("failed")
+        texted = [name for name, number in contacts if driver.send_sms(number, sms_text)]
+        _LOGGER.info("event=phone_fallback_sms sent=%d of=%d", len(texted), len(contacts))
+    return PhoneResult("failed", sms_sent=tuple(texted))
 
 
 def place_phone_call(driver: PhoneDriver, action: PhoneCall, **kwargs: Any) -> PhoneResult:
     """Carry out a dialogue :class:`PhoneCall` action (dial in order, then SMS if nobody answers)."""
-    return call_in_order(driver, action.contacts, sms_text=action.sms_text, **kwargs)
+    result = call_in_order(driver, action.contacts, sms_text=action.sms_text, **kwargs)
+    return dataclasses.replace(result, request_id=action.request_id)
 
 
 def open_phone_driver(settings: PhoneFallback) -> PhoneDriver:

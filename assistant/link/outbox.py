@@ -7,6 +7,12 @@ of the daemon and a power cut. Rows come back in send order: emergencies first, 
 Bound and policy when full (``max_rows``): the oldest *non-emergency* request is evicted to make
 room (plain tier before confirm tier) and counted; emergencies are never evicted and are always
 accepted, even past the bound.
+
+A second table, ``awaiting``, remembers every request this device created until the backend
+sends its final outcome (``done``, ``nobody_answered``, ``rejected``) or
+:data:`AWAITING_MAX_ROWS` newer ones push it out: later acks (a ``nobody_answered`` a minute after
+``received``, even across a restart) are accepted only for ids in it, so an ack for an id the
+device never sent is recognised as forged.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from typing import Final
 _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS: Final = 5000
+AWAITING_MAX_ROWS: Final = 10_000
+"""Requests remembered for later outcomes (a few weeks of normal use)."""
+FINAL_STATUSES: Final = frozenset({"done", "nobody_answered", "rejected"})
+"""Ack statuses after which the backend sends nothing more about a request."""
 BUSY_TIMEOUT_MS: Final = 5000
 TIER_PRIORITY: Final = {"emergency": 2, "confirm": 1, "plain": 0}
 
@@ -35,7 +45,24 @@ CREATE TABLE IF NOT EXISTS outbox (
     payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_order ON outbox (priority DESC, seq);
+CREATE TABLE IF NOT EXISTS awaiting (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    request_id TEXT NOT NULL UNIQUE,
+    request_type TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class Awaited:
+    """A request this device sent and still expects outcomes for."""
+
+    request_id: str
+    request_type: str
+    tier: str
+    created_at: float
 
 
 @dataclass(frozen=True)
@@ -91,6 +118,15 @@ class Outbox:
                 )
                 inserted = cur.rowcount == 1
                 if inserted:
+                    self._db.execute(
+                        "INSERT OR IGNORE INTO awaiting (request_id, request_type, tier, created_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (request_id, request_type, tier, created_at),
+                    )
+                    self._db.execute(
+                        "DELETE FROM awaiting WHERE seq <= (SELECT MAX(seq) FROM awaiting) - ?",
+                        (AWAITING_MAX_ROWS,),
+                    )
                     (depth,) = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()
                     excess = depth - self.max_rows
                     if excess > 0:
@@ -138,6 +174,20 @@ class Outbox:
             finally:
                 self._db.execute(f"PRAGMA synchronous={self._synchronous}")
         return deleted
+
+    def awaited(self, request_id: str) -> Awaited | None:
+        """The request when this device sent it and awaits outcomes (None: never sent, or finished)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT request_id, request_type, tier, created_at FROM awaiting WHERE request_id = ?",
+                (request_id,),
+            ).fetchone()
+        return None if row is None else Awaited(row[0], row[1], row[2], float(row[3]))
+
+    def finish(self, request_id: str) -> None:
+        """The backend sent a final outcome: nothing more is expected for this request."""
+        with self._lock:
+            self._db.execute("DELETE FROM awaiting WHERE request_id = ?", (request_id,))
 
     def pending(self, limit: int | None = None) -> list[OutboxEntry]:
         """Rows in send order: emergencies first, then oldest first."""

@@ -20,6 +20,7 @@ import copy
 import datetime as dt
 import functools
 import json
+import math
 import re
 import socket
 import uuid
@@ -54,6 +55,8 @@ REQ_REPORT_SYMPTOM: Final = "report_symptom"
 REQ_BOOK_APPOINTMENT: Final = "book_appointment"
 REQ_CHECK_IN: Final = "check_in"
 REQ_INACTIVITY: Final = "inactivity"
+REQ_DAILY_SUMMARY: Final = "daily_summary"
+"""Once a day: yesterday's emergencies and false alarms (cancelled emergencies), counts only."""
 REQUEST_TYPES: Final = (
     REQ_CALL_DOCTOR,
     REQ_CALL_CONTACT,
@@ -65,6 +68,7 @@ REQUEST_TYPES: Final = (
     REQ_BOOK_APPOINTMENT,
     REQ_CHECK_IN,
     REQ_INACTIVITY,
+    REQ_DAILY_SUMMARY,
 )
 
 TIERS: Final = ("emergency", "confirm", "plain")
@@ -300,6 +304,102 @@ def is_expired(message: _Message, now: dt.datetime) -> bool:
     """True for a time-bound command whose ``expires_at`` has passed (it must not fire late)."""
     expires_at = getattr(message, "expires_at", None)
     return bool(expires_at) and parse_time(expires_at) <= now
+
+
+# ---------------------------------------------------------------- strict reading (both sides)
+# Python's json is lenient: it accepts NaN and Infinity, keeps the last of two duplicate keys,
+# decodes "\ud800" into a lone surrogate no database can store or terminal print, and raises
+# RecursionError on 4,000 nested arrays. Whatever comes from the network is read with
+# strict_loads instead (the device's relay and the practice's backend alike).
+
+MAX_DEPTH: Final = 8
+"""Deepest nesting of objects and arrays accepted (a v1 message needs 3)."""
+MAX_INT_DIGITS: Final = 16
+"""Integers beyond what a double holds exactly are refused (no 4,300-digit numbers either)."""
+CANONICAL_ID_RE: Final = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+"""A message id in its one canonical spelling (lower case), so a re-cased copy is not a new id."""
+_STRING_RE: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS_RE: Final = re.compile(r"[\[\]{}]")
+_BAD_CHAR_RE: Final = re.compile("[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Lone surrogates (a valid pair decodes to one astral character) and control characters."""
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ProtocolError(f"duplicate key {key[:40]!r} in JSON object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> Any:
+    raise ProtocolError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ProtocolError("a number is too large (not finite)")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ProtocolError(f"an integer has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def check_depth(text: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse nesting deeper than ``limit`` without recursing (strings are skipped)."""
+    depth = 0
+    for bracket in _BRACKETS_RE.findall(_STRING_RE.sub('""', text)):
+        depth += 1 if bracket in "[{" else -1
+        if depth > limit:
+            raise ProtocolError(f"JSON nested deeper than {limit} levels")
+
+
+def _check_strings(value: Any, bad: re.Pattern[str], where: str = "") -> None:
+    if isinstance(value, str):
+        if bad.search(value):
+            raise ProtocolError(f"text at {where or '(message)'} holds a lone surrogate or control character")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, bad, where)
+            _check_strings(item, bad, f"{where}/{key}"[:80])
+    elif isinstance(value, list):
+        for item in value:
+            _check_strings(item, bad, where)
+
+
+def strict_loads(payload: bytes | str, *, control_characters: bool = False) -> Any:
+    """JSON from the wire, refusing what a lenient parser lets through. Raises ProtocolError.
+
+    ``control_characters=True`` lets control characters inside strings through (the device strips
+    them from text it speaks); lone surrogates are always refused."""
+    raw = payload.encode("utf-8", "surrogatepass") if isinstance(payload, str) else bytes(payload)
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError(f"payload of {len(raw)} bytes is over the {MAX_PAYLOAD_BYTES}-byte limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProtocolError("payload is not UTF-8") from None
+    check_depth(text)
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            parse_int=_bounded_int,
+        )
+    except ProtocolError:
+        raise
+    except (ValueError, RecursionError) as err:  # JSONDecodeError is a ValueError
+        raise ProtocolError(f"payload is not JSON ({type(err).__name__})") from None
+    _check_strings(data, _SURROGATE_RE if control_characters else _BAD_CHAR_RE)
+    return data
 
 
 # ---------------------------------------------------------------- transport conventions

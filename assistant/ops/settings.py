@@ -115,7 +115,7 @@ class Tls:
 @dataclass(frozen=True)
 class Backend:
     url: str = ""
-    """Broker URL ``mqtt://host:port`` or ``mqtts://host:port``; empty = local/embedded default."""
+    """Broker URL ``mqtt://host:port`` or ``mqtts://host:port``; empty = no connection to a practice."""
     device_id: str = "jiayi-demo"
     """This speaker's id; part of every topic (letters, digits, ``-`` and ``_``)."""
     username: str = ""
@@ -128,6 +128,19 @@ class Backend:
     """TLS files; used with ``mqtts://`` URLs."""
     send_transcripts: bool = False
     """Opt-in: include the raw transcript in requests (off by default for privacy)."""
+
+
+@dataclass(frozen=True)
+class Emergency:
+    local_number: str = ""
+    """The local emergency number (120, 999, 911, 112 …) she is told to call when no route reached anyone;
+    empty = she is told to call the emergency number on her phone."""
+    dial_local_number: bool = False
+    """Opt-in: when every route failed, the modem dials ``local_number`` itself (never without this)."""
+    accept_alarm_only: bool = False
+    """Explicit opt-out: this speaker has no route that reaches a person (no backend, no modem) and the
+    caregiver accepts that an emergency only sounds the alarm in the room; spoken at start-up and
+    shown by ``jiayi status``. Without it ``check-config`` refuses such a config."""
 
 
 @dataclass(frozen=True)
@@ -279,6 +292,8 @@ class Settings:
     """Daily check-in and inactivity alert."""
     privacy: Privacy = field(default_factory=Privacy)
     """What may be logged."""
+    emergency: Emergency = field(default_factory=Emergency)
+    """What happens when no route reaches a person (local number, alarm-only opt-out)."""
     state_dir: str = ""
     """Folder for the outbox, schedules and models; empty = ``$STATE_DIRECTORY`` or ``~/.local/state/jiayi``."""
     source_path: str = ""

@@ -91,6 +91,10 @@ ERRORS: Final[dict[str, ErrorInfo]] = {
         "The phone modem is not connected, so the phone fallback cannot call.",
         "Check the USB modem and its SIM card; restart the device if it was just plugged in.",
     ),
+    "route_down": ErrorInfo(
+        "An emergency route is down, so an emergency may reach fewer people (see Route down).",
+        "Check the internet connection and the phone modem; the assistant keeps retrying by itself.",
+    ),
     "config_invalid": ErrorInfo(
         "The settings file has a mistake; the last good settings are still in use.",
         "Run: jiayi check-config /etc/jiayi/config.yaml and fix the lines it names.",
@@ -158,10 +162,23 @@ class Status:
     stale_probes: tuple[str, ...] = ()
     last_restart: str = ""
     """Plain words from the watchdog, e.g. "restarted because the microphone stopped sending audio at 14:02"."""
+    emergency_routes: str = ""
+    """The routes an emergency takes, in order, e.g. "the practice → phone calls → text messages → alarm in the room"."""
+    routes_down: tuple[str, ...] = ()
+    """Plain words for each route that is down right now (empty = all up)."""
+    alarm_sounding: bool = False
+    """The room alarm is sounding (every route failed; it stops when she says stop)."""
+    false_alarms_today: int = 0
+    """Emergencies she cancelled today (alarm fatigue)."""
+
+    def __post_init__(self) -> None:
+        for name in ("stale_probes", "routes_down"):  # lists from JSON or asdict() become tuples
+            object.__setattr__(self, name, tuple(getattr(self, name) or ()))
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["stale_probes"] = list(self.stale_probes)
+        data["routes_down"] = list(self.routes_down)
         return data
 
     def to_json(self) -> str:
@@ -171,8 +188,9 @@ class Status:
     def from_dict(cls, data: dict[str, Any]) -> Status:
         known = {f.name for f in dataclasses.fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
-        if "stale_probes" in kwargs:
-            kwargs["stale_probes"] = tuple(kwargs["stale_probes"] or ())
+        for name in ("stale_probes", "routes_down"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name] or ())
         return cls(**kwargs)
 
     @classmethod
@@ -279,7 +297,7 @@ def assess(status: Status | None, now: dt.datetime, stale_after_s: float = STALE
     if age is None or age > stale_after_s:
         seen = f": last seen {_ago(age)}" if age is not None else ""
         return Assessment(False, False, age, f"The assistant is not running{seen}.")
-    if not status.healthy or status.stale_probes or status.error_active:
+    if not status.healthy or status.stale_probes or status.error_active or status.routes_down:
         return Assessment(True, False, age, "The assistant is running but needs attention.")
     return Assessment(True, True, age, "The assistant is running normally.")
 
@@ -335,6 +353,16 @@ def render(status: Status | None, now: dt.datetime, stale_after_s: float = STALE
     waiting = status.outbox_depth
     backend += f"; {waiting} request{'s' if waiting != 1 else ''} waiting to be sent"
     row("Doctor link", backend)
+    if status.emergency_routes:
+        row("Emergencies", status.emergency_routes)
+    for reason in status.routes_down:
+        row("Route down", reason)
+    if status.alarm_sounding:
+        row("ALARM", "the alarm is sounding: nobody could be reached for an emergency")
+    row(
+        "False alarms",
+        f"{status.false_alarms_today} cancelled emergenc{'y' if status.false_alarms_today == 1 else 'ies'} today",
+    )
     if status.next_reminder_at:
         what = f"{status.next_reminder} " if status.next_reminder else ""
         row("Next reminder", f"{what}at {_hhmm(status.next_reminder_at)}")

@@ -39,6 +39,7 @@ TYPE_LABELS: Final = {
     messages.REQ_REORDER_MEDICATION: ("Reorder medicine", "续药"),
     messages.REQ_CHECK_IN: ("Check-in", "报平安"),
     messages.REQ_INACTIVITY: ("No activity", "无活动"),
+    messages.REQ_DAILY_SUMMARY: ("Daily summary (emergencies, false alarms)", "每日汇总（警报、误报）"),
 }
 
 
