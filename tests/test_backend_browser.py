@@ -140,8 +140,10 @@ def test_request_on_the_page_within_a_second_and_a_click_is_spoken(tmp_path: Pat
     finally:
         page.close()
         store.close()
-        assert stop_process(server) == 0
-        broker.stop()
+        try:
+            assert stop_process(server) == 0
+        finally:
+            broker.stop()  # even when the backend did not stop cleanly: never leak a broker
     if os.environ.get("JIAYI_UPDATE_SCREENSHOTS"):
         target = REPO / "docs" / "images" / "doctor-page.png"
         target.parent.mkdir(parents=True, exist_ok=True)
