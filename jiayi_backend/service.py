@@ -106,6 +106,21 @@ class DemoPolicy:
     """Used when the request does not name the doctor in its slots."""
 
 
+_PROGRESS_SENTENCE: Final = {
+    messages.REQ_CALL_DOCTOR: "call_doctor",
+    messages.REQ_CALL_CONTACT: "call_contact",
+    messages.REQ_EMERGENCY: "emergency",
+    messages.REQ_REORDER_MEDICATION: "reorder",
+    messages.REQ_MEDICATION_TAKEN: "taken",
+    messages.REQ_MEDICATION_MISSED: "missed",
+    messages.REQ_REPORT_SYMPTOM: "symptom",
+    messages.REQ_BOOK_APPOINTMENT: "appointment_call",
+    messages.REQ_CHECK_IN: "check_in",
+    messages.REQ_INACTIVITY: "inactivity",
+}
+"""The protocol's shared sentence (``SPOKEN_SENTENCES``) that acknowledges each request type."""
+
+
 def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     """Friendly progress line per request type, using the names the device sent in its slots."""
     slots = req.slots
@@ -114,34 +129,15 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     medication = str(slots.get("medication") or "your medicine")
     zh = req.lang == "zh"
     by_phone = req.call_back_by_phone
-    texts_en = {
-        messages.REQ_CALL_DOCTOR: f"{doctor}'s team will call you within 10 minutes.",
-        messages.REQ_CALL_CONTACT: f"I have asked {contact} to call you.",
-        messages.REQ_EMERGENCY: "Help is on the way. The practice has your alert.",
-        messages.REQ_REORDER_MEDICATION: f"Your {medication} has been reordered.",
-        messages.REQ_MEDICATION_TAKEN: f"Thank you. I noted that you took {medication}.",
-        messages.REQ_MEDICATION_MISSED: f"{doctor}'s team knows you missed {medication}.",
-        messages.REQ_REPORT_SYMPTOM: f"{doctor}'s team has your message and will get back to you today.",
-        messages.REQ_BOOK_APPOINTMENT: f"{doctor}'s team will call you to book the appointment.",
-        messages.REQ_CHECK_IN: "Thank you for checking in.",
-        messages.REQ_INACTIVITY: "Your family has been told.",
-    }
-    texts_zh = {
-        messages.REQ_CALL_DOCTOR: f"{doctor}的团队会在十分钟内给您打电话。",
-        messages.REQ_CALL_CONTACT: f"我已经请{contact}给您打电话。",
-        messages.REQ_EMERGENCY: "已经通知诊所，马上有人来帮您。",
-        messages.REQ_REORDER_MEDICATION: f"{medication}已经重新订购了。",
-        messages.REQ_MEDICATION_TAKEN: f"好的，已记录您吃了{medication}。",
-        messages.REQ_MEDICATION_MISSED: f"{doctor}的团队知道您漏服了{medication}。",
-        messages.REQ_REPORT_SYMPTOM: f"{doctor}的团队收到了，今天会回复您。",
-        messages.REQ_BOOK_APPOINTMENT: f"{doctor}的团队会打电话给您约时间。",
-        messages.REQ_CHECK_IN: "谢谢您报平安。",
-        messages.REQ_INACTIVITY: "已经通知您的家人。",
-    }
-    text = (texts_zh if zh else texts_en).get(req.request_type, "")
+    key = _PROGRESS_SENTENCE.get(req.request_type)
+    text = (
+        messages.SPOKEN_SENTENCES[key][zh].format(doctor=doctor, contact=contact, medication=medication)
+        if key
+        else ""
+    )
     calls = (messages.REQ_EMERGENCY, messages.REQ_CALL_DOCTOR, messages.REQ_CALL_CONTACT)
     if by_phone and req.request_type not in calls:  # a call request already is a call-back
-        text += " 我们会打电话给您。" if zh else " We will call you on the phone."
+        text += " " + messages.SPOKEN_SENTENCES["by_phone"][zh]
     text = text.strip()
     return text[:1].upper() + text[1:]
 

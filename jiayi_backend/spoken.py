@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
+from assistant.link.protocol import SPOKEN_SENTENCES
+
 MAX_NAME: Final = 40
 _NAME_RE: Final = re.compile(r"^[\w .'\-·]+$")
 _WEEKDAYS_EN: Final = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -40,32 +42,33 @@ class TemplateError(ValueError):
 @dataclass(frozen=True)
 class Template:
     key: str
+    """Key of the sentence in the protocol's shared table (``SPOKEN_SENTENCES``)."""
     label: str
     """What the team sees in the drop-down."""
-    en: str
-    zh: str
     fields: tuple[str, ...] = ()
+
+    @property
+    def en(self) -> str:
+        return SPOKEN_SENTENCES[self.key][0]
+
+    @property
+    def zh(self) -> str:
+        return SPOKEN_SENTENCES[self.key][1]
 
 
 ACKNOWLEDGE: Final = Template(
     "acknowledge",
     "We have seen it",
-    "{doctor}'s team has seen your message and is taking care of it.",
-    "{doctor}的团队已经看到您的消息，正在处理。",
     ("doctor",),
 )
 CALL_BACK: Final = Template(
     "call_back",
     "We will call back at …",
-    "{doctor} will call you back at {time}.",
-    "{doctor}会在{time}给您回电话。",
     ("doctor", "time"),
 )
 APPOINTMENT: Final = Template(
     "appointment",
     "Appointment booked",
-    "Your appointment with {doctor} is on {day} at {time}.",
-    "您和{doctor}的预约在{day}{time}。",
     ("doctor", "day", "time"),
 )
 MESSAGES: Final = {
@@ -74,35 +77,25 @@ MESSAGES: Final = {
         Template(
             "take_medicine",
             "Reminder: take your medicine",
-            "Please remember to take your {medication} today.",
-            "请记得今天吃{medication}。",
             ("medication",),
         ),
         Template(
             "results_fine",
             "Test results are fine",
-            "Good news from {doctor}: your test results are fine.",
-            "{doctor}告诉您：您的检查结果正常。",
             ("doctor",),
         ),
         Template(
             "nurse_visit",
             "A nurse will visit today",
-            "A nurse from {doctor}'s practice will visit you today.",
-            "{doctor}诊所的护士今天会来看您。",
             ("doctor",),
         ),
         Template(
             "drink_water",
             "Drink some water",
-            "Please drink a glass of water and rest for a while.",
-            "请喝一杯水，休息一会儿。",
         ),
         Template(
             "call_us",
             "Please call the practice",
-            "Please call {doctor}'s practice when you can.",
-            "方便的时候请给{doctor}的诊所打个电话。",
             ("doctor",),
         ),
     )

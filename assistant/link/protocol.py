@@ -402,6 +402,37 @@ def strict_loads(payload: bytes | str, *, control_characters: bool = False) -> A
     return data
 
 
+# ---------------------------------------------------------------- spoken sentences
+
+SPOKEN_SENTENCES: Final[dict[str, tuple[str, str]]] = {
+    # Progress lines of the reference backend (one per request type, plus the phone-call line).
+    "call_doctor": ("{doctor}'s team will call you within 10 minutes.", "{doctor}的团队会在十分钟内给您打电话。"),
+    "call_contact": ("I have asked {contact} to call you.", "我已经请{contact}给您打电话。"),
+    "emergency": ("Help is on the way. The practice has your alert.", "已经通知诊所，马上有人来帮您。"),
+    "reorder": ("Your {medication} has been reordered.", "{medication}已经重新订购了。"),
+    "taken": ("Thank you. I noted that you took {medication}.", "好的，已记录您吃了{medication}。"),
+    "missed": ("{doctor}'s team knows you missed {medication}.", "{doctor}的团队知道您漏服了{medication}。"),
+    "symptom": ("{doctor}'s team has your message and will get back to you today.", "{doctor}的团队收到了，今天会回复您。"),
+    "appointment_call": ("{doctor}'s team will call you to book the appointment.", "{doctor}的团队会打电话给您约时间。"),
+    "check_in": ("Thank you for checking in.", "谢谢您报平安。"),
+    "inactivity": ("Your family has been told.", "已经通知您的家人。"),
+    "by_phone": ("We will call you on the phone.", "我们会打电话给您。"),
+    "nobody_answered": ("Nobody at the practice answered.", "诊所没有人接听。"),
+    # The doctor team's page (fixed templates, checked fields).
+    "acknowledge": ("{doctor}'s team has seen your message and is taking care of it.", "{doctor}的团队已经看到您的消息，正在处理。"),
+    "call_back": ("{doctor} will call you back at {time}.", "{doctor}会在{time}给您回电话。"),
+    "appointment": ("Your appointment with {doctor} is on {day} at {time}.", "您和{doctor}的预约在{day}{time}。"),
+    "take_medicine": ("Please remember to take your {medication} today.", "请记得今天吃{medication}。"),
+    "results_fine": ("Good news from {doctor}: your test results are fine.", "{doctor}告诉您：您的检查结果正常。"),
+    "nurse_visit": ("A nurse from {doctor}'s practice will visit you today.", "{doctor}诊所的护士今天会来看您。"),
+    "drink_water": ("Please drink a glass of water and rest for a while.", "请喝一杯水，休息一会儿。"),
+    "call_us": ("Please call {doctor}'s practice when you can.", "方便的时候请给{doctor}的诊所打个电话。"),
+}  # fmt: skip
+"""Every sentence a backend may have a speaker say: key → (English, Mandarin), with ``{field}``
+places. The speaker reads out nothing else (``assistant.link.spoken`` checks texts against these);
+the practice's backend builds its lines from them, so the two cannot drift apart."""
+
+
 # ---------------------------------------------------------------- transport conventions
 # Shared by the device relay and the practice's backend: how a broker URL is read, and Nagle off.
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from assistant.link.protocol import SPOKEN_SENTENCES
+
 MAX_SPOKEN_CHARS: Final = 300
 """Longest text (after clean-up) a backend may have spoken; the practice's sentences are < 120."""
 MAX_SENTENCES: Final = 3
@@ -44,34 +46,10 @@ class SpokenTemplate:
     """The sentence with ``{field}`` places (one language per template)."""
 
 
-def _t(key: str, *texts: str) -> list[SpokenTemplate]:
-    return [SpokenTemplate(key, text) for text in texts]
-
-
 TEMPLATES: Final[tuple[SpokenTemplate, ...]] = tuple(
-    # Progress lines of the reference backend (jiayi_backend.service.progress_text).
-    _t("call_doctor", "{doctor}'s team will call you within 10 minutes.", "{doctor}的团队会在十分钟内给您打电话。")
-    + _t("call_contact", "I have asked {contact} to call you.", "我已经请{contact}给您打电话。")
-    + _t("emergency", "Help is on the way. The practice has your alert.", "已经通知诊所，马上有人来帮您。")
-    + _t("reorder", "Your {medication} has been reordered.", "{medication}已经重新订购了。")
-    + _t("taken", "Thank you. I noted that you took {medication}.", "好的，已记录您吃了{medication}。")
-    + _t("missed", "{doctor}'s team knows you missed {medication}.", "{doctor}的团队知道您漏服了{medication}。")
-    + _t("symptom", "{doctor}'s team has your message and will get back to you today.", "{doctor}的团队收到了，今天会回复您。")
-    + _t("appointment_call", "{doctor}'s team will call you to book the appointment.", "{doctor}的团队会打电话给您约时间。")
-    + _t("check_in", "Thank you for checking in.", "谢谢您报平安。")
-    + _t("inactivity", "Your family has been told.", "已经通知您的家人。")
-    + _t("by_phone", "We will call you on the phone.", "我们会打电话给您。")
-    + _t("nobody_answered", "Nobody at the practice answered.", "诊所没有人接听。")
-    # The doctor team's page (fixed templates, checked fields).
-    + _t("acknowledge", "{doctor}'s team has seen your message and is taking care of it.", "{doctor}的团队已经看到您的消息，正在处理。")
-    + _t("call_back", "{doctor} will call you back at {time}.", "{doctor}会在{time}给您回电话。")
-    + _t("appointment", "Your appointment with {doctor} is on {day} at {time}.", "您和{doctor}的预约在{day}{time}。")
-    + _t("take_medicine", "Please remember to take your {medication} today.", "请记得今天吃{medication}。")
-    + _t("results_fine", "Good news from {doctor}: your test results are fine.", "{doctor}告诉您：您的检查结果正常。")
-    + _t("nurse_visit", "A nurse from {doctor}'s practice will visit you today.", "{doctor}诊所的护士今天会来看您。")
-    + _t("drink_water", "Please drink a glass of water and rest for a while.", "请喝一杯水，休息一会儿。")
-    + _t("call_us", "Please call {doctor}'s practice when you can.", "方便的时候请给{doctor}的诊所打个电话。")
-)  # fmt: skip
+    SpokenTemplate(key, text) for key, texts in SPOKEN_SENTENCES.items() for text in texts
+)
+"""One template per sentence and language, from the protocol's shared table."""
 
 
 def clean(text: str) -> str:
