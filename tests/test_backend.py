@@ -80,6 +80,13 @@ def test_two_backends_on_a_shared_subscription_split_the_load_without_duplicates
     for req in sent:
         device.client.publish(f"jiayi/v1/{req.device_id}/requests", req.to_json(), qos=1)
     wait_until(lambda: first.store.count() == 200, what="all 200 stored")
+
+    def stored_by_workers() -> int:
+        counts = {**first.counts(), **second.counts()}
+        return sum(counts[w].get("stored", 0) for w in ("be-a-0", "be-b-0"))
+
+    # A worker commits a batch, then counts and answers it: the counters trail the rows a moment.
+    wait_until(lambda: stored_by_workers() >= 200, what="both workers counted their batches")
     counts = {**first.counts(), **second.counts()}
     assert counts["be-a-0"].get("stored", 0) > 20 and counts["be-b-0"].get("stored", 0) > 20
     assert counts["be-a-0"]["stored"] + counts["be-b-0"]["stored"] == 200
