@@ -87,6 +87,10 @@ def test_kill_9_of_a_worker_mid_stream_loses_nothing_and_stores_nothing_twice(
     for t in threads:
         t.start()
     wait_until(lambda: store.count() >= 120, 20, "a first part stored")
+    # Kill it only once it has stored some of its share (under load its first batch can lag).
+    wait_until(
+        lambda: any(r["worker"] == "jiayi-backend-w1" for r in store.rows()), 20, "worker 1 stored some"
+    )
     os.killpg(workers[1].process.pid, signal.SIGKILL)  # mid-stream: requests in its hands
     workers[1].process.wait(5)
     for t in threads:
