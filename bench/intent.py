@@ -13,6 +13,9 @@ Sets (``bench/data``):
   per-line result for a fresh set, so neither ``--errors`` nor ``--json`` can show one.
 * ``intent-dev``, ``intent-tune``, ``intent-test`` — older sets (used for tuning in this and
   earlier rounds; optimistic).
+* ``intent-dev6-<lang>.jsonl`` — a dev set written before the model-tuning round of issue 10
+  (item 2 and 4), reported in two halves: odd lines (``dev6 odd``, tuned on; ``--errors`` lists
+  their misses) and even lines (``dev6 even``, held out: totals only, like the fresh sets).
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -229,9 +232,13 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     understander = build_understander(settings, lang)
     held = Understander.from_settings(settings, lang, holdout=True)
     sets = {k: load_set(lang, k) for k in ("dev", "tune", "test")}
+    dev6 = load_set(lang, "dev6")
+    sets["dev6 odd"] = dev6[0::2]  # lines 1, 3, 5 …: tuned on
     res: dict = {"lang": lang, "sets": {}}
     for name, rows in sets.items():
         res["sets"][name] = evaluate(understander, rows, keep_errors)
+    sets["dev6 even"] = dev6[1::2]  # lines 2, 4, 6 …: held out, totals only
+    res["sets"]["dev6 even"] = {**evaluate(understander, sets["dev6 even"], keep_errors=False), "errors": []}
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
@@ -306,7 +313,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", choices=("en", "zh"), action="append")
     parser.add_argument("--json", action="store_true", help="print one JSON object per language")
-    parser.add_argument("--errors", action="store_true", help="list misses of the dev/tune/test/holdout sets")
+    parser.add_argument(
+        "--errors", action="store_true", help="list misses of the dev/tune/test/dev6-odd/holdout sets"
+    )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
     args = parser.parse_args()
