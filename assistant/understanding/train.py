@@ -40,6 +40,8 @@ HOLDOUT_EVERY: Final = 5
 """With ``--holdout`` every fifth paraphrase line is left out (benchmarks evaluate on it)."""
 SVC_C: Final = 1.0
 """Chosen on the held-out paraphrases (0.25 / 0.5 / 1 / 2 / 4: 1.0 best for both languages)."""
+OOS_WEIGHT: Final = 1.0
+"""Class weight of the out-of-scope class."""
 POOLS: Final = {
     "en": {
         "contact": [
@@ -171,11 +173,11 @@ def train(lang: str, holdout: bool = False) -> IntentModel:
     fold = [i % 5 == 0 for i in range(len(docs))]
     rows_fit = [i for i, f in enumerate(fold) if not f]
     rows_cal = [i for i, f in enumerate(fold) if f]
-    probe = LinearSVC(C=SVC_C).fit(matrix[rows_fit], [labels[i] for i in rows_fit])
+    probe = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(matrix[rows_fit], [labels[i] for i in rows_fit])
     temperature = _fit_temperature(
         probe.decision_function(matrix[rows_cal]), [labels[i] for i in rows_cal], list(probe.classes_)
     )
-    clf = LinearSVC(C=SVC_C).fit(matrix, labels)
+    clf = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(matrix, labels)
     vocabulary = [""] * len(vec.vocabulary_)
     for feat, col in vec.vocabulary_.items():
         vocabulary[col] = feat
@@ -189,6 +191,10 @@ def train(lang: str, holdout: bool = False) -> IntentModel:
     return IntentModel(
         lang, list(clf.classes_), vocabulary, idf, weights, clf.intercept_.tolist(), temperature, meta
     )
+
+
+def _class_weight(labels: list[str]) -> dict[str, float]:
+    return {label: OOS_WEIGHT if label == OOS else 1.0 for label in set(labels)}
 
 
 def _fit_temperature(scores, labels: list[str], classes: list[str]) -> float:
