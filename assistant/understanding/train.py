@@ -173,7 +173,9 @@ def train(lang: str, holdout: bool = False) -> IntentModel:
     fold = [i % 5 == 0 for i in range(len(docs))]
     rows_fit = [i for i, f in enumerate(fold) if not f]
     rows_cal = [i for i, f in enumerate(fold) if f]
-    probe = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(matrix[rows_fit], [labels[i] for i in rows_fit])
+    probe = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(
+        matrix[rows_fit], [labels[i] for i in rows_fit]
+    )
     temperature = _fit_temperature(
         probe.decision_function(matrix[rows_cal]), [labels[i] for i in rows_cal], list(probe.classes_)
     )
