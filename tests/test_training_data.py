@@ -106,3 +106,34 @@ def test_training_rows_are_well_formed() -> None:
             assert row["intent"] is None or row["intent"] in intents[lang], row
         for row in _jsonl(folder / f"negated-{lang}.jsonl"):
             assert set(row) == {"text", "not_intent"} and row["not_intent"] in intents[lang], row
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev6_line_is_a_training_sentence(lang: str) -> None:
+    """The dev6 set's even half is reported as held out: no dev6 line may be trained on."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev6-{lang}.jsonl")
+    assert len(rows) >= 200
+    overlap = [row["text"] for row in rows if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev6 {lang} lines equal training sentences: {overlap}"
+
+
+def test_homophone_copies_swap_one_character_for_a_homophone() -> None:
+    import random
+
+    from pypinyin import Style, lazy_pinyin
+
+    from assistant.understanding.train import _homophone_copies
+
+    texts = ["给陈医生打电话", "我要吃药", "一点钟", "一生平安", "要不要", "药店在哪", "医生来了"] * 3
+    labels = [f"label{i}" for i in range(len(texts))]
+    copies = _homophone_copies(texts, labels, random.Random(1))
+    assert copies == _homophone_copies(texts, labels, random.Random(1))  # deterministic
+    assert copies
+    by_label = dict(zip(labels, texts, strict=True))
+    for copy, label in copies:
+        original = by_label[label]
+        diff = [(a, b) for a, b in zip(original, copy, strict=True) if a != b]
+        assert len(diff) == 1
+        a, b = diff[0]
+        assert lazy_pinyin(a, style=Style.NORMAL) == lazy_pinyin(b, style=Style.NORMAL)

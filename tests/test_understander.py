@@ -101,10 +101,20 @@ def test_english_negated_requests_never_act(en, text: str, forbidden: str) -> No
 @pytest.mark.parametrize(
     ("text", "forbidden"),
     [("我今天不需要吃药", "reorder_medication"), ("别给医生打电话", "call_doctor"), ("我还没吃药", "medication_taken"),
-     ("不用给女儿打电话", "call_contact")],
+     ("不用给女儿打电话", "call_contact"), ("不必麻烦陈医生了", "call_doctor"), ("我忘记吃药了", "medication_taken"),
+     ("用不着预约", "book_appointment"), ("药还多着呢，犯不着订", "reorder_medication")],
 )  # fmt: skip
 def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> None:
     assert zh.match(text).intent != forbidden
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("给陈一生打个电话", "call_doctor"), ("降压要快吃完了", "reorder_medication"), ("几点中了", "time_query"),
+     ("声音不大，俺听不清", "volume_up")],
+)  # fmt: skip
+def test_mandarin_recogniser_homophones_and_complaints(zh, text: str, intent: str) -> None:
+    assert zh.match(text).intent == intent
 
 
 def test_emergencies_and_their_other_senses(en, zh) -> None:

@@ -39,6 +39,9 @@ _EN_ACTION: Final = {
     "volume_up": r"(?:turn it up|up|louder|loud|quiet|too quiet|make it louder|raise|increase|shout)",
     "volume_down": r"(?:turn it down|down|quieter|quiet|loud|too loud|softer|lower|reduce|decrease)",
 }
+_EN_NEG_FOR: Final = {
+    "medication_taken": rf"(?:{_EN_NEG[3:-1]}|forgot|forgotten|forget)",  # "I forgot to take my pills"
+}
 _EN_DECLINED: Final = {
     "reorder_medication": r"(?:still (?:got|have)|got (?:loads|plenty|enough|a full|lots|a new|a whole)|(?:have|got|there is|is) a (?:full|new|whole) (?:box|packet|pack|bottle)|plenty (?:left|of them))",
     "report_symptom": r"(?:nothing (?:hurts|wrong|the matter)|no (?:trouble|problems?|pain|aches?)\b)",
@@ -55,7 +58,11 @@ _EN_NOT_A_NEGATION: Final = re.compile(
 _ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
 _ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"
 """Declining words only (no bare 不/没): 声音不大 is a complaint (turn it up), 声音不用再大了 declines."""
-_ZH_NEG_FOR: Final = {"volume_up": _ZH_DECLINE, "volume_down": _ZH_DECLINE}
+_ZH_NEG_FOR: Final = {
+    "volume_up": _ZH_DECLINE,
+    "volume_down": _ZH_DECLINE,
+    "medication_taken": rf"(?:{_ZH_NEG[3:-1]}|忘记|忘了|忘)",  # 我忘记吃药了: not taken
+}
 _ZH_CALL: Final = r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)"
 _ZH_ACTION: Final = {
     "call_doctor": _ZH_CALL,
@@ -88,5 +95,6 @@ def negated(text: str, intent: str, lang: str) -> bool:
     if declined is not None and re.search(rf"(?<![a-z]){declined}", cleaned):
         return True
     action = _EN_ACTION[intent]
-    pattern = rf"(?<![a-z]){_EN_NEG}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
+    neg = _EN_NEG_FOR.get(intent, _EN_NEG)
+    pattern = rf"(?<![a-z]){neg}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
     return re.search(pattern, cleaned) is not None

@@ -58,12 +58,12 @@ SYMPTOM_RULE_CONFIDENCE: Final = 0.6
 EVIDENCE: Final = {
     "en": {
         "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|ones|#medication",
-        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|#medication|took (it|them)|taken (it|them)|had (it|them)",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|(little|white|blue|pink|yellow|morning|evening|night) one|#medication|took (it|them)|taken (it|them)|had (it|them)",
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
         "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
         "time_query": r"time|clock|day|date|month|year|morning|afternoon|evening|night|today|hour|minute|late|early|week|noon",
-        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|#doctor",
+        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|review|test|jab|injection|vaccin|scan|x ray|physio|#doctor",
     },
     "zh": {
         "reorder_medication": r"药|处方|针|片|#medication",
@@ -79,11 +79,12 @@ EVIDENCE: Final = {
 not the volume. ``#slot`` = that slot was heard."""
 EXCLUDED: Final = {
     "zh": {
-        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
-        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工",
+        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工",
     },
 }
-"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume)."""
+"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
+邻居家太吵了 is the neighbours' noise, not this voice)."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
