@@ -25,7 +25,7 @@ CONSEQUENTIAL: Final = frozenset(
     }
 )
 
-_EN_NEG: Final = r"(?:do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
+_EN_NEG: Final = r"(?:forget about|never mind|no point|hold off|do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
 _EN_CALL: Final = (
     r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?"
 )
