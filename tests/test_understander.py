@@ -111,7 +111,7 @@ def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> N
 @pytest.mark.parametrize(
     ("text", "intent"),
     [("给陈一生打个电话", "call_doctor"), ("降压要快吃完了", "reorder_medication"), ("几点中了", "time_query"),
-     ("声音不大，俺听不清", "volume_up")],
+     ("声音不大，俺听不清", "volume_up"), ("我是不是已经吃过药了", "medication_query"), ("我吃过药了", "medication_taken")],
 )  # fmt: skip
 def test_mandarin_recogniser_homophones_and_complaints(zh, text: str, intent: str) -> None:
     assert zh.match(text).intent == intent

@@ -64,7 +64,7 @@ EVIDENCE: Final = {
         "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|(little|white|blue|pink|yellow|morning|evening|night) one|#medication|took (it|them|em)|taken (it|them|em)|had (it|them|em)",
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
-        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
+        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|blast|ear|racket|din|noisy",
         "time_query": r"time|clock|day|date|month|year|morning|afternoon|evening|night|today|hour|minute|late|early|week|noon",
         "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|review|test|jab|injection|vaccin|scan|x ray|physio|#doctor",
     },
@@ -88,6 +88,10 @@ EXCLUDED: Final = {
 }
 """Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
 邻居家太吵了 is the neighbours' noise, not this voice)."""
+_ZH_QUESTION: Final = re.compile(
+    r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
+)
+"""A Mandarin question: "I took my pills" asked (我是不是吃过药了) is a medicine question."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -193,6 +197,8 @@ class Understander:
             intent = None
         if intent is None and not distress.any_cue and prediction is not None:
             intent, p = self._symptom_report(display, prediction, p)
+        if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
+            intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
         if intent is not None and polarity.negated(display, intent, self.lang):
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
