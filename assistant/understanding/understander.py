@@ -195,8 +195,9 @@ class Understander:
         intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
         if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
             intent = None
-        if intent is None and not distress.any_cue and prediction is not None:
-            intent, p = self._symptom_report(display, prediction, p)
+        mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
+        if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
+            intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
         if intent is not None and polarity.negated(display, intent, self.lang):
