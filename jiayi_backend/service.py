@@ -128,7 +128,8 @@ _PROGRESS_SENTENCE: Final = {
     messages.REQ_CHECK_IN: "check_in",
     messages.REQ_INACTIVITY: "inactivity",
 }
-"""The protocol's shared sentence (``SPOKEN_SENTENCES``) that acknowledges each request type."""
+"""The protocol's shared sentence (``SPOKEN_SENTENCES``) that acknowledges each request type; a
+request type of another command domain (any other identifier) gets the neutral ``received``."""
 
 
 def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
@@ -139,7 +140,10 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     medication = str(slots.get("medication") or "your medicine")
     zh = req.lang == "zh"
     by_phone = req.call_back_by_phone
-    key = _PROGRESS_SENTENCE.get(req.request_type)
+    if messages.is_protocol_request_type(req.request_type):
+        key = _PROGRESS_SENTENCE.get(req.request_type)
+    else:
+        key = "received"
     text = (
         messages.SPOKEN_SENTENCES[key][zh].format(doctor=doctor, contact=contact, medication=medication)
         if key
