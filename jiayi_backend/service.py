@@ -5,9 +5,9 @@
   every process), with ``clean_start=False`` and a session expiry so the broker queues requests
   while all of them are away. A worker that lost the broker tries again every 0.25-1 s (random,
   never growing: an emergency waits on it), each attempt bounded by a 5 s deadline up to the
-  broker's CONNACK, and subscribes again on every connect. Client ids are unique per worker: ``<name>-<n>`` where the name
-  holds the host and process id unless a stable ``worker_id`` is given (then a restarted worker
-  takes its session back, with anything the broker still holds for it).
+  broker's CONNACK, and subscribes again on every connect. Client ids are unique per worker:
+  ``<name>-<n>`` where the name holds the host and process id unless a stable ``worker_id`` is
+  given (then a restarted worker takes its session back, with anything the broker still holds).
 - Each request is checked in full (:mod:`jiayi_backend.validation`), stored once in the shared
   store (:mod:`jiayi_backend.store`: SQLite or PostgreSQL, unique per device and message id), then
   acknowledged on the device's own response topic with the correlation data. Duplicates are
