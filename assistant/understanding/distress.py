@@ -124,6 +124,7 @@ class DistressLexicon:
     cry_sounds: frozenset[str] = frozenset()
     reported: re.Pattern[str] | None = None
     mentions: re.Pattern[str] | None = None
+    question_any: re.Pattern[str] | None = None
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -237,6 +238,7 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         cry_sounds=frozenset(words("cry_sounds")),
         reported=rx("reported"),
         mentions=rx("mentions"),
+        question_any=rx("question_any", bounded=False),
     )
 
 
@@ -362,6 +364,8 @@ class DistressDetector:
             return "past"
         if ctx.remote and not ctx.ongoing and not ctx.urgent:
             return "past"
+        if ctx.recent and who in ("near", "far") and not ctx.ongoing and not ctx.urgent:
+            return "past"  # "my husband fell on Tuesday": someone else, a time that is over
         if ctx.recovered_after(cue.end) and not ctx.urgent and not ctx.ongoing:
             return "recovered"
         return ""
@@ -456,6 +460,33 @@ class DistressDetector:
                 return False
         return any(w in self._DETS for w in words[-3:-1])
 
+    _FUNCTION: Final = frozenset(
+        "i me my we us our you your he she it they him her them his their its the a an this that these those "
+        "and but or so then now oh well yes no please help quick jiayi okay right sorry hello hi morning "
+        "there here what who when where how why if as at in on by to from for of with just also too very "
+        "think thought say said says feel felt know knew fear afraid worried scared am is are was were be "
+        "been being has have had do does did can could will would should may might must not never again "
+        "still all both only even really ever nearly almost suddenly probably maybe somebody someone "
+        "anyone anybody everyone nobody one".split()
+    )
+
+    def _named_subject(self, text: str, cue: Cue) -> bool:
+        """English: a bare word opening the cue's clause that is no function word: a name ("margaret fell")."""
+        if self.lang != "en" or cue.text.split()[0] in ("i", "my", "we", "our", "me"):
+            return False
+        words = text[: cue.start].split()
+        while words and (words[-1] in self._AUX or words[-1].endswith("ly")):
+            words.pop()
+        if not words:
+            return False
+        name = words[-1]
+        opener = len(words) == 1 or words[-2] in ("and", "but", "so", "oh", "well", "think", "that", "then")
+        lex = self.lex
+        for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
+            if pattern is not None and pattern.fullmatch(name):
+                return False
+        return opener and name.isalpha() and name not in self._FUNCTION and name not in self._FACULTIES
+
     def _who(self, text: str, cue: Cue, before: str) -> str:
         """self / near / far / none: the nearest person word before (or opening) the cue."""
         lex = self.lex
@@ -485,6 +516,8 @@ class DistressDetector:
                     best = (pos, kind)
         if self._thing_subject(text, cue) and (best is None or best[0] < cue.start - 25):
             return "thing"
+        if self._named_subject(text, cue) and (best is None or best[0] < cue.start - 25):
+            return "near"
         if best is None:
             return "none"
         if best[1] == "self" and best[0] >= cue.start:
@@ -505,6 +538,8 @@ class DistressDetector:
             ):
                 return True
         if lex.question_after is not None and lex.question_after.search(text, cue.end):
+            return True
+        if lex.question_any is not None and lex.question_any.search(text):
             return True
         if self.lang == "zh" and lex.question_after is not None and lex.question_when is not None:
             if lex.question_when.search(text) and lex.question_after.search(text):
@@ -536,6 +571,7 @@ class _Context:
     recovered: list[tuple[int, int]]
     pretend: bool = False
     reported: bool = False
+    recent: bool = False
 
     def recovered_after(self, pos: int) -> bool:
         return any(s >= pos for s, _ in self.recovered)
@@ -560,4 +596,5 @@ class _Context:
             recovered=recovered,
             pretend=bool(lex.pretend is not None and lex.pretend.search(text)),
             reported=bool(lex.reported is not None and lex.reported.search(text)),
+            recent=bool(recent),
         )
