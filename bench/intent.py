@@ -21,8 +21,8 @@ Sets (``bench/data``):
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
-lines (a check never tuned on; ``--errors`` lists the odd half's misses only). Detector alone and
-the whole stage, plus the detector's own latency.
+lines (a check never tuned on; ``--errors`` lists the odd half's misses only). The lexicon alone, the
+detector (lexicon + learned veto) and the whole stage, plus the detector's own latency.
 """
 
 from __future__ import annotations
@@ -206,10 +206,10 @@ def memory(lang: str, which: str, state_dir: str) -> dict:
 
 
 def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
-    """The distress detector alone: recall on emergencies, false alarms on harmless danger lines."""
+    """The distress detector alone (lexicon + learned veto): recall, false alarms on harmless danger lines."""
     from assistant.understanding.distress import DistressDetector
 
-    detector = DistressDetector(lang)
+    detector = DistressDetector.for_stage(lang, os.environ.get("STATE_DIRECTORY", ""))
     out = {}
     for name, rows in sets.items():
         em = [r for r in rows if r.get("intent") == "emergency"]
@@ -233,9 +233,11 @@ def dev5(lang: str, keep_errors: bool) -> dict:
 
     path = ROOT / "bench" / "data" / f"distress-dev5-{lang}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    detector = DistressDetector(lang)
+    lexicon = DistressDetector(lang)
     understander = build_understander(demo_settings(lang), lang)
+    detector = understander.distress  # lexicon + learned veto, as the stage runs it
     deciders = {
+        "lexicon": lambda t: lexicon.detect(t).emergency,
         "detector": lambda t: detector.detect(t).emergency,
         "stage": lambda t: understander.match(t).intent == "emergency",
     }

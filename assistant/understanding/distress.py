@@ -13,8 +13,11 @@ emergency unless strong contrary evidence in the same utterance clears *that* cu
 * reported speech or media (TV, radio, news, a book) when the cue is not the speaker's own;
 * long ago ("last year", 几年前), or recently and recovered ("I tripped yesterday but I'm fine").
 
-Several cues: one uncleared cue is enough. The dialogue's cancel window stays the safety net for
-the false alarms that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
+Several cues: one uncleared cue is enough. With a learned veto (:mod:`.distress_veto`, built by
+:meth:`DistressDetector.for_stage`), a classifier trained on danger-word sentences may still clear
+the standing cues of a longer utterance it is confident is harmless — never a cry, an alarm,
+self-harm or an overdose. The dialogue's cancel window stays the safety net for the false alarms
+that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from assistant import data
 from assistant.understanding.normalize import normalize
+
+if TYPE_CHECKING:
+    from assistant.understanding.distress_veto import DistressVeto
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,7 +67,7 @@ class DistressResult:
     """Cues that stand (any one makes an emergency)."""
     cleared: tuple[tuple[Cue, str], ...] = ()
     """Cues cleared by contrary evidence: ``(cue, reason)``; reason is idiom, negation, question,
-    other_person, media, past, recovered, mild or thing."""
+    other_person, media, past, recovered, mild, thing or learned (the veto)."""
 
     @property
     def category(self) -> str | None:
@@ -278,9 +284,25 @@ def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 class DistressDetector:
     """Decides, per utterance, whether a danger cue stands. Stateless after construction."""
 
-    def __init__(self, lang: str, lexicon: DistressLexicon | None = None) -> None:
+    def __init__(
+        self, lang: str, lexicon: DistressLexicon | None = None, *, veto: DistressVeto | None = None
+    ) -> None:
         self.lang = lang
         self.lex = lexicon or load_lexicon(lang)
+        self.veto = veto
+
+    @classmethod
+    def for_stage(cls, lang: str, state_dir: str = "") -> DistressDetector:
+        """The lexicon plus the learned veto (built or loaded from the cache); the lexicon alone if
+        the veto cannot be built (fail-closed: the veto only ever removes alarms)."""
+        from assistant.understanding import distress_veto
+
+        try:
+            veto = distress_veto.load_or_build(lang, state_dir)
+        except Exception as err:  # any failure leaves the lexicon deciding alone
+            _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
+            veto = None
+        return cls(lang, veto=veto)
 
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
         """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
@@ -312,6 +334,9 @@ class DistressDetector:
                 cleared.append((cue, reason))
             elif cue.category != "mention":
                 standing.append(cue)
+        if standing and self.veto is not None and self.veto.clears(text, {c.category for c in standing}):
+            cleared += [(cue, "learned") for cue in standing]
+            standing = []
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
 
     @staticmethod
