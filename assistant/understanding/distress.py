@@ -131,6 +131,8 @@ class DistressLexicon:
     reported: re.Pattern[str] | None = None
     mentions: re.Pattern[str] | None = None
     question_any: re.Pattern[str] | None = None
+    sound_alikes: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """Recogniser sound-alikes rewritten before cues are looked for (跌到 → 跌倒, 凶口 → 胸口)."""
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -245,7 +247,26 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         reported=rx("reported"),
         mentions=rx("mentions"),
         question_any=rx("question_any", bounded=False),
+        sound_alikes=_sound_alikes(raw.get("sound_alikes"), f"{path}: sound_alikes"),
     )
+
+
+def _sound_alikes(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``[[pattern, replacement], …]``; the replacement must keep the length (cue positions hold)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise DistressLexiconError(f"{where}: expected a list of [pattern, replacement] pairs")
+    out: list[tuple[re.Pattern[str], str]] = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise DistressLexiconError(f"{where}: each entry is [pattern, replacement], got {item!r}")
+        try:
+            pattern = re.compile(item[0])
+        except re.error as err:
+            raise DistressLexiconError(f"{where}: bad pattern {item[0]!r}: {err}") from None
+        out.append((pattern, item[1]))
+    return tuple(out)
 
 
 def _body_words(lang: str) -> re.Pattern[str] | None:
@@ -307,6 +328,8 @@ class DistressDetector:
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
         """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
         text = text if normalized else normalize(text, self.lang)
+        for pattern, replacement in self.lex.sound_alikes:
+            text = pattern.sub(lambda m, r=replacement: r if len(r) == len(m.group(0)) else m.group(0), text)
         found: list[Cue] = []
         for category, pattern in self.lex.cues:
             for m in pattern.finditer(text):
