@@ -48,6 +48,10 @@ class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
 
 
+_NEVER_THINGS: Final = frozenset({"cry", "alarm", "self_harm", "overdose", "other", "bleeding"})
+"""Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
+
+
 @dataclass(frozen=True)
 class Cue:
     """One danger cue found in an utterance."""
@@ -389,7 +393,7 @@ class DistressDetector:
         if self._negated_before(before, cue) or after:
             return "negation"
         who = self._who(text, cue, before)
-        if who == "thing" and cue.category not in ("cry", "alarm", "self_harm", "overdose", "other"):
+        if who == "thing" and cue.category not in _NEVER_THINGS:
             return "thing"  # "the souffle collapsed", "the engine is choking"
         if self._hypothetical(text, cue, before, who):
             return "question"
