@@ -185,6 +185,11 @@ def load_or_build(lang: str, state_dir: str = "") -> DistressVeto:
     with _LOCK:
         veto = _VETOES.get(key)
         if veto is not None:
+            if not path.exists():  # another state dir in this process: keep each one complete
+                try:
+                    veto.model.save(path)
+                except OSError as err:
+                    _LOGGER.warning("event=distress_veto_not_cached path=%s error=%s", path, err)
             return veto
         model = None
         if path.exists():
