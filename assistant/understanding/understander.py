@@ -125,7 +125,7 @@ class Understander:
         self.catalog = catalog
         self.lang = catalog.lang
         self.matcher = IntentMatcher(catalog, settings)
-        self.distress = DistressDetector(self.lang)
+        self.distress = DistressDetector.for_stage(self.lang, settings.state_dir if settings else "")
         self.symptoms = SymptomFinder(self.lang)
         self.model = model
         self._slots = config_slot_index(catalog, settings)
