@@ -117,6 +117,16 @@ def test_mandarin_recogniser_homophones_and_complaints(zh, text: str, intent: st
     assert zh.match(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("我今天吃没吃药", "medication_query"), ("你吃没吃药啊", "medication_query"),  # A-not-A keeps the question
+     ("我脚麻了好几天了", "report_symptom"), ("坐久了腿麻了", None),  # a numb limb alone is not a stroke
+     ("我的手突然麻了", "emergency"), ("我左边胳膊麻了", "emergency")],
+)  # fmt: skip
+def test_mandarin_questions_and_numbness(zh, text: str, intent: str | None) -> None:
+    assert zh.match(text).intent == intent
+
+
 def test_emergencies_and_their_other_senses(en, zh) -> None:
     for text in ("help!", "help me", "I've slipped in the shower", "I swallowed a whole strip of tablets"):
         assert en.match(text).intent == "emergency", text
