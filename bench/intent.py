@@ -20,6 +20,12 @@ Sets (``bench/data``):
 * ``intent-dev6-<lang>.jsonl`` — a dev set written before the model-tuning round of issue 10
   (item 2 and 4), reported in two halves: odd lines (``dev6 odd``, tuned on; ``--errors`` lists
   their misses) and even lines (``dev6 even``, held out: totals only, like the fresh sets).
+* ``intent-dev7-oos-<lang>.jsonl`` — out-of-scope smart-speaker requests in seniors' wording
+  (weather, music, TV, smart home, shopping, news, chit-chat, travel, recipes, general knowledge;
+  ~40 % sharing the domain's words: "what's on the doctor who tonight", 给狗买点狗粮) plus ~65
+  near in-scope lines, written before the out-of-scope round of issue 10; in halves like dev6:
+  ``dev7-oos odd`` (tuned on, its out-of-scope lines are training negatives) and ``dev7-oos even``
+  (held out: totals only).
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -324,6 +330,14 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         res["sets"][name] = evaluate(understander, rows, keep_errors)
     sets["dev6 even"] = dev6[1::2]  # lines 2, 4, 6 …: held out, totals only
     res["sets"]["dev6 even"] = {**evaluate(understander, sets["dev6 even"], keep_errors=False), "errors": []}
+    dev7 = load_set(lang, "dev7-oos")
+    sets["dev7-oos odd"] = dev7[0::2]  # tuned on (its out-of-scope lines are training negatives)
+    res["sets"]["dev7-oos odd"] = evaluate(understander, sets["dev7-oos odd"], keep_errors)
+    sets["dev7-oos even"] = dev7[1::2]  # held out: totals only
+    res["sets"]["dev7-oos even"] = {
+        **evaluate(understander, sets["dev7-oos even"], keep_errors=False),
+        "errors": [],
+    }
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
