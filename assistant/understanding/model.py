@@ -210,6 +210,7 @@ def training_files(lang: str) -> list[Path]:
         folder / "relations.yaml",
         folder / "training" / f"paraphrases-{lang}.jsonl",
         folder / "training" / f"negated-{lang}.jsonl",
+        folder / "training" / f"negatives-{lang}.jsonl",
     ]
 
 

@@ -7,6 +7,8 @@ Examples, per language:
   intents are out of scope;
 * ``intents/training/paraphrases-<lang>.jsonl`` (``intent: null`` = out of scope);
 * ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing);
+* ``intents/training/negatives-<lang>.jsonl``: broad out-of-scope requests (smart-speaker
+  wording that shares the domain's words: "what's on the doctor who tonight", 给狗买点狗粮);
 * Mandarin only: every example once more with one character swapped for a homophone (same
   toneless pinyin, a character seen in the examples), as the recogniser mishears (陈医生 → 陈一生);
   this raised held-out accuracy on homophone-swapped lines from 90.7 to 92.9 %.
@@ -157,6 +159,11 @@ def examples(lang: str, holdout: bool = False) -> tuple[list[str], list[str]]:
     for row in _read_jsonl(folder / f"negated-{lang}.jsonl"):
         texts.append(_fill(row["text"], lang, catalog, rng))
         labels.append(NEGATED)
+    negatives = folder / f"negatives-{lang}.jsonl"
+    if negatives.exists():
+        for row in _read_jsonl(negatives):
+            texts.append(_fill(row["text"], lang, catalog, rng))
+            labels.append(OOS)
     if lang == "zh" and HOMOPHONE_SHARE > 0.0:
         noisy = _homophone_copies(texts, labels, random.Random(20261202))
         texts += [t for t, _ in noisy]
