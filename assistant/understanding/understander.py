@@ -80,14 +80,48 @@ EVIDENCE: Final = {
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+_EN_DEVICES: Final = r"(tv|telly|television|radio|wireless|music|song|heating|thermostat|oven|fan|tap|heater|fire|lights?|hob|doorbell|alarm clock)"
+_EN_VOLUME_ELSEWHERE: Final = (
+    rf"\b(turn|put|make|switch|crank|bring|whack)( up| down)? (the |that |my |our )?{_EN_DEVICES}\b"
+    rf"|\b{_EN_DEVICES}( is|'s)? (up|down|louder|quieter|too loud|too quiet|blaring|so loud|on mute)"
+    r"|\b(mute|unmute) the\b|\bsubtitles\b"
+)
+_EN_CANCEL_ELSEWHERE: Final = (
+    r"\bcancel\b[^,.]*\b(netflix|sky|subscription|papers?|newspapers?|milk|milkman|magazine|catalogue|hairdressers?"
+    r"|window cleaner|taxi|cab|holiday|trip|club|bingo|licence|coach|table|hotel|flight|train|ticket|tickets|delivery"
+    r"|for (joan|her|him|them|my (sister|friend|husband|wife|neighbour|brother)))\b"
+)
+_EN_BUSINESS: Final = (
+    r"\b(call|ring|phone|dial|contact|get hold of|get on to)\b[^,.]{0,20}\b(taxi|cab|plumber|garage|council|restaurant|takeaway|pizza|chinese|indian|chippy|chip shop|vet|vets|hairdressers?"
+    r"|shop|bank|electrician|builders?|library|hotel|butcher|company|firm|gas board|water board|window cleaner|post office"
+    r"|garden centre|bus company|tv shop|insurance company|solicitor|landlord)\b"
+)
+_ZH_MEDIA_VOLUME: Final = (
+    r"(电视|收音机|广播|手机|铃声|歌|音乐|戏)机?的?(声音|声儿|声|音量)?(太|有点|忒|再)?(开|调|放|弄|整|关)?得?(大|小|高|低|响|轻|静音)"
+    r"|(电视|收音机|广播)[^，,。]{0,3}吵"
+)
 EXCLUDED: Final = {
+    "en": {
+        "volume_up": _EN_VOLUME_ELSEWHERE,
+        "volume_down": _EN_VOLUME_ELSEWHERE,
+        "cancel": _EN_CANCEL_ELSEWHERE,
+        "call_contact": _EN_BUSINESS,
+        "time_query": r"\btime (is it |it is )?(in|over in|out in|over there|there)\b(?! the (morning|afternoon|evening))"
+        r"|\btime difference\b|\b(sunset|sunrise|sun (set|rise|come up|go down)|get dark|gets dark|high tide|low tide|bins?)\b",
+    },
     "zh": {
-        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工",
-        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工",
+        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工|"
+        + _ZH_MEDIA_VOLUME,
+        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工|"
+        + _ZH_MEDIA_VOLUME,
+        "time_query": r"(国|洲|日本|澳大利亚|加拿大|新加坡|纽约|伦敦|那边|那儿|那里)(现在|这会儿)?(是)?几点|天黑|天亮|日落|日出|太阳",
+        "cancel": r"报纸|订阅|会员|快递|外卖|旅游|旅行团|麻将|牛奶|理发|酒店|车票|机票|火车票",
+        "call_contact": r"公司|店|饭馆|物业|银行|超市|外卖|快递|出租|滴滴|师傅|修|开锁|电视台|电台|居委会|保险|房东|邮局|装修队|送水",
     },
 }
 """Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
-邻居家太吵了 is the neighbours' noise, not this voice)."""
+邻居家太吵了 is the neighbours' noise, not this voice; "make the telly louder" is the television,
+"cancel my netflix" a subscription, "ring the plumber" or 给物业打电话 a business, not a contact)."""
 _ZH_QUESTION: Final = re.compile(
     r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
 )
