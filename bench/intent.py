@@ -55,6 +55,19 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
 
+CONSEQUENTIAL = frozenset(
+    {
+        "emergency",
+        "call_doctor",
+        "call_contact",
+        "reorder_medication",
+        "book_appointment",
+        "medication_taken",
+        "report_symptom",
+    }
+)
+"""Intents that act (alert, call, order, book, record a dose, send a symptom to the doctor): an out-of-scope line accepted as one
+of these is a consequential false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
@@ -119,7 +132,8 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     """Totals over ``rows``; per-line misses only when ``keep_errors`` (never for fresh sets)."""
     c = dict.fromkeys(
         ("in_scope", "correct", "oos", "false_accepts", "emergency", "emergency_hit", "harmless", "false_alarms",
-         "symptom", "symptom_hit", "negated", "negated_acted", "false_alarm_any", "non_emergency"),
+         "symptom", "symptom_hit", "negated", "negated_acted", "false_alarm_any", "non_emergency",
+         "consequential_accepts"),
         0,
     )  # fmt: skip
     errors: list[str] = []
@@ -137,6 +151,7 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
             c["oos"] += 1
             ok = u.intent is None
             c["false_accepts"] += not ok
+            c["consequential_accepts"] += u.intent in CONSEQUENTIAL
         else:
             c["in_scope"] += 1
             ok = u.intent == row["intent"] and ("slots" not in row or got_slots == want_slots)
@@ -378,7 +393,8 @@ def report(res: dict, verbose: bool) -> None:
     for name, r in res["sets"].items():
         print(
             f"| {name} | {r['lines']} | {_pct(r['accuracy'])} ({r['correct']}/{r['in_scope']}) "
-            f"| {_pct(r['false_accept_rate'])} ({r['false_accepts']}/{r['oos']}) "
+            f"| {_pct(r['false_accept_rate'])} ({r['false_accepts']}/{r['oos']}"
+            f"{'; ' + str(r['consequential_accepts']) + ' consequential' if r['false_accepts'] else ''}) "
             f"| {_pct(r['emergency_recall'])} ({r['emergency_hit']}/{r['emergency']}) "
             f"| {r['false_alarms']}/{r['harmless']} / {_pct(r['any_false_alarm_rate'])} ({r['false_alarm_any']}/{r['non_emergency']}) "
             f"| {_pct(r['symptom_recall'])} ({r['symptom_hit']}/{r['symptom']}) "

@@ -100,8 +100,31 @@ _ZH_MEDIA_VOLUME: Final = (
     r"(电视|收音机|广播|手机|铃声|歌|音乐|戏)机?的?(声音|声儿|声|音量)?(太|有点|忒|再)?(开|调|放|弄|整|关)?得?(大|小|高|低|响|轻|静音)"
     r"|(电视|收音机|广播)[^，,。]{0,3}吵"
 )
+_EN_NOT_FOR_ME: Final = (
+    r"\b(dog|dogs|doggy|puppy|cat|cats|kitten|vet|vets|flea|fleas|worming|wormer|slug|slugs|weed|weeds|rat|rats"
+    r"|mouse|mice|bug|bugs|greenfly|pond|lawn|plants?|roses|tomatoes|dishwasher|descal\w*|bird|birds"
+    r"|tortoise|budgie|parrot|rabbit|hamster|horse)\b"
+)
+_ZH_NOT_FOR_ME: Final = (
+    r"狗|猫|宠物|兽医|鱼|鸟|鹦鹉|蟑螂|老鼠|耗子|杀虫|灭蚊|蚊香|农药|花药|化肥|花肥|给花|给菜|打菜|庄稼|果树"
+)
+_EN_SERVICE: Final = (
+    r"\b(hairdressers?|hair|nails|barbers?|groomers?|vet|vets|car|mot|boiler|plumber|window cleaner|chimney|sweep|table"
+    r"|restaurant|pub|hotel|solicitor|bank|massage|spa|church hall|coach|taxi|cab|electrician|builder|gas man|tickets?)\b"
+    r"|\bfor (the )?(cat|dog|car)\b"
+)
+_ZH_SERVICE: Final = r"理发|剪头|保洁|阿姨|家政|月嫂|师傅|修|按摩|摄影|照相|搬家|保养|麻将|吃饭|喝茶|钓鱼|下棋|跳舞|开锁|擦玻璃|饭店|酒店|车票|宠物"
+_ZH_CALL_WORDS: Final = (
+    r"打|电话|联系|找|叫|视频|聊|问问|告诉|通话|说话|讲话|说两句|说几句|讲几句|声音|唠|拨|接|喊|挂|给"
+)
+"""Without one of these, a Mandarin call needs the contact's name or relation word said as such
+(晚安啊 sounds like …安娜 to the pinyin matcher, but asks for nobody)."""
 EXCLUDED: Final = {
     "en": {
+        "reorder_medication": _EN_NOT_FOR_ME,
+        "medication_taken": _EN_NOT_FOR_ME,
+        "medication_query": _EN_NOT_FOR_ME,
+        "book_appointment": _EN_SERVICE,
         "volume_up": _EN_VOLUME_ELSEWHERE,
         "volume_down": _EN_VOLUME_ELSEWHERE,
         "cancel": _EN_CANCEL_ELSEWHERE,
@@ -114,6 +137,10 @@ EXCLUDED: Final = {
         + _ZH_MEDIA_VOLUME,
         "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工|"
         + _ZH_MEDIA_VOLUME,
+        "reorder_medication": _ZH_NOT_FOR_ME,
+        "medication_taken": _ZH_NOT_FOR_ME,
+        "medication_query": _ZH_NOT_FOR_ME,
+        "book_appointment": _ZH_SERVICE,
         "time_query": r"(国|洲|日本|澳大利亚|加拿大|新加坡|纽约|伦敦|那边|那儿|那里)(现在|这会儿)?(是)?几点|天黑|天亮|日落|日出|太阳",
         "cancel": r"报纸|订阅|会员|快递|外卖|旅游|旅行团|麻将|牛奶|理发|酒店|车票|机票|火车票",
         "call_contact": r"公司|店|饭馆|物业|银行|超市|外卖|快递|出租|滴滴|师傅|修|开锁|电视台|电台|居委会|保险|房东|邮局|装修队|送水",
@@ -240,6 +267,9 @@ class Understander:
             intent = None
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
+        if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
+            if not any(name and name in display for name in self._known_callees):
+                intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
         if intent is None or intent not in self._reportable:
             return Understanding(
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
