@@ -69,7 +69,7 @@ def _training_sentences(lang: str) -> set[str]:
     ]
     known: set[str] = set()
     folder = data.intents_dir() / "training"
-    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl"):
+    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl", f"negatives-{lang}.jsonl"):
         for row in _jsonl(folder / file):
             known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
     return known
@@ -112,6 +112,10 @@ def test_training_rows_are_well_formed() -> None:
             assert row["intent"] is None or row["intent"] in intents[lang], row
         for row in _jsonl(folder / f"negated-{lang}.jsonl"):
             assert set(row) == {"text", "not_intent"} and row["not_intent"] in intents[lang], row
+        negatives = _jsonl(folder / f"negatives-{lang}.jsonl")
+        assert len(negatives) >= 400
+        for row in negatives:
+            assert set(row) == {"text", "intent"} and row["text"].strip() and row["intent"] is None, row
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -166,3 +170,15 @@ def test_catalog_adds_no_expansion_equal_to_a_fresh2_line(lang: str) -> None:
     overlap = {n for n, text in enumerate(_fresh(lang, "fresh2"), 1) if text in known}
     new = sorted(overlap - set(_fresh2_recorded()["catalog"][lang]))
     assert not new, f"catalog expansions now equal fresh2 {lang} line(s) {new}: reword the catalog phrase"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev7_even_line_is_a_training_sentence(lang: str) -> None:
+    """dev7-oos: the odd half's out-of-scope lines are training negatives, the even half is the
+    held-out check, so no even line may be trained on (compared without printing the lines)."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev7-oos-{lang}.jsonl")
+    assert sum(row["intent"] is None for row in rows) >= 400
+    assert sum(row["intent"] is not None for row in rows) >= 60
+    overlap = [n for n, row in enumerate(rows, 1) if n % 2 == 0 and normalize(row["text"], lang) in known]
+    assert not overlap, f"dev7-oos {lang} even lines {overlap} equal training sentences"

@@ -392,3 +392,49 @@ def test_the_stage_calls_emergencies_and_only_emergencies(en, zh, lang: str) -> 
     missed = [t for t in STAGE_EMERGENCIES[lang] if stage.match(t).intent != "emergency"]
     alarms = [t for t in STAGE_HARMLESS[lang] if stage.match(t).intent == "emergency"]
     assert not missed and not alarms, (missed, alarms)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "forbidden"),
+    [
+        ("en", "turn the telly up a bit, it's the snooker", "volume_up"),
+        ("en", "could you put the radio down a touch", "volume_down"),
+        ("en", "cancel the paper round for next week", "cancel"),
+        ("en", "ring the chinese and order a number twenty seven", "call_contact"),
+        ("en", "order some worming tablets for the dog", "reorder_medication"),
+        ("en", "book the dog in at the groomers for friday", "book_appointment"),
+        ("en", "what time is it over in canada", "time_query"),
+        ("en", "i'm gasping for a cup of tea", "emergency"),
+        ("zh", "把电视声音开大点", "volume_up"),
+        ("zh", "给物业打电话问问暖气", "call_contact"),
+        ("zh", "给狗买盒治皮肤的药", "reorder_medication"),
+        ("zh", "约个师傅来修洗衣机", "book_appointment"),
+        ("zh", "晚安啦", "call_contact"),
+        ("zh", "英国现在几点", "time_query"),
+    ],
+)
+def test_smart_speaker_requests_are_not_our_intents(en, zh, lang: str, text: str, forbidden: str) -> None:
+    """Out of scope with the domain's words (issue 10): the TV's volume, a subscription, a business,
+    a pet's medicine, a service booking, the time elsewhere, a cuppa."""
+    assert {"en": en, "zh": zh}[lang].match(text).intent != forbidden
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent", "slots"),
+    [
+        ("en", "speak up, i can't hear you over the telly", "volume_up", {}),
+        ("en", "order my blood pressure pills", "reorder_medication", {"medication": "amlodipine"}),
+        ("en", "call my daughter", "call_contact", {"contact": "Anna"}),
+        ("en", "what's the time", "time_query", {}),
+        ("zh", "你说话大点声", "volume_up", {}),
+        ("zh", "给女儿打个电话", "call_contact", {"contact": "Anna"}),
+        ("zh", "现在几点了", "time_query", {}),
+        ("zh", "帮我再订点降压药", "reorder_medication", {"medication": "amlodipine"}),
+    ],
+)
+def test_near_out_of_scope_requests_that_are_ours_still_work(
+    en, zh, lang: str, text: str, intent: str, slots: dict
+) -> None:
+    got = {"en": en, "zh": zh}[lang].match(text)
+    assert got.intent == intent
+    assert {k: v for k, v in got.slots.items() if k in slots} == slots
