@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -223,4 +224,54 @@ def domain_sentences(
         out.extend((sep.join(p), weight) for p in paths)
     if wake_phrase:
         out = [(wake_phrase, INTENT_WEIGHT), *((f"{wake_phrase} {t}", w) for t, w in out), *out]
+    return out
+
+
+# ------------------------------------------------------------------------------ the wider language
+
+CORPUS_PLACEHOLDERS: Final = ("contact", "doctor", "medication")
+"""``{slot}`` placeholders of the paraphrase corpus, filled with the grammar's spoken slot values."""
+CORPUS_SENTENCE_WEIGHT: Final = 1.0
+"""Count of one paraphrase sentence (the catalog's sentences add :data:`INTENT_WEIGHT` per intent)."""
+_CORPUS_WORD: Final = re.compile(r"[a-z']+")
+
+
+def corpus_sentences(
+    grammar: SpokenGrammar, path: str | Path | None = None, *, seed: int = 0
+) -> list[tuple[str, float]]:
+    """(sentence, weight) of the paraphrase training corpus (``intents/training/paraphrases-<lang>.jsonl``:
+    ~5,000 sentences in older people's everyday wording, out-of-scope ones included, written
+    independently of the speech benchmarks), lower-cased, digits and punctuation dropped, each
+    ``{contact}`` / ``{doctor}`` / ``{medication}`` filled with a seeded choice of the grammar's
+    own spoken values for that slot (the caregiver's names). English only (Mandarin has no
+    word-level recognizer here)."""
+    import json
+
+    from assistant import data
+
+    if grammar.lang != "en":
+        return []
+    if path is None:
+        path = data.intents_dir() / "training" / f"paraphrases-{grammar.lang}.jsonl"
+    rules = dict(grammar.rules)
+    rng = random.Random(seed)
+    values: dict[str, list[str]] = {}
+    for slot in CORPUS_PLACEHOLDERS:
+        node = rules.get(f"slot_{slot}")
+        paths = _expand(node, rules, SENTENCES_PER_INTENT, rng) if node is not None else []
+        values[slot] = sorted(" ".join(p) for p in paths if p)
+    out: list[tuple[str, float]] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            text = str(json.loads(line).get("text") or "").lower().replace("’", "'")
+            filled = re.sub(
+                r"\{(\w+)\}",
+                lambda m: rng.choice(values.get(m.group(1)) or [""]),
+                text,
+            )
+            words = _CORPUS_WORD.findall(filled)
+            if words:
+                out.append((" ".join(words), CORPUS_SENTENCE_WEIGHT))
     return out
