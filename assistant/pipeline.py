@@ -47,13 +47,14 @@ or politeness fillers (each made decoding slower and less accurate). Measured in
 docs/benchmarks/speech.md."""
 
 
-SECOND_ALONE_P: Final = 0.9
+SECOND_ALONE_P: Final = 0.95
 """The grammar rejected the sentence (or read it as out of scope): the wider language model's
 transcript is acted on when the understander gives its intent at least this probability."""
-SECOND_OVERRULES_P: Final = 1.01
-"""The two readings disagree on the intent: the language model's is taken over the grammar's
-only at or above this probability (> 1: never; 0.99 gained 7–11 points of accuracy on the tuning
-commands but raised wrong actions at 10 dB from 1.8 % to 2.7 %)."""
+SECOND_OVERRULES_P: Final = 0.99
+"""The two readings disagree on the intent: the language model's is taken over the grammar's at
+or above this probability (in practice a catalog phrase or a wording the learned model is sure
+of). Tuning commands: 0.99 rather than never (> 1) gained 8–10 points of accuracy at the same
+wrong-action rate; 0.95 gained 1–3 more points but wrong actions at 10 dB rose to 2.7 %."""
 GRAMMAR_ALONE_OVERLAP: Final = 0.5
 """The readings disagree, the language model's transcript has no intent (or one the understander
 gives less than :data:`GRAMMAR_ALONE_MAX_P`): the grammar's reading is still acted on when at
@@ -154,8 +155,9 @@ class Pipeline:
         same audio (``heard.second``). Both give the same intent (and no slot differs): act.
         The grammar rejected the sentence or heard something out of scope: the language model's
         reading alone, when the understander is :data:`SECOND_ALONE_P` sure. They disagree: the
-        grammar's reading only when the language model heard mostly the same words and no
-        confident other intent (:data:`GRAMMAR_ALONE_OVERLAP`), else "please say it again".
+        language model's reading when the understander is :data:`SECOND_OVERRULES_P` sure of it;
+        the grammar's when the language model heard mostly the same words and no confident other
+        intent (:data:`GRAMMAR_ALONE_OVERLAP`); else "please say it again".
         Tuned on ``bench/data/speech-dev-commands-en.jsonl`` (docs/benchmarks/speech.md)."""
         second = dataclasses.replace(self.understander.match(heard.second), transcript=heard.second)
         grammar = self.understand_parsed(heard) if heard.parsed else None

@@ -1,7 +1,7 @@
 """The command search's second opinion: the wider language model (paraphrase corpus + catalog)
 decodes the same audio as the catalog grammar, and the pipeline acts on the two readings together
-(agreement acts; a confident language-model reading stands in when the grammar rejects; a
-disagreement asks again). Real understander, real pocketsphinx, flite speech."""
+(agreement acts; a sure language-model reading stands in when the grammar rejects or overrules
+it; an unsure disagreement asks again). Real understander, real pocketsphinx, flite speech."""
 
 from __future__ import annotations
 
@@ -85,16 +85,22 @@ def test_grammar_rejected_and_the_second_reading_means_nothing(pipeline) -> None
 
 def test_readings_that_disagree_on_the_intent_ask_again(pipeline) -> None:
     u = pipeline.understand_heard(
+        heard(
+            "call my daughter", "call my daughter doctor", intent="call_contact", slots=[("contact", "Anna")]
+        )
+    )
+    assert u.intent is None  # the understander gives call_doctor 0.95: not sure enough to overrule
+
+
+def test_a_sure_second_reading_overrules_the_grammar(pipeline) -> None:
+    u = pipeline.understand_heard(
         heard("call my daughter", "call my doctor", intent="call_contact", slots=[("contact", "Anna")])
     )
-    assert u.intent is None
-
-
-def test_readings_that_disagree_on_a_slot_ask_again(pipeline) -> None:
+    assert u.intent == "call_doctor"
     u = pipeline.understand_heard(
         heard("call my daughter", "call david", intent="call_contact", slots=[("contact", "Anna")])
     )
-    assert u.intent is None
+    assert (u.intent, u.slots) == ("call_contact", {"contact": "David"})
 
 
 def test_grammar_alone_when_the_second_reading_heard_mostly_the_same_words(pipeline) -> None:
