@@ -50,6 +50,12 @@ to choose from (0 = 1-best only). Off: on held-out voices 5-best rescoring raise
 (docs/benchmarks/speech.md, round 4)."""
 
 
+POCKETSPHINX_SECOND_OPINION: Final = True
+"""Grammar mode with the built-in English catalog: decode each command a second time with a
+trigram model of the paraphrase corpus plus the catalog, so the pipeline acts only on readings
+both agree on and understands wording the catalog lacks (docs/benchmarks/speech.md)."""
+
+
 class RecognitionError(Exception):
     """Recognition cannot be set up (no engine/model); the message says how to fix it."""
 
@@ -79,6 +85,10 @@ class Transcript:
     confidence: float | None = None
     """0–1 acoustic confidence in ``raw`` (pocketsphinx grammar mode: the sentence's acoustic
     score against a free phone loop's); None when the engine gives none."""
+    second: str = ""
+    """Grammar mode with a second opinion: the same audio decoded with the wider language model
+    (paraphrase corpus + catalog, :func:`assistant.hearing.langmodel.corpus_sentences`), for the
+    understander; "" = none (not asked for, or nothing heard)."""
 
 
 class UtteranceDecoder(Protocol):
@@ -153,6 +163,10 @@ class EngineSpec:
     nbest: int = 0
     """pocketsphinx language-model mode: return up to this many next-best transcripts as
     :attr:`Transcript.alternatives` (0 = none)."""
+    second_opinion: bool = False
+    """pocketsphinx grammar mode: also decode commands with the wider language model of the
+    paraphrase corpus (:attr:`Transcript.second`); only for the built-in English catalog, which
+    the corpus was written for."""
 
 
 def choose_engine(
@@ -191,8 +205,15 @@ def choose_engine(
             "pocketsphinx", lang, "", None, wake, grammar, language_model=True, nbest=POCKETSPHINX_NBEST
         )
     if grammar is not None:
-        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
+        second = POCKETSPHINX_SECOND_OPINION and _built_in_catalog(settings)
+        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar, second_opinion=second)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
+
+
+def _built_in_catalog(settings: Any) -> bool:
+    """Whether ``settings`` leave ``understanding.catalog`` empty (the built-in catalogs)."""
+    choice = getattr(getattr(settings, "understanding", None), "catalog", None)
+    return choice is None or (not choice.folder and not choice.files)
 
 
 def _no_model_message(settings: Settings, lang: str) -> str:
@@ -222,6 +243,7 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         grammar=spec.grammar,
         language_model=spec.language_model,
         nbest=spec.nbest,
+        second_opinion=spec.second_opinion,
     )
 
 
