@@ -136,7 +136,8 @@ class Pipeline:
         intent_def = catalog.intents.get(heard.intent or "")
         confidence = 1.0 if heard.confidence is None else heard.confidence
         intent = None if intent_def is None or intent_def.reject else intent_def.id
-        if intent is not None and decide(confidence, self.settings) == "repeat":
+        decision = decide(confidence, self.settings) if intent is not None else "repeat"
+        if decision == "repeat":
             intent = None
         return Understanding(
             text=heard.transcript,
@@ -147,6 +148,7 @@ class Pipeline:
             margin=1.0,
             tier=catalog.tier(intent) if intent is not None else None,  # type: ignore[arg-type]
             transcript=heard.transcript,
+            unsure=decision == "confirm",
         )
 
     def understand_two_readings(self, heard: UtteranceRecognized) -> Understanding:
@@ -182,10 +184,12 @@ class Pipeline:
         return nothing
 
     def _decided(self, understood: Understanding, confidence: float) -> Understanding:
-        """``understood`` with ``confidence``, or no intent when :func:`decide` says "repeat"."""
-        if understood.intent is not None and decide(confidence, self.settings) == "repeat":
+        """``understood`` with ``confidence``: no intent when :func:`decide` says "repeat", marked
+        ``unsure`` (the dialogue asks "Did you say …?") when it says "confirm"."""
+        decision = decide(confidence, self.settings) if understood.intent is not None else "act"
+        if decision == "repeat":
             return dataclasses.replace(understood, intent=None, slots={}, tier=None, confidence=confidence)
-        return dataclasses.replace(understood, confidence=confidence)
+        return dataclasses.replace(understood, confidence=confidence, unsure=decision == "confirm")
 
     # -------------------------------------------------------------------------- hearing
 

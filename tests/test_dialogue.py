@@ -3,6 +3,7 @@ backend and phone events, plain answers, both languages. Injected ManualClock, r
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -91,6 +92,45 @@ def test_confirm_no_sends_nothing():
     out = d.handle(U("no"))
     assert sent(out) == [] and d.state is State.IDLE
     assert says(out) == ["All right. I won't do that."]
+
+
+# ---------------------------------------------------------------- heard unsure: "Did you say …?"
+
+
+def _unsure(intent: str, heard: str, tier: str | None = None, **slots) -> Understanding:
+    return dataclasses.replace(U(intent, tier=tier, **slots), transcript=heard, unsure=True)
+
+
+def test_heard_unsure_asks_did_you_say_and_acts_on_yes():
+    d, _ = make()
+    out = d.handle(_unsure("time_query", "what time is it"))
+    assert says(out) == ["Did you say: what time is it?"] and d.state is State.AWAITING_CONFIRMATION
+    out = d.handle(U("yes"))
+    assert says(out) and says(out)[0].startswith("It's") and d.state is State.IDLE
+
+
+def test_heard_unsure_then_no_asks_again_and_does_nothing():
+    d, _ = make()
+    d.handle(_unsure("call_contact", "call my daughter", tier="confirm", contact="Anna"))
+    out = d.handle(U("no"))
+    assert sent(out) == [] and d.state is State.IDLE
+    assert says(out) == ["Sorry, I didn't catch that. Please say it again."]
+
+
+def test_heard_unsure_request_is_still_read_back_after_yes():
+    d, _ = make()
+    d.handle(_unsure("call_doctor", "call my doctor", tier="confirm"))
+    out = d.handle(U("yes"))
+    assert says(out) == ["Shall I ask Dr. Chen to call you?"] and sent(out) == []
+    (req,) = sent(d.handle(U("yes")))
+    assert req.request_type == "call_doctor"
+
+
+def test_an_emergency_heard_unsure_is_never_asked_about():
+    d, _ = make()
+    out = d.handle(_unsure("emergency", "help me i have fallen", tier="emergency"))
+    assert "Did you say" not in " ".join(says(out))
+    assert d.state is State.EMERGENCY_CANCEL_WINDOW
 
 
 def test_call_contact_reads_back_the_name():

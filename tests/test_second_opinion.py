@@ -135,3 +135,23 @@ def test_wording_the_catalog_lacks_is_understood_from_speech(pipeline) -> None:
         u = pipeline.understand_wav(wav)
         assert u.intent == "report_symptom", (voice, u)
         assert u.slots.get("symptom") == "back_pain", (voice, u)
+
+
+def test_a_middling_confidence_asks_did_you_say_when_the_caregiver_sets_the_band(pipeline) -> None:
+    # asr.act_confidence / asr.confirm_confidence (default 0: act on what the two readings decide):
+    # between them the reading is marked unsure and the dialogue asks "Did you say …?" first.
+    import dataclasses
+
+    settings = pipeline.settings
+    banded = dataclasses.replace(
+        settings, asr=dataclasses.replace(settings.asr, act_confidence=0.99, confirm_confidence=0.5)
+    )
+    p = build_pipeline(
+        banded, PipelineOptions(isolated=False, wake_phrase=""), understander=pipeline.understander
+    )
+    grammar_only = heard("what time is it", "what is the tie", intent="time_query")
+    u = p.understand_heard(grammar_only)
+    assert u.intent == "time_query" and u.confidence == GRAMMAR_ALONE_CONFIDENCE and u.unsure
+    assert not pipeline.understand_heard(grammar_only).unsure  # the default band: act
+    agreed = p.understand_heard(heard("what time is it", "what time is it", intent="time_query"))
+    assert agreed.intent == "time_query" and not agreed.unsure

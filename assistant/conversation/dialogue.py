@@ -14,6 +14,7 @@ back before acting, its risk tier and its help words come from the catalog. See 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
@@ -29,6 +30,9 @@ from assistant.conversation.prompts import speak_time
 from assistant.understanding.result import TIER_CONFIRM, Understanding
 
 _LOGGER = logging.getLogger(__name__)
+_NEVER_CHECKED: Final = frozenset({"emergency", "cancel", "repeat", "yes", "no"})
+"""Intents acted on even when heard unsure: an emergency has its cancel window, and asking
+"Did you say cancel?" would only delay what she can say again."""
 
 VOLUME_STEP: Final = 0.2
 _CHOICES: Final = {"contacts": "which_contact", "medications": "which_medication"}
@@ -134,6 +138,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         if intent is None:
             return self._not_understood(u)
         self._misunderstood = 0
+        if u.unsure and intent not in _NEVER_CHECKED:
+            return self._check_heard(u)
         if self.catalog.confirms(intent) or self._tier(u) == TIER_CONFIRM:
             return self._start_request(intent, dict(u.slots), u)
         handler = self._handlers().get(intent)
@@ -227,9 +233,21 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         say = act.Say(text or intent, prompt_id=f"{intent}.confirm", lang=self.lang)
         return self._ask([say], State.AWAITING_CONFIRMATION)
 
+    def _check_heard(self, u: Understanding) -> list[object]:
+        """Heard with middling confidence: "Did you say: <what was heard>?" before anything else."""
+        self._pending = Pending(u.intent or "", dict(u.slots), u, heard_check=True)
+        self._tries = 0
+        return self._ask([self._did_you_say(u)], State.AWAITING_CONFIRMATION)
+
+    def _did_you_say(self, u: Understanding) -> act.Say:
+        return self._say("did_you_say", heard=u.transcript or u.text)
+
     def _reask_confirmation(self) -> list[object]:
         pending = self._pending
         assert pending is not None
+        if pending.heard_check and pending.understanding is not None:
+            says = [self._say("confirm_yes_no"), self._did_you_say(pending.understanding)]
+            return self._ask(says, State.AWAITING_CONFIRMATION)
         question = self._response(pending.intent, "confirm", pending.slots) or ""
         says = [self._say("confirm_yes_no"), act.Say(question, f"{pending.intent}.confirm", self.lang)]
         return self._ask(says, State.AWAITING_CONFIRMATION)
@@ -237,8 +255,13 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
     def _answer_confirmation(self, u: Understanding) -> list[object]:
         pending = self._pending
         assert pending is not None
+        if u.intent == "yes" and pending.heard_check and pending.understanding is not None:
+            return self._idle_intent(dataclasses.replace(pending.understanding, unsure=False))
         if u.intent == "yes":
             return self._execute(pending)
+        if u.intent == "no" and pending.heard_check:
+            self._to_idle()
+            return [self._say("not_understood")]
         if u.intent == "no":
             self._to_idle()
             return [self._say("cancelled")]

@@ -53,6 +53,8 @@ class Pending:
     intent: str
     slots: dict[str, str]
     understanding: Understanding | None = None
+    heard_check: bool = False
+    """The question is "Did you say …?" (heard unsure), not the catalog's read-back."""
 
 
 class DialogueBase:

@@ -31,6 +31,9 @@ class Understanding:
     """Risk tier of ``intent``: emergency, confirm or plain."""
     transcript: str | None = None
     """Raw recognizer transcript when the input was speech (never sent off the device unless opted in)."""
+    unsure: bool = False
+    """Heard with middling acoustic confidence (``asr.confirm_confidence`` ≤ it < ``asr.act_confidence``):
+    the dialogue asks "Did you say …?" before acting (never for an emergency: it has a cancel window)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``jiayi understand --json`` object."""
@@ -43,4 +46,6 @@ class Understanding:
         }
         if self.transcript is not None:
             out["transcript"] = self.transcript
+        if self.unsure:
+            out["unsure"] = True
         return out
