@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,11 @@ REPO_ROOT = TESTS_DIR.parent
 for p in (str(TESTS_DIR), str(REPO_ROOT)):
     if p not in sys.path:
         sys.path.insert(0, p)
+
+
+# Trained intent / distress-veto models shared by every state dir the tests make (and the daemons
+# they start as subprocesses, which inherit the variable): each is trained once per data change.
+os.environ.setdefault("JIAYI_MODEL_CACHE", str(REPO_ROOT / ".pytest_cache" / "d" / "jiayi-models"))
 
 
 @pytest.fixture

@@ -438,3 +438,20 @@ def test_near_out_of_scope_requests_that_are_ours_still_work(
     got = {"en": en, "zh": zh}[lang].match(text)
     assert got.intent == intent
     assert {k: v for k, v in got.slots.items() if k in slots} == slots
+
+
+def test_a_model_in_the_shared_cache_is_used_instead_of_training(tmp_path: Path, monkeypatch) -> None:
+    from assistant.understanding import model as model_mod
+
+    shared = tmp_path / "shared"
+    monkeypatch.setenv(model_mod.SHARED_CACHE_ENV, str(shared))
+    first = cache_dir(str(tmp_path / "a")) / f"intent-en-{data_hash('en')}.bin"
+    model_mod._MODELS.clear()
+    model_mod.load_or_build("en", str(tmp_path / "a"))
+    assert first.exists() and (shared / first.name).exists()  # trained, then shared
+    trained: list[str] = []
+    monkeypatch.setattr(model_mod, "_train_in_child", lambda lang, *_: trained.append(lang))
+    model_mod._MODELS.clear()
+    model = model_mod.load_or_build("en", str(tmp_path / "b"))
+    assert trained == [] and "emergency" in model.classes
+    assert (cache_dir(str(tmp_path / "b")) / first.name).exists()  # copied into the new state dir

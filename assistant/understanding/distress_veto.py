@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import Final
 
 from assistant import data
-from assistant.understanding.model import FEATURE_VERSION, IntentModel, cache_dir, features
+from assistant.understanding.model import (
+    FEATURE_VERSION,
+    IntentModel,
+    cache_dir,
+    features,
+    load_cached,
+    share_trained,
+)
 from assistant.understanding.normalize import normalize, tokenize
 
 _LOGGER = logging.getLogger(__name__)
@@ -191,15 +198,11 @@ def load_or_build(lang: str, state_dir: str = "") -> DistressVeto:
                 except OSError as err:
                     _LOGGER.warning("event=distress_veto_not_cached path=%s error=%s", path, err)
             return veto
-        model = None
-        if path.exists():
-            try:
-                model = IntentModel.load(path)
-            except (OSError, ValueError, KeyError) as err:
-                _LOGGER.warning("event=distress_veto_unreadable path=%s error=%s", path, err)
+        model = load_cached(path, "distress_veto")
         if model is None:
             _train_in_child(lang, path)
             model = IntentModel.load(path)
+            share_trained(path)
         veto = _VETOES[key] = DistressVeto(model)
         return veto
 

@@ -25,6 +25,7 @@ import json
 import logging
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -232,6 +233,51 @@ _MODELS: dict[tuple[str, str], IntentModel] = {}
 _LOCK = threading.Lock()
 
 
+SHARED_CACHE_ENV: Final = "JIAYI_MODEL_CACHE"
+"""A folder of trained models shared by every state dir on this machine (the test suite sets it, so
+each daemon it starts does not train again; a device image may ship one). Consulted when the state
+dir has no model; a model trained here is copied there too."""
+
+
+def _shared(path: Path) -> Path | None:
+    folder = os.environ.get(SHARED_CACHE_ENV, "")
+    return Path(folder) / path.name if folder else None
+
+
+def load_cached(path: Path, what: str) -> IntentModel | None:
+    """The model file at ``path``, else its copy in ``$JIAYI_MODEL_CACHE`` (then copied to ``path``);
+    None when neither is readable (an unreadable file is logged and trained again)."""
+    for candidate in (path, _shared(path)):
+        if candidate is None or not candidate.exists():
+            continue
+        try:
+            model = IntentModel.load(candidate)
+        except (OSError, ValueError, KeyError) as err:
+            _LOGGER.warning("event=%s_unreadable path=%s error=%s", what, candidate, err)
+            continue
+        if candidate != path:
+            _copy(candidate, path)
+        return model
+    return None
+
+
+def share_trained(path: Path) -> None:
+    """Copy a model trained into a state dir to ``$JIAYI_MODEL_CACHE`` (when set)."""
+    shared = _shared(path)
+    if shared is not None and path.exists():
+        _copy(path, shared)
+
+
+def _copy(src: Path, dst: Path) -> None:
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)  # readers never see half a file
+    except OSError as err:
+        _LOGGER.warning("event=model_not_copied to=%s error=%s", dst, err)
+
+
 def cache_dir(state_dir: str = "") -> Path:
     from assistant.ops.paths import state_dir as resolve
 
@@ -256,14 +302,11 @@ def load_or_build(lang: str, state_dir: str = "", *, holdout: bool = False) -> I
                 except OSError as err:
                     _LOGGER.warning("event=intent_model_not_cached path=%s error=%s", path, err)
             return model
-        if path.exists():
-            try:
-                model = IntentModel.load(path)
-            except (OSError, ValueError, KeyError) as err:
-                _LOGGER.warning("event=intent_model_unreadable path=%s error=%s", path, err)
+        model = load_cached(path, "intent_model")
         if model is None:
             _train_in_child(lang, path, holdout)
             model = IntentModel.load(path)
+            share_trained(path)
         _MODELS[key] = model
         return model
 
