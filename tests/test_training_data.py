@@ -166,3 +166,12 @@ def test_catalog_adds_no_expansion_equal_to_a_fresh2_line(lang: str) -> None:
     overlap = {n for n, text in enumerate(_fresh(lang, "fresh2"), 1) if text in known}
     new = sorted(overlap - set(_fresh2_recorded()["catalog"][lang]))
     assert not new, f"catalog expansions now equal fresh2 {lang} line(s) {new}: reword the catalog phrase"
+
+
+def test_no_dev8_line_is_a_training_sentence() -> None:
+    """The Mandarin dev8 set's even half is reported as held out: no dev8 line may be trained on."""
+    known = _training_sentences("zh")
+    rows = _jsonl(ROOT / "bench" / "data" / "intent-dev8-zh.jsonl")
+    assert len(rows) >= 300
+    overlap = [row["text"] for row in rows if normalize(row["text"], "zh") in known]
+    assert not overlap, f"dev8 zh lines equal training sentences: {overlap}"
