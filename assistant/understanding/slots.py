@@ -51,6 +51,7 @@ class _Synonym:
     keys: tuple[str, ...]
     slot: str
     value: str
+    surface: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,7 @@ class SlotIndex:
         keys = tuple(self._keys(toks))
         if self.lang == "zh" and len(toks) == 1:
             keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
-        syn = _Synonym(keys, slot, value)
+        syn = _Synonym(keys, slot, value, tuple(toks) if self.lang == "zh" else ())
         bucket = self.by_first.setdefault(syn.keys[0], [])
         if syn not in bucket:
             bucket.append(syn)
@@ -259,7 +260,7 @@ class SlotIndex:
                 continue
             hit = None
             for syn in self.by_first.get(keys[i], ()):
-                if tuple(keys[i : i + len(syn.keys)]) == syn.keys:
+                if tuple(keys[i : i + len(syn.keys)]) == syn.keys and self._homophone_ok(syn, surface[i:]):
                     hit = syn
                     break
             if self.lang == "zh":
@@ -284,6 +285,13 @@ class SlotIndex:
             marked_keys.append("#" + hit.slot)
             i += len(hit.keys)
         return Marked(marked, marked_keys, found, strong, weak)
+
+    def _homophone_ok(self, syn: _Synonym, surface: list[str]) -> bool:
+        """A two-syllable Mandarin word heard only as its pinyin must share a character with it:
+        安那 / 大伟 are 安娜 / 大卫 misheard, 俺那 ("that … of mine") is not 安娜."""
+        if self.lang != "zh" or len(syn.keys) != 2 or not syn.surface:
+            return True
+        return any(a == b for a, b in zip(syn.surface, surface[:2], strict=False))
 
     def fuzzy(
         self, surface: list[str], keys: list[str], found: dict[str, str], vocab: set[str]
