@@ -26,6 +26,9 @@ Sets (``bench/data``):
   near in-scope lines, written before the out-of-scope round of issue 10; in halves like dev6:
   ``dev7-oos odd`` (tuned on, its out-of-scope lines are training negatives) and ``dev7-oos even``
   (held out: totals only).
+* ``intent-dev8-zh.jsonl`` — a Mandarin dev set (320 in scope, 42 out of scope; regional and
+  recogniser wording) written before the in-scope round of issue 10, in halves like dev6:
+  ``dev8 odd`` tuned on (``--errors`` lists its misses), ``dev8 even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -353,6 +356,15 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         **evaluate(understander, sets["dev7-oos even"], keep_errors=False),
         "errors": [],
     }
+    if (ROOT / "bench" / "data" / f"intent-dev8-{lang}.jsonl").exists():
+        dev8 = load_set(lang, "dev8")
+        sets["dev8 odd"] = dev8[0::2]  # lines 1, 3, 5 …: tuned on
+        res["sets"]["dev8 odd"] = evaluate(understander, sets["dev8 odd"], keep_errors)
+        sets["dev8 even"] = dev8[1::2]  # lines 2, 4, 6 …: the check, totals only
+        res["sets"]["dev8 even"] = {
+            **evaluate(understander, sets["dev8 even"], keep_errors=False),
+            "errors": [],
+        }
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
@@ -429,7 +441,9 @@ def main() -> int:
     parser.add_argument("--lang", choices=("en", "zh"), action="append")
     parser.add_argument("--json", action="store_true", help="print one JSON object per language")
     parser.add_argument(
-        "--errors", action="store_true", help="list misses of the dev/tune/test/dev6-odd/holdout sets"
+        "--errors",
+        action="store_true",
+        help="list misses of the dev/tune/test/dev6-odd/dev8-odd/holdout sets",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")

@@ -182,3 +182,12 @@ def test_no_dev7_even_line_is_a_training_sentence(lang: str) -> None:
     assert sum(row["intent"] is not None for row in rows) >= 60
     overlap = [n for n, row in enumerate(rows, 1) if n % 2 == 0 and normalize(row["text"], lang) in known]
     assert not overlap, f"dev7-oos {lang} even lines {overlap} equal training sentences"
+
+
+def test_no_dev8_line_is_a_training_sentence() -> None:
+    """The Mandarin dev8 set's even half is reported as held out: no dev8 line may be trained on."""
+    known = _training_sentences("zh")
+    rows = _jsonl(ROOT / "bench" / "data" / "intent-dev8-zh.jsonl")
+    assert len(rows) >= 300
+    overlap = [row["text"] for row in rows if normalize(row["text"], "zh") in known]
+    assert not overlap, f"dev8 zh lines equal training sentences: {overlap}"

@@ -127,6 +127,35 @@ def test_mandarin_questions_and_numbness(zh, text: str, intent: str | None) -> N
     assert zh.match(text).intent == intent
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [("二甲双胍快吃完了，帮我订一盒", "reorder_medication", {"medication": "metformin"}),  # generic name across languages
+     ("糖尿病的药帮我再开点", "reorder_medication", {"medication": "metformin"}),  # what it is for
+     ("降压片剩得不多了", "reorder_medication", {"medication": "amlodipine"}),
+     ("阿拉囡囡的电话帮我拨一只", "call_contact", {"contact": "Anna"}),  # regional relation words
+     ("俺家娃咋还不来，你给他打个电话", "call_contact", {"contact": "David"}),  # 还不来 is no negation
+     ("你打给她吧", None, None),  # 打给 (da gei) is not 大卫 (da wei) one letter off
+     ("俺那儿子你给他打个电话", "call_contact", {"contact": "David"})],  # 俺那 (an na) is not 安娜
+)  # fmt: skip
+def test_mandarin_regional_slot_words(zh, text: str, intent: str | None, slots: dict | None) -> None:
+    u = zh.match(text)
+    if intent is not None:
+        assert u.intent == intent, (text, u)
+    if intent is None:
+        assert "contact" not in u.slots, (text, u)
+    if slots is not None:
+        assert u.slots == slots, (text, u)
+
+
+def test_mandarin_repeated_no_is_not_a_question() -> None:
+    from assistant.understanding.normalize import normalize
+
+    assert normalize("不用不用", "zh") == "不用不用"  # a repeated no, not A-not-A
+    assert normalize("没有没有", "zh") == "没有没有"
+    assert normalize("不不不", "zh") == "不不不"
+    assert normalize("吃没吃药", "zh") == "吃药吗"  # a real A-not-A question still folds
+
+
 def test_emergencies_and_their_other_senses(en, zh) -> None:
     for text in ("help!", "help me", "I've slipped in the shower", "I swallowed a whole strip of tablets"):
         assert en.match(text).intent == "emergency", text

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +35,10 @@ _LOGGER = logging.getLogger(__name__)
 
 FUZZY_SLOT_CUTOFF: Final = 80.0
 """rapidfuzz ratio (0–100) for a misrecognised config name ("met for men" → metformin)."""
+FUZZY_SLOT_CUTOFF_ZH: Final = 88.0
+"""The same over toneless pinyin: one letter off a 3–4 syllable name (an lu di ping → 氨氯地平) still
+matches; at 80, any two syllables one letter off a two-syllable name did (打给 da gei → 大卫 da wei,
+讲啥呀 jiang sha ya → 降压药)."""
 NEGATION_WINDOW: Final = 2
 """Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
 EMERGENCY_SLOT: Final = "danger"
@@ -47,6 +51,7 @@ class _Synonym:
     keys: tuple[str, ...]
     slot: str
     value: str
+    surface: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,18 @@ class Relations:
     relations: Mapping[str, Mapping[str, tuple[str, ...]]]
     purposes: Mapping[str, Mapping[str, tuple[str, ...]]]
     medicines: Mapping[str, tuple[str, ...]]
+    names: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Generic name (lowercase) → the same medicine's names in other languages and common brands
+    (amlodipine → 氨氯地平): a config that says "metformin" is reached by 二甲双胍 and the reverse."""
+
+    def same_medicine(self, name: str) -> tuple[str, ...]:
+        """Every other name of ``name`` (``names:``, looked up from either side)."""
+        key = name.strip().lower()
+        out: list[str] = list(self.names.get(key, ()))
+        for generic, others in self.names.items():
+            if key in (o.lower() for o in others):
+                out.extend([generic, *others])
+        return tuple(w for w in dict.fromkeys(out) if w.lower() != key)
 
     def relation_id(self, written: str) -> str:
         """The relation id for a config's ``relation`` written in either language ("女儿" → daughter)."""
@@ -102,7 +119,8 @@ def load_relations(path: str | None = None) -> Relations:
     medicines = {
         str(k).lower(): tuple(str(p) for p in v or ()) for k, v in (raw.get("medicines") or {}).items()
     }
-    return Relations(groups("relations"), groups("purposes"), medicines)
+    names = {str(k).lower(): tuple(str(w) for w in v or ()) for k, v in (raw.get("names") or {}).items()}
+    return Relations(groups("relations"), groups("purposes"), medicines, names)
 
 
 class SlotIndex:
@@ -137,7 +155,7 @@ class SlotIndex:
         keys = tuple(self._keys(toks))
         if self.lang == "zh" and len(toks) == 1:
             keys = (toks[0],)  # one syllable is too ambiguous in pinyin (肿 / 钟): match the character
-        syn = _Synonym(keys, slot, value)
+        syn = _Synonym(keys, slot, value, tuple(toks) if self.lang == "zh" else ())
         bucket = self.by_first.setdefault(syn.keys[0], [])
         if syn not in bucket:
             bucket.append(syn)
@@ -150,6 +168,8 @@ class SlotIndex:
         if not toks:
             return
         keys = tuple(self._keys(toks))
+        if self.lang == "zh" and len(keys) < 3:
+            return  # two syllables one letter off are other words (嗯那 n na / 安娜 an na); homophones match exactly
         joined = " ".join(keys) if self.lang == "zh" else "".join(keys)
         if len(joined) >= 4:
             size = len(keys) if self.lang == "zh" else 0  # en: any window, spaces ignored
@@ -215,6 +235,9 @@ class SlotIndex:
             for text in (med.name, *med.aliases):
                 self.add(text, slot, med.name)
                 self.add_fuzzy(text, slot, med.name)
+            for text in rel.same_medicine(med.name):  # 二甲双胍 for a config that says metformin
+                self.add(text, slot, med.name)
+                self.add_fuzzy(text, slot, med.name)
         for purpose, names in by_purpose.items():
             if len(names) == 1:  # "my heart pills" only when one configured medicine is for the heart
                 for text in rel.purposes.get(purpose, {}).get(self.lang, ()):
@@ -237,7 +260,7 @@ class SlotIndex:
                 continue
             hit = None
             for syn in self.by_first.get(keys[i], ()):
-                if tuple(keys[i : i + len(syn.keys)]) == syn.keys:
+                if tuple(keys[i : i + len(syn.keys)]) == syn.keys and self._homophone_ok(syn, surface[i:]):
                     hit = syn
                     break
             if self.lang == "zh":
@@ -263,6 +286,13 @@ class SlotIndex:
             i += len(hit.keys)
         return Marked(marked, marked_keys, found, strong, weak)
 
+    def _homophone_ok(self, syn: _Synonym, surface: list[str]) -> bool:
+        """A two-syllable Mandarin word heard only as its pinyin must share a character with it:
+        安那 / 大伟 are 安娜 / 大卫 misheard, 俺那 ("that … of mine") is not 安娜."""
+        if self.lang != "zh" or len(syn.keys) != 2 or not syn.surface:
+            return True
+        return any(a == b for a, b in zip(syn.surface, surface[:2], strict=False))
+
     def fuzzy(
         self, surface: list[str], keys: list[str], found: dict[str, str], vocab: set[str]
     ) -> tuple[list[str], list[str]]:
@@ -284,7 +314,7 @@ class SlotIndex:
                         joined,
                         self._fuzzy_strings[id(choices)],
                         scorer=fuzz.ratio,
-                        score_cutoff=FUZZY_SLOT_CUTOFF,
+                        score_cutoff=FUZZY_SLOT_CUTOFF_ZH if self.lang == "zh" else FUZZY_SLOT_CUTOFF,
                     )
                     if res is not None and (best is None or res[1] > best[0]):
                         best = (res[1], size, choices[res[2]][1])

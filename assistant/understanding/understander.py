@@ -69,8 +69,8 @@ EVIDENCE: Final = {
         "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|review|test|jab|injection|vaccin|scan|x ray|physio|#doctor",
     },
     "zh": {
-        "reorder_medication": r"药|处方|针|片|#medication",
-        "medication_taken": r"药|片|粒|颗|针|#medication|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?((吃|服)(了|过了|过)(啊|呀|的|呢)?)+$",
+        "reorder_medication": r"药|处方|方子|针|片|#medication|降(血)?(压|糖|脂)|地平|双胍|他汀",
+        "medication_taken": r"药|片|粒|颗|针|#medication|地平|双胍|他汀|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?((吃|服)(了|过了|过)(啊|呀|的|呢)?)+$",
         "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
         "volume_up": r"声|听|大|响|音量|高",
         "volume_down": r"声|吵|音量|响|轻|小|低",
