@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing import grammar as grammar_module
+from assistant.hearing import spotter as spotter_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
 from assistant.hearing.sources import SAMPLE_RATE, rms_level
 
@@ -76,6 +77,9 @@ EXTRA_PRONUNCIATIONS: Final = {
     "jiayi": ("JH IY AA IY", "JH Y AA IY", "JH IY AH IY"),
 }
 """Words the CMU dictionary lacks, as people say them (the default wake phrase's name)."""
+SPOT_SEARCH: Final = "spot"
+"""The distress spotter's stage-1 search: the wake grammar without the chatter loop
+(:mod:`assistant.hearing.spotter`)."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -112,7 +116,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
-        self._ahead: tuple[str, float | None, float] | None = None
+        self._ahead: tuple[str, float | None, float, str, str] | None = None
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -129,22 +133,25 @@ class _PsDecoder:
         unless more audio came (see ``Listener._feed``)."""
         if self._whole and self._ahead is None:
             started = time.monotonic()
-            raw, confidence = self._decode_whole()
-            self._ahead = (raw, confidence, time.monotonic() - started)
+            raw, confidence, candidate, free = self._decode_whole()
+            self._ahead = (raw, confidence, time.monotonic() - started, candidate, free)
 
-    def _decode_whole(self) -> tuple[str, float | None]:
+    def _decode_whole(self) -> tuple[str, float | None, str, str]:
+        """(sentence, confidence, spotter candidate, its free transcript) of the held audio."""
         owner = self._owner
-        decoder = owner._decoder
         audio = b"".join(self._held)
-        owner._activate(self._search)
-        decoder.start_utt()
-        if rms_level(audio) >= SILENT_RMS:  # digital silence: nothing to normalise or decode
-            decoder.process_raw(audio, False, True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        raw = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        if rms_level(audio) < SILENT_RMS:  # digital silence: nothing to normalise or decode
+            return owner._decode(self._search, b""), None, "", ""
+        raw = owner._decode(self._search, audio)
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
-        return raw, confidence
+        candidate = free = ""
+        if self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
+            candidate = owner._decode(SPOT_SEARCH, audio)
+            if owner._spotted(candidate):
+                free = owner.free.transcribe(audio)
+            else:
+                candidate = ""
+        return raw, confidence, candidate, free
 
     def finish(self) -> Transcript:
         started = time.monotonic()
@@ -152,11 +159,12 @@ class _PsDecoder:
         decoder = owner._decoder
         confidence: float | None = None
         ahead_s = 0.0
+        candidate = free = ""
         if self._whole:
             if self._ahead is None:
-                raw, confidence = self._decode_whole()
+                raw, confidence, candidate, free = self._decode_whole()
             else:
-                raw, confidence, ahead_s = self._ahead
+                raw, confidence, ahead_s, candidate, free = self._ahead
             self._held = []
         else:
             decoder.end_utt()
@@ -186,6 +194,8 @@ class _PsDecoder:
             alternatives=alternatives,
             confidence=confidence,
             ahead_s=ahead_s,
+            candidate=candidate,
+            free_text=free,
         )
 
 
@@ -290,6 +300,9 @@ class PocketsphinxRecognizer:
         self._workdir = ""
         self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
         self.phone_loop = False
+        self.spots = False
+        """The distress spotter's two stages run on wake-mode utterances (:mod:`.spotter`)."""
+        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
@@ -429,6 +442,35 @@ class PocketsphinxRecognizer:
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)
             self._grammar_modes.add(mode)
+        if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
+            start, final, transitions = grammar.fsg_transitions("wake", chatter=False)
+            self._decoder.add_fsg(
+                SPOT_SEARCH, self._decoder.create_fsg(SPOT_SEARCH, start, final, transitions)
+            )
+            self.spots = True
+
+    def _decode(self, search: str, audio: bytes) -> str:
+        """One whole-utterance decode of ``audio`` with ``search`` (normalised sentence, "" = none)."""
+        decoder = self._decoder
+        self._activate(search)
+        decoder.start_utt()
+        if audio:
+            decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        return normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+
+    def _wakes_or_spots(self, sentence: str) -> bool:
+        """The wake search's sentence starts with the wake phrase or is an emergency itself."""
+        assert self.grammar is not None
+        parse = self.grammar.parse(sentence, "wake") if sentence else None
+        return parse is not None and (parse.woke or parse.intent in self.grammar.spotted)
+
+    def _spotted(self, sentence: str) -> bool:
+        """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""
+        assert self.grammar is not None
+        parse = self.grammar.parse(sentence, "wake") if sentence else None
+        return parse is not None and not parse.woke and parse.intent in self.grammar.spotted
 
     def _known(self, phrase: str) -> bool:
         return all(
@@ -462,6 +504,7 @@ class PocketsphinxRecognizer:
 
     def close(self) -> None:
         self._decoder = None
+        self.free.close()
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = ""

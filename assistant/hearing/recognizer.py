@@ -75,6 +75,14 @@ class Transcript:
     confidence: float | None = None
     """0–1 acoustic confidence in ``raw`` (pocketsphinx grammar mode: the sentence's acoustic
     score against a free phone loop's); None when the engine gives none."""
+    candidate: str = ""
+    """Distress spotter, stage 1 (wake search only): the emergency sentence the search *without*
+    its chatter loop heard in this audio when the normal wake search heard neither the wake
+    phrase nor an emergency; "" = none. Never acted on unless :attr:`free_text` confirms it
+    (:mod:`assistant.hearing.spotter`)."""
+    free_text: str = ""
+    """Distress spotter, stage 2: the same audio transcribed freely with the large-vocabulary
+    language model (only when there is a :attr:`candidate`)."""
 
 
 class UtteranceDecoder(Protocol):

@@ -1,0 +1,112 @@
+"""The distress spotter: emergencies heard without the wake phrase, in two stages.
+
+Without the wake phrase the device must still hear "help me" or "I have fallen", yet must not
+act on a conversation or the television. One search cannot do both (docs/benchmarks/speech.md,
+"Distress spotter"): the wake search's chatter loop keeps household speech from being forced
+onto "i fainted", but absorbs most real emergencies in noise; without the loop nearly every
+emergency is heard, and so are dozens of false ones an hour. So:
+
+1. **Propose** (recognizer, wake search only): when the wake search (with its chatter loop)
+   hears neither the wake phrase nor an emergency, the same audio is decoded again with the
+   wake search's grammar *without* the chatter loop. An emergency sentence there is only a
+   *candidate* (:attr:`Transcript.candidate`); it costs about 0.02 of real time on speech.
+2. **Verify** (recognizer, then listener): only for a candidate, the same audio is transcribed
+   freely with pocketsphinx's bundled large-vocabulary en-us language model
+   (:class:`FreeTranscriber`, loaded on the first candidate) and the product's understanding
+   stage reads that transcript (:func:`heard_emergency`: the distress detector with its
+   negation, idiom, media and other-person rules, then the catalog and model). The candidate is
+   acted on only when that says emergency too. Free transcription knows "chest of drawers",
+   "stroke of luck" and "fell asleep", which the command grammar can only force onto an
+   emergency.
+
+Runs in the recognizer's process (the child in the daemon) because it needs the utterance's
+audio; the understanding is applied by the listener with the pipeline's understander.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from assistant.hearing.recognizer import normalize_phrase
+from assistant.hearing.sources import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Understander
+
+_LOGGER = logging.getLogger(__name__)
+
+SPOTTER: Final = True
+"""Propose and verify emergencies heard without the wake phrase (off: only the wake search's own
+emergencies count, as before; measured in docs/benchmarks/speech.md)."""
+FREE_LM_OPTIONS: Final[dict[str, Any]] = {}
+"""Decoder options of the free transcription (beams …; empty = the library's: narrower beams
+were 3× faster and lost most emergencies in noise on the tuning set)."""
+
+
+class FreeTranscriber:
+    """Free transcription with the bundled en-us trigram model and the full CMU dictionary, loaded
+    on first use (about 0.2 s of CPU and 60–90 MB): most utterances never need it."""
+
+    def __init__(self, model_dir: str, remove_noise: bool | None) -> None:
+        self._model_dir = model_dir
+        self._remove_noise = remove_noise
+        self._decoder: Any = None
+        self._workdir = ""
+        self.load_s = 0.0
+        self.calls = 0
+        self.cpu_s = 0.0
+
+    def _load(self) -> Any:
+        import pocketsphinx
+
+        from assistant.hearing.pocketsphinx_engine import _private_model
+
+        started = time.process_time()
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-free-")
+        hmm = _private_model(
+            os.path.join(self._model_dir, "en-us", "en-us"), self._workdir, self._remove_noise
+        )
+        self._decoder = pocketsphinx.Decoder(
+            hmm=hmm,
+            lm=os.path.join(self._model_dir, "en-us", "en-us.lm.bin"),
+            dict=os.path.join(self._model_dir, "en-us", "cmudict-en-us.dict"),
+            samprate=SAMPLE_RATE,
+            bestpath=False,
+            loglevel="FATAL",
+            **FREE_LM_OPTIONS,
+        )
+        self.load_s = time.process_time() - started
+        _LOGGER.info("event=free_lm_loaded cpu_s=%.2f", self.load_s)
+        return self._decoder
+
+    def transcribe(self, audio: bytes) -> str:
+        """The utterance's words, lower case ("" = nothing heard)."""
+        started = time.process_time()
+        decoder = self._decoder or self._load()
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        self.calls += 1
+        self.cpu_s += time.process_time() - started
+        return normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+
+    def close(self) -> None:
+        self._decoder = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = ""
+
+
+def heard_emergency(understander: Understander, text: str) -> bool:
+    """Stage 2's judgement: the understanding stage reads the free transcript as an
+    emergency-tier intent."""
+    if not text:
+        return False
+    intent = understander.match(text).intent
+    return intent is not None and understander.catalog.tier(intent) == "emergency"
