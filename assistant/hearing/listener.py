@@ -506,7 +506,9 @@ class Listener:
     def _verified_candidate(self, result: Transcript) -> tuple[Transcript, Any] | None:
         """The spotter's candidate emergency as the heard sentence, when stage 2 confirms it."""
         assert self.grammar is not None
-        if not result.candidate or self._verify is None or not self._verify(result.free_text):
+        if not result.candidate or self._verify is None:
+            return None
+        if not any(self._verify(text) for text in (result.free_text, *result.free_alternatives)):
             return None
         parse = self.grammar.parse(result.candidate, "wake")
         if parse is None or parse.woke or parse.intent not in self.grammar.spotted:

@@ -116,7 +116,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
-        self._ahead: tuple[str, float | None, float, str, str] | None = None
+        self._ahead: tuple[str, float | None, float, str, tuple[str, ...]] | None = None
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -136,19 +136,20 @@ class _PsDecoder:
             raw, confidence, candidate, free = self._decode_whole()
             self._ahead = (raw, confidence, time.monotonic() - started, candidate, free)
 
-    def _decode_whole(self) -> tuple[str, float | None, str, str]:
+    def _decode_whole(self) -> tuple[str, float | None, str, tuple[str, ...]]:
         """(sentence, confidence, spotter candidate, its free transcript) of the held audio."""
         owner = self._owner
         audio = b"".join(self._held)
         if rms_level(audio) < SILENT_RMS:  # digital silence: nothing to normalise or decode
-            return owner._decode(self._search, b""), None, "", ""
+            return owner._decode(self._search, b""), None, "", ()
         raw = owner._decode(self._search, audio)
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
-        candidate = free = ""
+        candidate, free = "", ()
         if self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode(SPOT_SEARCH, audio)
             if owner._spotted(candidate):
-                free = owner.free.transcribe(audio)
+                best, others = owner.free.transcribe(audio)
+                free = (best, *others)
             else:
                 candidate = ""
         return raw, confidence, candidate, free
@@ -159,7 +160,7 @@ class _PsDecoder:
         decoder = owner._decoder
         confidence: float | None = None
         ahead_s = 0.0
-        candidate = free = ""
+        candidate, free = "", ()
         if self._whole:
             if self._ahead is None:
                 raw, confidence, candidate, free = self._decode_whole()
@@ -195,7 +196,8 @@ class _PsDecoder:
             confidence=confidence,
             ahead_s=ahead_s,
             candidate=candidate,
-            free_text=free,
+            free_text=free[0] if free else "",
+            free_alternatives=tuple(free[1:]),
         )
 
 

@@ -83,6 +83,8 @@ class Transcript:
     free_text: str = ""
     """Distress spotter, stage 2: the same audio transcribed freely with the large-vocabulary
     language model (only when there is a :attr:`candidate`)."""
+    free_alternatives: tuple[str, ...] = ()
+    """Next-best free transcripts from the same decode's lattice (stage 2 accepts any of them)."""
 
 
 class UtteranceDecoder(Protocol):
