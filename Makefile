@@ -54,6 +54,7 @@ bench: venv
 	$(BIN)/python bench/speech.py
 	$(BIN)/python bench/mqtt.py
 	$(BIN)/python bench/backend.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -11,12 +11,31 @@ Sets (``bench/data``):
   and never edited. Lines carry ``kind`` (in_scope, symptom, emergency, harmless_danger,
   out_of_scope, negated). **Only totals are ever computed for them**: this script keeps no
   per-line result for a fresh set, so neither ``--errors`` nor ``--json`` can show one.
+* ``intent-fresh2-<lang>.jsonl`` — round 6 (issue 10): 454 / 449 lines written by someone who had
+  seen neither the catalog nor the training corpora, committed before round 6's tuning, same
+  rules. Reported whole and without the lines that happen to equal a catalog expansion or a
+  training sentence (``intent-fresh2-overlap.json``).
 * ``intent-dev``, ``intent-tune``, ``intent-test`` — older sets (used for tuning in this and
   earlier rounds; optimistic).
+* ``intent-dev6-<lang>.jsonl`` — a dev set written before the model-tuning round of issue 10
+  (item 2 and 4), reported in two halves: odd lines (``dev6 odd``, tuned on; ``--errors`` lists
+  their misses) and even lines (``dev6 even``, held out: totals only, like the fresh sets).
+* ``intent-dev7-oos-<lang>.jsonl`` — out-of-scope smart-speaker requests in seniors' wording
+  (weather, music, TV, smart home, shopping, news, chit-chat, travel, recipes, general knowledge;
+  ~40 % sharing the domain's words: "what's on the doctor who tonight", 给狗买点狗粮) plus ~65
+  near in-scope lines, written before the out-of-scope round of issue 10; in halves like dev6:
+  ``dev7-oos odd`` (tuned on, its out-of-scope lines are training negatives) and ``dev7-oos even``
+  (held out: totals only).
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
+    .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
+
+``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
+lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
+lines (a check never tuned on; ``--errors`` lists the odd half's misses only). The lexicon alone, the
+detector (lexicon + learned veto) and the whole stage, plus the detector's own latency.
 """
 
 from __future__ import annotations
@@ -36,6 +55,19 @@ sys.path.insert(0, str(ROOT))
 
 from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
 
+CONSEQUENTIAL = frozenset(
+    {
+        "emergency",
+        "call_doctor",
+        "call_contact",
+        "reorder_medication",
+        "book_appointment",
+        "medication_taken",
+        "report_symptom",
+    }
+)
+"""Intents that act (alert, call, order, book, record a dose, send a symptom to the doctor): an out-of-scope line accepted as one
+of these is a consequential false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
@@ -65,6 +97,18 @@ def load_set(lang: str, kind: str) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def fresh_sets(lang: str) -> dict[str, set[int]]:
+    """The held-out sets and, for each, the line numbers that equal a catalog expansion (or, for
+    fresh2, a training sentence) as recorded when the set was committed."""
+    data = ROOT / "bench" / "data"
+    first = json.loads((data / "intent-fresh-catalog-overlap.json").read_text("utf-8"))
+    second = json.loads((data / "intent-fresh2-overlap.json").read_text("utf-8"))
+    return {
+        "fresh": set(first[lang]),
+        "fresh2": set(second["catalog"][lang]) | set(second["training"][lang]),
+    }
+
+
 def holdout_rows(lang: str) -> list[dict]:
     path = ROOT / "intents" / "training" / f"paraphrases-{lang}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -88,7 +132,8 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     """Totals over ``rows``; per-line misses only when ``keep_errors`` (never for fresh sets)."""
     c = dict.fromkeys(
         ("in_scope", "correct", "oos", "false_accepts", "emergency", "emergency_hit", "harmless", "false_alarms",
-         "symptom", "symptom_hit", "negated", "negated_acted", "false_alarm_any", "non_emergency"),
+         "symptom", "symptom_hit", "negated", "negated_acted", "false_alarm_any", "non_emergency",
+         "consequential_accepts"),
         0,
     )  # fmt: skip
     errors: list[str] = []
@@ -106,6 +151,7 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
             c["oos"] += 1
             ok = u.intent is None
             c["false_accepts"] += not ok
+            c["consequential_accepts"] += u.intent in CONSEQUENTIAL
         else:
             c["in_scope"] += 1
             ok = u.intent == row["intent"] and ("slots" not in row or got_slots == want_slots)
@@ -200,10 +246,10 @@ def memory(lang: str, which: str, state_dir: str) -> dict:
 
 
 def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
-    """The distress detector alone: recall on emergencies, false alarms on harmless danger lines."""
+    """The distress detector alone (lexicon + learned veto): recall, false alarms on harmless danger lines."""
     from assistant.understanding.distress import DistressDetector
 
-    detector = DistressDetector(lang)
+    detector = DistressDetector.for_stage(lang, os.environ.get("STATE_DIRECTORY", ""))
     out = {}
     for name, rows in sets.items():
         em = [r for r in rows if r.get("intent") == "emergency"]
@@ -220,6 +266,69 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
+def dev5(lang: str, keep_errors: bool) -> dict:
+    """The distress tuning set in halves: the detector alone and the whole understanding stage."""
+    from assistant.pipeline import build_understander
+    from assistant.understanding.distress import DistressDetector
+
+    path = ROOT / "bench" / "data" / f"distress-dev5-{lang}.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lexicon = DistressDetector(lang)
+    understander = build_understander(demo_settings(lang), lang)
+    detector = understander.distress  # lexicon + learned veto, as the stage runs it
+    deciders = {
+        "lexicon": lambda t: lexicon.detect(t).emergency,
+        "detector": lambda t: detector.detect(t).emergency,
+        "stage": lambda t: understander.match(t).intent == "emergency",
+    }
+    out: dict = {"lang": lang, "halves": {}, "errors": []}
+    for half, part in (("odd (tuned on)", rows[0::2]), ("even (check)", rows[1::2])):
+        for who, decide in deciders.items():
+            em = [r for r in part if r["emergency"]]
+            harmless = [r for r in part if not r["emergency"]]
+            missed = [r for r in em if not decide(r["text"])]
+            alarms = [r for r in harmless if decide(r["text"])]
+            out["halves"][f"{half}, {who}"] = {
+                "emergency": len(em),
+                "hit": len(em) - len(missed),
+                "harmless": len(harmless),
+                "false_alarms": len(alarms),
+            }
+            if keep_errors and half.startswith("odd"):
+                out["errors"] += [f"{who} missed: {r['text']!r} ({r['note']})" for r in missed]
+                out["errors"] += [f"{who} false alarm: {r['text']!r} ({r['note']})" for r in alarms]
+    texts = [r["text"] for r in rows]
+    for t in texts:
+        detector.detect(t)
+    times = []
+    for _ in range(3):
+        for t in texts:
+            t0 = time.perf_counter()
+            detector.detect(t)
+            times.append((time.perf_counter() - t0) * 1000)
+    times.sort()
+    out["detector_ms"] = {"p50": times[len(times) // 2], "p99": times[int(len(times) * 0.99)]}
+    return out
+
+
+def report_dev5(res: dict) -> None:
+    print(f"## {res['lang']}: distress-dev5")
+    print("| half, decided by | emergency recall | false alarms (harmless danger words) |")
+    print("|---|---|---|")
+    for name, d in res["halves"].items():
+        recall = d["hit"] / d["emergency"] if d["emergency"] else 1.0
+        alarms = d["false_alarms"] / d["harmless"] if d["harmless"] else 0.0
+        print(
+            f"| {name} | {_pct(recall)} ({d['hit']}/{d['emergency']}) "
+            f"| {_pct(alarms)} ({d['false_alarms']}/{d['harmless']}) |"
+        )
+    ms = res["detector_ms"]
+    print(f"\ndetector latency per sentence (wall): p50 {ms['p50']:.3f} ms, p99 {ms['p99']:.3f} ms")
+    for e in res["errors"]:
+        print(f"  odd half {e}")
+    print()
+
+
 def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     from assistant.pipeline import build_understander
     from assistant.understanding.understander import Understander
@@ -229,24 +338,35 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     understander = build_understander(settings, lang)
     held = Understander.from_settings(settings, lang, holdout=True)
     sets = {k: load_set(lang, k) for k in ("dev", "tune", "test")}
+    dev6 = load_set(lang, "dev6")
+    sets["dev6 odd"] = dev6[0::2]  # lines 1, 3, 5 …: tuned on
     res: dict = {"lang": lang, "sets": {}}
     for name, rows in sets.items():
         res["sets"][name] = evaluate(understander, rows, keep_errors)
+    sets["dev6 even"] = dev6[1::2]  # lines 2, 4, 6 …: held out, totals only
+    res["sets"]["dev6 even"] = {**evaluate(understander, sets["dev6 even"], keep_errors=False), "errors": []}
+    dev7 = load_set(lang, "dev7-oos")
+    sets["dev7-oos odd"] = dev7[0::2]  # tuned on (its out-of-scope lines are training negatives)
+    res["sets"]["dev7-oos odd"] = evaluate(understander, sets["dev7-oos odd"], keep_errors)
+    sets["dev7-oos even"] = dev7[1::2]  # held out: totals only
+    res["sets"]["dev7-oos even"] = {
+        **evaluate(understander, sets["dev7-oos even"], keep_errors=False),
+        "errors": [],
+    }
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
-        fresh_rows = load_set(lang, "fresh")
-        res["sets"]["fresh"] = {**evaluate(understander, fresh_rows, keep_errors=False), "errors": []}
-        overlap = json.loads(
-            (ROOT / "bench" / "data" / "intent-fresh-catalog-overlap.json").read_text("utf-8")
-        )
-        skip = set(overlap[lang])
-        unseen = [r for n, r in enumerate(fresh_rows, 1) if n not in skip]
-        res["sets"]["fresh, no catalog phrase"] = {
-            **evaluate(understander, unseen, keep_errors=False),
-            "errors": [],
-        }
-        texts += [r["text"] for r in fresh_rows]
+        for name, skip in fresh_sets(lang).items():
+            fresh_rows = load_set(lang, name)
+            res["sets"][name] = {**evaluate(understander, fresh_rows, keep_errors=False), "errors": []}
+            unseen = [r for n, r in enumerate(fresh_rows, 1) if n not in skip]
+            label = (
+                f"{name}, no catalog phrase"
+                if name == "fresh"
+                else f"{name}, no catalog or training sentence"
+            )
+            res["sets"][label] = {**evaluate(understander, unseen, keep_errors=False), "errors": []}
+            texts += [r["text"] for r in fresh_rows]
     res["latency"] = latency(understander, texts)
     res["memory"] = {
         "understander_cached": memory(lang, "understander", state),
@@ -255,7 +375,8 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     if with_distress:
         dsets = {**sets, "holdout": holdout_rows(lang)}
         if fresh:
-            dsets["fresh"] = load_set(lang, "fresh")
+            for name in fresh_sets(lang):
+                dsets[name] = load_set(lang, name)
         res["distress"] = distress_only(lang, dsets)
     return res
 
@@ -272,7 +393,8 @@ def report(res: dict, verbose: bool) -> None:
     for name, r in res["sets"].items():
         print(
             f"| {name} | {r['lines']} | {_pct(r['accuracy'])} ({r['correct']}/{r['in_scope']}) "
-            f"| {_pct(r['false_accept_rate'])} ({r['false_accepts']}/{r['oos']}) "
+            f"| {_pct(r['false_accept_rate'])} ({r['false_accepts']}/{r['oos']}"
+            f"{'; ' + str(r['consequential_accepts']) + ' consequential' if r['false_accepts'] else ''}) "
             f"| {_pct(r['emergency_recall'])} ({r['emergency_hit']}/{r['emergency']}) "
             f"| {r['false_alarms']}/{r['harmless']} / {_pct(r['any_false_alarm_rate'])} ({r['false_alarm_any']}/{r['non_emergency']}) "
             f"| {_pct(r['symptom_recall'])} ({r['symptom_hit']}/{r['symptom']}) "
@@ -306,10 +428,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lang", choices=("en", "zh"), action="append")
     parser.add_argument("--json", action="store_true", help="print one JSON object per language")
-    parser.add_argument("--errors", action="store_true", help="list misses of the dev/tune/test/holdout sets")
+    parser.add_argument(
+        "--errors", action="store_true", help="list misses of the dev/tune/test/dev6-odd/holdout sets"
+    )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
+    parser.add_argument("--dev5", action="store_true", help="only the distress tuning set, in halves")
     args = parser.parse_args()
+    if args.dev5:
+        for lang in args.lang or ["en", "zh"]:
+            res = dev5(lang, args.errors)
+            print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
+        return 0
     for lang in args.lang or ["en", "zh"]:
         res = run(lang, fresh=not args.no_fresh, keep_errors=args.errors, with_distress=args.distress)
         if args.json:

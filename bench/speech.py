@@ -11,6 +11,9 @@ Sets (``--sets``, default all):
 * ``household`` — (c) audio with no command for the device (kitchen noise, television/radio
   stand-ins read by several voices, a two-voice conversation): false wakes, false activations
   (any intent) and false actions per hour, with the daemon's wake phrase and always listening;
+* ``dev`` — our own *tuning* commands (``bench/data/speech-dev-commands-en.jsonl``: 73 sentences
+  in older people's wording, 8 of them out of scope, written for tuning the command search and
+  never part of (b)), same voices and noises as (b); choices are made here, (b) is only reported;
 * ``emergency`` — (d) spoken emergencies with the wake phrase on (the distress spotter must hear
   them without it), clean and kitchen 10 / 5 dB; and the wake phrase before our commands (wake
   misses);
@@ -159,7 +162,7 @@ def run_pico(pipeline: Pipeline, meter: Meter, snrs: Iterable[str], every: int, 
 def run_commands(
     pipeline: Pipeline,
     meter: Meter,
-    commands: dict[str, str],
+    commands: dict[str, str | None],
     every: int,
     set_name: str,
     conditions: list[Any],
@@ -174,16 +177,17 @@ def run_commands(
                 wav = data.spoken(text, voice, noise, snr, seed=100 + i)
                 events, understood = meter.run(pipeline, wav)
                 intents = [u.intent for u in understood if u.intent is not None]
+                expected = [] if intent is None else [intent]  # out of scope: no intent is right
                 tally.total += 1
-                tally.right += intents == [intent]
+                tally.right += intents == expected
                 tally.wrong += any(x != intent for x in intents)
-                tally.rejected += not intents
+                tally.rejected += not intents and intent is not None
                 meter.note(
                     set=set_name,
                     cond=label,
                     voice=voice,
                     text=text,
-                    ok=intents == [intent],
+                    ok=intents == expected,
                     heard=[u.transcript for u in understood],
                     intents=intents,
                     confidence=[round(u.confidence, 4) for u in understood],
@@ -343,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     if "own" in sets:
         tallies = run_commands(always, meter, data.EN_COMMANDS, args.every, "own", own_conditions)
         table("(b) our commands, flite kal16 / slt + festival kal_diphone, no wake phrase", tallies)
+    if "dev" in sets:
+        tallies = run_commands(always, meter, data.dev_commands(), args.every, "dev", own_conditions)
+        table("(dev) our tuning commands (out of scope: no intent is right), no wake phrase", tallies)
     wake = family_settings.voice.wake_phrase or data.WAKE_PHRASE
     woken = build_pipeline(family_settings, PipelineOptions(isolated=False, wake_phrase=wake))
     if "household" in sets:

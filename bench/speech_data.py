@@ -62,6 +62,18 @@ EN_COMMANDS: Final = {
     "what can you do": "capabilities",
     "i am fine": "feeling_fine",
 }
+DEV_COMMANDS: Final = REPO / "bench" / "data" / "speech-dev-commands-en.jsonl"
+"""Tuning commands for the command search (never part of (b)); ``intent: null`` = out of scope."""
+
+
+def dev_commands() -> dict[str, str | None]:
+    """The tuning commands: text → intent (None = out of scope, no intent is right)."""
+    rows = (
+        json.loads(line) for line in DEV_COMMANDS.read_text(encoding="utf-8").splitlines() if line.strip()
+    )
+    return {row["text"]: row["intent"] for row in rows}
+
+
 # (d): how people call for help (written before any tuning; not all are catalog wording).
 EN_EMERGENCIES: Final = (
     "help me",

@@ -120,7 +120,7 @@ class AccessFile:
 
     def add_device(self, device_id: str, password: str | None = None) -> None:
         """A speaker: only its own topics. ``password`` None: it logs in with its certificate."""
-        if not messages.DEVICE_ID_RE.match(device_id):
+        if not messages.DEVICE_ID_RE.fullmatch(device_id):
             raise AccessError(f"device id {device_id!r}: letters, digits, '-' and '_' only")
         if device_id.startswith(BACKEND_PREFIX):
             raise AccessError(
@@ -131,7 +131,7 @@ class AccessFile:
 
     def add_worker(self, identity: str, password: str | None = None) -> None:
         """A backend worker: its own identity (and so its own client id), the backend's role."""
-        if not identity.startswith(BACKEND_PREFIX) or not messages.DEVICE_ID_RE.match(identity):
+        if not identity.startswith(BACKEND_PREFIX) or not messages.DEVICE_ID_RE.fullmatch(identity):
             raise AccessError(
                 f"worker identity {identity!r}: write {BACKEND_PREFIX}-<name> (letters, digits, -, _)"
             )

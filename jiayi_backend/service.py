@@ -3,9 +3,11 @@
 - Each worker is one MQTT 5 client on the shared subscription
   ``$share/jiayi-backend/jiayi/v1/+/requests`` (the broker spreads requests over the workers of
   every process), with ``clean_start=False`` and a session expiry so the broker queues requests
-  while all of them are away. Client ids are unique per worker: ``<name>-<n>`` where the name
-  holds the host and process id unless a stable ``worker_id`` is given (then a restarted worker
-  takes its session back, with anything the broker still holds for it).
+  while all of them are away. A worker that lost the broker tries again every 0.25-1 s (random,
+  never growing: an emergency waits on it), each attempt bounded by a 5 s deadline up to the
+  broker's CONNACK, and subscribes again on every connect. Client ids are unique per worker:
+  ``<name>-<n>`` where the name holds the host and process id unless a stable ``worker_id`` is
+  given (then a restarted worker takes its session back, with anything the broker still holds).
 - Each request is checked in full (:mod:`jiayi_backend.validation`), stored once in the shared
   store (:mod:`jiayi_backend.store`: SQLite or PostgreSQL, unique per device and message id), then
   acknowledged on the device's own response topic with the correlation data. Duplicates are
@@ -30,6 +32,7 @@ import itertools
 import logging
 import os
 import queue
+import random
 import socket
 import ssl
 import threading
@@ -53,8 +56,15 @@ SESSION_EXPIRY_S: Final = 3600
 START_TIMEOUT_S: Final = 10.0
 PUBLISH_TIMEOUT_S: Final = 5.0
 COMMAND_EXPIRY_S: Final = 600
-RECONNECT_MIN_S: Final = 0.2
-RECONNECT_MAX_S: Final = 5
+RECONNECT_MIN_S: Final = 0.25
+RECONNECT_MAX_S: Final = 1.0
+"""After a lost connection or a failed connect, a worker waits a random time in this range and
+tries again: a short fixed schedule with jitter, never a backoff that grows (an emergency waits
+on the worker being back; a refused TCP connect costs nothing)."""
+CONNECT_TIMEOUT_S: Final = 5.0
+"""One connect attempt, start to CONNACK: TCP connect and TLS handshake (paho's
+``connect_timeout``), and a broker that accepted the connection but has not answered CONNECT by
+then is left and tried again (paho alone would wait for the keepalive, 30 s)."""
 TAKEN_OVER_RETRY_S: Final = 30
 """After another client took this worker's id, wait this long before taking it back."""
 SESSION_TAKEN_OVER: Final = 142
@@ -118,7 +128,8 @@ _PROGRESS_SENTENCE: Final = {
     messages.REQ_CHECK_IN: "check_in",
     messages.REQ_INACTIVITY: "inactivity",
 }
-"""The protocol's shared sentence (``SPOKEN_SENTENCES``) that acknowledges each request type."""
+"""The protocol's shared sentence (``SPOKEN_SENTENCES``) that acknowledges each request type; a
+request type of another command domain (any other identifier) gets the neutral ``received``."""
 
 
 def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
@@ -129,7 +140,10 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     medication = str(slots.get("medication") or "your medicine")
     zh = req.lang == "zh"
     by_phone = req.call_back_by_phone
-    key = _PROGRESS_SENTENCE.get(req.request_type)
+    if messages.is_protocol_request_type(req.request_type):
+        key = _PROGRESS_SENTENCE.get(req.request_type)
+    else:
+        key = "received"
     text = (
         messages.SPOKEN_SENTENCES[key][zh].format(doctor=doctor, contact=contact, medication=medication)
         if key
@@ -142,6 +156,18 @@ def progress_text(req: messages.Request, policy: DemoPolicy) -> str:
     return text[:1].upper() + text[1:]
 
 
+def retry_delay() -> float:
+    """Seconds before the next connect attempt: uniform in [RECONNECT_MIN_S, RECONNECT_MAX_S]."""
+    return random.uniform(RECONNECT_MIN_S, RECONNECT_MAX_S)
+
+
+def _schedule_retry(client: Any, delay_s: float | None = None) -> None:
+    """paho waits ``min_delay`` before its next try and doubles it each time up to ``max_delay``:
+    both set to one value, the wait is exactly that value (a fresh jitter each time)."""
+    delay = retry_delay() if delay_s is None else delay_s
+    client.reconnect_delay_set(min_delay=delay, max_delay=delay)
+
+
 def make_client(client_id: str, manual_ack: bool = False) -> Any:
     import paho.mqtt.client as mqtt
 
@@ -152,7 +178,8 @@ def make_client(client_id: str, manual_ack: bool = False) -> Any:
         manual_ack=manual_ack,
     )
     client.on_socket_open = tcp_nodelay
-    client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)  # type: ignore[arg-type]
+    client.connect_timeout = CONNECT_TIMEOUT_S
+    _schedule_retry(client)
     client.max_inflight_messages_set(200)
     return client
 
@@ -189,6 +216,9 @@ class _Worker:
         self._stopping = False
         self._connected_at = 0.0
         self._quick_drops = 0
+        self._attempt = 0
+        self._connacked = 0
+        self._watchdog: threading.Timer | None = None
         self._incoming: queue.Queue[tuple[Any, ParsedRequest] | None] = queue.Queue()
         self._storer = threading.Thread(target=self._store_loop, name=f"{name}-store", daemon=True)
         self.client = make_client(name, manual_ack=True)
@@ -196,6 +226,8 @@ class _Worker:
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.on_disconnect = self._on_disconnect
+        self.client.on_pre_connect = self._on_pre_connect
+        self.client.on_connect_fail = self._on_connect_fail
         backend.login.apply(self.client, backend.address.tls)
 
     def start(self) -> None:
@@ -212,20 +244,66 @@ class _Worker:
 
     def stop(self) -> None:
         self._stopping = True
+        self._disarm_watchdog()
         self.client.disconnect()
         self.client.loop_stop()
         self._incoming.put(None)
         if self._storer.is_alive():
             self._storer.join(STORE_STOP_TIMEOUT_S)
 
+    # -------------------------------------------------------------- connect attempts (paho's thread)
+
+    def _on_pre_connect(self, client: Any, _u: Any) -> None:
+        """Each attempt gets a deadline for its CONNACK (every wait has a timeout)."""
+        self._attempt += 1
+        self._disarm_watchdog()
+        timer = threading.Timer(CONNECT_TIMEOUT_S, self._connack_overdue, args=(client, self._attempt))
+        timer.daemon = True
+        self._watchdog = timer
+        timer.start()
+
+    def _disarm_watchdog(self) -> None:
+        timer, self._watchdog = self._watchdog, None
+        if timer is not None:
+            timer.cancel()
+
+    def _connack_overdue(self, client: Any, attempt: int) -> None:
+        """Timer thread: no CONNACK for this attempt in time. Shutting the socket down (not closing
+        it: paho's thread owns it) makes paho see a lost connection and go on to its next try."""
+        if self._stopping or attempt != self._attempt or self._connacked == attempt:
+            return
+        sock = client.socket()
+        if sock is None:  # still in the TCP connect, which has its own timeout
+            return
+        self.counts["connack_timeouts"] += 1
+        self.last_error = f"the broker did not answer CONNECT within {CONNECT_TIMEOUT_S:.0f} s"
+        _LOGGER.warning(
+            "event=backend_connack_timeout worker=%s timeout_s=%.1f", self.name, CONNECT_TIMEOUT_S
+        )
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, also under TLS
+        except OSError:
+            pass
+
+    def _on_connect_fail(self, client: Any, _u: Any) -> None:
+        """The TCP connect (or TLS handshake) failed: try again soon, on the short schedule."""
+        self._disarm_watchdog()
+        self.counts["connect_failed"] += 1
+        _schedule_retry(client)
+
     def _on_connect(self, client: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
+        self._connacked = self._attempt
+        self._disarm_watchdog()
         if reason_code.is_failure:
             self.counts["connect_refused"] += 1
             self.last_error = f"the broker refused the login: {reason_code}"
             _LOGGER.warning("event=backend_connect_refused worker=%s reason=%s", self.name, reason_code)
             return
         self._connected_at = time.monotonic()
-        client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
+        _schedule_retry(client)
+        # Always subscribe again, whether or not the broker kept the session ("session present"):
+        # a broker restarted without its persistence file has forgotten the subscription, and
+        # until it is back every request published meanwhile is dropped (the device resends).
         client.subscribe(REQUESTS_FILTER, qos=1)
 
     def _on_subscribe(self, _c: Any, _u: Any, _mid: int, reason_codes: Any, _props: Any) -> None:
@@ -244,6 +322,7 @@ class _Worker:
 
     def _on_disconnect(self, client: Any, _u: Any, _flags: Any, reason_code: Any, _props: Any) -> None:
         self.subscribed.clear()
+        self._disarm_watchdog()
         if self._stopping:
             return
         # Another client with this client id takes the session over. MQTT 5 brokers may say so
@@ -263,7 +342,9 @@ class _Worker:
                 self.name,
                 TAKEN_OVER_RETRY_S,
             )
-            client.reconnect_delay_set(min_delay=TAKEN_OVER_RETRY_S, max_delay=TAKEN_OVER_RETRY_S)
+            _schedule_retry(client, TAKEN_OVER_RETRY_S)
+        else:
+            _schedule_retry(client)
 
     def _on_message(self, client: Any, _u: Any, msg: Any) -> None:
         """paho's thread: check the request, hand it to the store thread (PUBACK comes after the

@@ -35,7 +35,17 @@ NEEDS_PERSON: Final = frozenset(
         messages.REQ_INACTIVITY,
     }
 )
-"""Request types someone at the practice must act on (the rest are only recorded)."""
+"""Request types someone at the practice must act on (the rest are only recorded). A request type
+of another command domain (not one of the protocol's) is open when its tier is ``confirm`` or
+``emergency`` (the device's catalog judged it consequential) and only recorded when ``plain``."""
+
+
+def needs_person(request_type: str, tier: str) -> bool:
+    if messages.is_protocol_request_type(request_type):
+        return request_type in NEEDS_PERSON
+    return tier != "plain"
+
+
 STATE_OPEN: Final = "open"
 STATE_ACKNOWLEDGED: Final = "acknowledged"
 STATE_CLOSED: Final = "closed"
@@ -181,7 +191,7 @@ class RequestStore:
         out = []
         with self.db.transaction() as cur:
             for req, payload in items:
-                state = STATE_OPEN if req.request_type in NEEDS_PERSON else STATE_INFO
+                state = STATE_OPEN if needs_person(req.request_type, req.tier) else STATE_INFO
                 cur.execute(
                     "INSERT INTO requests (device_id, message_id, request_type, tier, sent_at, received_at,"
                     " worker, payload, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"

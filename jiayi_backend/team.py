@@ -94,7 +94,7 @@ class TeamStore:
     # ------------------------------------------------------------------ members
 
     def add_member(self, username: str, display_name: str, password: str) -> Member:
-        if not USERNAME_RE.match(username):
+        if not USERNAME_RE.fullmatch(username):
             raise TeamError(f"user name {username!r}: use 1-40 lower-case letters, digits, '.', '_' or '-'")
         display_name = " ".join(display_name.split())
         if not 1 <= len(display_name) <= 80 or not display_name.isprintable():

@@ -38,7 +38,7 @@ def parse_request(topic_device: str | None, payload: bytes | str) -> ParsedReque
         raise ProtocolError(f"expected a request, got {data.get('type')!r}")
     if data["device_id"] != topic_device:
         raise ProtocolError("device id does not match the topic")
-    if not CANONICAL_ID_RE.match(data["message_id"]):
+    if not CANONICAL_ID_RE.fullmatch(data["message_id"]):
         raise ProtocolError("message_id must be a UUID in lower case")
     fields = {k: v for k, v in data.items() if k not in ("schema", "type")}
     request = messages.Request(**fields)

@@ -321,11 +321,22 @@ class ProcessOutput:
             self.lines.append(line.rstrip("\n"))
 
     def wait_for(self, fragment: str, timeout_s: float = 15.0) -> str:
-        found = wait_until(
-            lambda: next((line for line in list(self.lines) if fragment in line), None),
-            timeout_s,
-            f"{fragment!r} in output {self.lines}",
-        )
+        """The first output line holding ``fragment``; fails at once (with the exit code) if the
+        process ended without printing it, else after ``timeout_s``."""
+
+        def seen() -> str | None:
+            line = next((line for line in list(self.lines) if fragment in line), None)
+            if line is None and self.process.poll() is not None:
+                self._thread.join(1.0)  # the last lines may still be in the pipe
+                line = next((line for line in list(self.lines) if fragment in line), None)
+                if line is None:
+                    raise AssertionError(
+                        f"the process exited with code {self.process.returncode} before printing "
+                        f"{fragment!r}; its output: {self.lines}"
+                    )
+            return line
+
+        found = wait_until(seen, timeout_s, f"{fragment!r} in output {self.lines}")
         return str(found)
 
     def type(self, text: str) -> None:

@@ -223,3 +223,29 @@ def test_run_refuses_bad_settings_in_one_plain_sentence(tmp_path: Path, capsys, 
     assert cli.main(["backend", "run", "--db", str(tmp_path / "b.db"), *args]) == 2
     err = capsys.readouterr().err
     assert problem in err and "Traceback" not in err
+
+
+def test_another_domains_request_is_acknowledged_with_a_neutral_sentence_the_device_will_speak() -> None:
+    from assistant.link.spoken import KnownNames, vet
+
+    policy = DemoPolicy()
+    door = m.Request(device_id="d", request_type="unlock_door", tier="confirm", slots={"door": "front"})
+    assert progress_text(door, policy) == "Your request has been received."
+    zh = m.Request(device_id="d", request_type="lights_on", lang="zh", call_back_by_phone=True)
+    assert progress_text(zh, policy) == "您的请求已经收到了。 我们会打电话给您。"
+    names = KnownNames.from_settings(make_settings("mqtt://x"))
+    assert vet(progress_text(door, policy), names).keys == ("received",)
+    assert vet(progress_text(zh, policy), names).text == "您的请求已经收到了。我们会打电话给您。"
+
+
+def test_another_domains_request_is_open_for_the_team_when_its_tier_is_not_plain(tmp_path: Path) -> None:
+    from jiayi_backend.store import RequestStore
+    from jiayi_backend.web.app import type_label
+
+    store = RequestStore(tmp_path / "store.sqlite3")
+    for request_type, tier in [("unlock_door", "confirm"), ("lights_on", "plain"), ("check_in", "confirm")]:
+        req = m.Request(device_id="d", request_type=request_type, tier=tier)
+        store.insert(req, req.to_json(), "w")
+    assert [r.request_type for r in store.queue()] == ["unlock_door"]  # check_in keeps its own rule
+    assert type_label("unlock_door") == "Unlock door" and type_label("call_doctor") == "Call the doctor"
+    store.close()

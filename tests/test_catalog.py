@@ -72,6 +72,17 @@ def test_broken_catalog_names_file_and_intent(tmp_path, body, needle):
     assert re.search(needle, message)
 
 
+def test_an_intent_id_the_protocol_could_not_carry_is_refused_at_load(tmp_path):
+    # Intent ids travel as request types ([a-z][a-z0-9_]{0,63}); a longer one was accepted here
+    # and then refused by the relay after she had confirmed it.
+    long_id = "turn_on_" + "x" * 57  # 65 characters
+    path = _write(tmp_path, f"  {long_id}:\n    tier: plain\n    phrases: ['turn on']\n")
+    with pytest.raises(CatalogError, match="at most 64 characters"):
+        load_catalog("en", path)
+    ok = _write(tmp_path, f"  {long_id[:64]}:\n    tier: plain\n    phrases: ['turn on']\n")
+    assert long_id[:64] in load_catalog("en", ok).intents
+
+
 def test_missing_catalog_file_is_a_clear_error(tmp_path):
     with pytest.raises(CatalogError, match="cannot read"):
         load_catalog("en", tmp_path / "nope.yaml")

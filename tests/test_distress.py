@@ -89,3 +89,60 @@ def test_broken_lexicon_is_reported_with_the_key() -> None:
         parse_lexicon({"lang": "en"}, "x.yaml", "en")
     with pytest.raises(DistressLexiconError, match=r"cues\.fall"):
         parse_lexicon({"cues": {"fall": ["(unclosed"]}}, "x.yaml", "en")
+
+
+# Round 5 principles, in sentences written for these tests (none is a line of a bench set).
+EN_MORE_EMERGENCIES = [
+    "my mouth has dropped on one side", "my words keep coming out muddled", "half my face has gone numb",
+    "i've taken far too many of my water tablets", "i had my insulin twice by accident",
+    "there's a burglar downstairs", "the toaster has caught fire", "quick!",
+    "i've been lying on the landing since yesterday", "i can't get off the kitchen floor",
+    "i think i've overdone my sleeping tablets", "well not really, my chest is hurting",
+]  # fmt: skip
+EN_MORE_HARMLESS = [
+    "margaret fell in the car park on monday", "my husband fell at the bowls club on saturday",
+    "back in twenty twelve i had a small stroke", "can a bad cold cause a stroke",
+    "i'm worried my wife might fall on the ice", "we were wheezing with laughter",
+    "i nearly slipped on the wet leaves", "i'm bleeding money on taxis", "a podcast about heart attacks",
+]  # fmt: skip
+ZH_MORE_EMERGENCIES = [
+    "我呼吸很困难", "他嘴歪了", "我说话不利索了", "老伴怎么叫都不答应", "开水泼到手上了",
+    "我把降糖药吃了两回", "有人在撬窗户", "厨房冒黑烟了", "我低血糖了手直抖", "我跌到了起不来", "凶口疼得厉害",
+]  # fmt: skip
+ZH_MORE_HARMLESS = [
+    "我想外孙都想死了", "药吃了两次要紧不要紧", "九五年我家进过贼", "楼道里装个扶手免得滑倒",
+    "对门老太太摔了一跤住院了", "股票跌到十块了", "笑得我都透不过气",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EN_MORE_EMERGENCIES)
+def test_english_cue_variety(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", EN_MORE_HARMLESS)
+def test_english_scope_rules(en: DistressDetector, text: str) -> None:
+    assert not en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_MORE_EMERGENCIES)
+def test_mandarin_cue_variety_and_sound_alikes(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_MORE_HARMLESS)
+def test_mandarin_scope_rules(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_someone_else_at_a_past_time_is_cleared_as_past(en: DistressDetector) -> None:
+    result = en.detect("peter collapsed at church on sunday")
+    assert not result.emergency and {"past"} <= {why for _, why in result.cleared}, result
+    assert en.detect("peter has collapsed at church, help").emergency  # urgency keeps it
+
+
+def test_sound_alikes_keep_positions(zh: DistressDetector) -> None:
+    result = zh.detect("我跌到了")
+    assert result.emergency and "跌倒" in result.cues[0].text
+    with pytest.raises(DistressLexiconError, match="sound_alikes"):
+        parse_lexicon({"cues": {"fall": ["摔"]}, "sound_alikes": [["到"]]}, "x.yaml", "zh")

@@ -92,6 +92,23 @@ def test_filtered_dictionary_keeps_variants_and_reports_missing(tmp_path) -> Non
     assert {h.split("(")[0] for h in heads} == {"doctor", "the"}
 
 
+def test_missing_words_get_pronunciations_composed_from_dictionary_words(tmp_path) -> None:
+    import pocketsphinx
+
+    full = os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")
+    words = ["gp", "metformin", "stomachache", "ankle's", "chesty", "doctor", "zzyzxq"]
+    out, missing = langmodel.filtered_dictionary(full, words, tmp_path / "d.dict", compose=True)
+    entries = dict(line.split(" ", 1) for line in out.read_text().splitlines())
+    assert entries["gp"] == "JH IY P IY"  # letter names
+    assert entries["metformin"] == "M EH T F AO R M IH N"  # met + form + in
+    assert entries["stomachache"] == "S T AH M AH K EY K"  # stomach + ache
+    assert entries["ankle's"] == "AE NG K AH L Z"  # possessive
+    assert entries["chesty"] == "CH EH S T IY"
+    assert missing == ["zzyzxq"]  # nothing fits: still reported
+    _, plain_missing = langmodel.filtered_dictionary(full, words, tmp_path / "p.dict")
+    assert "gp" in plain_missing  # composing is asked for, never implied
+
+
 def test_training_on_nothing_is_an_error() -> None:
     with pytest.raises(ValueError):
         langmodel.train(["", "  "])

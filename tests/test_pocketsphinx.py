@@ -92,6 +92,23 @@ def test_isolated_recognizer_survives_a_crash_and_a_hang(speechgen: SpeechGen) -
         rec.close()
 
 
+def test_the_isolated_recognizer_is_one_plain_child_process() -> None:
+    # multiprocessing's spawn re-imported the daemon's main module in the child and started a
+    # resource-tracker process beside it (13 MB, bench/memory.py); the child is now started directly.
+    from pathlib import Path
+
+    rec = IsolatedRecognizer(EngineSpec("pocketsphinx", "en", phrases=tuple(COMMANDS)))
+    try:
+        children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text().split()
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in children]
+        assert str(rec.pid) in children
+        assert any(b"assistant.hearing.recognizer_child" in c for c in commands)
+        assert not any(b"resource_tracker" in c for c in commands)
+    finally:
+        rec.close()
+    assert rec.pid is None
+
+
 def test_language_model_mode_in_the_child_process(speechgen: SpeechGen) -> None:
     from assistant.hearing.grammar import compile_grammar
     from assistant.hearing.recognizer import choose_engine

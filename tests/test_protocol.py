@@ -137,3 +137,57 @@ def test_expired_commands_are_recognised() -> None:
     assert m.is_expired(say, dt.datetime(2026, 1, 1, 10, 0, 1, tzinfo=dt.UTC))
     assert not m.is_expired(say, dt.datetime(2026, 1, 1, 9, 59, tzinfo=dt.UTC))
     assert not m.is_expired(m.Ping(device_id="d"), dt.datetime(2099, 1, 1, tzinfo=dt.UTC))
+
+
+# ---------------------------------------------------------------- another command domain's requests
+
+
+def test_a_request_type_of_another_command_domain_round_trips() -> None:
+    """An integrator's catalog (docs/catalog-format.md) sends its own confirmed intents: any
+    identifier is a request type; the protocol's own types keep their meaning."""
+    req = m.Request(device_id="dev-1", request_type="unlock_door", tier="confirm", slots={"door": "front"})
+    assert m.from_json(req.to_json()) == req
+    assert not m.is_protocol_request_type("unlock_door") and m.is_protocol_request_type("call_doctor")
+    longest = "a" + "b" * 63
+    assert m.from_json(m.Request(device_id="d", request_type=longest).to_json()).request_type == longest
+
+
+def _request_dict(**changes: object) -> dict:
+    data = m.Request(device_id="dev-1", request_type="unlock_door", slots={"room": "kitchen"}).to_dict()
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"request_type": "Unlock_door"},
+        {"request_type": "1st_door"},
+        {"request_type": "unlock door"},
+        {"request_type": "unlock-door"},
+        {"request_type": "unlock_door\n"},  # JSON Schema's "$" (Python re) lets a final new line through
+        {"request_type": "a" * 65},
+        {"request_type": ""},
+        {"request_type": "门"},
+        {"request_type": 7},
+        {"slots": {"Room": "kitchen"}},
+        {"slots": {"room\n": "kitchen"}},
+        {"slots": {"room": ["kitchen"]}},
+        {"slots": {"room": {"name": "kitchen"}}},
+        {"slots": {"room": "k" * 201}},
+        {"slots": {f"s{i}": i for i in range(17)}},
+        {"context": {"Lang": "en"}},
+        {"device_id": "dev-1\n"},
+        {"message_id": m.new_message_id() + "\n"},
+        {"tier": "urgent"},
+    ],
+)
+def test_request_identifiers_lengths_and_slot_types_stay_strict(changes: dict) -> None:
+    with pytest.raises(m.ProtocolError, match="request message invalid"):
+        m.validate_dict(_request_dict(**changes))
+
+
+def test_a_trailing_new_line_is_no_device_id_in_a_topic_either() -> None:
+    assert m.device_id_from_topic("jiayi/v1/dev-1\n/requests") is None
+    with pytest.raises(ValueError):
+        m.topic("dev-1\n", m.REQUESTS)

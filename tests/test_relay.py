@@ -234,13 +234,14 @@ def test_deliver_errors_do_not_stop_the_relay(tmp_path: Path, backend, broker) -
 def test_submit_refuses_what_the_backend_would_refuse_and_keeps_the_outbox_clean(tmp_path: Path) -> None:
     relay = Relay(make_settings("mqtt://127.0.0.1:1"), Collector(), state_dir=tmp_path / "dev")
     with pytest.raises(m.ProtocolError, match="request_type"):
-        relay.submit(SendRequest("order_pizza"))
+        relay.submit(SendRequest("Order pizza!"))  # not an identifier (another domain's "order_pizza" is)
     with pytest.raises(m.ProtocolError, match="tier"):
         relay.submit(SendRequest("check_in", tier="urgent"))
     relay.submit(
         SendRequest("check_in", slots={f"k{i}": "v" * 500 for i in range(40)})
     )  # trimmed, not refused
-    assert relay.status().outbox_depth == 1
+    relay.submit(SendRequest("order_pizza", tier="confirm"))  # another command domain's request
+    assert relay.status().outbox_depth == 2
     relay.stop()
 
 

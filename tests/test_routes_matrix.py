@@ -228,7 +228,9 @@ def test_broker_restart_mid_emergency_is_delivered_without_the_phone(tmp_path: P
             h.pump_until(lambda: any(DELIVERED_BY_BACKEND in s for s in h.echo.said()), what="ack spoken")
         phone.close()
         assert office.types() == ["emergency"] and sim.dialled == []
-        assert stored_s < 10.0  # the backend's own reconnect (0.2-5 s) bounds this; the device's part is ~1 s
+        # Device (fixed 1 s) and backend (0.25-1 s) both reconnect on short schedules: measured
+        # ~1.0 s (bench/emergency_reconnect.py); 3 s leaves room for a loaded machine.
+        assert stored_s <= 3.0, f"stored {stored_s:.2f} s after the broker came back"
 
 
 def test_kill_9_mid_emergency_resumes_and_tells_her(tmp_path: Path) -> None:

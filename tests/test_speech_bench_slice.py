@@ -18,6 +18,8 @@ import speech_data as data  # noqa: E402
 
 from assistant.pipeline import PipelineOptions, build_pipeline  # noqa: E402
 
+MIN_TUNING_RIGHT = 0.85
+"""Tuning-command slice floor (the replay of all 219 clean utterances: .941, wrong 0.9 %)."""
 PICO_EVERY = 31
 """20 of the 619 recordings (every 31st, from the first)."""
 
@@ -49,6 +51,20 @@ def test_own_commands_by_flite_and_festival_voices_slice() -> None:
     assert tally.total == 3 * len(commands) >= 18
     assert tally.right / tally.total >= 0.8, tally
     assert tally.wrong <= 1, tally  # measured 1 of 21 (bench: 8 % of all 24 sentences clean)
+
+
+@pytest.mark.slow
+def test_tuning_commands_with_the_second_opinion_slice() -> None:
+    """Every 6th tuning command (wording the catalog often lacks, out-of-scope ones included),
+    three voices, clean: the grammar + language-model agreement of the command search."""
+    settings = speech.settings_with(speech.FAMILY_CONFIG, [])
+    pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""))
+    assert pipeline.engine_spec().second_opinion
+    commands = dict(list(data.dev_commands().items())[::6])
+    (tally,) = speech.run_commands(pipeline, speech.Meter(), commands, 1, "dev", [(None, None)])
+    assert tally.total == 3 * len(commands) == 39
+    assert tally.right / tally.total >= MIN_TUNING_RIGHT, tally
+    assert tally.wrong <= 1, tally
 
 
 def test_results_do_not_depend_on_the_order_of_the_files(coffee_pipeline) -> None:

@@ -101,10 +101,30 @@ def test_english_negated_requests_never_act(en, text: str, forbidden: str) -> No
 @pytest.mark.parametrize(
     ("text", "forbidden"),
     [("我今天不需要吃药", "reorder_medication"), ("别给医生打电话", "call_doctor"), ("我还没吃药", "medication_taken"),
-     ("不用给女儿打电话", "call_contact")],
+     ("不用给女儿打电话", "call_contact"), ("不必麻烦陈医生了", "call_doctor"), ("我忘记吃药了", "medication_taken"),
+     ("用不着预约", "book_appointment"), ("药还多着呢，犯不着订", "reorder_medication")],
 )  # fmt: skip
 def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> None:
     assert zh.match(text).intent != forbidden
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("给陈一生打个电话", "call_doctor"), ("降压要快吃完了", "reorder_medication"), ("几点中了", "time_query"),
+     ("声音不大，俺听不清", "volume_up"), ("我是不是已经吃过药了", "medication_query"), ("我吃过药了", "medication_taken")],
+)  # fmt: skip
+def test_mandarin_recogniser_homophones_and_complaints(zh, text: str, intent: str) -> None:
+    assert zh.match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("我今天吃没吃药", "medication_query"), ("你吃没吃药啊", "medication_query"),  # A-not-A keeps the question
+     ("我脚麻了好几天了", "report_symptom"), ("坐久了腿麻了", None),  # a numb limb alone is not a stroke
+     ("我的手突然麻了", "emergency"), ("我左边胳膊麻了", "emergency")],
+)  # fmt: skip
+def test_mandarin_questions_and_numbness(zh, text: str, intent: str | None) -> None:
+    assert zh.match(text).intent == intent
 
 
 def test_emergencies_and_their_other_senses(en, zh) -> None:
@@ -372,3 +392,49 @@ def test_the_stage_calls_emergencies_and_only_emergencies(en, zh, lang: str) -> 
     missed = [t for t in STAGE_EMERGENCIES[lang] if stage.match(t).intent != "emergency"]
     alarms = [t for t in STAGE_HARMLESS[lang] if stage.match(t).intent == "emergency"]
     assert not missed and not alarms, (missed, alarms)
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "forbidden"),
+    [
+        ("en", "turn the telly up a bit, it's the snooker", "volume_up"),
+        ("en", "could you put the radio down a touch", "volume_down"),
+        ("en", "cancel the paper round for next week", "cancel"),
+        ("en", "ring the chinese and order a number twenty seven", "call_contact"),
+        ("en", "order some worming tablets for the dog", "reorder_medication"),
+        ("en", "book the dog in at the groomers for friday", "book_appointment"),
+        ("en", "what time is it over in canada", "time_query"),
+        ("en", "i'm gasping for a cup of tea", "emergency"),
+        ("zh", "把电视声音开大点", "volume_up"),
+        ("zh", "给物业打电话问问暖气", "call_contact"),
+        ("zh", "给狗买盒治皮肤的药", "reorder_medication"),
+        ("zh", "约个师傅来修洗衣机", "book_appointment"),
+        ("zh", "晚安啦", "call_contact"),
+        ("zh", "英国现在几点", "time_query"),
+    ],
+)
+def test_smart_speaker_requests_are_not_our_intents(en, zh, lang: str, text: str, forbidden: str) -> None:
+    """Out of scope with the domain's words (issue 10): the TV's volume, a subscription, a business,
+    a pet's medicine, a service booking, the time elsewhere, a cuppa."""
+    assert {"en": en, "zh": zh}[lang].match(text).intent != forbidden
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent", "slots"),
+    [
+        ("en", "speak up, i can't hear you over the telly", "volume_up", {}),
+        ("en", "order my blood pressure pills", "reorder_medication", {"medication": "amlodipine"}),
+        ("en", "call my daughter", "call_contact", {"contact": "Anna"}),
+        ("en", "what's the time", "time_query", {}),
+        ("zh", "你说话大点声", "volume_up", {}),
+        ("zh", "给女儿打个电话", "call_contact", {"contact": "Anna"}),
+        ("zh", "现在几点了", "time_query", {}),
+        ("zh", "帮我再订点降压药", "reorder_medication", {"medication": "amlodipine"}),
+    ],
+)
+def test_near_out_of_scope_requests_that_are_ours_still_work(
+    en, zh, lang: str, text: str, intent: str, slots: dict
+) -> None:
+    got = {"en": en, "zh": zh}[lang].match(text)
+    assert got.intent == intent
+    assert {k: v for k, v in got.slots.items() if k in slots} == slots

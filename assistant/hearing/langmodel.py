@@ -20,6 +20,7 @@ import itertools
 import logging
 import math
 import random
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -164,23 +165,99 @@ def train(
 
 
 def filtered_dictionary(
-    dictionary: str | Path, words: Iterable[str], out: str | Path
+    dictionary: str | Path, words: Iterable[str], out: str | Path, *, compose: bool = False
 ) -> tuple[Path, list[str]]:
     """Write the pronunciation entries (with variants ``word(2)``) of ``words`` only; returns the
-    file and the words the dictionary lacks."""
+    file and the words the dictionary lacks. With ``compose``, a missing word gets a pronunciation
+    put together from dictionary words (:func:`composed_pronunciation`) when it can."""
     wanted = set(words)
+    parts: set[str] = set()
+    if compose:
+        for word in wanted:
+            parts |= _part_candidates(word)
     found: set[str] = set()
+    first: dict[str, str] = {}
     lines = []
     with open(dictionary, encoding="utf-8") as f:
         for line in f:
-            head = line.split(maxsplit=1)[0] if line.strip() else ""
+            head, _, phones = line.strip().partition(" ")
             base = head.split("(", 1)[0]
             if base in wanted:
                 lines.append(line if line.endswith("\n") else line + "\n")
                 found.add(base)
+            if base in parts and base == head:
+                first[base] = phones.strip()
+    missing = sorted(wanted - found)
+    if compose:
+        still: list[str] = []
+        for word in missing:
+            phones = composed_pronunciation(word, first)
+            if phones:
+                lines.append(f"{word} {phones}\n")
+            else:
+                still.append(word)
+        missing = still
     out = Path(out)
     out.write_text("".join(lines), encoding="utf-8")
-    return out, sorted(wanted - found)
+    return out, missing
+
+
+COMPOSE_MIN_PART: Final = 2
+"""Shortest dictionary word a missing word may be split into (letters of an acronym aside)."""
+COMPOSE_MAX_PARTS: Final = 4
+_VOWEL_LETTERS: Final = frozenset("aeiouy")
+_SIBILANTS: Final = frozenset({"S", "Z", "SH", "ZH", "CH", "JH"})
+_VOICELESS: Final = frozenset({"P", "T", "K", "F", "TH"})
+
+
+def _part_candidates(word: str) -> set[str]:
+    """Every dictionary entry :func:`composed_pronunciation` may look up for ``word``."""
+    base = word.removesuffix("'s")
+    out = {base, *base, base[:-1]}
+    out |= {base[i:j] for i in range(len(base)) for j in range(i + COMPOSE_MIN_PART, len(base) + 1)}
+    return out
+
+
+def composed_pronunciation(word: str, known: dict[str, str]) -> str:
+    """A pronunciation for a word the dictionary lacks, from words it has (``known``: word →
+    phones): a possessive (``ankle's`` = ankle + Z), an acronym of letters with no vowel (``gp`` =
+    G P), a word + ``y`` (``chesty``), or a compound of up to :data:`COMPOSE_MAX_PARTS` dictionary
+    words of two letters or more, fewest parts first (``stomachache``, ``metformin`` = met form
+    in). "" when none of these works."""
+    if word.endswith("'s") and len(word) > 2:
+        base = known.get(word[:-2]) or composed_pronunciation(word[:-2], known)
+        if not base:
+            return ""
+        last = base.split()[-1]
+        ending = "IH Z" if last in _SIBILANTS else "S" if last in _VOICELESS else "Z"
+        return f"{base} {ending}"
+    if word.isalpha() and len(word) <= 4 and not set(word) & _VOWEL_LETTERS:
+        letters = [known.get(ch, "") for ch in word]
+        return " ".join(letters) if all(letters) else ""
+    if word.endswith("y") and word[:-1] in known:
+        return f"{known[word[:-1]]} IY"
+    split = _fewest_parts(word, known)
+    return " ".join(known[p] for p in split) if split else ""
+
+
+def _fewest_parts(word: str, known: dict[str, str]) -> list[str]:
+    best: list[str] = []
+
+    def search(rest: str, parts: list[str]) -> None:
+        nonlocal best
+        if not rest:
+            if not best or len(parts) < len(best):
+                best = list(parts)
+            return
+        if len(parts) >= COMPOSE_MAX_PARTS or (best and len(parts) + 1 >= len(best)):
+            return
+        for end in range(len(rest), COMPOSE_MIN_PART - 1, -1):  # longest first part first
+            head = rest[:end]
+            if head in known and head != word:
+                search(rest[end:], [*parts, head])
+
+    search(word, [])
+    return best
 
 
 def _expand(node: Any, rules: dict[str, Any], cap: int, rng: random.Random) -> list[tuple[str, ...]]:
@@ -223,4 +300,54 @@ def domain_sentences(
         out.extend((sep.join(p), weight) for p in paths)
     if wake_phrase:
         out = [(wake_phrase, INTENT_WEIGHT), *((f"{wake_phrase} {t}", w) for t, w in out), *out]
+    return out
+
+
+# ------------------------------------------------------------------------------ the wider language
+
+CORPUS_PLACEHOLDERS: Final = ("contact", "doctor", "medication")
+"""``{slot}`` placeholders of the paraphrase corpus, filled with the grammar's spoken slot values."""
+CORPUS_SENTENCE_WEIGHT: Final = 1.0
+"""Count of one paraphrase sentence (the catalog's sentences add :data:`INTENT_WEIGHT` per intent)."""
+_CORPUS_WORD: Final = re.compile(r"[a-z']+")
+
+
+def corpus_sentences(
+    grammar: SpokenGrammar, path: str | Path | None = None, *, seed: int = 0
+) -> list[tuple[str, float]]:
+    """(sentence, weight) of the paraphrase training corpus (``intents/training/paraphrases-<lang>.jsonl``:
+    ~5,000 sentences in older people's everyday wording, out-of-scope ones included, written
+    independently of the speech benchmarks), lower-cased, digits and punctuation dropped, each
+    ``{contact}`` / ``{doctor}`` / ``{medication}`` filled with a seeded choice of the grammar's
+    own spoken values for that slot (the caregiver's names). English only (Mandarin has no
+    word-level recognizer here)."""
+    import json
+
+    from assistant import data
+
+    if grammar.lang != "en":
+        return []
+    if path is None:
+        path = data.intents_dir() / "training" / f"paraphrases-{grammar.lang}.jsonl"
+    rules = dict(grammar.rules)
+    rng = random.Random(seed)
+    values: dict[str, list[str]] = {}
+    for slot in CORPUS_PLACEHOLDERS:
+        node = rules.get(f"slot_{slot}")
+        paths = _expand(node, rules, SENTENCES_PER_INTENT, rng) if node is not None else []
+        values[slot] = sorted(" ".join(p) for p in paths if p)
+    out: list[tuple[str, float]] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            text = str(json.loads(line).get("text") or "").lower().replace("’", "'")
+            filled = re.sub(
+                r"\{(\w+)\}",
+                lambda m: rng.choice(values.get(m.group(1)) or [""]),
+                text,
+            )
+            words = _CORPUS_WORD.findall(filled)
+            if words:
+                out.append((" ".join(words), CORPUS_SENTENCE_WEIGHT))
     return out

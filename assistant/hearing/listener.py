@@ -129,6 +129,11 @@ class UtteranceRecognized:
     decoded_ahead_s: float = 0.0
     """Time the recognizer spent decoding ahead during the trailing silence (0 = it did not);
     the result was late only by what exceeded the rest of the silence."""
+    second: str = ""
+    """The same audio decoded with the wider language model (grammar mode, command search):
+    the pipeline acts when both readings agree (:meth:`assistant.pipeline.Pipeline.understand_heard`).
+    With ``parsed`` False and ``second`` set, the grammar rejected the sentence and this is all
+    that was heard."""
 
 
 @dataclass(frozen=True)
@@ -475,6 +480,11 @@ class Listener:
             verified = self._verified_candidate(result)
             if verified is not None:
                 result, parse = verified
+        if parse is None and self._mode == "command" and result.second:
+            after_wake = self._close_window()
+            heard = self._recognized(result, result.second, speech_s, endpoint_at, done_at, after_wake, ())
+            self._put(dataclasses.replace(heard, second=result.second))
+            return
         if parse is None:
             if self._mode == "command":
                 self._close_window()
@@ -499,7 +509,12 @@ class Listener:
         heard = self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, ())
         self._put(
             dataclasses.replace(
-                heard, parsed=True, intent=parse.intent, slots=tuple(parse.slots.items()), spotted=spotted
+                heard,
+                parsed=True,
+                intent=parse.intent,
+                slots=tuple(parse.slots.items()),
+                spotted=spotted,
+                second=result.second,
             )
         )
 

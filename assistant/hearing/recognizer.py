@@ -17,11 +17,15 @@ child, raises :class:`RecognizerCrashed` for that one utterance, and a new child
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
@@ -44,6 +48,12 @@ POCKETSPHINX_NBEST: Final = 0
 to choose from (0 = 1-best only). Off: on held-out voices 5-best rescoring raised accuracy (clean
 40 → 51 %, 10 dB 68 → 74 %) but also wrong actions (25 → 33 %, 10 → 19 %) and chatter false accepts
 (docs/benchmarks/speech.md, round 4)."""
+
+
+POCKETSPHINX_SECOND_OPINION: Final = True
+"""Grammar mode with the built-in English catalog: decode each command a second time with a
+trigram model of the paraphrase corpus plus the catalog, so the pipeline acts only on readings
+both agree on and understands wording the catalog lacks (docs/benchmarks/speech.md)."""
 
 
 class RecognitionError(Exception):
@@ -75,6 +85,10 @@ class Transcript:
     confidence: float | None = None
     """0–1 acoustic confidence in ``raw`` (pocketsphinx grammar mode: the sentence's acoustic
     score against a free phone loop's); None when the engine gives none."""
+    second: str = ""
+    """Grammar mode with a second opinion: the same audio decoded with the wider language model
+    (paraphrase corpus + catalog, :func:`assistant.hearing.langmodel.corpus_sentences`), for the
+    understander; "" = none (not asked for, or nothing heard)."""
     candidate: str = ""
     """Distress spotter, stage 1 (wake search only): the emergency sentence the search *without*
     its chatter loop heard in this audio when the normal wake search heard neither the wake
@@ -159,6 +173,10 @@ class EngineSpec:
     nbest: int = 0
     """pocketsphinx language-model mode: return up to this many next-best transcripts as
     :attr:`Transcript.alternatives` (0 = none)."""
+    second_opinion: bool = False
+    """pocketsphinx grammar mode: also decode commands with the wider language model of the
+    paraphrase corpus (:attr:`Transcript.second`); only for the built-in English catalog, which
+    the corpus was written for."""
 
 
 def choose_engine(
@@ -197,8 +215,15 @@ def choose_engine(
             "pocketsphinx", lang, "", None, wake, grammar, language_model=True, nbest=POCKETSPHINX_NBEST
         )
     if grammar is not None:
-        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar)
+        second = POCKETSPHINX_SECOND_OPINION and _built_in_catalog(settings)
+        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar, second_opinion=second)
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
+
+
+def _built_in_catalog(settings: Any) -> bool:
+    """Whether ``settings`` leave ``understanding.catalog`` empty (the built-in catalogs)."""
+    choice = getattr(getattr(settings, "understanding", None), "catalog", None)
+    return choice is None or (not choice.folder and not choice.files)
 
 
 def _no_model_message(settings: Settings, lang: str) -> str:
@@ -228,6 +253,7 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         grammar=spec.grammar,
         language_model=spec.language_model,
         nbest=spec.nbest,
+        second_opinion=spec.second_opinion,
     )
 
 
@@ -245,9 +271,37 @@ def open_recognizer(
 # ---------------------------------------------------------------------------- isolation
 
 
-def _child_main(conn: Any, spec: EngineSpec) -> None:
+def _wait(proc: subprocess.Popen[bytes]) -> None:
+    """Reap a child (killed if it has not exited within the stop timeout)."""
+    try:
+        proc.wait(CHILD_STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(CHILD_STOP_TIMEOUT_S)
+
+
+def _child_env() -> dict[str, str]:
+    """The parent's environment, with the folder holding this package first on PYTHONPATH (so the
+    child finds the same code when the daemon runs from a checkout without installing)."""
+    import assistant
+
+    root = str(Path(assistant.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def serve_child(conn: Any, spec: EngineSpec | None = None) -> None:
     """Child process: build the engine, then serve begin/audio/finish messages until close."""
     logging.basicConfig(level=logging.WARNING)
+    if spec is None:
+        try:
+            kind, spec = conn.recv()
+        except (EOFError, OSError):
+            return
+        if kind != "spec" or not isinstance(spec, EngineSpec):
+            conn.send(("error", "recognizer child: expected the engine spec first"))
+            return
     try:
         recognizer = build_recognizer(spec)
     except Exception as err:
@@ -336,9 +390,8 @@ class IsolatedRecognizer:
         self.lang = spec.lang
         self.restarts = 0
         self._start_timeout_s = start_timeout_s
-        self._ctx = multiprocessing.get_context("spawn")
-        self._conn: Any = None
-        self._proc: Any = None
+        self._conn: Connection | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._next_start_at = 0.0
         self._start()
 
@@ -347,20 +400,43 @@ class IsolatedRecognizer:
         return self._proc.pid if self._proc is not None else None
 
     def _start(self) -> None:
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_child_main, args=(child, self.spec), name="jiayi-asr", daemon=True)
-        proc.start()
-        child.close()
-        if not parent.poll(self._start_timeout_s):
+        # A plain child process (``python -m assistant.hearing.recognizer_child``) on a socket pair, not
+        # multiprocessing's spawn: spawn re-imports the daemon's main module in the child and
+        # starts a resource-tracker process beside it (13 MB more, bench/memory.py).
+        mine, theirs = socket.socketpair()
+        parent = Connection(mine.detach())
+        child_fd = theirs.detach()
+        try:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "assistant.hearing.recognizer_child", str(child_fd)],
+                pass_fds=(child_fd,),
+                stdin=subprocess.DEVNULL,
+                env=_child_env(),
+            )
+        except OSError as err:
+            parent.close()
+            raise RecognitionError(f"{self.engine} recognizer could not start: {err}") from None
+        finally:
+            os.close(child_fd)
+        try:
+            parent.send(("spec", self.spec))
+            ready = parent.poll(self._start_timeout_s)
+        except OSError:
+            ready = False
+        if not ready:
             proc.kill()
+            proc.wait(CHILD_STOP_TIMEOUT_S)
+            parent.close()
             raise RecognitionError(f"{self.engine} recognizer did not start within {self._start_timeout_s} s")
         try:
             kind, payload = parent.recv()
-        except EOFError:
-            proc.join(CHILD_STOP_TIMEOUT_S)
+        except (EOFError, OSError):
+            _wait(proc)
+            parent.close()
             raise RecognitionError(f"{self.engine} recognizer exited while starting") from None
         if kind == "error":
-            proc.join(CHILD_STOP_TIMEOUT_S)
+            _wait(proc)
+            parent.close()
             raise RecognitionError(payload)
         self._conn, self._proc = parent, proc
 
@@ -369,10 +445,10 @@ class IsolatedRecognizer:
         self._proc = self._conn = None
         if conn is not None:
             conn.close()
-        if proc is not None and proc.is_alive():
+        if proc is not None and proc.poll() is None:
             proc.kill()
         if proc is not None:
-            proc.join(CHILD_STOP_TIMEOUT_S)
+            _wait(proc)
 
     def _restart_after_crash(self) -> None:
         self._kill()
@@ -382,7 +458,7 @@ class IsolatedRecognizer:
         _LOGGER.error("recognizer child failed (%d restart(s)); next start in %.0f s", self.restarts, delay)
 
     def begin(self, mode: Mode = "command") -> UtteranceDecoder:
-        if self._proc is None or not self._proc.is_alive():
+        if self._proc is None or self._proc.poll() is not None:
             if time.monotonic() < self._next_start_at:
                 raise RecognizerCrashed(f"{self.engine} recognizer is restarting")
             self._kill()
@@ -397,5 +473,5 @@ class IsolatedRecognizer:
                 pass
         proc = self._proc
         if proc is not None:
-            proc.join(CHILD_STOP_TIMEOUT_S)
+            _wait(proc)
         self._kill()

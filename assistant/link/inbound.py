@@ -74,7 +74,7 @@ class InboundGuard:
             return Refused("ack without correlation data")
         if correlation != ack.request_id.encode():
             return Refused("correlation data does not match the request id")
-        if not CANONICAL_ID_RE.match(ack.request_id):
+        if not CANONICAL_ID_RE.fullmatch(ack.request_id):
             return Refused("request id is not a lower-case UUID")
         if not awaited:
             return Refused("ack for a request this device is not waiting for")
@@ -115,7 +115,7 @@ def _times(value: Any) -> tuple[str, ...] | None:
         return None
     out: list[str] = []
     for item in value:
-        found = _HHMM_RE.match(item) if isinstance(item, str) else None
+        found = _HHMM_RE.fullmatch(item) if isinstance(item, str) else None
         if found is None:
             return None
         out.append(f"{dt.time(int(found.group(1)), int(found.group(2))):%H:%M}")

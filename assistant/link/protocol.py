@@ -71,6 +71,21 @@ REQUEST_TYPES: Final = (
     REQ_DAILY_SUMMARY,
 )
 
+REQUEST_TYPE_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+"""Any request type, slot name and context key (use ``fullmatch``): a catalog intent id of at most
+64 characters. The types above keep their meaning; any other is a request of another command
+domain (an integrator's catalog), which a backend stores and acknowledges generically."""
+_ANY_UUID_RE: Final = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+)
+_ID_FIELDS: Final = ("message_id", "request_id", "ping_id")
+
+
+def is_protocol_request_type(request_type: str) -> bool:
+    """One of the protocol's own request types (``REQUEST_TYPES``), not another domain's."""
+    return request_type in REQUEST_TYPES
+
+
 TIERS: Final = ("emergency", "confirm", "plain")
 
 # Ack statuses.
@@ -99,14 +114,14 @@ class ProtocolError(ValueError):
 
 def topic(device_id: str, kind: str) -> str:
     """``jiayi/v1/<device_id>/<kind>``; kind is one of requests/responses/commands/events/status."""
-    if not DEVICE_ID_RE.match(device_id):
+    if not DEVICE_ID_RE.fullmatch(device_id):
         raise ValueError(f"device id {device_id!r} may only hold letters, digits, '-' and '_'")
     return f"{TOPIC_PREFIX}/{device_id}/{kind}"
 
 
 def device_id_from_topic(name: str) -> str | None:
     parts = name.split("/")
-    if len(parts) == 4 and f"{parts[0]}/{parts[1]}" == TOPIC_PREFIX and DEVICE_ID_RE.match(parts[2]):
+    if len(parts) == 4 and f"{parts[0]}/{parts[1]}" == TOPIC_PREFIX and DEVICE_ID_RE.fullmatch(parts[2]):
         return parts[2]
     return None
 
@@ -272,6 +287,7 @@ def validate_dict(data: Any) -> type[_Message]:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "(message)"
         raise ProtocolError(f"{message_type} message invalid at {where}: {first.message[:200]}")
+    _check_identifiers(message_type, data)
     for key in ("sent_at", "expires_at"):
         if key in data:
             try:
@@ -279,6 +295,25 @@ def validate_dict(data: Any) -> type[_Message]:
             except ValueError:
                 raise ProtocolError(f"{message_type} message: {key} is not an ISO 8601 time") from None
     return cls
+
+
+def _check_identifiers(message_type: str, data: dict[str, Any]) -> None:
+    """The schemas' ``pattern``s are searched with Python's ``re``, whose ``$`` also matches before a
+    final new line: "dev-1\\n" or "unlock_door\\n" would pass. Identifiers are matched whole here."""
+    bad = None
+    if not DEVICE_ID_RE.fullmatch(data["device_id"]):
+        bad = "device_id"
+    for key in _ID_FIELDS:
+        if key in data and not _ANY_UUID_RE.fullmatch(data[key]):
+            bad = key
+    if message_type == TYPE_REQUEST:
+        if not REQUEST_TYPE_RE.fullmatch(data["request_type"]):
+            bad = "request_type"
+        for key in ("slots", "context"):
+            if any(not REQUEST_TYPE_RE.fullmatch(name) for name in data.get(key, {})):
+                bad = f"{key} (a name)"
+    if bad:
+        raise ProtocolError(f"{message_type} message invalid at {bad}: not a valid identifier")
 
 
 def encode(data: dict[str, Any]) -> bytes:
@@ -416,6 +451,7 @@ SPOKEN_SENTENCES: Final[dict[str, tuple[str, str]]] = {
     "appointment_call": ("{doctor}'s team will call you to book the appointment.", "{doctor}的团队会打电话给您约时间。"),
     "check_in": ("Thank you for checking in.", "谢谢您报平安。"),
     "inactivity": ("Your family has been told.", "已经通知您的家人。"),
+    "received": ("Your request has been received.", "您的请求已经收到了。"),  # another domain's request type
     "by_phone": ("We will call you on the phone.", "我们会打电话给您。"),
     "nobody_answered": ("Nobody at the practice answered.", "诊所没有人接听。"),
     # The doctor team's page (fixed templates, checked fields).

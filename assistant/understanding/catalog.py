@@ -27,7 +27,9 @@ RESPONSE_KEYS: Final = ("confirm", "done", "answer")
 PLACEHOLDERS: Final = frozenset({"doctor", "contact", "medication", "symptom", "time", "person", "danger"})
 CONFIG_SOURCES: Final = ("doctor", "contacts", "medications")
 MAX_EXPANSIONS_PER_PHRASE: Final = 5000
-_ID_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID_RE: Final = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+"""Intent, slot and value ids: they travel as the protocol's request types and slot names
+(docs/protocol.md: ``[a-z][a-z0-9_]{0,63}``), so a catalog that could not be relayed fails to load."""
 _PLACEHOLDER_RE: Final = re.compile(r"\{([a-z_]+)\}")
 _PUNCT_RE: Final = re.compile(r"[^\w\s]+")
 INTENT_KEYS: Final = frozenset(
@@ -359,7 +361,9 @@ def _parse_slot(name: str, raw: Any, where: str) -> SlotDef:
     for value_id, spec in raw_values.items():
         vwhere = f"{where} value '{value_id}'"
         if not _ID_RE.match(str(value_id)):
-            raise CatalogError(f"{vwhere}: value ids are lowercase letters, digits and '_'")
+            raise CatalogError(
+                f"{vwhere}: value ids are lowercase letters, digits and '_', at most 64 characters"
+            )
         if isinstance(spec, Mapping):
             synonyms = _str_list(spec.get("synonyms"), vwhere)
             say = str(spec.get("say") or (synonyms[0] if synonyms else value_id))
@@ -480,7 +484,9 @@ def parse_catalog(data: Any, path: str, lang: str) -> Catalog:
     for name, raw in slots_raw.items():
         where = f"{path}: slot '{name}'"
         if not _ID_RE.match(str(name)):
-            raise CatalogError(f"{where}: slot names are lowercase letters, digits and '_'")
+            raise CatalogError(
+                f"{where}: slot names are lowercase letters, digits and '_', at most 64 characters"
+            )
         slots[str(name)] = _parse_slot(str(name), raw, where)
     intents_raw = data.get("intents")
     if not isinstance(intents_raw, Mapping) or not intents_raw:
@@ -490,7 +496,9 @@ def parse_catalog(data: Any, path: str, lang: str) -> Catalog:
         line = _line(intents_raw, intent_id)
         where = f"{path}" + (f":{line}" if line else "") + f": intent '{intent_id}'"
         if not isinstance(intent_id, str) or not _ID_RE.match(intent_id):
-            raise CatalogError(f"{where}: intent ids are lowercase letters, digits and '_'")
+            raise CatalogError(
+                f"{where}: intent ids are lowercase letters, digits and '_', at most 64 characters"
+            )
         intents[intent_id] = _parse_intent(intent_id, raw, slots, where, line)
         for word in intents[intent_id].help_words:
             owner = next((i for i in intents.values() if i.id != intent_id and word in i.help_words), None)

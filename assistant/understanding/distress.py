@@ -13,8 +13,11 @@ emergency unless strong contrary evidence in the same utterance clears *that* cu
 * reported speech or media (TV, radio, news, a book) when the cue is not the speaker's own;
 * long ago ("last year", 几年前), or recently and recovered ("I tripped yesterday but I'm fine").
 
-Several cues: one uncleared cue is enough. The dialogue's cancel window stays the safety net for
-the false alarms that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
+Several cues: one uncleared cue is enough. With a learned veto (:mod:`.distress_veto`, built by
+:meth:`DistressDetector.for_stage`), a classifier trained on danger-word sentences may still clear
+the standing cues of a longer utterance it is confident is harmless — never a cry, an alarm,
+self-harm or an overdose. The dialogue's cancel window stays the safety net for the false alarms
+that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from assistant import data
 from assistant.understanding.normalize import normalize
+
+if TYPE_CHECKING:
+    from assistant.understanding.distress_veto import DistressVeto
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +46,10 @@ AFTER_WINDOW: Final = {"en": 40, "zh": 8}
 
 class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
+
+
+_NEVER_THINGS: Final = frozenset({"cry", "alarm", "self_harm", "overdose", "other", "bleeding"})
+"""Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class DistressResult:
     """Cues that stand (any one makes an emergency)."""
     cleared: tuple[tuple[Cue, str], ...] = ()
     """Cues cleared by contrary evidence: ``(cue, reason)``; reason is idiom, negation, question,
-    other_person, media, past, recovered, mild or thing."""
+    other_person, media, past, recovered, mild, thing or learned (the veto)."""
 
     @property
     def category(self) -> str | None:
@@ -124,6 +134,9 @@ class DistressLexicon:
     cry_sounds: frozenset[str] = frozenset()
     reported: re.Pattern[str] | None = None
     mentions: re.Pattern[str] | None = None
+    question_any: re.Pattern[str] | None = None
+    sound_alikes: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """Recogniser sound-alikes rewritten before cues are looked for (跌到 → 跌倒, 凶口 → 胸口)."""
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -237,7 +250,27 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         cry_sounds=frozenset(words("cry_sounds")),
         reported=rx("reported"),
         mentions=rx("mentions"),
+        question_any=rx("question_any", bounded=False),
+        sound_alikes=_sound_alikes(raw.get("sound_alikes"), f"{path}: sound_alikes"),
     )
+
+
+def _sound_alikes(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``[[pattern, replacement], …]``; the replacement must keep the length (cue positions hold)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise DistressLexiconError(f"{where}: expected a list of [pattern, replacement] pairs")
+    out: list[tuple[re.Pattern[str], str]] = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise DistressLexiconError(f"{where}: each entry is [pattern, replacement], got {item!r}")
+        try:
+            pattern = re.compile(item[0])
+        except re.error as err:
+            raise DistressLexiconError(f"{where}: bad pattern {item[0]!r}: {err}") from None
+        out.append((pattern, item[1]))
+    return tuple(out)
 
 
 def _body_words(lang: str) -> re.Pattern[str] | None:
@@ -276,13 +309,31 @@ def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
 class DistressDetector:
     """Decides, per utterance, whether a danger cue stands. Stateless after construction."""
 
-    def __init__(self, lang: str, lexicon: DistressLexicon | None = None) -> None:
+    def __init__(
+        self, lang: str, lexicon: DistressLexicon | None = None, *, veto: DistressVeto | None = None
+    ) -> None:
         self.lang = lang
         self.lex = lexicon or load_lexicon(lang)
+        self.veto = veto
+
+    @classmethod
+    def for_stage(cls, lang: str, state_dir: str = "") -> DistressDetector:
+        """The lexicon plus the learned veto (built or loaded from the cache); the lexicon alone if
+        the veto cannot be built (fail-closed: the veto only ever removes alarms)."""
+        from assistant.understanding import distress_veto
+
+        try:
+            veto = distress_veto.load_or_build(lang, state_dir)
+        except Exception as err:  # any failure leaves the lexicon deciding alone
+            _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
+            veto = None
+        return cls(lang, veto=veto)
 
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
         """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
         text = text if normalized else normalize(text, self.lang)
+        for pattern, replacement in self.lex.sound_alikes:
+            text = pattern.sub(lambda m, r=replacement: r if len(r) == len(m.group(0)) else m.group(0), text)
         found: list[Cue] = []
         for category, pattern in self.lex.cues:
             for m in pattern.finditer(text):
@@ -310,6 +361,9 @@ class DistressDetector:
                 cleared.append((cue, reason))
             elif cue.category != "mention":
                 standing.append(cue)
+        if standing and self.veto is not None and self.veto.clears(text, {c.category for c in standing}):
+            cleared += [(cue, "learned") for cue in standing]
+            standing = []
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
 
     @staticmethod
@@ -339,7 +393,7 @@ class DistressDetector:
         if self._negated_before(before, cue) or after:
             return "negation"
         who = self._who(text, cue, before)
-        if who == "thing" and cue.category not in ("cry", "alarm", "self_harm", "overdose", "other"):
+        if who == "thing" and cue.category not in _NEVER_THINGS:
             return "thing"  # "the souffle collapsed", "the engine is choking"
         if self._hypothetical(text, cue, before, who):
             return "question"
@@ -362,6 +416,8 @@ class DistressDetector:
             return "past"
         if ctx.remote and not ctx.ongoing and not ctx.urgent:
             return "past"
+        if ctx.recent and who in ("near", "far") and not ctx.ongoing and not ctx.urgent:
+            return "past"  # "my husband fell on Tuesday": someone else, a time that is over
         if ctx.recovered_after(cue.end) and not ctx.urgent and not ctx.ongoing:
             return "recovered"
         return ""
@@ -456,6 +512,33 @@ class DistressDetector:
                 return False
         return any(w in self._DETS for w in words[-3:-1])
 
+    _FUNCTION: Final = frozenset(
+        "i me my we us our you your he she it they him her them his their its the a an this that these those "
+        "and but or so then now oh well yes no please help quick jiayi okay right sorry hello hi morning "
+        "there here what who when where how why if as at in on by to from for of with just also too very "
+        "think thought say said says feel felt know knew fear afraid worried scared am is are was were be "
+        "been being has have had do does did can could will would should may might must not never again "
+        "still all both only even really ever nearly almost suddenly probably maybe somebody someone "
+        "anyone anybody everyone nobody one".split()
+    )
+
+    def _named_subject(self, text: str, cue: Cue) -> bool:
+        """English: a bare word opening the cue's clause that is no function word: a name ("margaret fell")."""
+        if self.lang != "en" or cue.text.split()[0] in ("i", "my", "we", "our", "me"):
+            return False
+        words = text[: cue.start].split()
+        while words and (words[-1] in self._AUX or words[-1].endswith("ly")):
+            words.pop()
+        if not words:
+            return False
+        name = words[-1]
+        opener = len(words) == 1 or words[-2] in ("and", "but", "so", "oh", "well", "think", "that", "then")
+        lex = self.lex
+        for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
+            if pattern is not None and pattern.fullmatch(name):
+                return False
+        return opener and name.isalpha() and name not in self._FUNCTION and name not in self._FACULTIES
+
     def _who(self, text: str, cue: Cue, before: str) -> str:
         """self / near / far / none: the nearest person word before (or opening) the cue."""
         lex = self.lex
@@ -485,6 +568,8 @@ class DistressDetector:
                     best = (pos, kind)
         if self._thing_subject(text, cue) and (best is None or best[0] < cue.start - 25):
             return "thing"
+        if self._named_subject(text, cue) and (best is None or best[0] < cue.start - 25):
+            return "near"
         if best is None:
             return "none"
         if best[1] == "self" and best[0] >= cue.start:
@@ -505,6 +590,8 @@ class DistressDetector:
             ):
                 return True
         if lex.question_after is not None and lex.question_after.search(text, cue.end):
+            return True
+        if lex.question_any is not None and lex.question_any.search(text):
             return True
         if self.lang == "zh" and lex.question_after is not None and lex.question_when is not None:
             if lex.question_when.search(text) and lex.question_after.search(text):
@@ -536,6 +623,7 @@ class _Context:
     recovered: list[tuple[int, int]]
     pretend: bool = False
     reported: bool = False
+    recent: bool = False
 
     def recovered_after(self, pos: int) -> bool:
         return any(s >= pos for s, _ in self.recovered)
@@ -560,4 +648,5 @@ class _Context:
             recovered=recovered,
             pretend=bool(lex.pretend is not None and lex.pretend.search(text)),
             reported=bool(lex.reported is not None and lex.reported.search(text)),
+            recent=bool(recent),
         )

@@ -45,7 +45,7 @@ OOS: Final = "__oos__"
 """The out-of-scope class (chit-chat, smart home, negated requests …)."""
 NEGATED: Final = "__negated__"
 """A declined or negated request ("no need to call Anna"): asks for nothing."""
-FEATURE_VERSION: Final = 3
+FEATURE_VERSION: Final = 4
 """Bump when :func:`features` or the training recipe changes (invalidates cached models)."""
 TRAIN_TIMEOUT_S: Final = 300.0
 _MAGIC: Final = b"JIAYI-INTENT-MODEL\n"
@@ -210,6 +210,7 @@ def training_files(lang: str) -> list[Path]:
         folder / "relations.yaml",
         folder / "training" / f"paraphrases-{lang}.jsonl",
         folder / "training" / f"negated-{lang}.jsonl",
+        folder / "training" / f"negatives-{lang}.jsonl",
     ]
 
 

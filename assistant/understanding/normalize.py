@@ -151,10 +151,13 @@ def normalize_zh(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).lower()
     text = re.sub(r"\d+", _digits_zh, text)
     text = text.replace("幺", "一")
-    # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 / 是
+    # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 … 吗 / 是 … 吗
     text = re.sub(r"了没有?(?=$|[^\u3400-\u9fff])", "了吗", text)
     text = re.sub(r"了没有?$", "了吗", text)
-    text = re.sub(r"([\u3400-\u9fff])[不没]\1", r"\1", text)
+    text, asked = re.subn(r"([\u3400-\u9fff])[不没]\1", r"\1", text)
+    if asked and not re.search(r"[吗呢]\W*$", text):
+        # the question stays visible after A-not-A is folded: 吃没吃药 → 吃药吗, 吃没吃药啊 → 吃药吗
+        text = re.sub(r"[啊呀哇嘛吧]*(\W*)$", r"吗\1", text, count=1)
     tokens = _TOKEN_ZH_RE.findall(text)
     out: list[str] = []
     for tok in tokens:

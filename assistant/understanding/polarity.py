@@ -25,7 +25,7 @@ CONSEQUENTIAL: Final = frozenset(
     }
 )
 
-_EN_NEG: Final = r"(?:do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
+_EN_NEG: Final = r"(?:forget about|never mind|no point|hold off|do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
 _EN_CALL: Final = (
     r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?"
 )
@@ -39,8 +39,11 @@ _EN_ACTION: Final = {
     "volume_up": r"(?:turn it up|up|louder|loud|quiet|too quiet|make it louder|raise|increase|shout)",
     "volume_down": r"(?:turn it down|down|quieter|quiet|loud|too loud|softer|lower|reduce|decrease)",
 }
+_EN_NEG_FOR: Final = {
+    "medication_taken": rf"(?:{_EN_NEG[3:-1]}|forgot|forgotten|forget)",  # "I forgot to take my pills"
+}
 _EN_DECLINED: Final = {
-    "reorder_medication": r"(?:still (?:got|have)|got (?:loads|plenty|enough|a full|lots|a new|a whole)|(?:full|new|whole) (?:box|packet|pack|bottle)|plenty (?:left|of them))",
+    "reorder_medication": r"(?:still (?:got|have)|got (?:loads|plenty|enough|a full|lots|a new|a whole)|(?:have|got|there is|is) a (?:full|new|whole) (?:box|packet|pack|bottle)|plenty (?:left|of them))",
     "report_symptom": r"(?:nothing (?:hurts|wrong|the matter)|no (?:trouble|problems?|pain|aches?)\b)",
     "volume_up": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
     "volume_down": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
@@ -52,7 +55,14 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     r"|have not got (?:many|much|enough|any left)|not got (?:many|much|enough)|not many left|nothing left"
     r"|not (?:much|many) left|not (?:loud|clear|high) enough|not very loud|not loud|no (?:pills|tablets|medicine|more) left|not stopped|will not (?:go away|stop|shift|clear))(?![a-z])"
 )
-_ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着)"
+_ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
+_ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"
+"""Declining words only (no bare 不/没): 声音不大 is a complaint (turn it up), 声音不用再大了 declines."""
+_ZH_NEG_FOR: Final = {
+    "volume_up": _ZH_DECLINE,
+    "volume_down": _ZH_DECLINE,
+    "medication_taken": rf"(?:{_ZH_NEG[3:-1]}|忘记|忘了|忘)",  # 我忘记吃药了: not taken
+}
 _ZH_CALL: Final = r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)"
 _ZH_ACTION: Final = {
     "call_doctor": _ZH_CALL,
@@ -66,6 +76,7 @@ _ZH_ACTION: Final = {
 }
 _ZH_NOT_A_NEGATION: Final = re.compile(
     r"不舒服|不好|睡不着|睡不好|吃不下|喘不(?:上|过)|不行|不对劲|不太好|没力气|没劲|没精神|没胃口|不想吃|不得劲|止不住"
+    r"|听不见|听不到|听不着|听不大清|受不了|看不见|记不住|记不清|忍不住|站不稳|走不动|不管用|不顶用|不见效"
     r"|一粒不落|一顿不落|不落|没落下|一次不少|不差|好不了|不见好|不退|不消|起不来|不停|没(?:药|了)了|快没了|没有了|不多了|吃完了|没剩|别忘|不要忘|不消化|看不清|听不清"
 )
 
@@ -77,11 +88,13 @@ def negated(text: str, intent: str, lang: str) -> bool:
     if lang == "zh":
         cleaned = _ZH_NOT_A_NEGATION.sub("。", text)
         action = _ZH_ACTION[intent]
-        return re.search(rf"{_ZH_NEG}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
+        neg = _ZH_NEG_FOR.get(intent, _ZH_NEG)
+        return re.search(rf"{neg}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
     cleaned = _EN_NOT_A_NEGATION.sub(" . ", text)
     declined = _EN_DECLINED.get(intent)
     if declined is not None and re.search(rf"(?<![a-z]){declined}", cleaned):
         return True
     action = _EN_ACTION[intent]
-    pattern = rf"(?<![a-z]){_EN_NEG}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
+    neg = _EN_NEG_FOR.get(intent, _EN_NEG)
+    pattern = rf"(?<![a-z]){neg}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
     return re.search(pattern, cleaned) is not None

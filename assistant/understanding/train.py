@@ -6,7 +6,12 @@ Examples, per language:
   placeholders filled from the catalog's values or from the pools below; ``reject: true``
   intents are out of scope;
 * ``intents/training/paraphrases-<lang>.jsonl`` (``intent: null`` = out of scope);
-* ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing).
+* ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing);
+* ``intents/training/negatives-<lang>.jsonl``: broad out-of-scope requests (smart-speaker
+  wording that shares the domain's words: "what's on the doctor who tonight", 给狗买点狗粮);
+* Mandarin only: every example once more with one character swapped for a homophone (same
+  toneless pinyin, a character seen in the examples), as the recogniser mishears (陈医生 → 陈一生);
+  this raised held-out accuracy on homophone-swapped lines from 90.7 to 92.9 %.
 
 ``{contact}`` / ``{doctor}`` / ``{medication}`` are filled from fixed pools of names, relation
 words and medicine words, then config names are marked with the *training household* below, so
@@ -24,6 +29,7 @@ import re
 import sys
 import time
 from array import array
+from collections import Counter
 from pathlib import Path
 from typing import Final
 
@@ -40,6 +46,10 @@ HOLDOUT_EVERY: Final = 5
 """With ``--holdout`` every fifth paraphrase line is left out (benchmarks evaluate on it)."""
 SVC_C: Final = 1.0
 """Chosen on the held-out paraphrases (0.25 / 0.5 / 1 / 2 / 4: 1.0 best for both languages)."""
+HOMOPHONE_SHARE: float = 1.0
+"""Share of Mandarin examples added again with one homophone swapped in (:func:`_homophone_copies`)."""
+OOS_WEIGHT: Final = 1.0
+"""Class weight of the out-of-scope class (1.5 and 2 tried: no gain)."""
 POOLS: Final = {
     "en": {
         "contact": [
@@ -149,7 +159,42 @@ def examples(lang: str, holdout: bool = False) -> tuple[list[str], list[str]]:
     for row in _read_jsonl(folder / f"negated-{lang}.jsonl"):
         texts.append(_fill(row["text"], lang, catalog, rng))
         labels.append(NEGATED)
+    negatives = folder / f"negatives-{lang}.jsonl"
+    if negatives.exists():
+        for row in _read_jsonl(negatives):
+            texts.append(_fill(row["text"], lang, catalog, rng))
+            labels.append(OOS)
+    if lang == "zh" and HOMOPHONE_SHARE > 0.0:
+        noisy = _homophone_copies(texts, labels, random.Random(20261202))
+        texts += [t for t, _ in noisy]
+        labels += [y for _, y in noisy]
     return texts, labels
+
+
+def _homophone_copies(texts: list[str], labels: list[str], rng: random.Random) -> list[tuple[str, str]]:
+    """A share of the Mandarin examples again, one character swapped for a homophone (toneless
+    pinyin) seen in the examples themselves, as the recogniser mishears: 陈医生 → 陈一生, 药 → 要."""
+    from pypinyin import Style, lazy_pinyin
+
+    def syllable(ch: str) -> str:
+        return lazy_pinyin(ch, style=Style.NORMAL)[0]
+
+    seen = Counter(ch for t in texts for ch in t if "\u4e00" <= ch <= "\u9fff")
+    groups: dict[str, list[str]] = {}
+    for ch, n in sorted(seen.items()):
+        if n >= 3:
+            groups.setdefault(syllable(ch), []).append(ch)
+    out: list[tuple[str, str]] = []
+    for text, label in zip(texts, labels, strict=True):
+        if rng.random() >= HOMOPHONE_SHARE:
+            continue
+        spots = [i for i, ch in enumerate(text) if len(groups.get(syllable(ch), ())) > 1]
+        if not spots:
+            continue
+        i = rng.choice(spots)
+        swap = rng.choice([c for c in groups[syllable(text[i])] if c != text[i]])
+        out.append((text[:i] + swap + text[i + 1 :], label))
+    return out
 
 
 def train(lang: str, holdout: bool = False) -> IntentModel:
@@ -171,11 +216,13 @@ def train(lang: str, holdout: bool = False) -> IntentModel:
     fold = [i % 5 == 0 for i in range(len(docs))]
     rows_fit = [i for i, f in enumerate(fold) if not f]
     rows_cal = [i for i, f in enumerate(fold) if f]
-    probe = LinearSVC(C=SVC_C).fit(matrix[rows_fit], [labels[i] for i in rows_fit])
+    probe = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(
+        matrix[rows_fit], [labels[i] for i in rows_fit]
+    )
     temperature = _fit_temperature(
         probe.decision_function(matrix[rows_cal]), [labels[i] for i in rows_cal], list(probe.classes_)
     )
-    clf = LinearSVC(C=SVC_C).fit(matrix, labels)
+    clf = LinearSVC(C=SVC_C, class_weight=_class_weight(labels)).fit(matrix, labels)
     vocabulary = [""] * len(vec.vocabulary_)
     for feat, col in vec.vocabulary_.items():
         vocabulary[col] = feat
@@ -189,6 +236,10 @@ def train(lang: str, holdout: bool = False) -> IntentModel:
     return IntentModel(
         lang, list(clf.classes_), vocabulary, idf, weights, clf.intercept_.tolist(), temperature, meta
     )
+
+
+def _class_weight(labels: list[str]) -> dict[str, float]:
+    return {label: OOS_WEIGHT if label == OOS else 1.0 for label in set(labels)}
 
 
 def _fit_temperature(scores, labels: list[str], classes: list[str]) -> float:

@@ -42,6 +42,9 @@ _LOGGER = logging.getLogger(__name__)
 EMERGENCY: Final = "emergency"
 ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
 """Model probability needed to accept an intent (below it: out of scope)."""
+OOS_RATIO: Final = {"en": 2.0, "zh": 3.0}
+"""An intent is accepted only when its probability exceeds this many times the out-of-scope one
+(chosen on the held-out paraphrases and the older sets: 1 / 2 / 3 / 5 / 10 tried)."""
 OVERRULE_P: Final = 0.9
 OVERRULED_P: Final = 0.02
 """The model overrules an exact catalog phrase only when it is this sure of another intent and
@@ -57,33 +60,99 @@ SYMPTOM_RULE_P: Final = 0.02
 SYMPTOM_RULE_CONFIDENCE: Final = 0.6
 EVIDENCE: Final = {
     "en": {
-        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|#medication",
-        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|#medication|took (it|them)|taken (it|them)|had (it|them)",
+        "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|ones|#medication",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|(little|white|blue|pink|yellow|morning|evening|night) one|#medication|took (it|them|em)|taken (it|them|em)|had (it|them|em)",
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
-        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|noisy",
+        "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|blast|ear|racket|din|noisy",
         "time_query": r"time|clock|day|date|month|year|morning|afternoon|evening|night|today|hour|minute|late|early|week|noon",
-        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|#doctor",
+        "appointment_query": r"appointment|check|visit|see|seeing|doctor|gp|clinic|surgery|book|dentist|nurse|hospital|optician|chiropodist|review|test|jab|injection|vaccin|scan|x ray|physio|#doctor",
     },
     "zh": {
         "reorder_medication": r"药|处方|针|片|#medication",
-        "medication_taken": r"药|片|粒|颗|针|#medication|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?(吃|服)(了|过了|过)(啊|呀|的|呢)?$",
+        "medication_taken": r"药|片|粒|颗|针|#medication|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?((吃|服)(了|过了|过)(啊|呀|的|呢)?)+$",
         "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
         "volume_up": r"声|听|大|响|音量|高",
         "volume_down": r"声|吵|音量|响|轻|小|低",
         "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
-        "appointment_query": r"预约|复诊|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
+        "appointment_query": r"预约|复诊|复查|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+_EN_DEVICES: Final = r"(tv|telly|television|radio|wireless|music|song|heating|thermostat|oven|fan|tap|heater|fire|lights?|hob|doorbell|alarm clock)"
+_EN_VOLUME_ELSEWHERE: Final = (
+    rf"\b(turn|put|make|switch|crank|bring|whack)( up| down)? (the |that |my |our )?{_EN_DEVICES}\b"
+    rf"|\b{_EN_DEVICES}( is|'s)? (up|down|louder|quieter|too loud|too quiet|blaring|so loud|on mute)"
+    r"|\b(mute|unmute) the\b|\bsubtitles\b"
+)
+_EN_CANCEL_ELSEWHERE: Final = (
+    r"\bcancel\b[^,.]*\b(netflix|sky|subscription|papers?|newspapers?|milk|milkman|magazine|catalogue|hairdressers?"
+    r"|window cleaner|taxi|cab|holiday|trip|club|bingo|licence|coach|table|hotel|flight|train|ticket|tickets|delivery"
+    r"|for (joan|her|him|them|my (sister|friend|husband|wife|neighbour|brother)))\b"
+)
+_EN_BUSINESS: Final = (
+    r"\b(call|ring|phone|dial|contact|get hold of|get on to)\b[^,.]{0,20}\b(taxi|cab|plumber|garage|council|restaurant|takeaway|pizza|chinese|indian|chippy|chip shop|vet|vets|hairdressers?"
+    r"|shop|bank|electrician|builders?|library|hotel|butcher|company|firm|gas board|water board|window cleaner|post office"
+    r"|garden centre|bus company|tv shop|insurance company|solicitor|landlord)\b"
+)
+_ZH_MEDIA_VOLUME: Final = (
+    r"(电视|收音机|广播|手机|铃声|歌|音乐|戏)机?的?(声音|声儿|声|音量)?(太|有点|忒|再)?(开|调|放|弄|整|关)?得?(大|小|高|低|响|轻|静音)"
+    r"|(电视|收音机|广播)[^，,。]{0,3}吵"
+)
+_EN_NOT_FOR_ME: Final = (
+    r"\b(dog|dogs|doggy|puppy|cat|cats|kitten|vet|vets|flea|fleas|worming|wormer|slug|slugs|weed|weeds|rat|rats"
+    r"|mouse|mice|bug|bugs|greenfly|pond|lawn|plants?|roses|tomatoes|dishwasher|descal\w*|bird|birds"
+    r"|tortoise|budgie|parrot|rabbit|hamster|horse)\b"
+)
+_ZH_NOT_FOR_ME: Final = (
+    r"狗|猫|宠物|兽医|鱼|鸟|鹦鹉|蟑螂|老鼠|耗子|杀虫|灭蚊|蚊香|农药|花药|化肥|花肥|给花|给菜|打菜|庄稼|果树"
+)
+_EN_SERVICE: Final = (
+    r"\b(hairdressers?|hair|nails|barbers?|groomers?|vet|vets|car|mot|boiler|plumber|window cleaner|chimney|sweep|table"
+    r"|restaurant|pub|hotel|solicitor|bank|massage|spa|church hall|coach|taxi|cab|electrician|builder|gas man|tickets?)\b"
+    r"|\bfor (the )?(cat|dog|car)\b"
+)
+_ZH_SERVICE: Final = r"理发|剪头|保洁|阿姨|家政|月嫂|师傅|修|按摩|摄影|照相|搬家|保养|麻将|吃饭|喝茶|钓鱼|下棋|跳舞|开锁|擦玻璃|饭店|酒店|车票|宠物"
+_ZH_CALL_WORDS: Final = (
+    r"打|电话|联系|找|叫|视频|聊|问问|告诉|通话|说话|讲话|说两句|说几句|讲几句|声音|唠|拨|接|喊|挂|给"
+)
+"""Without one of these, a Mandarin call needs the contact's name or relation word said as such
+(晚安啊 sounds like …安娜 to the pinyin matcher, but asks for nobody)."""
 EXCLUDED: Final = {
+    "en": {
+        "reorder_medication": _EN_NOT_FOR_ME,
+        "medication_taken": _EN_NOT_FOR_ME,
+        "medication_query": _EN_NOT_FOR_ME,
+        "book_appointment": _EN_SERVICE,
+        "volume_up": _EN_VOLUME_ELSEWHERE,
+        "volume_down": _EN_VOLUME_ELSEWHERE,
+        "cancel": _EN_CANCEL_ELSEWHERE,
+        "call_contact": _EN_BUSINESS,
+        "time_query": r"\btime (is it |it is )?(in|over in|out in|over there|there)\b(?! the (morning|afternoon|evening))"
+        r"|\btime difference\b|\b(sunset|sunrise|sun (set|rise|come up|go down)|get dark|gets dark|high tide|low tide|bins?)\b",
+    },
     "zh": {
-        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
-        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门",
+        "volume_up": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工|"
+        + _ZH_MEDIA_VOLUME,
+        "volume_down": r"暖气|空调|冷气|风扇|火|灯|水温|温度|油门|邻居|隔壁|楼上|楼下|装修|鞭炮|施工|"
+        + _ZH_MEDIA_VOLUME,
+        "reorder_medication": _ZH_NOT_FOR_ME,
+        "medication_taken": _ZH_NOT_FOR_ME,
+        "medication_query": _ZH_NOT_FOR_ME,
+        "book_appointment": _ZH_SERVICE,
+        "time_query": r"(国|洲|日本|澳大利亚|加拿大|新加坡|纽约|伦敦|那边|那儿|那里)(现在|这会儿)?(是)?几点|天黑|天亮|日落|日出|太阳",
+        "cancel": r"报纸|订阅|会员|快递|外卖|旅游|旅行团|麻将|牛奶|理发|酒店|车票|机票|火车票",
+        "call_contact": r"公司|店|饭馆|物业|银行|超市|外卖|快递|出租|滴滴|师傅|修|开锁|电视台|电台|居委会|保险|房东|邮局|装修队|送水",
     },
 }
-"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume)."""
+"""Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
+邻居家太吵了 is the neighbours' noise, not this voice; "make the telly louder" is the television,
+"cancel my netflix" a subscription, "ring the plumber" or 给物业打电话 a business, not a contact)."""
+_ZH_QUESTION: Final = re.compile(
+    r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
+)
+"""A Mandarin question: "I took my pills" asked (我是不是吃过药了) is a medicine question."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -117,7 +186,7 @@ class Understander:
         self.catalog = catalog
         self.lang = catalog.lang
         self.matcher = IntentMatcher(catalog, settings)
-        self.distress = DistressDetector(self.lang)
+        self.distress = DistressDetector.for_stage(self.lang, settings.state_dir if settings else "")
         self.symptoms = SymptomFinder(self.lang)
         self.model = model
         self._slots = config_slot_index(catalog, settings)
@@ -187,14 +256,20 @@ class Understander:
         intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
         if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
             intent = None
-        if intent is None and not distress.any_cue and prediction is not None:
-            intent, p = self._symptom_report(display, prediction, p)
+        mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
+        if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
+            intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
+        if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
+            intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
         if intent is not None and polarity.negated(display, intent, self.lang):
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
             intent = None
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
+        if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
+            if not any(name and name in display for name in self._known_callees):
+                intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
         if intent is None or intent not in self._reportable:
             return Understanding(
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
@@ -220,7 +295,10 @@ class Understander:
         p_norm, runner_norm = (p / rest, runner / rest) if rest > 0.0 else (p, runner)
         if best in polarity.CONSEQUENTIAL and prediction.prob(NEGATED) >= NEGATED_VETO_P:
             return None, p, runner
-        if p_norm < ACCEPT_P.get(self.lang, 0.55) or prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
+        if (
+            p_norm < ACCEPT_P.get(self.lang, 0.55)
+            or OOS_RATIO.get(self.lang, 1.0) * prediction.prob(OOS) / max(rest, 1e-9) > p_norm
+        ):
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
 

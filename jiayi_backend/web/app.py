@@ -43,6 +43,13 @@ TYPE_LABELS: Final = {
 }
 
 
+def type_label(request_type: str) -> str:
+    """What the team reads for a request type: the protocol's own in words, another command
+    domain's plainly from its id ("unlock_door" → "Unlock door"; ids are ``[a-z0-9_]`` only)."""
+    known = TYPE_LABELS.get(request_type)
+    return known[0] if known else request_type.replace("_", " ").strip().capitalize()
+
+
 def _csrf(token: str) -> str:
     return hmac.new(token.encode(), b"jiayi-csrf", hashlib.sha256).hexdigest()
 
@@ -66,7 +73,7 @@ def create_app(practice: Practice) -> Flask:
         clock=_clock,
         day=_day,
         slots=_slots,
-        label=lambda t: TYPE_LABELS.get(t, (t, t))[0],
+        label=type_label,
         templates=spoken.MESSAGES,
         poll_ms=POLL_MS,
         STATE_OPEN=STATE_OPEN,
@@ -156,7 +163,7 @@ def create_app(practice: Practice) -> Flask:
 
     @app.get("/device/<device_id>")
     def device(device_id: str) -> Any:
-        if not messages.DEVICE_ID_RE.match(device_id):
+        if not messages.DEVICE_ID_RE.fullmatch(device_id):
             abort(404)
         requests = practice.store.for_device(device_id)
         actions = practice.team.audit_rows(device_id)
