@@ -248,7 +248,15 @@ class Pipeline:
             log_transcripts=self.settings.privacy.log_transcripts,
             grammar=self.reading_grammar() if recognizer is None else None,
             frontend=make_frontend(self.settings.asr.noise_filter),
+            verify=self.heard_emergency,
         )
+
+    def heard_emergency(self, free_transcript: str) -> bool:
+        """The distress spotter's second stage: the understanding stage reads the free
+        transcript of a candidate emergency as an emergency (:mod:`assistant.hearing.spotter`)."""
+        from assistant.hearing.spotter import heard_emergency
+
+        return heard_emergency(self.understander, free_transcript)
 
     def reading_grammar(self) -> SpokenGrammar | None:
         """The grammar transcripts are read back through (intent + slots straight from the

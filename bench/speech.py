@@ -16,7 +16,10 @@ Sets (``--sets``, default all):
   never part of (b)), same voices and noises as (b); choices are made here, (b) is only reported;
 * ``emergency`` — (d) spoken emergencies with the wake phrase on (the distress spotter must hear
   them without it), clean and kitchen 10 / 5 dB; and the wake phrase before our commands (wake
-  misses).
+  misses);
+* ``dev-emergency`` — the distress spotter's *tuning* set (``bench/data/speech-dev-emergency.json``,
+  not part of the benchmark): other emergencies (clean, 10, 5 dB) and harmless sentences with
+  danger words ("my chest of drawers", clean and 10 dB), wake phrase on, every ``--every``-th.
 
 Every file is decoded by a fresh listener (front-end, endpointer, decoder state) from the
 pipeline, as ``jiayi understand --wav`` does. Reported per condition: accuracy, wrong actions,
@@ -222,6 +225,45 @@ def run_household(pipeline: Pipeline, meter: Meter) -> list[Tally]:
     return tallies
 
 
+def run_harmless(pipeline: Pipeline, meter: Meter, texts: list[str], conditions: list[Any]) -> list[Tally]:
+    """Sentences meant for nobody: right = no intent, wrong = any intent (a false activation)."""
+    tallies = []
+    for noise, snr in conditions:
+        tally = Tally("clean" if noise is None else f"{noise.removesuffix('.wav').split('_')[0]} {snr} dB")
+        for voice in data.VOICES:
+            for i, text in enumerate(texts):
+                wav = data.spoken(text, voice, noise, snr, seed=300 + i)
+                events, understood = meter.run(pipeline, wav)
+                intents = [u.intent for u in understood if u.intent is not None]
+                tally.total += 1
+                tally.right += not intents
+                tally.wrong += bool(intents)
+                meter.note(
+                    set="dev-harmless",
+                    cond=tally.label,
+                    voice=voice,
+                    text=text,
+                    ok=not intents,
+                    heard=[u.transcript for u in understood],
+                    intents=intents,
+                    woke=any(isinstance(e, WakeDetected) for e in events),
+                )
+        tallies.append(tally)
+    return tallies
+
+
+def _spotter_stats(pipeline: Pipeline) -> None:
+    """Stage 2 of the distress spotter in this process's recognizer: calls and CPU."""
+    from assistant.pipeline import cached_recognizer
+
+    free = getattr(cached_recognizer(pipeline.engine_spec()), "free", None)
+    if free is not None and free.calls:
+        print(
+            f"spotter stage 2 (free transcription): {free.calls} call(s), {free.cpu_s:.1f} s CPU "
+            f"({free.cpu_s / free.calls * 1000:.0f} ms each), model load {free.load_s:.2f} s"
+        )
+
+
 def _duration(wav: Path) -> float:
     import wave
 
@@ -326,6 +368,19 @@ def main(argv: list[str] | None = None) -> int:
         tallies = run_commands(woken, meter, with_wake, max(args.every, 2), "wake", conditions[:2])
         table(f"(d) {wake!r} + our commands (every 2nd)", tallies)
         _wake_misses(meter)
+    if "dev-emergency" in sets:
+        emergencies, harmless = data.dev_emergency()
+        conditions = [(None, None), ("kitchen.wav", 10), ("kitchen.wav", 5)]
+        wanted = {text: "emergency" for text in emergencies[:: args.every]}
+        table(
+            f"(dev) tuning emergencies, wake phrase {wake!r} on",
+            run_commands(woken, meter, wanted, 1, "dev-emergency", conditions),
+        )
+        table(
+            "(dev) harmless sentences with danger words (right = no intent, wrong = a false activation)",
+            run_harmless(woken, meter, harmless[:: args.every], conditions[:2]),
+        )
+    _spotter_stats(woken)
     _summary(meter, started)
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in meter.records))

@@ -85,6 +85,9 @@ EN_EMERGENCIES: Final = (
     "somebody help me",
     "i can't breathe",
 )
+DEV_EMERGENCY: Final = REPO / "bench" / "data" / "speech-dev-emergency.json"
+"""Tuning material for the distress spotter (set ``dev-emergency``): emergencies and harmless
+sentences with danger words, none of them in (c) or (d)."""
 VOICES: Final = ("flite:kal16", "flite:slt", "festival:kal_diphone")
 STRETCH: Final = 1.15
 """Slowed a little (duration × 1.15), as older people and people talking to a device speak."""
@@ -137,6 +140,12 @@ CONVERSATION: Final = (
     "It is in the hall. Careful on the step, you nearly fell last week.",
 )
 CONVERSATION_VOICES: Final = ("flite:slt", "flite:kal16")
+
+
+def dev_emergency() -> tuple[list[str], list[str]]:
+    """(emergencies, harmless sentences) of the spotter's tuning set."""
+    found = json.loads(DEV_EMERGENCY.read_text())
+    return list(found["emergencies"]), list(found["harmless"])
 
 
 def speechgen() -> SpeechGen:

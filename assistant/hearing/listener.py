@@ -216,12 +216,16 @@ class Listener:
         monotonic: Callable[[], float] = time.monotonic,
         grammar: SpokenGrammar | None = None,
         frontend: Frontend | None = None,
+        verify: Callable[[str], bool] | None = None,
     ) -> None:
         """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
         back through it (intent, slots, wake phrase, and the emergency intents it spots without
         the wake phrase). ``frontend``: noise suppression / gain applied to every chunk first
-        (one instance for the whole stream, as on a device)."""
+        (one instance for the whole stream, as on a device). ``verify``: the distress spotter's
+        second stage, given the free transcript of a candidate emergency (True = it is one;
+        None = candidates are never acted on; :mod:`assistant.hearing.spotter`)."""
         self.source = source
+        self._verify = verify
         self.grammar = grammar
         self._frontend = frontend
         self._rebuffer = b""
@@ -470,6 +474,12 @@ class Listener:
         assert self.grammar is not None
         engine = self.recognizer.engine
         parse = self.grammar.parse(result.text, self._mode) if result.text else None
+        if self._mode == "wake" and (
+            parse is None or not (parse.woke or parse.intent in self.grammar.spotted)
+        ):
+            verified = self._verified_candidate(result)
+            if verified is not None:
+                result, parse = verified
         if parse is None and self._mode == "command" and result.second:
             after_wake = self._close_window()
             heard = self._recognized(result, result.second, speech_s, endpoint_at, done_at, after_wake, ())
@@ -507,6 +517,22 @@ class Listener:
                 second=result.second,
             )
         )
+
+    def _verified_candidate(self, result: Transcript) -> tuple[Transcript, Any] | None:
+        """The spotter's candidate emergency as the heard sentence, when stage 2 confirms it."""
+        assert self.grammar is not None
+        if not result.candidate or self._verify is None:
+            return None
+        if not any(self._verify(text) for text in (result.free_text, *result.free_alternatives)):
+            return None
+        parse = self.grammar.parse(result.candidate, "wake")
+        if parse is None or parse.woke or parse.intent not in self.grammar.spotted:
+            return None
+        if self._log_transcripts:
+            _LOGGER.info("spotted %r, verified by %r", result.candidate, result.free_text)
+        else:
+            _LOGGER.debug("event=spotter_verified")
+        return dataclasses.replace(result, text=result.candidate), parse
 
     def _open_wake_window(self) -> None:
         self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S

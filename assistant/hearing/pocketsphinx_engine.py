@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing import grammar as grammar_module
+from assistant.hearing import spotter as spotter_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
 from assistant.hearing.sources import SAMPLE_RATE, rms_level
 
@@ -92,6 +93,9 @@ COMPOSE_PRONUNCIATIONS: Final = True
 """Grammar mode: a word the CMU dictionary lacks ("gp", "metformin", "stomachache", "ankle's")
 gets a pronunciation put together from dictionary words (:func:`langmodel.composed_pronunciation`)
 instead of dropping every sentence that uses it."""
+SPOT_SEARCH: Final = "spot"
+"""The distress spotter's stage-1 search: the wake grammar without the chatter loop
+(:mod:`assistant.hearing.spotter`)."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -128,7 +132,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
-        self._ahead: tuple[str, float | None, str, float] | None = None
+        self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...]] | None = None
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -145,10 +149,12 @@ class _PsDecoder:
         unless more audio came (see ``Listener._feed``)."""
         if self._whole and self._ahead is None:
             started = time.monotonic()
-            raw, confidence, second = self._decode_whole()
-            self._ahead = (raw, confidence, second, time.monotonic() - started)
+            raw, confidence, second, candidate, free = self._decode_whole()
+            self._ahead = (raw, confidence, second, time.monotonic() - started, candidate, free)
 
-    def _decode_whole(self) -> tuple[str, float | None, str]:
+    def _decode_whole(self) -> tuple[str, float | None, str, str, tuple[str, ...]]:
+        """(sentence, confidence, second opinion, spotter candidate, the candidate's free
+        transcripts) of the held audio."""
         owner = self._owner
         audio = b"".join(self._held)
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
@@ -157,7 +163,15 @@ class _PsDecoder:
         second = ""
         if audible and self._mode in owner._second_modes:
             second = owner._decode_with(SECOND_OPINION_SEARCH, audio)
-        return raw, confidence, second
+        candidate, free = "", ()
+        if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
+            candidate = owner._decode_with(SPOT_SEARCH, audio)
+            if owner._spotted(candidate):
+                best, others = owner.free.transcribe(audio)
+                free = (best, *others)
+            else:
+                candidate = ""
+        return raw, confidence, second, candidate, free
 
     def finish(self) -> Transcript:
         started = time.monotonic()
@@ -166,11 +180,12 @@ class _PsDecoder:
         confidence: float | None = None
         ahead_s = 0.0
         second = ""
+        candidate, free = "", ()
         if self._whole:
             if self._ahead is None:
-                raw, confidence, second = self._decode_whole()
+                raw, confidence, second, candidate, free = self._decode_whole()
             else:
-                raw, confidence, second, ahead_s = self._ahead
+                raw, confidence, second, ahead_s, candidate, free = self._ahead
             self._held = []
         else:
             decoder.end_utt()
@@ -201,6 +216,9 @@ class _PsDecoder:
             confidence=confidence,
             ahead_s=ahead_s,
             second=second,
+            candidate=candidate,
+            free_text=free[0] if free else "",
+            free_alternatives=tuple(free[1:]),
         )
 
 
@@ -309,6 +327,9 @@ class PocketsphinxRecognizer:
         self._workdir = ""
         self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
         self.phone_loop = False
+        self.spots = False
+        """The distress spotter's two stages run on wake-mode utterances (:mod:`.spotter`)."""
+        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
@@ -492,6 +513,24 @@ class PocketsphinxRecognizer:
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)
             self._grammar_modes.add(mode)
+        if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
+            start, final, transitions = grammar.fsg_transitions("wake", chatter=False)
+            self._decoder.add_fsg(
+                SPOT_SEARCH, self._decoder.create_fsg(SPOT_SEARCH, start, final, transitions)
+            )
+            self.spots = True
+
+    def _wakes_or_spots(self, sentence: str) -> bool:
+        """The wake search's sentence starts with the wake phrase or is an emergency itself."""
+        assert self.grammar is not None
+        parse = self.grammar.parse(sentence, "wake") if sentence else None
+        return parse is not None and (parse.woke or parse.intent in self.grammar.spotted)
+
+    def _spotted(self, sentence: str) -> bool:
+        """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""
+        assert self.grammar is not None
+        parse = self.grammar.parse(sentence, "wake") if sentence else None
+        return parse is not None and not parse.woke and parse.intent in self.grammar.spotted
 
     def _known(self, phrase: str) -> bool:
         return all(
@@ -525,6 +564,7 @@ class PocketsphinxRecognizer:
 
     def close(self) -> None:
         self._decoder = None
+        self.free.close()
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = ""

@@ -89,6 +89,16 @@ class Transcript:
     """Grammar mode with a second opinion: the same audio decoded with the wider language model
     (paraphrase corpus + catalog, :func:`assistant.hearing.langmodel.corpus_sentences`), for the
     understander; "" = none (not asked for, or nothing heard)."""
+    candidate: str = ""
+    """Distress spotter, stage 1 (wake search only): the emergency sentence the search *without*
+    its chatter loop heard in this audio when the normal wake search heard neither the wake
+    phrase nor an emergency; "" = none. Never acted on unless :attr:`free_text` confirms it
+    (:mod:`assistant.hearing.spotter`)."""
+    free_text: str = ""
+    """Distress spotter, stage 2: the same audio transcribed freely with the large-vocabulary
+    language model (only when there is a :attr:`candidate`)."""
+    free_alternatives: tuple[str, ...] = ()
+    """Next-best free transcripts from the same decode's lattice (stage 2 accepts any of them)."""
 
 
 class UtteranceDecoder(Protocol):

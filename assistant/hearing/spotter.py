@@ -1,0 +1,159 @@
+"""The distress spotter: emergencies heard without the wake phrase, in two stages.
+
+Without the wake phrase the device must still hear "help me" or "I have fallen", yet must not
+act on a conversation or the television. One search cannot do both (docs/benchmarks/speech.md,
+"Distress spotter"): the wake search's chatter loop keeps household speech from being forced
+onto "i fainted", but absorbs most real emergencies in noise; without the loop nearly every
+emergency is heard, and so are dozens of false ones an hour. So:
+
+1. **Propose** (recognizer, wake search only): when the wake search (with its chatter loop)
+   hears neither the wake phrase nor an emergency, the same audio is decoded again with the
+   wake search's grammar *without* the chatter loop. An emergency sentence there is only a
+   *candidate* (:attr:`Transcript.candidate`); it costs about 0.02 of real time on speech.
+2. **Verify** (recognizer, then listener): only for a candidate, the same audio is transcribed
+   freely with pocketsphinx's bundled large-vocabulary en-us language model
+   (:class:`FreeTranscriber`, loaded on the first candidate) and the product's understanding
+   stage reads that transcript (:func:`heard_emergency`: the distress detector with its
+   negation, idiom, media and other-person rules, then the catalog and model). The candidate is
+   acted on only when that says emergency too. Free transcription knows "chest of drawers",
+   "stroke of luck" and "fell asleep", which the command grammar can only force onto an
+   emergency.
+
+Runs in the recognizer's process (the child in the daemon) because it needs the utterance's
+audio; the understanding is applied by the listener with the pipeline's understander.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+from assistant.hearing.recognizer import normalize_phrase
+from assistant.hearing.sources import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Understander
+
+_LOGGER = logging.getLogger(__name__)
+
+NBEST_SCAN_LIMIT: Final = 30
+"""Most lattice paths read while collecting the next-best free transcripts."""
+
+SPOTTER: Final = True
+"""Propose and verify emergencies heard without the wake phrase (off: only the wake search's own
+emergencies count, as before; measured in docs/benchmarks/speech.md)."""
+FREE_LM_WORDS: Final = 20000
+"""Dictionary of the free transcription: the language model's this-many most probable words
+(unigram) of the CMU dictionary's 126 000. On the tuning set it confirmed as many emergencies
+as the full dictionary (one more at 10 and 5 dB), rejected the same harmless sentences, was a
+third faster and saves about 37 MB (the full dictionary's search tree)."""
+FREE_LM_NBEST: Final = 3
+"""Next-best free transcripts (from the lattice) stage 2 also reads: on the tuning set the 1-best
+confirmed 15 and 8 of the candidate emergencies at 10 and 5 dB, with 3 next-best 20 and 14, at
+one harmless sentence in 180 more ("my chest of drawers …" at 10 dB) and 0.003 s per call."""
+FREE_LM_OPTIONS: Final[dict[str, Any]] = {}
+"""Decoder options of the free transcription (beams …; empty = the library's: narrower beams
+were 3× faster and lost most emergencies in noise on the tuning set)."""
+
+
+class FreeTranscriber:
+    """Free transcription with the bundled en-us trigram model over its most probable words
+    (:data:`FREE_LM_WORDS`), loaded on first use (about 0.5 s of CPU and 55–65 MB in the
+    recognizer's process): most utterances never need it."""
+
+    def __init__(self, model_dir: str, remove_noise: bool | None) -> None:
+        self._model_dir = model_dir
+        self._remove_noise = remove_noise
+        self._decoder: Any = None
+        self._workdir = ""
+        self.load_s = 0.0
+        self.calls = 0
+        self.cpu_s = 0.0
+
+    def _load(self) -> Any:
+        import pocketsphinx
+
+        from assistant.hearing.pocketsphinx_engine import _private_model
+
+        started = time.process_time()
+        self._workdir = tempfile.mkdtemp(prefix="jiayi-free-")
+        hmm = _private_model(
+            os.path.join(self._model_dir, "en-us", "en-us"), self._workdir, self._remove_noise
+        )
+        lm_path = os.path.join(self._model_dir, "en-us", "en-us.lm.bin")
+        dict_path = _frequent_words_dictionary(
+            lm_path,
+            os.path.join(self._model_dir, "en-us", "cmudict-en-us.dict"),
+            os.path.join(self._workdir, "frequent.dict"),
+            FREE_LM_WORDS,
+        )
+        self._decoder = pocketsphinx.Decoder(
+            hmm=hmm,
+            lm=lm_path,
+            dict=dict_path,
+            samprate=SAMPLE_RATE,
+            bestpath=False,
+            loglevel="FATAL",
+            **FREE_LM_OPTIONS,
+        )
+        self.load_s = time.process_time() - started
+        _LOGGER.info("event=free_lm_loaded cpu_s=%.2f", self.load_s)
+        return self._decoder
+
+    def transcribe(self, audio: bytes) -> tuple[str, tuple[str, ...]]:
+        """The utterance's words, lower case ("" = nothing heard), and up to
+        :data:`FREE_LM_NBEST` distinct next-best transcripts."""
+        started = time.process_time()
+        decoder = self._decoder or self._load()
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        best = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        others: list[str] = []
+        for index, path in enumerate(decoder.nbest() or () if best and FREE_LM_NBEST else ()):
+            if index >= NBEST_SCAN_LIMIT or len(others) >= FREE_LM_NBEST:
+                break
+            text = normalize_phrase(path.hypstr or "") if path is not None else ""
+            if text and text != best and text not in others:
+                others.append(text)
+        self.calls += 1
+        self.cpu_s += time.process_time() - started
+        return best, tuple(others)
+
+    def close(self) -> None:
+        self._decoder = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = ""
+
+
+def _frequent_words_dictionary(lm_path: str, full_dict: str, out: str, count: int) -> str:
+    """The pronunciations of the ``count`` words the language model finds most probable."""
+    import pocketsphinx
+
+    model = pocketsphinx.NGramModel.readfile(lm_path)
+    entries: dict[str, list[str]] = {}
+    with open(full_dict, encoding="utf-8") as handle:
+        for line in handle:
+            word = line.split(" ", 1)[0].split("(", 1)[0]
+            entries.setdefault(word, []).append(line)
+    ranked = sorted(entries, key=lambda w: model.prob([w]), reverse=True)[:count]
+    model = None  # the decoder loads its own copy; free this one first
+    with open(out, "w", encoding="utf-8") as handle:
+        for word in ranked:
+            handle.writelines(entries[word])
+    return out
+
+
+def heard_emergency(understander: Understander, text: str) -> bool:
+    """Stage 2's judgement: the understanding stage reads the free transcript as an
+    emergency-tier intent."""
+    if not text:
+        return False
+    intent = understander.match(text).intent
+    return intent is not None and understander.catalog.tier(intent) == "emergency"
