@@ -55,6 +55,7 @@ import speech_data as data  # noqa: E402  (puts tests/ on the path: speechgen)
 from speechgen import ACTION_INTENTS  # noqa: E402
 
 import assistant.hearing.listener as listener_module  # noqa: E402
+from assistant.conversation.dialogue import NEVER_CHECKED  # noqa: E402
 from assistant.hearing.listener import UtteranceRecognized, WakeDetected  # noqa: E402
 from assistant.ops.config import load_settings  # noqa: E402
 from assistant.ops.settings import Settings  # noqa: E402
@@ -77,11 +78,18 @@ class Tally:
     wrong: int = 0
     """An intent that is not the expected one (or wrong slots): a wrong action."""
     rejected: int = 0
+    asked: int = 0
+    """Heard unsure (the "Did you say …?" band, ``asr.act_confidence`` / ``confirm_confidence``):
+    asked back, not acted on; ``asked_right`` of them were the expected command."""
+    asked_right: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
     def row(self) -> str:
         n = max(1, self.total)
-        return f"| {self.label} | {self.right / n:.3f} | {self.wrong / n:.1%} | {self.rejected / n:.1%} | {self.total} |"
+        return (
+            f"| {self.label} | {self.right / n:.3f} | {self.wrong / n:.1%} | {self.rejected / n:.1%} "
+            f"| {self.asked / n:.1%} ({self.asked_right}) | {self.total} |"
+        )
 
 
 @dataclass
@@ -176,12 +184,21 @@ def run_commands(
             for i, (text, intent) in enumerate(texts):
                 wav = data.spoken(text, voice, noise, snr, seed=100 + i)
                 events, understood = meter.run(pipeline, wav)
-                intents = [u.intent for u in understood if u.intent is not None]
+                # as the dialogue does: an unsure reading is asked back, except what is never asked
+                acted = [
+                    u
+                    for u in understood
+                    if u.intent is not None and (not u.unsure or u.intent in NEVER_CHECKED)
+                ]
+                intents = [u.intent for u in acted]
+                asked = [u.intent for u in understood if u.intent is not None and u not in acted]
                 expected = [] if intent is None else [intent]  # out of scope: no intent is right
                 tally.total += 1
                 tally.right += intents == expected
                 tally.wrong += any(x != intent for x in intents)
-                tally.rejected += not intents and intent is not None
+                tally.rejected += not intents and not asked and intent is not None
+                tally.asked += bool(asked) and not intents
+                tally.asked_right += bool(asked) and not intents and asked == expected
                 meter.note(
                     set=set_name,
                     cond=label,
@@ -302,7 +319,10 @@ def apply_tuning(tunes: list[str]) -> None:
 
 
 def table(title: str, tallies: list[Tally]) -> None:
-    print(f"\n{title}\n\n| condition | accuracy | wrong actions | rejected | n |\n|---|---|---|---|---|")
+    print(
+        f"\n{title}\n\n| condition | accuracy | wrong actions | rejected | asked back (right) | n |"
+        "\n|---|---|---|---|---|---|"
+    )
     for tally in tallies:
         print(tally.row())
 

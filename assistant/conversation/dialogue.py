@@ -30,7 +30,7 @@ from assistant.conversation.prompts import speak_time
 from assistant.understanding.result import TIER_CONFIRM, Understanding
 
 _LOGGER = logging.getLogger(__name__)
-_NEVER_CHECKED: Final = frozenset({"emergency", "cancel", "repeat", "yes", "no"})
+NEVER_CHECKED: Final = frozenset({"emergency", "cancel", "repeat", "yes", "no"})
 """Intents acted on even when heard unsure: an emergency has its cancel window, and asking
 "Did you say cancel?" would only delay what she can say again."""
 
@@ -138,7 +138,7 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         if intent is None:
             return self._not_understood(u)
         self._misunderstood = 0
-        if u.unsure and intent not in _NEVER_CHECKED:
+        if u.unsure and intent not in NEVER_CHECKED:
             return self._check_heard(u)
         if self.catalog.confirms(intent) or self._tier(u) == TIER_CONFIRM:
             return self._start_request(intent, dict(u.slots), u)

@@ -196,11 +196,14 @@ class Asr:
     noise_filter: Literal["rnnoise", "webrtc", "none"] = "rnnoise"
     """Noise suppression before endpointing and recognition: ``rnnoise`` (RNNoise network),
     ``webrtc`` (WebRTC noise suppression + automatic gain) or ``none``."""
-    act_confidence: float = 0.0
-    """Acoustic confidence (0–1) at or above which a heard command is acted on; below it (and at
-    or above ``confirm_confidence``) the assistant asks "Did you say …?"."""
-    confirm_confidence: float = 0.0
-    """Acoustic confidence below which the assistant asks to repeat instead of guessing."""
+    act_confidence: float = 0.99
+    """Confidence (0–1) at or above which a heard command is acted on; below it (and at or above
+    ``confirm_confidence``) the assistant asks "Did you say …?". With the second opinion (built-in
+    English catalog) agreement is 1.0 and a sure language-model reading ≥ 0.99; a lone reading of
+    the understander's 0.95–0.99 or the grammar's alone (0.6) is asked back (docs/benchmarks/speech.md,
+    round 8). Engines without a confidence count as 1.0."""
+    confirm_confidence: float = 0.6
+    """Confidence below which the assistant asks to repeat instead of guessing."""
 
 
 class CatalogChoice(NamedTuple):
