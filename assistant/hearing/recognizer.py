@@ -29,6 +29,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from assistant.ops.paths import child_env
+
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
     from assistant.ops.settings import Settings
@@ -280,17 +282,6 @@ def _wait(proc: subprocess.Popen[bytes]) -> None:
         proc.wait(CHILD_STOP_TIMEOUT_S)
 
 
-def _child_env() -> dict[str, str]:
-    """The parent's environment, with the folder holding this package first on PYTHONPATH (so the
-    child finds the same code when the daemon runs from a checkout without installing)."""
-    import assistant
-
-    root = str(Path(assistant.__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    return env
-
-
 def serve_child(conn: Any, spec: EngineSpec | None = None) -> None:
     """Child process: build the engine, then serve begin/audio/finish messages until close."""
     logging.basicConfig(level=logging.WARNING)
@@ -411,7 +402,7 @@ class IsolatedRecognizer:
                 [sys.executable, "-m", "assistant.hearing.recognizer_child", str(child_fd)],
                 pass_fds=(child_fd,),
                 stdin=subprocess.DEVNULL,
-                env=_child_env(),
+                env=child_env(),
             )
         except OSError as err:
             parent.close()

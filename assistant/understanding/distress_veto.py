@@ -24,8 +24,6 @@ import argparse
 import hashlib
 import json
 import logging
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -41,6 +39,7 @@ from assistant.understanding.model import (
     features,
     load_cached,
     share_trained,
+    train_in_child,
 )
 from assistant.understanding.normalize import normalize, tokenize
 
@@ -208,16 +207,7 @@ def load_or_build(lang: str, state_dir: str = "") -> DistressVeto:
 
 
 def _train_in_child(lang: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "assistant.understanding.distress_veto", "--lang", lang, "--out", str(path)]
-    _LOGGER.info("event=distress_veto_training lang=%s path=%s", lang, path)
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, env=env, check=False)
-    if done.returncode != 0 or not path.exists():
-        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"training the {lang} distress veto failed: {' | '.join(tail)}")
+    train_in_child("assistant.understanding.distress_veto", lang, path, "distress veto")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -312,15 +312,22 @@ def load_or_build(lang: str, state_dir: str = "", *, holdout: bool = False) -> I
 
 
 def _train_in_child(lang: str, path: Path, holdout: bool) -> None:
+    train_in_child(
+        "assistant.understanding.train", lang, path, "intent model", ("--holdout",) if holdout else ()
+    )
+
+
+def train_in_child(module: str, lang: str, path: Path, what: str, extra: tuple[str, ...] = ()) -> None:
+    """``python -m <module> --lang <lang> --out <path>`` (scikit-learn never enters this process);
+    RuntimeError with the child's last lines when it fails or writes nothing."""
+    from assistant.ops.paths import child_env
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "assistant.understanding.train", "--lang", lang, "--out", str(path)]
-    if holdout:
-        cmd.append("--holdout")
-    _LOGGER.info("event=intent_model_training lang=%s path=%s", lang, path)
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, env=env, check=False)
+    cmd = [sys.executable, "-m", module, "--lang", lang, "--out", str(path), *extra]
+    _LOGGER.info("event=%s_training lang=%s path=%s", what.replace(" ", "_"), lang, path)
+    done = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=TRAIN_TIMEOUT_S, env=child_env(), check=False
+    )
     if done.returncode != 0 or not path.exists():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
-        raise RuntimeError(f"training the {lang} intent model failed: {' | '.join(tail)}")
+        raise RuntimeError(f"training the {lang} {what} failed: {' | '.join(tail)}")
