@@ -21,7 +21,6 @@ classes). Cache: ``<state_dir>/models/distress-<lang>-<hash>.bin``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -37,6 +36,7 @@ from assistant.understanding.model import (
     IntentModel,
     cache_dir,
     features,
+    inputs_hash,
     load_cached,
     share_trained,
     train_in_child,
@@ -167,17 +167,11 @@ class DistressVeto:
 
 
 def data_hash(lang: str) -> str:
-    digest = hashlib.sha256(f"distress-veto v{FEATURE_VERSION} C={LR_C} {lang}\n".encode())
-    for file in training_files(lang):
-        digest.update(file.name.encode())
-        try:
-            digest.update(file.read_bytes())
-        except OSError:
-            digest.update(b"<missing>")
-    for name in ("distress_veto.py", "distress.py", "model.py", "normalize.py"):
-        code = Path(__file__).with_name(name)
-        digest.update(code.read_bytes() if code.exists() else b"")
-    return digest.hexdigest()[:16]
+    return inputs_hash(
+        f"distress-veto v{FEATURE_VERSION} C={LR_C} {lang}",
+        training_files(lang),
+        ("distress_veto.py", "distress.py", "model.py", "normalize.py"),
+    )
 
 
 _VETOES: dict[tuple[str, str], DistressVeto] = {}

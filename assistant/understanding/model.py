@@ -216,16 +216,26 @@ def training_files(lang: str) -> list[Path]:
 
 
 def data_hash(lang: str, holdout: bool = False) -> str:
-    digest = hashlib.sha256(f"v{FEATURE_VERSION} {lang} holdout={holdout}\n".encode())
-    for file in training_files(lang):
+    return inputs_hash(
+        f"v{FEATURE_VERSION} {lang} holdout={holdout}",
+        training_files(lang),
+        ("train.py", "model.py", "normalize.py", "slots.py"),  # code that shapes the features
+    )
+
+
+def inputs_hash(header: str, files: list[Path], code: tuple[str, ...]) -> str:
+    """16 hex digits naming a cached model: ``header``, the data ``files`` (a missing one counts as
+    such) and this package's modules named in ``code``."""
+    digest = hashlib.sha256(f"{header}\n".encode())
+    for file in files:
         digest.update(file.name.encode())
         try:
             digest.update(file.read_bytes())
         except OSError:
             digest.update(b"<missing>")
-    for name in ("train.py", "model.py", "normalize.py", "slots.py"):  # code that shapes the features
-        code = Path(__file__).with_name(name)
-        digest.update(code.read_bytes() if code.exists() else b"")
+    for name in code:
+        module = Path(__file__).with_name(name)
+        digest.update(module.read_bytes() if module.exists() else b"")
     return digest.hexdigest()[:16]
 
 
