@@ -35,6 +35,7 @@ from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction,
 from assistant.understanding.normalize import normalize
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
+from assistant.understanding.speaker import Speaker
 from assistant.understanding.symptoms import SymptomFinder
 
 _LOGGER = logging.getLogger(__name__)
@@ -149,6 +150,21 @@ EXCLUDED: Final = {
 """Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
 邻居家太吵了 is the neighbours' noise, not this voice; "make the telly louder" is the television,
 "cancel my netflix" a subscription, "ring the plumber" or 给物业打电话 a business, not a contact)."""
+ACTS: Final = frozenset(
+    {
+        "emergency",
+        "call_doctor",
+        "call_contact",
+        "reorder_medication",
+        "book_appointment",
+        "medication_taken",
+        "report_symptom",
+    }
+)
+"""Intents that act for the speaker (alert, call, order, book, record a dose, report a symptom): never
+for talk about someone else ("joan has to take her water tablets", 她三天两头给医生打电话)."""
+NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
+"""Intents a general question ("what causes cramp at night", 感冒一般几天能好) never is."""
 _ZH_QUESTION: Final = re.compile(
     r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
 )
@@ -188,6 +204,7 @@ class Understander:
         self.matcher = IntentMatcher(catalog, settings)
         self.distress = DistressDetector.for_stage(self.lang, settings.state_dir if settings else "")
         self.symptoms = SymptomFinder(self.lang)
+        self.speaker = Speaker(self.lang, self.distress.lex)
         self.model = model
         self._slots = config_slot_index(catalog, settings)
         self._reportable = frozenset(catalog.intent_ids())
@@ -270,6 +287,10 @@ class Understander:
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
+        if intent in ACTS and self.speaker.someone_else(display, self._callee_words(intent)):
+            intent = None  # "joan has to take her water tablets", 她三天两头给医生打电话
+        if intent in NOT_GENERAL and self.speaker.general_question(display):
+            intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
             return Understanding(
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
@@ -306,6 +327,10 @@ class Understander:
     def _model_overrules(prediction: Prediction, exact: str, exclude: frozenset[str]) -> bool:
         best, p, _ = prediction.best(exclude)
         return best != exact and p >= OVERRULE_P and prediction.prob(exact) < OVERRULED_P
+
+    def _callee_words(self, intent: str) -> frozenset[str]:
+        """Person words a call names as its callee (女儿, "my son"): not someone else's business."""
+        return frozenset(self._known_callees) if intent == "call_contact" else frozenset()
 
     def _unknown_name(self, display: str) -> bool:
         """A name after the call word that is neither a contact nor a known word ("call Bob")."""
