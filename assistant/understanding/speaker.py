@@ -35,7 +35,7 @@ _EN_FILLER: Final = (
 )
 _EN_IMPERATIVE: Final = re.compile(
     rf"^{_EN_FILLER}(call|ring|phone|dial|get|give|book|order|reorder|tell|ask|make|put|send|contact|message"
-    r"|arrange|fetch|find|let|remind|cancel|stop|repeat|say|speak|talk|turn|check|note|record|see|help)(?![a-z])"
+    r"|arrange|fetch|find|let|remind|cancel|stop|say|speak|talk|turn|check|note|record|see|help)(?![a-z])"
 )
 _EN_QUESTION: Final = re.compile(
     rf"^{_EN_FILLER}(what|why|how|which|who|where|when|whose|is|are|was|were|do|does|did|can|could|should|would"

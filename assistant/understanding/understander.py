@@ -52,7 +52,7 @@ OVERRULED_P: Final = 0.02
 gives the phrase's intent less than this (Mandarin keys are pinyin, so homophones collide)."""
 NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
-MODEL_EMERGENCY_P: Final = 0.6
+MODEL_EMERGENCY_P: Final = 0.9
 """Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
 EMERGENCY_CONFIDENCE: Final = 0.95
 REPORT: Final = "report_symptom"
@@ -150,6 +150,10 @@ EXCLUDED: Final = {
 """Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
 邻居家太吵了 is the neighbours' noise, not this voice; "make the telly louder" is the television,
 "cancel my netflix" a subscription, "ring the plumber" or 给物业打电话 a business, not a contact)."""
+ANSWER_MAX: Final = {"en": 12, "zh": 10}
+"""Longest yes / no the model accepts (words in English, characters in Mandarin): answers are short
+(the labelled ones are at most 8 words / 8 characters but one); a long sentence that opens with
+"yes" or 不是不是 is talk in passing ("对对对，那部电影我记得，是王心刚演的")."""
 ACTS: Final = frozenset(
     {
         "emergency",
@@ -289,6 +293,12 @@ class Understander:
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
         if intent in ACTS and self.speaker.someone_else(display, self._callee_words(intent)):
             intent = None  # "joan has to take her water tablets", 她三天两头给医生打电话
+        if (
+            intent in ("yes", "no")
+            and exact != intent
+            and _length(display, self.lang) > ANSWER_MAX.get(self.lang, 12)
+        ):
+            intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
         if intent in NOT_GENERAL and self.speaker.general_question(display):
             intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
@@ -394,6 +404,10 @@ class Understander:
             margin=_unit(margin),
             tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
         )
+
+
+def _length(display: str, lang: str) -> int:
+    return len(display.split()) if lang == "en" else len(display.replace(" ", ""))
 
 
 def _unit(x: float) -> float:
