@@ -61,6 +61,17 @@ _ZH_QUESTION: Final = re.compile(
 早上起来就牙疼是不是上火了 (folded to …是上火了吗) is the speaker wondering about their own symptom."""
 
 
+_EN_WANTS: Final = re.compile(
+    r"(?<![a-z])(want|wants|need|needs|would like|like to|wanna|ought|should|must|have to|has to|got to|better|shall)(?![a-z])"
+)
+_EN_PAST_CALL: Final = re.compile(r"(?<![a-z])(rang|phoned|called|rung|used to|would always|would come)(?![a-z])")
+_ZH_WANTS: Final = re.compile(r"要|想|得|该|需要|赶紧|快")
+_ZH_PAST_CALL: Final = re.compile(
+    r"(打|来|通)(过|了)(个|一个|一通|两个|几个)?电话|(来|打)(个|了)?电话(来|过来)|电话(来|打)过|以前|那时候|那会儿|当年|年轻时"
+)
+"""A call that already happened (the doctor phoned yesterday, 大卫昨晚打电话来) or long ago."""
+
+
 class Speaker:
     """Whether an utterance is the speaker's own request (English or Mandarin)."""
 
@@ -115,3 +126,15 @@ class Speaker:
         """A question in which the speaker takes no part (about health in general)."""
         pattern = _EN_QUESTION if self.lang == "en" else _ZH_QUESTION
         return pattern.search(text) is not None and not self.involved(text)
+
+    def requested(self, text: str) -> bool:
+        """Asked of the assistant: addressed, an imperative, or the speaker wanting it."""
+        if self.lang == "en":
+            return bool(_EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_WANTS.search(text))
+        return bool(_ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text) or _ZH_WANTS.search(text))
+
+    def past_call(self, text: str) -> bool:
+        """A call told as something that happened ("the doctor phoned yesterday", 大卫昨晚打电话来),
+        not asked for."""
+        pattern = _EN_PAST_CALL if self.lang == "en" else _ZH_PAST_CALL
+        return pattern.search(text) is not None and not self.requested(text)

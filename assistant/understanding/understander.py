@@ -299,6 +299,8 @@ class Understander:
             and _length(display, self.lang) > ANSWER_MAX.get(self.lang, 12)
         ):
             intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
+        if intent in ("call_doctor", "call_contact") and self.speaker.past_call(display):
+            intent = None  # "the doctor phoned yesterday, all's well": news, not a request
         if intent in NOT_GENERAL and self.speaker.general_question(display):
             intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
