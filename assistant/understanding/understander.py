@@ -5,7 +5,8 @@ Per utterance (:meth:`Understander.match`):
 1. **Distress** (:mod:`.distress`, fail-closed): a standing danger cue → ``emergency``. A cue that
    contrary evidence cleared ("he fell asleep", "no chest pain now") forbids ``emergency`` from
    every other stage. With no cue at all the learned model may still say ``emergency`` (wordings
-   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_P` sure.
+   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_SURE` sure,
+   or :data:`MODEL_EMERGENCY_P` with an urgent word ("call someone").
 2. **Catalog path** (:mod:`.matcher`): a (near-)exact catalog phrase wins as before.
 3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
    out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
@@ -52,8 +53,12 @@ OVERRULED_P: Final = 0.02
 gives the phrase's intent less than this (Mandarin keys are pinyin, so homophones collide)."""
 NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
-MODEL_EMERGENCY_P: Final = 0.9
-"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
+MODEL_EMERGENCY_P: Final = 0.6
+"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all but an
+urgent word ("call someone", "quick", 快来人: the lexicon's ``urgency``)."""
+MODEL_EMERGENCY_SURE: Final = 0.9
+"""… and without an urgent word. Below it the model alone was never right on any tuning set (11
+lines: "i'm in a lot of pain", "i can't find my hearing aids anywhere", 脚肿得鞋都穿不上)."""
 EMERGENCY_CONFIDENCE: Final = 0.95
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
@@ -275,7 +280,7 @@ class Understander:
             exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
         exact, catalog_values = self.matcher.exact(text)
         intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
-        if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
+        if intent == EMERGENCY and (prediction is None or p < self._model_emergency_p(display)):
             intent = None
         mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
         if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
@@ -334,6 +339,10 @@ class Understander:
         ):
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
+
+    def _model_emergency_p(self, display: str) -> float:
+        urgency = self.distress.lex.urgency
+        return MODEL_EMERGENCY_P if urgency is not None and urgency.search(display) else MODEL_EMERGENCY_SURE
 
     @staticmethod
     def _model_overrules(prediction: Prediction, exact: str, exclude: frozenset[str]) -> bool:
