@@ -25,7 +25,11 @@ from assistant.understanding.distress import DistressLexicon
 
 _DOCTOR: Final = {"en": {"doctor", "doctors", "gp"}, "zh": {"医生", "大夫"}}
 """Person words that are what our requests are about, not someone else's business."""
-_EN_THIRD: Final = re.compile(r"(?<![a-z])(his|her|hers|their|theirs|he|she|they|them)(?![a-z])")
+_EN_THIRD: Final = re.compile(
+    r"(?<![a-z])(his|her|hers|their|theirs|he|she|they|them|mrs|mr|miss|ms|auntie|uncle)(?![a-z])"
+)
+_ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人")
+"""Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …)."""
 _EN_ASKS_US: Final = re.compile(
     r"(?<![a-z])((can|could|would|will|do|did|have|should) you|you (can|could|should|have|did|sent)|please|let me"
     r"|for me|remind me|tell me|me (a|an|the|some)|you are|are you|you)(?![a-z])"
@@ -64,7 +68,9 @@ _ZH_QUESTION: Final = re.compile(
 _EN_WANTS: Final = re.compile(
     r"(?<![a-z])(want|wants|need|needs|would like|like to|wanna|ought|should|must|have to|has to|got to|better|shall)(?![a-z])"
 )
-_EN_PAST_CALL: Final = re.compile(r"(?<![a-z])(rang|phoned|called|rung|used to|would always|would come)(?![a-z])")
+_EN_PAST_CALL: Final = re.compile(
+    r"(?<![a-z])(rang|phoned|called|rung|used to|would always|would come)(?![a-z])"
+)
 _ZH_WANTS: Final = re.compile(r"要|想|得|该|需要|赶紧|快")
 _ZH_PAST_CALL: Final = re.compile(
     r"(打|来|通)(过|了)(个|一个|一通|两个|几个)?电话|(来|打)(个|了)?电话(来|过来)|电话(来|打)过|以前|那时候|那会儿|当年|年轻时"
@@ -88,8 +94,7 @@ class Speaker:
             for m in pattern.finditer(text)
             if m.group() not in self._doctor and not any(d in m.group() for d in self._doctor)
         ]
-        if self.lang == "en":
-            spans += [m.span() for m in _EN_THIRD.finditer(text)]
+        spans += [m.span() for m in (_EN_THIRD if self.lang == "en" else _ZH_THIRD).finditer(text)]
         return spans
 
     def involved(self, text: str) -> bool:
