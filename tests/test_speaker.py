@@ -105,6 +105,8 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ("zh", "邻居大妈又给医生打电话了", "call_doctor"),
         ("zh", "为什么天冷了关节会疼", "report_symptom"),
         ("zh", "对对对，那年我们一起去的北戴河，人可多了", "yes"),
+        ("en", "when is her appointment at the eye clinic", "appointment_query"),
+        ("zh", "孙子孙女都挺好的", "feeling_fine"),
     ],
 )
 def test_talk_that_shares_the_domains_words_does_not_act(

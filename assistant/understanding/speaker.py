@@ -23,12 +23,12 @@ from typing import Final
 
 from assistant.understanding.distress import DistressLexicon
 
-_DOCTOR: Final = {"en": {"doctor", "doctors", "gp"}, "zh": {"医生", "大夫"}}
+_DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
 """Person words that are what our requests are about, not someone else's business."""
 _EN_THIRD: Final = re.compile(
     r"(?<![a-z])(his|her|hers|their|theirs|he|she|they|them|mrs|mr|miss|ms|auntie|uncle)(?![a-z])"
 )
-_ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人")
+_ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人|家里人|家人")
 """Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …)."""
 _EN_ASKS_US: Final = re.compile(
     r"(?<![a-z])((can|could|would|will|do|did|have|should) you|you (can|could|should|have|did|sent)|please|let me"

@@ -174,6 +174,9 @@ ACTS: Final = frozenset(
 )
 """Intents that act for the speaker (alert, call, order, book, record a dose, report a symptom): never
 for talk about someone else ("joan has to take her water tablets", 她三天两头给医生打电话)."""
+SPEAKERS_OWN: Final = ACTS | {"medication_query", "appointment_query", "feeling_fine"}
+"""Intents about the speaker's own care: never for talk about someone else (the acting ones, "when is
+her appointment", 孩子们都挺好的)."""
 NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
 """Intents a general question ("what causes cramp at night", 感冒一般几天能好) never is."""
 _ZH_QUESTION: Final = re.compile(
@@ -298,7 +301,7 @@ class Understander:
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
-        if intent in ACTS and self.speaker.someone_else(display, self._callee_words(intent)):
+        if intent in SPEAKERS_OWN and self.speaker.someone_else(display, self._callee_words(intent)):
             intent = None  # "joan has to take her water tablets", 她三天两头给医生打电话
         if (
             intent in ("yes", "no")
