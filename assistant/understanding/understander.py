@@ -12,7 +12,10 @@ Per utterance (:meth:`Understander.match`):
    out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
 4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
    becomes no intent.
-5. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
+5. **Whose request** (:mod:`.speaker`): talk about someone else ("joan has to take her water
+   tablets"), a general health question ("what causes cramp at night") and a call told as news
+   ask for nothing; a long "yes" / "no" is agreement or denial in passing, not an answer.
+6. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
    what a medicine is for, fuzzy names); symptoms from the bilingual vocabulary (:mod:`.symptoms`)
    as a normalised id plus the body part when one was named.
 
