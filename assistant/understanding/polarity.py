@@ -64,7 +64,9 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     r"|do not know (?:how|her number|his number|the number)"
     r"|do not want to (?:run out|be without|run short|miss|leave it|wait)|so i do not run out|(?:hate|not like) to be without"
     r"|(?:i )?never (?:miss|forget)|not (?:once )?(?:missed|forgotten)|have not forgotten"
-    r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear)|not (?:too|very|so) clever)(?![a-z])"
+    r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear)|not (?:too|very|so) clever"
+    r"|(?:do not|no|there is no) need to (?:shout|yell|bellow|be so loud)"
+    r"|(?:will|would|do|did) not have enough|not enough to last|(?:will|would) not last)(?![a-z])"
 )
 _ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
 _ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"
@@ -92,6 +94,7 @@ _ZH_NOT_A_NEGATION: Final = re.compile(
     r"|还不来|咋不来|怎么不来|不来了|没来|不回来|没回来|不接|没接|好久没|好几天没|几天没"  # 娃咋还不来你给他打个电话
     # how she feels or why she asks, not a declined request (我不太舒服你给医生打个电话, 我没忘药吃过了)
     r"|不太舒服|不大舒服|不怎么舒服|不太好受|没忘|没有忘|没忘记|不能断|别断了|断不得|不够吃|不够了|找不到|不会用|不会弄|打不通|没人接|不记得(?:号码|电话)"
+    r"|别(?:嚷嚷|嚷|喊|吼|叫唤)|(?<![用要必])不(?=帮我|帮俺|给我)"  # 你别嚷嚷小点声; 陈医生能看我不帮我约 (a question's 不)
 )
 _MASK: Final = "#nn"
 """What a negation word inside one of those phrases becomes for the learned model ("will not stop
