@@ -75,7 +75,7 @@ EVIDENCE: Final = {
         "volume_up": r"声|听|大|响|音量|高",
         "volume_down": r"声|吵|音量|响|轻|小|低",
         "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
-        "appointment_query": r"预约|复诊|复查|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
+        "appointment_query": r"预约|复诊|复查|看病|瞧病|睇医生|睇病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
