@@ -15,6 +15,11 @@ Sets (``bench/data``):
   seen neither the catalog nor the training corpora, committed before round 6's tuning, same
   rules. Reported whole and without the lines that happen to equal a catalog expansion or a
   training sentence (``intent-fresh2-overlap.json``).
+* ``intent-fresh3-<lang>.jsonl`` — round 7 (issue 10): 458 / 457 lines by another writer who had
+  seen neither the catalog nor the training corpora, committed before round 7's tuning, same rules
+  and reported the same way (overlap by line number in ``intent-fresh3-overlap.json``, which also
+  lists lines equal to a distress-veto case; those are left out of the "no catalog or training
+  sentence" figures too).
 * ``intent-dev``, ``intent-tune``, ``intent-test`` — older sets (used for tuning in this and
   earlier rounds; optimistic).
 * ``intent-dev6-<lang>.jsonl`` — a dev set written before the model-tuning round of issue 10
@@ -102,14 +107,19 @@ def load_set(lang: str, kind: str) -> list[dict]:
 
 def fresh_sets(lang: str) -> dict[str, set[int]]:
     """The held-out sets and, for each, the line numbers that equal a catalog expansion (or, for
-    fresh2, a training sentence) as recorded when the set was committed."""
+    fresh2 and fresh3, a training sentence; for fresh3 also a distress-veto case) as recorded when
+    the set was committed."""
     data = ROOT / "bench" / "data"
     first = json.loads((data / "intent-fresh-catalog-overlap.json").read_text("utf-8"))
-    second = json.loads((data / "intent-fresh2-overlap.json").read_text("utf-8"))
-    return {
-        "fresh": set(first[lang]),
-        "fresh2": set(second["catalog"][lang]) | set(second["training"][lang]),
-    }
+    out = {"fresh": set(first[lang])}
+    for name in ("fresh2", "fresh3"):
+        recorded = json.loads((data / f"intent-{name}-overlap.json").read_text("utf-8"))
+        out[name] = {
+            n
+            for source in ("catalog", "training", "distress")
+            for n in recorded.get(source, {}).get(lang, [])
+        }
+    return out
 
 
 def holdout_rows(lang: str) -> list[dict]:

@@ -98,13 +98,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_cases_share_no_line_with_the_fresh_test_sets(lang: str) -> None:
-    """The veto's own training sentences never equal a held-out test line (compared, never printed)."""
+    """The veto's own training sentences never equal a held-out test line (compared, never printed).
+
+    fresh3 was written after the cases by someone who had seen neither; the lines its natural
+    wording shares with a case are recorded by line number (``intent-fresh3-overlap.json``,
+    ``distress``) and left out of its "no catalog or training sentence" figures; any other
+    overlap fails."""
+    data = ROOT / "bench" / "data"
+    allowed = set(json.loads((data / "intent-fresh3-overlap.json").read_text("utf-8"))["distress"][lang])
     fresh: set[str] = set()
-    for kind in ("fresh", "fresh2"):
-        path = ROOT / "bench" / "data" / f"intent-{kind}-{lang}.jsonl"
+    for kind in ("fresh", "fresh2", "fresh3"):
+        path = data / f"intent-{kind}-{lang}.jsonl"
         if path.exists():
             lines = path.read_text(encoding="utf-8").splitlines()
-            fresh |= {normalize(json.loads(line)["text"], lang) for line in lines if line.strip()}
+            fresh |= {
+                normalize(json.loads(line)["text"], lang)
+                for n, line in enumerate(lines, 1)
+                if line.strip() and not (kind == "fresh3" and n in allowed)
+            }
     overlap = [
         n for n, (text, _) in enumerate(distress_veto.cases(lang), 1) if normalize(text, lang) in fresh
     ]
