@@ -141,6 +141,12 @@ def _kind(intent: str | None) -> str:
     return {"emergency": "emergency", "report_symptom": "symptom"}.get(intent, "in_scope")
 
 
+def _negated(row: dict) -> bool:
+    """A negated line names the intent it must not produce; ``"not_intent": null`` (fresh3 writes the
+    key on every line) is not a negated line."""
+    return row.get("not_intent") is not None
+
+
 def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     """Totals over ``rows``; per-line misses only when ``keep_errors`` (never for fresh sets)."""
     c = dict.fromkeys(
@@ -152,11 +158,11 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     errors: list[str] = []
     for row in rows:
         u = understander.match(row["text"])
-        kind = row.get("kind") or ("negated" if "not_intent" in row else _kind(row.get("intent")))
+        kind = row.get("kind") or ("negated" if _negated(row) else _kind(row.get("intent")))
         got_slots = {k: v for k, v in u.slots.items() if k in CHECKED_SLOTS}
         want_slots = {k: v for k, v in (row.get("slots") or {}).items() if k in CHECKED_SLOTS}
         ok = True
-        if "not_intent" in row:
+        if _negated(row):
             c["negated"] += 1
             ok = u.intent != row["not_intent"]
             c["negated_acted"] += not ok
@@ -167,7 +173,8 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
             c["consequential_accepts"] += u.intent in CONSEQUENTIAL
         else:
             c["in_scope"] += 1
-            ok = u.intent == row["intent"] and ("slots" not in row or got_slots == want_slots)
+            # slots are checked where the line labels them ({} = must name none); null = not labelled
+            ok = u.intent == row["intent"] and (row.get("slots") is None or got_slots == want_slots)
             c["correct"] += ok
         if kind == "emergency":
             c["emergency"] += 1
@@ -178,7 +185,7 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
         if kind == "symptom":
             c["symptom"] += 1
             c["symptom_hit"] += u.intent == "report_symptom"
-        if row.get("intent") != "emergency" and "not_intent" not in row:
+        if row.get("intent") != "emergency" and not _negated(row):
             c["non_emergency"] += 1
             c["false_alarm_any"] += u.intent == "emergency"
         if not ok and keep_errors:
@@ -267,7 +274,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     for name, rows in sets.items():
         em = [r for r in rows if r.get("intent") == "emergency"]
         harmless = [r for r in rows if r.get("kind") == "harmless_danger"]
-        other = [r for r in rows if r.get("intent") != "emergency" and "not_intent" not in r]
+        other = [r for r in rows if r.get("intent") != "emergency" and not _negated(r)]
         out[name] = {
             "emergency": len(em),
             "recall": sum(detector.detect(r["text"]).emergency for r in em) / len(em) if em else 1.0,
