@@ -126,6 +126,8 @@ class DistressLexicon:
     history: re.Pattern[str] | None
     mild: re.Pattern[str] | None = None
     mild_categories: frozenset[str] = frozenset()
+    never_mild: re.Pattern[str] | None = None
+    """Cue texts that are never mild (choking, blue lips): "a bit of meat" is not "a bit"."""
     conditional_after: re.Pattern[str] | None = None
     body_words: re.Pattern[str] | None = None
     urgent_gap: re.Pattern[str] | None = None
@@ -242,6 +244,7 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         history=rx("history"),
         mild=rx("mild"),
         mild_categories=frozenset(words("mild_categories")),
+        never_mild=rx("never_mild", bounded=False),
         conditional_after=rx("conditional_after"),
         body_words=_body_words(lang),
         urgent_gap=rx("urgent_gap"),
@@ -405,9 +408,11 @@ class DistressDetector:
             return "media"
         if who == "far" and not ctx.urgent:
             return "other_person"
-        history = _overlaps(span, ctx.history) or any(
-            s <= cue.start and cue.end <= e + 12 for s, e in ctx.history
-        )
+        history = (
+            _overlaps(span, ctx.history)
+            or any(s <= cue.start and cue.end <= e + 12 for s, e in ctx.history)
+            or (who in ("near", "far") and any(s >= cue.end for s, _ in ctx.history))
+        )  # "he had a stroke", 他摔了一跤住院了: someone else's history, or in hospital now
         if history and who != "self" and not ctx.urgent:
             return "other_person"
         if ctx.pretend:
@@ -480,6 +485,8 @@ class DistressDetector:
     def _mild(self, text: str, cue: Cue) -> bool:
         """Mild or brought on by effort, in the cue's clause ("a bit breathless on the stairs")."""
         if self.lex.mild is None:
+            return False
+        if self.lex.never_mild is not None and self.lex.never_mild.search(cue.text):
             return False
         lo = max(0, cue.start - (30 if self.lang == "en" else 8))
         hi = cue.end + (40 if self.lang == "en" else 10)
@@ -564,6 +571,13 @@ class DistressDetector:
                     and text[max(0, pos - 1) : pos] in ("被", "让", "把", "给")
                 ):
                     continue  # 我被狗咬了: the dog is not the experiencer
+                if (
+                    self.lang == "zh"
+                    and kind == "near"
+                    and text[max(0, pos - 1) : pos] == "家"
+                    and text[max(0, pos - 2) : pos - 1] not in ("我", "俺", "咱")
+                ):
+                    kind = "far"  # 邻居家老头: the neighbour's husband, not mine (我家老头 is mine)
                 if best is None or pos > best[0] or (pos == best[0] and kind != "self"):
                     best = (pos, kind)
         if self._thing_subject(text, cue) and (best is None or best[0] < cue.start - 25):
