@@ -200,3 +200,41 @@ def test_choking_is_never_mild(en: DistressDetector, zh: DistressDetector) -> No
 def test_neighbours_husband_is_someone_else_but_mine_is_near(zh: DistressDetector) -> None:
     assert not zh.detect("隔壁家老头摔了一跤住院了").emergency
     assert zh.detect("我家老头摔了一跤起不来").emergency
+
+
+# Round 7, probe batches 2-3: scope rules about people and places, in sentences written for these tests.
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("隔壁的老太太摔了一跤是她闺女发现的", False),  # someone else's old lady
+        ("有个老头在公园晕倒了", False),
+        ("我的老伴晕过去了", True),  # mine
+        ("俺家的老头子摔地上了", True),
+        ("孩子他妈突然倒了", True),  # the longest person word: 孩子他妈, not 孩子
+    ],
+)
+def test_mandarin_whose_person(zh: DistressDetector, text: str, emergency: bool) -> None:
+    assert zh.detect(text).emergency is emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("i've come a nasty cropper on the path, can't get up", True),  # a place is not the subject
+        ("my fella has keeled over in the shower", True),  # a person-only cue is never a thing's
+        ("the old shed has collapsed in the storm", False),  # a thing still is
+        ("i had a fall in october, i'm much steadier now", False),  # a month is the past
+        ("i daren't breathe a word to anyone", False),
+    ],
+)
+def test_english_subjects_places_and_months(en: DistressDetector, text: str, emergency: bool) -> None:
+    assert en.detect(text).emergency is emergency, (text, en.detect(text))
+
+
+def test_never_thing_and_never_mild_are_optional_lexicon_keys() -> None:
+    lex = parse_lexicon({"cues": {"fall": ["keeled over"]}}, "x.yaml", "en")
+    assert lex.never_thing is None and lex.never_mild is None
+    # without person words or never_thing, "my X keeled over" reads as a thing's ("my deckchair")
+    assert not DistressDetector("en", lex).detect("my husband keeled over").emergency
+    lex = parse_lexicon({"cues": {"fall": ["keeled over"]}, "never_thing": "keeled"}, "x.yaml", "en")
+    assert DistressDetector("en", lex).detect("my husband keeled over").emergency
