@@ -39,11 +39,15 @@ Sets (``bench/data``):
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
+    .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
 lines (a check never tuned on; ``--errors`` lists the odd half's misses only). The lexicon alone, the
 detector (lexicon + learned veto) and the whole stage, plus the detector's own latency.
+``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
+written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
+(own batches of round 5, every line a veto case) are reported whole; ``all`` runs every one.
 """
 
 from __future__ import annotations
@@ -286,12 +290,19 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-def dev5(lang: str, keep_errors: bool) -> dict:
-    """The distress tuning set in halves: the detector alone and the whole understanding stage."""
+DISTRESS_HALVES = ("dev5", "dev10")
+"""Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
+tuning data as a whole (all their lines are veto cases) and are reported whole."""
+DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
+
+
+def dev5(lang: str, keep_errors: bool, name: str = "dev5") -> dict:
+    """A distress dev set (``distress-<name>-<lang>.jsonl``) in halves — or whole for dev6–9 — decided
+    by the lexicon alone, the detector (lexicon + veto) and the whole understanding stage."""
     from assistant.pipeline import build_understander
     from assistant.understanding.distress import DistressDetector
 
-    path = ROOT / "bench" / "data" / f"distress-dev5-{lang}.jsonl"
+    path = ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     lexicon = DistressDetector(lang)
     understander = build_understander(demo_settings(lang), lang)
@@ -301,8 +312,13 @@ def dev5(lang: str, keep_errors: bool) -> dict:
         "detector": lambda t: detector.detect(t).emergency,
         "stage": lambda t: understander.match(t).intent == "emergency",
     }
-    out: dict = {"lang": lang, "halves": {}, "errors": []}
-    for half, part in (("odd (tuned on)", rows[0::2]), ("even (check)", rows[1::2])):
+    out: dict = {"lang": lang, "set": name, "halves": {}, "errors": []}
+    parts = (
+        (("odd (tuned on)", rows[0::2]), ("even (check)", rows[1::2]))
+        if name in DISTRESS_HALVES
+        else (("whole (tuned on)", rows),)
+    )
+    for half, part in parts:
         for who, decide in deciders.items():
             em = [r for r in part if r["emergency"]]
             harmless = [r for r in part if not r["emergency"]]
@@ -314,7 +330,7 @@ def dev5(lang: str, keep_errors: bool) -> dict:
                 "harmless": len(harmless),
                 "false_alarms": len(alarms),
             }
-            if keep_errors and half.startswith("odd"):
+            if keep_errors and not half.startswith("even"):
                 out["errors"] += [f"{who} missed: {r['text']!r} ({r['note']})" for r in missed]
                 out["errors"] += [f"{who} false alarm: {r['text']!r} ({r['note']})" for r in alarms]
     texts = [r["text"] for r in rows]
@@ -332,7 +348,7 @@ def dev5(lang: str, keep_errors: bool) -> dict:
 
 
 def report_dev5(res: dict) -> None:
-    print(f"## {res['lang']}: distress-dev5")
+    print(f"## {res['lang']}: distress-{res['set']}")
     print("| half, decided by | emergency recall | false alarms (harmless danger words) |")
     print("|---|---|---|")
     for name, d in res["halves"].items():
@@ -345,7 +361,7 @@ def report_dev5(res: dict) -> None:
     ms = res["detector_ms"]
     print(f"\ndetector latency per sentence (wall): p50 {ms['p50']:.3f} ms, p99 {ms['p99']:.3f} ms")
     for e in res["errors"]:
-        print(f"  odd half {e}")
+        print(f"  tuned-on lines: {e}")
     print()
 
 
@@ -464,12 +480,22 @@ def main() -> int:
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
-    parser.add_argument("--dev5", action="store_true", help="only the distress tuning set, in halves")
+    parser.add_argument("--dev5", action="store_true", help="only the distress tuning set dev5, in halves")
+    parser.add_argument(
+        "--distress-dev",
+        action="append",
+        choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
+        help="only distress dev sets: dev5/dev10 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+    )
     args = parser.parse_args()
-    if args.dev5:
+    names = (["dev5"] if args.dev5 else []) + list(args.distress_dev or [])
+    if "all" in names:
+        names = list(DISTRESS_HALVES + DISTRESS_WHOLE)
+    if names:
         for lang in args.lang or ["en", "zh"]:
-            res = dev5(lang, args.errors)
-            print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
+            for name in names:
+                res = dev5(lang, args.errors, name)
+                print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
         return 0
     for lang in args.lang or ["en", "zh"]:
         res = run(lang, fresh=not args.no_fresh, keep_errors=args.errors, with_distress=args.distress)

@@ -127,3 +127,24 @@ def test_broken_cases_file_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(distress_veto.data, "intents_dir", lambda: tmp_path)
     with pytest.raises(distress_veto.DistressCasesError, match="'emergency' must be a list"):
         distress_veto.cases("en")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_dev10_check_half_is_never_trained_on(lang: str) -> None:
+    """distress-dev10's even lines are the round-7 check: no veto case or training sentence equals one."""
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "bench" / "data" / f"distress-dev10-{lang}.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+        if line.strip()
+    ]
+    assert len(rows) >= 200
+    check = {normalize(r["text"], lang) for r in rows[1::2]}
+    trained = {normalize(text, lang) for text, _ in distress_veto.cases(lang)}
+    for path in distress_veto.training_files(lang):
+        if path.suffix == ".jsonl":
+            lines = path.read_text(encoding="utf-8").splitlines()
+            trained |= {normalize(json.loads(line)["text"], lang) for line in lines if line.strip()}
+    overlap = sorted(check & trained)
+    assert not overlap, f"{len(overlap)} dev10 check line(s) are trained on"
