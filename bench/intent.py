@@ -34,6 +34,12 @@ Sets (``bench/data``):
 * ``intent-dev8-zh.jsonl`` — a Mandarin dev set (320 in scope, 42 out of scope; regional and
   recogniser wording) written before the in-scope round of issue 10, in halves like dev6:
   ``dev8 odd`` tuned on (``--errors`` lists its misses), ``dev8 even`` totals only.
+* ``intent-dev11-<lang>.jsonl`` — in-scope dev set (issue 10, round 7): ~267 in-scope lines per
+  language over all 19 non-emergency intents in older people's wording (hesitant, indirect, polite,
+  run-on, regional; Mandarin recogniser homophones), weighted to the consequential intents with
+  contact / medication slots by name, alias, relation word and purpose, plus 40 out-of-scope
+  look-alikes; written before the round's tuning, in halves like dev6: ``dev11 odd`` tuned on
+  (``--errors`` lists its misses), ``dev11 even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -398,6 +404,14 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
             **evaluate(understander, sets["dev8 even"], keep_errors=False),
             "errors": [],
         }
+    dev11 = load_set(lang, "dev11")
+    sets["dev11 odd"] = dev11[0::2]  # lines 1, 3, 5 …: tuned on
+    res["sets"]["dev11 odd"] = evaluate(understander, sets["dev11 odd"], keep_errors)
+    sets["dev11 even"] = dev11[1::2]  # lines 2, 4, 6 …: the check, totals only
+    res["sets"]["dev11 even"] = {
+        **evaluate(understander, sets["dev11 even"], keep_errors=False),
+        "errors": [],
+    }
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
@@ -476,7 +490,7 @@ def main() -> int:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="list misses of the dev/tune/test/dev6-odd/dev8-odd/holdout sets",
+        help="list misses of the dev/tune/test/dev6-odd/dev8-odd/dev11-odd/holdout sets",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
