@@ -219,7 +219,7 @@ def data_hash(lang: str, holdout: bool = False) -> str:
     return inputs_hash(
         f"v{FEATURE_VERSION} {lang} holdout={holdout}",
         training_files(lang),
-        ("train.py", "model.py", "normalize.py", "slots.py"),  # code that shapes the features
+        ("train.py", "model.py", "normalize.py", "slots.py", "polarity.py"),  # code that shapes the features
     )
 
 

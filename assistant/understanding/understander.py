@@ -36,7 +36,7 @@ from assistant.understanding.catalog import Catalog, load_catalog
 from assistant.understanding.distress import DistressDetector
 from assistant.understanding.matcher import IntentMatcher
 from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
-from assistant.understanding.normalize import normalize
+from assistant.understanding.normalize import normalize, strip_hedges
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
 from assistant.understanding.speaker import Speaker
@@ -84,7 +84,7 @@ EVIDENCE: Final = {
         "volume_up": r"声|听|大|响|音量|高",
         "volume_down": r"声|吵|音量|响|轻|小|低",
         "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
-        "appointment_query": r"预约|复诊|复查|看病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
+        "appointment_query": r"预约|复诊|复查|看病|瞧病|睇医生|睇病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
@@ -117,6 +117,13 @@ _EN_NOT_FOR_ME: Final = (
 _ZH_NOT_FOR_ME: Final = (
     r"狗|猫|宠物|兽医|鱼|鸟|鹦鹉|蟑螂|老鼠|耗子|杀虫|灭蚊|蚊香|农药|花药|化肥|花肥|给花|给菜|打菜|庄稼|果树"
 )
+_EN_PET_UNWELL: Final = (
+    r"\b(?:my|our|the|his|her) (?:dog|doggy|puppy|cat|kitty|kitten|budgie|parrot|rabbit|hamster|tortoise|bird|horse|pony)\b"
+    r"(?!.*\b(?:bit|bitten|scratched|knocked|tripped|jumped on) me\b)"
+)
+_ZH_PET_UNWELL: Final = r"(?:狗|猫|宠物|鹦鹉|鸟|兔子)(?!.*(?:咬|抓|绊|撞|扑)(?:了|伤了)?我)"
+"""An animal that is unwell is not a symptom to send the doctor ("my dog's limping", 我家狗一直咳嗽),
+unless it hurt her ("the dog bit me")."""
 _EN_SERVICE: Final = (
     r"\b(hairdressers?|hair|nails|barbers?|groomers?|vet|vets|car|mot|boiler|plumber|window cleaner|chimney|sweep|table"
     r"|restaurant|pub|hotel|solicitor|bank|massage|spa|church hall|coach|taxi|cab|electrician|builder|gas man|tickets?)\b"
@@ -133,8 +140,8 @@ EXCLUDED: Final = {
         "reorder_medication": _EN_NOT_FOR_ME,
         "medication_taken": _EN_NOT_FOR_ME,
         "medication_query": _EN_NOT_FOR_ME,
-        "report_symptom": _EN_NOT_FOR_ME,
         "book_appointment": _EN_SERVICE,
+        "report_symptom": _EN_PET_UNWELL,
         "volume_up": _EN_VOLUME_ELSEWHERE,
         "volume_down": _EN_VOLUME_ELSEWHERE,
         "cancel": _EN_CANCEL_ELSEWHERE,
@@ -150,8 +157,8 @@ EXCLUDED: Final = {
         "reorder_medication": _ZH_NOT_FOR_ME,
         "medication_taken": _ZH_NOT_FOR_ME,
         "medication_query": _ZH_NOT_FOR_ME,
-        "report_symptom": _ZH_NOT_FOR_ME,
         "book_appointment": _ZH_SERVICE,
+        "report_symptom": _ZH_PET_UNWELL,
         "time_query": r"(国|洲|日本|澳大利亚|加拿大|新加坡|纽约|伦敦|那边|那儿|那里)(现在|这会儿)?(是)?几点|天黑|天亮|日落|日出|太阳",
         "cancel": r"报纸|订阅|会员|快递|外卖|旅游|旅行团|麻将|牛奶|理发|酒店|车票|机票|火车票",
         "call_contact": r"公司|店|饭馆|物业|银行|超市|外卖|快递|出租|滴滴|师傅|修|开锁|电视台|电台|居委会|保险|房东|邮局|装修队|送水",
@@ -295,7 +302,7 @@ class Understander:
             intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
-        if intent is not None and polarity.negated(display, intent, self.lang):
+        if intent is not None and polarity.negated(strip_hedges(display, self.lang), intent, self.lang):
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
             intent = None
