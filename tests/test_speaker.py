@@ -73,6 +73,7 @@ def test_general_question_asks_without_the_speaker(
         ("en", "the surgery phoned this morning about the flu jabs", True),
         ("en", "i rang the doctor yesterday, can you ring them again", False),  # asked again
         ("en", "call the doctor", False),
+        ("en", "david hasn't rung all week, give him a ring", False),  # a complaint, then the request
         ("zh", "女儿昨天打过电话了", True),
         ("zh", "帮我给医生打个电话", False),
     ],
@@ -123,6 +124,7 @@ def test_talk_that_shares_the_domains_words_does_not_act(
         ("en", "yes please", "yes"),
         ("en", "no thank you", "no"),
         ("zh", "给我儿子打个电话，让他回来", "call_contact"),
+        ("zh", "我儿子，大卫，给他打过去", "call_contact"),
         ("zh", "早上起来就头疼是不是上火了", "report_symptom"),
         ("zh", "好的", "yes"),
     ],

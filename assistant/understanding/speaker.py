@@ -52,7 +52,9 @@ _EN_QUESTION: Final = re.compile(
 or ends with a question tag."""
 _ZH_ASKS_US: Final = re.compile(
     r"你|您|帮|请|麻烦|替|能不能|可不可以|可以|要不要|好不好|行不行|好吗|行吗|让我|给我(?!的)"
+    r"|(?<![他她])给(他|她)们?(打|拨|挂)(?!了|过(?!去))"
 )
+"""Asked of the assistant; 给她打过去 in the middle of a sentence is a call asked for."""
 _ZH_IMPERATIVE: Final = re.compile(
     r"^(家医|嗯|呃|哎|喂|那个|就是|快|赶紧|就)*(给|打|叫|把|联系|订|约|预约|让|问问|告诉|拨|找|取消|停|再说|大声|小声|开大|调|想|要)"
 )
@@ -69,8 +71,13 @@ _EN_WANTS: Final = re.compile(
     r"(?<![a-z])(want|wants|need|needs|would like|like to|wanna|ought|should|must|have to|has to|got to|better|shall)(?![a-z])"
 )
 _EN_PAST_CALL: Final = re.compile(
-    r"(?<![a-z])(rang|phoned|called|rung|used to|would always|would come)(?![a-z])"
+    r"(?<![a-z])(?<!not )(?<!never )(rang|phoned|called|rung|used to|would always|would come)(?![a-z])"
 )
+_EN_CALL_NOW: Final = re.compile(
+    r"(?<![a-z])(?<!used to )(?<!would )(give|call|ring|phone)"
+    r" (her|him|them|my|our|the|dr|doctor|anna|david|a (call|ring|bell)|(her|him|them) a (call|ring|bell))(?![a-z])"
+)
+"""A call asked for in the middle of a sentence ("anna hasn't rung for days, give her a call")."""
 _ZH_WANTS: Final = re.compile(r"要|想|得|该|需要|赶紧|快")
 _ZH_PAST_CALL: Final = re.compile(
     r"(打|来|通)(过|了)(个|一个|一通|两个|几个)?电话|(来|打)(个|了)?电话(来|过来)|电话(来|打)过|以前|那时候|那会儿|当年|年轻时"
@@ -100,7 +107,7 @@ class Speaker:
     def involved(self, text: str) -> bool:
         """The speaker takes part: themselves, the assistant addressed, or a request verb first."""
         if self.lang == "en":
-            if _EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text):
+            if _EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text):
                 return True
         elif _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text):
             return True
@@ -135,7 +142,12 @@ class Speaker:
     def requested(self, text: str) -> bool:
         """Asked of the assistant: addressed, an imperative, or the speaker wanting it."""
         if self.lang == "en":
-            return bool(_EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_WANTS.search(text))
+            return bool(
+                _EN_ASKS_US.search(text)
+                or _EN_IMPERATIVE.search(text)
+                or _EN_WANTS.search(text)
+                or _EN_CALL_NOW.search(text)
+            )
         return bool(_ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text) or _ZH_WANTS.search(text))
 
     def past_call(self, text: str) -> bool:
