@@ -219,6 +219,19 @@ def test_no_dev8_line_is_a_training_sentence() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev10_line_is_a_training_sentence(lang: str) -> None:
+    """dev10-oos (round 7): out-of-scope lines sharing the domain's words plus near-miss in-scope
+    lines. Its odd half is tuned on by reading the misses, never by copying lines into training, and
+    its even half is the held-out check: no line of either half may be a training sentence."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev10-oos-{lang}.jsonl")
+    assert sum(row["intent"] is None for row in rows) >= 160
+    assert sum(row["intent"] is not None for row in rows) >= 60
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev10-oos {lang} lines {overlap} equal training sentences"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_dev11_line_is_a_training_sentence(lang: str) -> None:
     """dev11 (in scope, round 7): its even half is reported as held out, so no dev11 line may be
     trained on (compared without printing the even lines)."""

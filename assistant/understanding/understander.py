@@ -5,13 +5,17 @@ Per utterance (:meth:`Understander.match`):
 1. **Distress** (:mod:`.distress`, fail-closed): a standing danger cue → ``emergency``. A cue that
    contrary evidence cleared ("he fell asleep", "no chest pain now") forbids ``emergency`` from
    every other stage. With no cue at all the learned model may still say ``emergency`` (wordings
-   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_P` sure.
+   the lexicon lacks: "the pan's caught fire") when it is at least :data:`MODEL_EMERGENCY_SURE` sure,
+   or :data:`MODEL_EMERGENCY_P` with an urgent word ("call someone").
 2. **Catalog path** (:mod:`.matcher`): a (near-)exact catalog phrase wins as before.
 3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
    out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
 4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
    becomes no intent.
-5. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
+5. **Whose request** (:mod:`.speaker`): talk about someone else ("joan has to take her water
+   tablets"), a general health question ("what causes cramp at night") and a call told as news
+   ask for nothing; a long "yes" / "no" is agreement or denial in passing, not an answer.
+6. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
    what a medicine is for, fuzzy names); symptoms from the bilingual vocabulary (:mod:`.symptoms`)
    as a normalised id plus the body part when one was named.
 
@@ -35,6 +39,7 @@ from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction,
 from assistant.understanding.normalize import normalize, strip_hedges
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
+from assistant.understanding.speaker import Speaker
 from assistant.understanding.symptoms import SymptomFinder
 
 _LOGGER = logging.getLogger(__name__)
@@ -52,7 +57,11 @@ gives the phrase's intent less than this (Mandarin keys are pinyin, so homophone
 NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
 MODEL_EMERGENCY_P: Final = 0.6
-"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all."""
+"""Model probability for ``emergency`` when the distress lexicon heard no danger word at all but an
+urgent word ("call someone", "quick", 快来人: the lexicon's ``urgency``)."""
+MODEL_EMERGENCY_SURE: Final = 0.9
+"""… and without an urgent word. Below it the model alone was never right on any tuning set (11
+lines: "i'm in a lot of pain", "i can't find my hearing aids anywhere", 脚肿得鞋都穿不上)."""
 EMERGENCY_CONFIDENCE: Final = 0.95
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
@@ -158,6 +167,28 @@ EXCLUDED: Final = {
 """Words that mean an intent is about something else (暖气开大点 is the heating, not the volume;
 邻居家太吵了 is the neighbours' noise, not this voice; "make the telly louder" is the television,
 "cancel my netflix" a subscription, "ring the plumber" or 给物业打电话 a business, not a contact)."""
+ANSWER_MAX: Final = {"en": 12, "zh": 10}
+"""Longest yes / no the model accepts (words in English, characters in Mandarin): answers are short
+(the labelled ones are at most 8 words / 8 characters but one); a long sentence that opens with
+"yes" or 不是不是 is talk in passing ("对对对，那部电影我记得，是王心刚演的")."""
+ACTS: Final = frozenset(
+    {
+        "emergency",
+        "call_doctor",
+        "call_contact",
+        "reorder_medication",
+        "book_appointment",
+        "medication_taken",
+        "report_symptom",
+    }
+)
+"""Intents that act for the speaker (alert, call, order, book, record a dose, report a symptom): never
+for talk about someone else ("joan has to take her water tablets", 她三天两头给医生打电话)."""
+SPEAKERS_OWN: Final = ACTS | {"medication_query", "appointment_query", "feeling_fine"}
+"""Intents about the speaker's own care: never for talk about someone else (the acting ones, "when is
+her appointment", 孩子们都挺好的)."""
+NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
+"""Intents a general question ("what causes cramp at night", 感冒一般几天能好) never is."""
 _ZH_QUESTION: Final = re.compile(
     r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
 )
@@ -197,6 +228,7 @@ class Understander:
         self.matcher = IntentMatcher(catalog, settings)
         self.distress = DistressDetector.for_stage(self.lang, settings.state_dir if settings else "")
         self.symptoms = SymptomFinder(self.lang)
+        self.speaker = Speaker(self.lang, self.distress.lex)
         self.model = model
         self._slots = config_slot_index(catalog, settings)
         self._reportable = frozenset(catalog.intent_ids())
@@ -263,7 +295,7 @@ class Understander:
             exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
         exact, catalog_values = self.matcher.exact(text)
         intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
-        if intent == EMERGENCY and (prediction is None or p < MODEL_EMERGENCY_P):
+        if intent == EMERGENCY and (prediction is None or p < self._model_emergency_p(display)):
             intent = None
         mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
         if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
@@ -279,6 +311,18 @@ class Understander:
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
+        if intent in SPEAKERS_OWN and self.speaker.someone_else(display, self._callee_words(intent)):
+            intent = None  # "joan has to take her water tablets", 她三天两头给医生打电话
+        if (
+            intent in ("yes", "no")
+            and exact != intent
+            and _length(display, self.lang) > ANSWER_MAX.get(self.lang, 12)
+        ):
+            intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
+        if intent in ("call_doctor", "call_contact") and self.speaker.past_call(display):
+            intent = None  # "the doctor phoned yesterday, all's well": news, not a request
+        if intent in NOT_GENERAL and self.speaker.general_question(display):
+            intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
             return Understanding(
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
@@ -311,10 +355,18 @@ class Understander:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
 
+    def _model_emergency_p(self, display: str) -> float:
+        urgency = self.distress.lex.urgency
+        return MODEL_EMERGENCY_P if urgency is not None and urgency.search(display) else MODEL_EMERGENCY_SURE
+
     @staticmethod
     def _model_overrules(prediction: Prediction, exact: str, exclude: frozenset[str]) -> bool:
         best, p, _ = prediction.best(exclude)
         return best != exact and p >= OVERRULE_P and prediction.prob(exact) < OVERRULED_P
+
+    def _callee_words(self, intent: str) -> frozenset[str]:
+        """Person words a call names as its callee (女儿, "my son"): not someone else's business."""
+        return frozenset(self._known_callees) if intent == "call_contact" else frozenset()
 
     def _unknown_name(self, display: str) -> bool:
         """A name after the call word that is neither a contact nor a known word ("call Bob")."""
@@ -378,6 +430,10 @@ class Understander:
             margin=_unit(margin),
             tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
         )
+
+
+def _length(display: str, lang: str) -> int:
+    return len(display.split()) if lang == "en" else len(display.replace(" ", ""))
 
 
 def _unit(x: float) -> float:
