@@ -59,6 +59,10 @@ def test_someone_else_is_another_person_without_the_speaker(
         ("zh", "早上起来就头疼是不是上火了", False),  # subject dropped: the speaker wondering
         ("zh", "好几天没睡好了", False),  # 好几天 is no question
         ("zh", "没啥不舒服的", False),  # 没啥 is no question
+        ("zh", "拉肚子拉了三天了，怎么办", False),  # a told state before the question: her own
+        ("zh", "这两天老咳嗽是怎么回事", False),
+        ("zh", "晚上腿抽筋是什么原因", True),  # no told state: a question in general
+        ("zh", "电视上说了，感冒一般几天能好", True),  # told by others
     ],
 )
 def test_general_question_asks_without_the_speaker(

@@ -67,6 +67,14 @@ _ZH_QUESTION: Final = re.compile(
 早上起来就牙疼是不是上火了 (folded to …是上火了吗) is the speaker wondering about their own symptom."""
 
 
+_ZH_STATE: Final = re.compile(
+    r"了|过|着|老是|总是|一直|老(?=[^人年师板伴头太爷])|这(两|几)天|最近|好几天|今天|昨天"
+)
+"""Aspect and time words of a told state (拉了三天了, 老咳嗽, 这两天)."""
+_ZH_TOLD: Final = re.compile(r"说|听说|报道|新闻|电视|广播|报纸|书上|网上|据说|人家|别人|大家|有人")
+"""A clause that reports what others say (电视上说，…) is not the speaker telling their own state."""
+
+
 _EN_WANTS: Final = re.compile(
     r"(?<![a-z])(want|wants|need|needs|would like|like to|wanna|ought|should|must|have to|has to|got to|better|shall)(?![a-z])"
 )
@@ -137,7 +145,22 @@ class Speaker:
     def general_question(self, text: str) -> bool:
         """A question in which the speaker takes no part (about health in general)."""
         pattern = _EN_QUESTION if self.lang == "en" else _ZH_QUESTION
-        return pattern.search(text) is not None and not self.involved(text)
+        if pattern.search(text) is None or self.involved(text):
+            return False
+        return not (self.lang == "zh" and self._states_own(text))
+
+    def _states_own(self, text: str) -> bool:
+        """Mandarin drops the subject: words before the question that tell a state of things
+        (拉肚子拉了三天了怎么办, 这两天老咳嗽是怎么回事) and name nobody else are the speaker telling
+        their own, not a question about health in general (感冒一般几天能好)."""
+        m = _ZH_QUESTION.search(text)
+        told = text[: m.start()] if m else ""
+        return (
+            len(told) >= 4
+            and _ZH_STATE.search(told) is not None
+            and _ZH_TOLD.search(told) is None
+            and not self._person_spans(told)
+        )
 
     def requested(self, text: str) -> bool:
         """Asked of the assistant: addressed, an imperative, or the speaker wanting it."""
