@@ -119,3 +119,24 @@ def test_without_verifier_a_candidate_is_never_acted_on(woken, speechgen) -> Non
     bare.run_until_end()
     assert read_pcm(wav)
     assert not [e for e in events if isinstance(e, UtteranceRecognized)], events
+
+
+def test_free_transcription_is_unloaded_when_idle_and_reloaded_alike(woken, speechgen) -> None:
+    import time
+
+    from assistant.hearing import spotter
+
+    wav = speechgen.say("help me please", "flite:slt", stretch=data.STRETCH)
+    _events, first = _listen(woken, wav)
+    free = cached_recognizer(woken.engine_spec()).free
+    assert free.loaded and first[0].free_text
+    assert not free.unload_if_idle()  # just used: kept
+    assert free.unload_if_idle(now=time.monotonic() + spotter.FREE_LM_IDLE_S + 1.0)
+    assert not free.loaded
+    events, again = _listen(woken, wav)  # the next candidate loads it again, with the same result
+    assert free.loaded
+    assert [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert (again[0].free_text, again[0].free_alternatives) == (
+        first[0].free_text,
+        first[0].free_alternatives,
+    )

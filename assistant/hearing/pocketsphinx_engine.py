@@ -332,7 +332,7 @@ class PocketsphinxRecognizer:
         self.phone_loop = False
         self.spots = False
         """The distress spotter's two stages run on wake-mode utterances (:mod:`.spotter`)."""
-        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE)
+        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE, cache_dir)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
@@ -562,6 +562,7 @@ class PocketsphinxRecognizer:
         return "free"
 
     def begin(self, mode: Mode = "command") -> _PsDecoder:
+        self.free.unload_if_idle()
         return _PsDecoder(self, mode)
 
     def close(self) -> None:

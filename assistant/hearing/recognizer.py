@@ -229,7 +229,7 @@ def choose_engine(
             wake,
             grammar,
             second_opinion=second,
-            cache_dir=_models_dir(settings) if second else "",
+            cache_dir=_models_dir(settings),
         )
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
 
