@@ -203,19 +203,23 @@ def _frequent_words_dictionary(
             kept = lines.get(line.split(" ", 1)[0].split("(", 1)[0])
             if kept is not None:
                 kept.append(line)
-    target = Path(out)
+
+    def write(path: Path) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            for word in ranked:
+                handle.writelines(lines[word])
+
     if cached is not None:
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
         try:
             cached.parent.mkdir(parents=True, exist_ok=True)
-            target = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-        except OSError:
-            cached = None
-    with open(target, "w", encoding="utf-8") as handle:
-        for word in ranked:
-            handle.writelines(lines[word])
-    if cached is not None:
-        os.replace(target, cached)  # readers never see half a file
-        return str(cached)
+            write(tmp)
+            os.replace(tmp, cached)  # readers never see half a file
+            return str(cached)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            _LOGGER.warning("event=free_dictionary_not_cached path=%s error=%s", cached, err)
+    write(Path(out))
     return out
 
 
