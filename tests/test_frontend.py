@@ -104,3 +104,49 @@ def test_weight_blob_round_trips_the_librarys_own_weights(noisy_command: bytes) 
 def test_missing_library_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(frontend.FrontendError, match="cannot load"):
         frontend.RNNoise(tmp_path / "librnnoise.so")
+
+
+def test_quiet_gate_passes_clean_speech_unfiltered_and_delayed(speechgen: SpeechGen) -> None:
+    _rnnoise_library()
+    pcm = read_pcm(speechgen.say("what time is it", voice="flite:kal16"))
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    out = _denoise(gate, pcm)
+    assert not gate.active, f"clean speech (floor {gate.noise_floor_dbfs} dBFS) must not need RNNoise"
+    assert gate.passed_s > 0.8 * len(pcm) / 32000
+    assert len(out) == len(pcm)  # unfiltered: no resampler lag, only the fixed delay
+    delay = frontend.RNNOISE_DELAY * 2
+    tail = 16000  # the last 0.5 s, long after the switch
+    assert out[-tail:] == pcm[len(pcm) - tail - delay : len(pcm) - delay]
+
+
+def test_quiet_gate_keeps_rnnoise_on_in_kitchen_noise(noisy_command: bytes) -> None:
+    _rnnoise_library()
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    gated = _denoise(gate, noisy_command)
+    assert gate.active and gate.passed_s == 0.0
+    assert gate.noise_floor_dbfs is not None and gate.noise_floor_dbfs > -50
+    assert gated == _denoise(frontend.RNNoise(), noisy_command)  # exactly what RNNoise alone gives
+
+
+def test_quiet_gate_switches_on_when_the_kitchen_gets_noisy(
+    speechgen: SpeechGen, noisy_command: bytes
+) -> None:
+    """Quiet speech, then a noisy command: RNNoise comes on within the floor's 2 s window and
+    the stream stays aligned (no audio repeated or lost beyond the filter's own lag)."""
+    _rnnoise_library()
+    quiet = read_pcm(speechgen.say("what time is it", voice="flite:kal16"))
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    first = _denoise(gate, quiet)
+    assert not gate.active
+    second = _denoise(gate, noisy_command)
+    assert gate.active
+    assert gate.filtered_s > len(noisy_command) / 32000 - 2.5
+    lag = len(quiet) + len(noisy_command) - len(first) - len(second)
+    assert 0 <= lag < 2 * 2400  # what RNNoise holds back (frame and resampler buffers), < 150 ms
+
+
+def test_daemon_front_end_is_the_gated_rnnoise(monkeypatch: pytest.MonkeyPatch) -> None:
+    _rnnoise_library()
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.QuietGate)
+    monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", None)
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)

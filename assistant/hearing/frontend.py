@@ -13,6 +13,9 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
   and a float copy) and, finding the float copy, computes in float; :func:`int8_model` hands
   it its own weights without the float copies, so it runs its int8 path: same network, same
   output within rounding, 2.3× less CPU (docs/benchmarks/speech.md, round 9).
+* :class:`QuietGate` — runs RNNoise only while the noise floor is above
+  :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (the daemon's
+  ``rnnoise`` front-end).
 * :class:`WebRtcNoiseGain` — WebRTC audio processing from ``webrtc-noise-gain`` (what
   wyoming-satellite uses): noise suppression 0–4 and automatic gain, 10 ms frames.
 
@@ -38,6 +41,20 @@ RNNOISE_ENV: Final = "JIAYI_RNNOISE_LIB"
 """Environment variable naming a ``librnnoise.so`` to use instead of the bundled one."""
 RNNOISE_INT8: Final = True
 """Run RNNoise on its int8 weights (:func:`int8_model`) when the library carries float copies."""
+RNNOISE_QUIET_DBFS: Final[float | None] = -60.0
+"""Quiet-room gate (:class:`QuietGate`): RNNoise is skipped while the noise floor is below this
+level (dBFS; None = RNNoise always runs). Chosen on the tuning commands (round 9)."""
+QUIET_HYSTERESIS_DB: Final = 3.0
+"""RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
+QUIET_BLOCK_S: Final = 0.1
+QUIET_WINDOW_S: Final = 2.0
+"""The noise floor is the quietest :data:`QUIET_BLOCK_S` block of the last :data:`QUIET_WINDOW_S`."""
+QUIET_FIRST_S: Final = 0.3
+"""Audio heard before the first decision (RNNoise runs until then, as without the gate)."""
+RNNOISE_DELAY: Final = 320
+"""Samples (16 kHz) by which the RNNoise path delays the signal (resampling + one 10 ms frame,
+measured by cross-correlation); the gate delays the unfiltered path as much, so switching
+neither repeats nor drops audio."""
 WEBRTC_NOISE_SUPPRESSION: Final = 2
 """webrtc-noise-gain suppression level (0–4) for ``asr.noise_filter: webrtc``."""
 WEBRTC_AUTO_GAIN_DBFS: Final = 3
@@ -99,6 +116,15 @@ class RNNoise:
         self._rest = np.zeros(0, dtype=np.float32)
         self.last_vad = 0.0
         """RNNoise's speech probability for the last frame (0–1)."""
+
+    def restart(self) -> None:
+        """Start a new stretch of audio (after a gap: :class:`QuietGate`): fresh resamplers, the
+        network keeps its state (its noise estimate)."""
+        import soxr
+
+        self._up = soxr.ResampleStream(SAMPLE_RATE, self.RATE, 1, dtype="float32", quality="HQ")
+        self._down = soxr.ResampleStream(self.RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+        self._rest = self._np.zeros(0, dtype=self._np.float32)
 
     def process(self, pcm: bytes) -> bytes:
         np = self._np
@@ -206,6 +232,78 @@ def _load_rnnoise(path: str) -> Any:
     return lib
 
 
+class QuietGate:
+    """RNNoise only while the room is noisy: below :data:`RNNOISE_QUIET_DBFS` of noise floor the
+    audio passes unfiltered (delayed by :data:`RNNOISE_DELAY` like the filtered path, so the
+    switch is seamless). The floor is the quietest 100 ms of the last 2 s, so speech does not
+    raise it; a switch back on needs :data:`QUIET_HYSTERESIS_DB` more."""
+
+    name = "rnnoise"
+
+    def __init__(self, net: RNNoise, quiet_dbfs: float) -> None:
+        import numpy as np
+
+        self._np = np
+        self.net = net
+        self.quiet_dbfs = quiet_dbfs
+        self.active = True
+        """RNNoise is running (until the first decision, and whenever the floor is high)."""
+        self.noise_floor_dbfs: float | None = None
+        self.filtered_s = 0.0
+        self.passed_s = 0.0
+        """Audio (s) sent through RNNoise / passed unfiltered (bench and status)."""
+        self._block = round(QUIET_BLOCK_S * SAMPLE_RATE)
+        self._blocks: list[float] = []
+        self._pending = np.zeros(0, dtype=np.float64)
+        self._heard = 0
+        self._history = np.zeros(RNNOISE_DELAY, dtype=np.int16)  # input from _history_at on
+        self._history_at = -RNNOISE_DELAY
+        self._in = 0
+        self._out = 0
+
+    def _update_floor(self, samples: Any) -> None:
+        np = self._np
+        data = np.concatenate([self._pending, samples.astype(np.float64)])
+        whole = len(data) - len(data) % self._block
+        for start in range(0, whole, self._block):
+            power = float(np.mean(data[start : start + self._block] ** 2))
+            self._blocks.append(10.0 * np.log10(max(power, 1e-3) / 32768.0**2))
+        self._pending = data[whole:]
+        keep = max(1, round(QUIET_WINDOW_S / QUIET_BLOCK_S))
+        del self._blocks[:-keep]
+        self._heard += len(samples)
+        if not self._blocks or self._heard < QUIET_FIRST_S * SAMPLE_RATE:
+            return
+        floor = min(self._blocks)
+        self.noise_floor_dbfs = floor
+        if self.active and floor < self.quiet_dbfs:
+            self.active = False
+        elif not self.active and floor >= self.quiet_dbfs + QUIET_HYSTERESIS_DB:
+            self.active = True
+            self.net.restart()
+
+    def process(self, pcm: bytes) -> bytes:
+        np = self._np
+        samples = np.frombuffer(pcm, dtype=np.int16)
+        self._update_floor(samples)
+        self._history = np.concatenate([self._history, samples])
+        self._in += len(samples)
+        seconds = len(samples) / SAMPLE_RATE
+        if self.active:
+            out = self.net.process(pcm)
+            self.filtered_s += seconds
+        else:  # output sample j is input sample j - RNNOISE_DELAY, as through RNNoise
+            start = max(0, self._out - RNNOISE_DELAY - self._history_at)
+            out = self._history[start : self._in - RNNOISE_DELAY - self._history_at].tobytes()
+            self.passed_s += seconds
+        self._out += len(out) // 2
+        drop = max(0, min(len(self._history), self._out - RNNOISE_DELAY - self._history_at))
+        if drop:
+            self._history = self._history[drop:]
+            self._history_at += drop
+        return out
+
+
 class WebRtcNoiseGain:
     """WebRTC noise suppression (0–4) and automatic gain (dBFS target, 0 = off)."""
 
@@ -237,7 +335,8 @@ def make_frontend(name: str) -> Frontend | None:
         return WebRtcNoiseGain()
     if name == "rnnoise":
         try:
-            return RNNoise()
+            net = RNNoise()
+            return net if RNNOISE_QUIET_DBFS is None else QuietGate(net, RNNOISE_QUIET_DBFS)
         except FrontendError as err:
             if not _WARNED:
                 _WARNED.append(True)
