@@ -103,6 +103,7 @@ class Meter:
     last: tuple[float, float] = (0.0, 0.0)
     """(CPU s, audio s) of the last :meth:`run`, booked to its condition by :meth:`note`."""
     by_condition: dict[str, list[float]] = field(default_factory=dict)
+    utterances: int = 0
 
     def run(self, pipeline: Pipeline, wav: Path) -> tuple[list[object], list[Understanding]]:
         """Every listener event of ``wav`` and the understanding of each recognized utterance."""
@@ -126,6 +127,7 @@ class Meter:
                 self.latencies.append(decode + late + time.monotonic() - started)
         cpu = time.process_time() - cpu
         self.cpu_s += cpu
+        self.utterances += len(understood)
         self.last = (cpu, audio_s)
         return events, understood
 
@@ -146,6 +148,7 @@ class StageClock:
 
     def __init__(self) -> None:
         self.cpu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
 
     def wrap(self, owner: Any, method: str, stage: Callable[..., str] | str) -> None:
         original = getattr(owner, method)
@@ -158,6 +161,7 @@ class StageClock:
             finally:
                 name = stage if isinstance(stage, str) else stage(*args, **kwargs)
                 clock.cpu[name] = clock.cpu.get(name, 0.0) + time.process_time() - started
+                clock.calls[name] = clock.calls.get(name, 0) + 1
 
         setattr(owner, method, timed)
 
@@ -177,11 +181,17 @@ class StageClock:
 
     def report(self, meter: Meter) -> None:
         audio = max(meter.audio_s, 1e-9)
-        print("\n| stage | CPU s | RTF | share |\n|---|---|---|---|")
+        print(
+            f"\n{meter.utterances} utterances recognized (a search decoded more often was decoded ahead again)"
+        )
+        print("\n| stage | calls | CPU s | RTF | share |\n|---|---|---|---|---|")
         rows = sorted(self.cpu.items(), key=lambda kv: -kv[1])
         rows.append(("other (listener, WAV reading, events)", meter.cpu_s - sum(self.cpu.values())))
         for name, cpu in rows:
-            print(f"| {name} | {cpu:.1f} | {cpu / audio:.4f} | {cpu / max(meter.cpu_s, 1e-9):.0%} |")
+            calls = self.calls.get(name, "")
+            print(
+                f"| {name} | {calls} | {cpu:.1f} | {cpu / audio:.4f} | {cpu / max(meter.cpu_s, 1e-9):.0%} |"
+            )
 
 
 def camel(name: str) -> str:
