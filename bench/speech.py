@@ -149,6 +149,9 @@ class StageClock:
     def __init__(self) -> None:
         self.cpu: dict[str, float] = {}
         self.calls: dict[str, int] = {}
+        self.nested: set[str] = set()
+        """Stages timed inside another (RNNoise inside the quiet-room gate): not subtracted twice."""
+        self._depth = 0
 
     def wrap(self, owner: Any, method: str, stage: Callable[..., str] | str) -> None:
         original = getattr(owner, method)
@@ -156,10 +159,15 @@ class StageClock:
 
         def timed(*args: Any, **kwargs: Any) -> Any:
             started = time.process_time()
+            clock._depth += 1
             try:
                 return original(*args, **kwargs)
             finally:
+                clock._depth -= 1
                 name = stage if isinstance(stage, str) else stage(*args, **kwargs)
+                if clock._depth:
+                    name = f"  within it: {name}"
+                    clock.nested.add(name)
                 clock.cpu[name] = clock.cpu.get(name, 0.0) + time.process_time() - started
                 clock.calls[name] = clock.calls.get(name, 0) + 1
 
@@ -186,7 +194,8 @@ class StageClock:
         )
         print("\n| stage | calls | CPU s | RTF | share |\n|---|---|---|---|---|")
         rows = sorted(self.cpu.items(), key=lambda kv: -kv[1])
-        rows.append(("other (listener, WAV reading, events)", meter.cpu_s - sum(self.cpu.values())))
+        timed = sum(cpu for name, cpu in self.cpu.items() if name not in self.nested)
+        rows.append(("other (listener, WAV reading, events)", meter.cpu_s - timed))
         for name, cpu in rows:
             calls = self.calls.get(name, "")
             print(
