@@ -145,8 +145,10 @@ def test_quiet_gate_switches_on_when_the_kitchen_gets_noisy(
     assert 0 <= lag < 2 * 2400  # what RNNoise holds back (frame and resampler buffers), < 150 ms
 
 
-def test_daemon_front_end_is_the_gated_rnnoise(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_gate_is_built_only_with_a_quiet_level(monkeypatch: pytest.MonkeyPatch) -> None:
     _rnnoise_library()
-    assert isinstance(frontend.make_frontend("rnnoise"), frontend.QuietGate)
-    monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", None)
+    assert frontend.RNNOISE_QUIET_DBFS is None  # off in the daemon (round 9)
     assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)
+    monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", -60.0)
+    gate = frontend.make_frontend("rnnoise")
+    assert isinstance(gate, frontend.QuietGate) and gate.quiet_dbfs == -60.0

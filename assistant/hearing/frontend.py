@@ -14,8 +14,8 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
   it its own weights without the float copies, so it runs its int8 path: same network, same
   output within rounding, 2.3× less CPU (docs/benchmarks/speech.md, round 9).
 * :class:`QuietGate` — runs RNNoise only while the noise floor is above
-  :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (the daemon's
-  ``rnnoise`` front-end).
+  :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
+  RNNoise helps even on quiet real recordings).
 * :class:`WebRtcNoiseGain` — WebRTC audio processing from ``webrtc-noise-gain`` (what
   wyoming-satellite uses): noise suppression 0–4 and automatic gain, 10 ms frames.
 
@@ -41,9 +41,12 @@ RNNOISE_ENV: Final = "JIAYI_RNNOISE_LIB"
 """Environment variable naming a ``librnnoise.so`` to use instead of the bundled one."""
 RNNOISE_INT8: Final = True
 """Run RNNoise on its int8 weights (:func:`int8_model`) when the library carries float copies."""
-RNNOISE_QUIET_DBFS: Final[float | None] = -60.0
+RNNOISE_QUIET_DBFS: Final[float | None] = None
 """Quiet-room gate (:class:`QuietGate`): RNNoise is skipped while the noise floor is below this
-level (dBFS; None = RNNoise always runs). Chosen on the tuning commands (round 9)."""
+level (dBFS; None = RNNoise always runs, the daemon's setting). Measured at −60 dBFS (round 9 in
+docs/benchmarks/speech.md): same accuracy on the tuning commands and in noise, CPU RTF in a quiet
+room 0.015 instead of ≈ 0.045, but the Picovoice people's clean recordings lost 2 of 104 (.952 →
+.933): RNNoise helps even there, so the gate is off."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
