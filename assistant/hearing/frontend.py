@@ -12,7 +12,7 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
   soxr's streaming resamplers. The wheel's library carries every quantised layer twice (int8
   and a float copy) and, finding the float copy, computes in float; :func:`int8_model` hands
   it its own weights without the float copies, so it runs its int8 path: same network, same
-  output within rounding, 2.3× less CPU (docs/benchmarks/speech.md, round 9).
+  output within rounding, about half the CPU (docs/benchmarks/speech.md, round 9).
 * :class:`QuietGate` — runs RNNoise only while the noise floor is above
   :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
   RNNoise helps even on quiet real recordings).
@@ -45,8 +45,8 @@ RNNOISE_QUIET_DBFS: Final[float | None] = None
 """Quiet-room gate (:class:`QuietGate`): RNNoise is skipped while the noise floor is below this
 level (dBFS; None = RNNoise always runs, the daemon's setting). Measured at −60 dBFS (round 9 in
 docs/benchmarks/speech.md): same accuracy on the tuning commands and in noise, CPU RTF in a quiet
-room 0.015 instead of ≈ 0.045, but the Picovoice people's clean recordings lost 2 of 104 (.952 →
-.933): RNNoise helps even there, so the gate is off."""
+room 0.015 (0.111 with RNNoise in the same run), but the Picovoice people's clean recordings lost
+2 of 104 (.952 → .933): RNNoise helps even there, so the gate is off."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
