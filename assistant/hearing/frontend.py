@@ -191,19 +191,21 @@ def int8_model(lib: Any, key: str) -> Any:
         table = (_WeightArray * 1024).in_dll(lib, "rnnoise_arrays")
     except ValueError:  # a build that does not export it (e.g. Debian's librnnoise0)
         table = None
-    entries = []
+    entries = []  # (name, type, size, address): nothing copied yet
     for entry in table if table is not None else ():
         if not entry.name:
             break
-        entries.append((entry.name.decode(), entry.type, ctypes.string_at(entry.data, entry.size)))
-    names = {name for name, _, _ in entries}
+        entries.append((entry.name.decode(), entry.type, entry.size, entry.data))
+    names = {name for name, *_ in entries}
     kept = [
         e
         for e in entries
         if not (e[0].endswith("_weights_float") and e[0][: -len("float")] + "int8" in names)
     ]
     if len(kept) < len(entries) and hasattr(lib, "rnnoise_model_from_buffer"):
-        data = weight_blob(kept)
+        data = weight_blob(
+            [(name, kind, ctypes.string_at(address, size)) for name, kind, size, address in kept]
+        )
         blob = ctypes.create_string_buffer(data, len(data))
         model = lib.rnnoise_model_from_buffer(blob, len(data)) or None
         if model is None:
