@@ -100,13 +100,18 @@ class Meter:
     audio_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    last: tuple[float, float] = (0.0, 0.0)
+    """(CPU s, audio s) of the last :meth:`run`, booked to its condition by :meth:`note`."""
+    by_condition: dict[str, list[float]] = field(default_factory=dict)
+    utterances: int = 0
 
     def run(self, pipeline: Pipeline, wav: Path) -> tuple[list[object], list[Understanding]]:
         """Every listener event of ``wav`` and the understanding of each recognized utterance."""
         import wave
 
         with wave.open(str(wav), "rb") as handle:
-            self.audio_s += handle.getnframes() / handle.getframerate()
+            audio_s = handle.getnframes() / handle.getframerate()
+        self.audio_s += audio_s
         cpu = time.process_time()
         events = pipeline.listen_wav(wav)
         understood = []
@@ -120,11 +125,82 @@ class Meter:
                 spare = pipeline.settings.asr.trailing_silence_s - listener_module.TRAILING_FEED_S
                 late = max(0.0, event.decoded_ahead_s - spare)
                 self.latencies.append(decode + late + time.monotonic() - started)
-        self.cpu_s += time.process_time() - cpu
+        cpu = time.process_time() - cpu
+        self.cpu_s += cpu
+        self.utterances += len(understood)
+        self.last = (cpu, audio_s)
         return events, understood
 
     def note(self, **record: Any) -> None:
+        cpu, audio_s = self.last
+        self.last = (0.0, 0.0)
+        booked = self.by_condition.setdefault(f"{record.get('set')} {record.get('cond')}", [0.0, 0.0])
+        booked[0] += cpu
+        booked[1] += audio_s
+        record["cpu_s"] = round(cpu, 4)
         self.records.append(record)
+
+
+class StageClock:
+    """CPU time per stage of the hearing pipeline (``--stages``): the bench wraps the stages'
+    entry points (front-end, endpointer, each pocketsphinx search, the spotter's free
+    transcription, understanding); "other" is the rest (listener, WAV reading, events)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.nested: set[str] = set()
+        """Stages timed inside another (RNNoise inside the quiet-room gate): not subtracted twice."""
+        self._depth = 0
+
+    def wrap(self, owner: Any, method: str, stage: Callable[..., str] | str) -> None:
+        original = getattr(owner, method)
+        clock = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            clock._depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                clock._depth -= 1
+                name = stage if isinstance(stage, str) else stage(*args, **kwargs)
+                if clock._depth:
+                    name = f"  within it: {name}"
+                    clock.nested.add(name)
+                clock.cpu[name] = clock.cpu.get(name, 0.0) + time.process_time() - started
+                clock.calls[name] = clock.calls.get(name, 0) + 1
+
+        setattr(owner, method, timed)
+
+    def install(self) -> None:
+        from assistant.hearing import endpointing, frontend, pocketsphinx_engine, spotter
+
+        for name in dir(frontend):
+            cls = getattr(frontend, name)
+            if isinstance(cls, type) and "process" in vars(cls):
+                self.wrap(cls, "process", f"front-end ({cls.__name__})")
+        self.wrap(endpointing.Endpointer, "process", "endpointing")
+        recognizer = pocketsphinx_engine.PocketsphinxRecognizer
+        self.wrap(recognizer, "_decode_with", lambda _self, search, _audio: f"decode: {search} search")
+        self.wrap(recognizer, "_confidence", "decode: phone loop (confidence)")
+        self.wrap(spotter.FreeTranscriber, "transcribe", "spotter stage 2 (free transcription)")
+        self.wrap(Pipeline, "understand_heard", "understanding")
+
+    def report(self, meter: Meter) -> None:
+        audio = max(meter.audio_s, 1e-9)
+        print(
+            f"\n{meter.utterances} utterances recognized (a search decoded more often was decoded ahead again)"
+        )
+        print("\n| stage | calls | CPU s | RTF | share |\n|---|---|---|---|---|")
+        rows = sorted(self.cpu.items(), key=lambda kv: -kv[1])
+        timed = sum(cpu for name, cpu in self.cpu.items() if name not in self.nested)
+        rows.append(("other (listener, WAV reading, events)", meter.cpu_s - timed))
+        for name, cpu in rows:
+            calls = self.calls.get(name, "")
+            print(
+                f"| {name} | {calls} | {cpu:.1f} | {cpu / audio:.4f} | {cpu / max(meter.cpu_s, 1e-9):.0%} |"
+            )
 
 
 def camel(name: str) -> str:
@@ -347,8 +423,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
     ap.add_argument("--jsonl", help="write one record per utterance here")
+    ap.add_argument("--stages", action="store_true", help="CPU real-time factor per pipeline stage")
     args = ap.parse_args(argv)
     apply_tuning(args.tune)
+    clock = StageClock() if args.stages else None
+    if clock is not None:
+        clock.install()
     sets = args.sets.split(",")
     meter = Meter()
     started = time.monotonic()
@@ -402,6 +482,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     _spotter_stats(woken)
     _summary(meter, started)
+    if clock is not None:
+        clock.report(meter)
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in meter.records))
     return 0
@@ -424,6 +506,10 @@ def _summary(meter: Meter, started: float) -> None:
         f"{meter.audio_s / 60:.1f} min of audio; end of utterance → intent p50 = {statistics.median(lat) * 1000:.0f} ms, "
         f"p95 = {p95 * 1000:.0f} ms (beyond the trailing silence); peak RSS = {peak_mb:.0f} MB; "
         f"wall {time.monotonic() - started:.0f} s"
+    )
+    print(
+        "CPU RTF per condition: "
+        + ", ".join(f"{k} {c / max(a, 1e-9):.3f}" for k, (c, a) in meter.by_condition.items())
     )
 
 

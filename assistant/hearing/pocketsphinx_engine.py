@@ -82,6 +82,11 @@ SECOND_OPINION_MODES: Final = frozenset({"command"})
 paraphrase corpus plus the catalog's sentences, :func:`langmodel.corpus_sentences`), so the
 pipeline can act only when both readings agree and can understand wording the catalog's
 templates lack (docs/benchmarks/speech.md, "second opinion"). Empty = off."""
+SECOND_OPINION_SKIP_INTENTS: Final[frozenset[str]] = frozenset()
+"""Gating the second opinion (round 9 in docs/benchmarks/speech.md): when the grammar's reading
+is one of these intents the wider language model is not run and the grammar's sentence stands
+as its own second opinion (the two readings then agree). Empty = every command gets both
+decodes (measured: skipping harmless questions saved little CPU for more wrong answers)."""
 SECOND_OPINION_SEARCH: Final = "second"
 """Name of the wider language model's search in the decoder."""
 SECOND_OPINION_CONFIG: Final[dict[str, float | bool]] = {"lw": 10.0, "fwdflat": False}
@@ -162,7 +167,7 @@ class _PsDecoder:
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
         second = ""
         if audible and self._mode in owner._second_modes:
-            second = owner._decode_with(SECOND_OPINION_SEARCH, audio)
+            second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
         candidate, free = "", ()
         if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode_with(SPOT_SEARCH, audio)
@@ -489,6 +494,13 @@ class PocketsphinxRecognizer:
         self.last_gaps = (whole * CONFIDENCE_SCORE_UNIT, worst * CONFIDENCE_SCORE_UNIT)
         gap = worst if CONFIDENCE_PER_WORD else whole
         return confidence_from_gap(min(0.0, gap * CONFIDENCE_SCORE_UNIT))
+
+    def _second_skipped(self, sentence: str) -> bool:
+        """The grammar heard an intent of :data:`SECOND_OPINION_SKIP_INTENTS` (no second decode)."""
+        if not SECOND_OPINION_SKIP_INTENTS or not sentence or self.grammar is None:
+            return False
+        parsed = self.grammar.parse(sentence, "command")
+        return parsed is not None and parsed.intent in SECOND_OPINION_SKIP_INTENTS
 
     def _activate(self, search: str) -> None:
         if self._active_search != search:  # current_search() crashes when none is active yet
