@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = speech.settings_with(speech.FAMILY_CONFIG, [])
     pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=data.WAKE_PHRASE))
     noise_filter = args.frontend or settings.asr.noise_filter
+    recognizer: Any = cached_recognizer(pipeline.engine_spec())
     save = Path(args.save) if args.save else None
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
@@ -128,12 +129,17 @@ def main(argv: list[str] | None = None) -> int:
                     verified = [
                         pipeline.heard_emergency(t) for t in (result.free_text, *result.free_alternatives)
                     ]
+                    second = ""
+                    if result.candidate:  # what the wider language model (second opinion) hears
+                        second = recognizer._decode_with("second", audio)
                     item: dict[str, Any] = {
                         "mode": mode,
                         "raw": result.raw,
                         "candidate": result.candidate,
                         "free": [result.free_text, *result.free_alternatives] if result.free_text else [],
                         "verified": any(verified),
+                        "second": second,
+                        "second_verified": pipeline.heard_emergency(second, True),
                         "seconds": round(len(audio) / 32000, 2),
                     }
                     if save is not None:
