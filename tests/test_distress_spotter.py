@@ -157,3 +157,39 @@ def test_second_opinion_confirms_what_the_free_model_mishears(woken, speechgen) 
     (result,) = results
     assert not any(woken.heard_emergency(t) for t in (result.free_text, *result.free_alternatives)), result
     assert woken.heard_emergency(result.spot_second), result
+
+
+def test_wake_phrase_in_kitchen_noise_gets_a_second_chance(woken, speechgen) -> None:
+    """At 10 dB the wake search's chatter loop wins over "hello jiayi"; the spotter's search
+    (no loop) hears it and keyphrase spotting of the wake phrase confirms it."""
+    from assistant.hearing.listener import WakeDetected
+
+    wav = speechgen.with_noise(
+        speechgen.say("hello jiayi call my son", "flite:slt", stretch=data.STRETCH),
+        "kitchen.wav",
+        10,
+        seed=101,
+    )
+    events, results = _listen(woken, wav)
+    assert any(isinstance(e, WakeDetected) for e in events), (events, results)
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert [woken.understand_heard(e).intent for e in heard] == ["call_contact"], events
+    recognizer = cached_recognizer(woken.engine_spec())
+    assert not woken.grammar().parse(recognizer._decode_with("wake", read_pcm(wav)) or "x", "wake"), (
+        "wake search alone"
+    )
+
+
+def test_no_second_chance_without_the_wake_phrase(woken, speechgen) -> None:
+    recognizer = cached_recognizer(woken.engine_spec())
+    wav = speechgen.with_noise(
+        speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH),
+        "kitchen.wav",
+        10,
+        seed=101,
+    )
+    assert recognizer._spot_woken("hello jiayi call my son", read_pcm(wav)) == ""  # kws does not find it
+    from assistant.hearing.listener import WakeDetected
+
+    events, _results = _listen(woken, wav)
+    assert not any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events), events
