@@ -109,9 +109,10 @@ WAKE_KWS_THRESHOLD: Final = 1e-30
 missed it but the spotter's search (without the loop, already run on that audio) starts with it,
 the wake phrase counts if pocketsphinx's keyphrase spotting (``kws`` search of the wake phrase
 alone, this detection threshold) also finds it. On the tuning set: wake misses at 10 dB kitchen
-29 → 19 of 36, no false wake in 162 harmless utterances; the spotter's search alone would have
-given 8 of 36, but round 5 measured that search alone waking 65 times an hour on a conversation
-(docs/benchmarks/speech.md, round 9)."""
+29 → 19 of 36, no false wake in 165 harmless utterances and 90 emergencies; the spotter's search
+alone would have missed 8 of 36, but round 5 measured that search alone waking 65 times an hour
+on a conversation (docs/benchmarks/speech.md, round 9). Costs a keyphrase decode (≈ 0.02 of real
+time) only when the spotter's search starts with the wake phrase."""
 WAKE_KWS_SEARCH: Final = "wake_kws"
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
