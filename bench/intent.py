@@ -15,6 +15,11 @@ Sets (``bench/data``):
   seen neither the catalog nor the training corpora, committed before round 6's tuning, same
   rules. Reported whole and without the lines that happen to equal a catalog expansion or a
   training sentence (``intent-fresh2-overlap.json``).
+* ``intent-fresh3-<lang>.jsonl`` — round 7 (issue 10): 458 / 457 lines by another writer who had
+  seen neither the catalog nor the training corpora, committed before round 7's tuning, same rules
+  and reported the same way (overlap by line number in ``intent-fresh3-overlap.json``, which also
+  lists lines equal to a distress-veto case; those are left out of the "no catalog or training
+  sentence" figures too).
 * ``intent-dev``, ``intent-tune``, ``intent-test`` — older sets (used for tuning in this and
   earlier rounds; optimistic).
 * ``intent-dev6-<lang>.jsonl`` — a dev set written before the model-tuning round of issue 10
@@ -26,19 +31,35 @@ Sets (``bench/data``):
   near in-scope lines, written before the out-of-scope round of issue 10; in halves like dev6:
   ``dev7-oos odd`` (tuned on, its out-of-scope lines are training negatives) and ``dev7-oos even``
   (held out: totals only).
+* ``intent-dev10-oos-<lang>.jsonl`` — round 7 (issue 10): ~175 out-of-scope lines that share the
+  domain's words (dialogue words in passing, other people's appointments and medicines, health news
+  and general health questions, reminiscing about doctors, hearing-aid and device talk, talking to a
+  visitor or a pet) plus ~70 near-miss in-scope lines, written before that round's tuning. In
+  halves: ``dev10-oos odd`` (tuned on by reading ``--errors``; no line is ever copied into
+  training) and ``dev10-oos even`` (held out: totals only).
 * ``intent-dev8-zh.jsonl`` — a Mandarin dev set (320 in scope, 42 out of scope; regional and
   recogniser wording) written before the in-scope round of issue 10, in halves like dev6:
   ``dev8 odd`` tuned on (``--errors`` lists its misses), ``dev8 even`` totals only.
+* ``intent-dev11-<lang>.jsonl`` — in-scope dev set (issue 10, round 7): ~267 in-scope lines per
+  language over all 19 non-emergency intents in older people's wording (hesitant, indirect, polite,
+  run-on, regional; Mandarin recogniser homophones), weighted to the consequential intents with
+  contact / medication slots by name, alias, relation word and purpose, plus 40 out-of-scope
+  look-alikes; written before the round's tuning, in halves like dev6: ``dev11 odd`` tuned on
+  (``--errors`` lists its misses), ``dev11 even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
+    .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
 lines (a check never tuned on; ``--errors`` lists the odd half's misses only). The lexicon alone, the
 detector (lexicon + learned veto) and the whole stage, plus the detector's own latency.
+``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
+written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
+(own batches of round 5, every line a veto case) are reported whole; ``all`` runs every one.
 """
 
 from __future__ import annotations
@@ -102,14 +123,19 @@ def load_set(lang: str, kind: str) -> list[dict]:
 
 def fresh_sets(lang: str) -> dict[str, set[int]]:
     """The held-out sets and, for each, the line numbers that equal a catalog expansion (or, for
-    fresh2, a training sentence) as recorded when the set was committed."""
+    fresh2 and fresh3, a training sentence; for fresh3 also a distress-veto case) as recorded when
+    the set was committed."""
     data = ROOT / "bench" / "data"
     first = json.loads((data / "intent-fresh-catalog-overlap.json").read_text("utf-8"))
-    second = json.loads((data / "intent-fresh2-overlap.json").read_text("utf-8"))
-    return {
-        "fresh": set(first[lang]),
-        "fresh2": set(second["catalog"][lang]) | set(second["training"][lang]),
-    }
+    out = {"fresh": set(first[lang])}
+    for name in ("fresh2", "fresh3"):
+        recorded = json.loads((data / f"intent-{name}-overlap.json").read_text("utf-8"))
+        out[name] = {
+            n
+            for source in ("catalog", "training", "distress")
+            for n in recorded.get(source, {}).get(lang, [])
+        }
+    return out
 
 
 def holdout_rows(lang: str) -> list[dict]:
@@ -131,6 +157,12 @@ def _kind(intent: str | None) -> str:
     return {"emergency": "emergency", "report_symptom": "symptom"}.get(intent, "in_scope")
 
 
+def _negated(row: dict) -> bool:
+    """A negated line names the intent it must not produce; ``"not_intent": null`` (fresh3 writes the
+    key on every line) is not a negated line."""
+    return row.get("not_intent") is not None
+
+
 def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     """Totals over ``rows``; per-line misses only when ``keep_errors`` (never for fresh sets)."""
     c = dict.fromkeys(
@@ -142,11 +174,11 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     errors: list[str] = []
     for row in rows:
         u = understander.match(row["text"])
-        kind = row.get("kind") or ("negated" if "not_intent" in row else _kind(row.get("intent")))
+        kind = row.get("kind") or ("negated" if _negated(row) else _kind(row.get("intent")))
         got_slots = {k: v for k, v in u.slots.items() if k in CHECKED_SLOTS}
         want_slots = {k: v for k, v in (row.get("slots") or {}).items() if k in CHECKED_SLOTS}
         ok = True
-        if "not_intent" in row:
+        if _negated(row):
             c["negated"] += 1
             ok = u.intent != row["not_intent"]
             c["negated_acted"] += not ok
@@ -157,7 +189,8 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
             c["consequential_accepts"] += u.intent in CONSEQUENTIAL
         else:
             c["in_scope"] += 1
-            ok = u.intent == row["intent"] and ("slots" not in row or got_slots == want_slots)
+            # slots are checked where the line labels them ({} = must name none); null = not labelled
+            ok = u.intent == row["intent"] and (row.get("slots") is None or got_slots == want_slots)
             c["correct"] += ok
         if kind == "emergency":
             c["emergency"] += 1
@@ -168,7 +201,7 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
         if kind == "symptom":
             c["symptom"] += 1
             c["symptom_hit"] += u.intent == "report_symptom"
-        if row.get("intent") != "emergency" and "not_intent" not in row:
+        if row.get("intent") != "emergency" and not _negated(row):
             c["non_emergency"] += 1
             c["false_alarm_any"] += u.intent == "emergency"
         if not ok and keep_errors:
@@ -257,7 +290,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     for name, rows in sets.items():
         em = [r for r in rows if r.get("intent") == "emergency"]
         harmless = [r for r in rows if r.get("kind") == "harmless_danger"]
-        other = [r for r in rows if r.get("intent") != "emergency" and "not_intent" not in r]
+        other = [r for r in rows if r.get("intent") != "emergency" and not _negated(r)]
         out[name] = {
             "emergency": len(em),
             "recall": sum(detector.detect(r["text"]).emergency for r in em) / len(em) if em else 1.0,
@@ -269,12 +302,19 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-def dev5(lang: str, keep_errors: bool) -> dict:
-    """The distress tuning set in halves: the detector alone and the whole understanding stage."""
+DISTRESS_HALVES = ("dev5", "dev10")
+"""Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
+tuning data as a whole (all their lines are veto cases) and are reported whole."""
+DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
+
+
+def dev5(lang: str, keep_errors: bool, name: str = "dev5") -> dict:
+    """A distress dev set (``distress-<name>-<lang>.jsonl``) in halves — or whole for dev6–9 — decided
+    by the lexicon alone, the detector (lexicon + veto) and the whole understanding stage."""
     from assistant.pipeline import build_understander
     from assistant.understanding.distress import DistressDetector
 
-    path = ROOT / "bench" / "data" / f"distress-dev5-{lang}.jsonl"
+    path = ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl"
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     lexicon = DistressDetector(lang)
     understander = build_understander(demo_settings(lang), lang)
@@ -284,8 +324,13 @@ def dev5(lang: str, keep_errors: bool) -> dict:
         "detector": lambda t: detector.detect(t).emergency,
         "stage": lambda t: understander.match(t).intent == "emergency",
     }
-    out: dict = {"lang": lang, "halves": {}, "errors": []}
-    for half, part in (("odd (tuned on)", rows[0::2]), ("even (check)", rows[1::2])):
+    out: dict = {"lang": lang, "set": name, "halves": {}, "errors": []}
+    parts = (
+        (("odd (tuned on)", rows[0::2]), ("even (check)", rows[1::2]))
+        if name in DISTRESS_HALVES
+        else (("whole (tuned on)", rows),)
+    )
+    for half, part in parts:
         for who, decide in deciders.items():
             em = [r for r in part if r["emergency"]]
             harmless = [r for r in part if not r["emergency"]]
@@ -297,7 +342,7 @@ def dev5(lang: str, keep_errors: bool) -> dict:
                 "harmless": len(harmless),
                 "false_alarms": len(alarms),
             }
-            if keep_errors and half.startswith("odd"):
+            if keep_errors and not half.startswith("even"):
                 out["errors"] += [f"{who} missed: {r['text']!r} ({r['note']})" for r in missed]
                 out["errors"] += [f"{who} false alarm: {r['text']!r} ({r['note']})" for r in alarms]
     texts = [r["text"] for r in rows]
@@ -315,7 +360,7 @@ def dev5(lang: str, keep_errors: bool) -> dict:
 
 
 def report_dev5(res: dict) -> None:
-    print(f"## {res['lang']}: distress-dev5")
+    print(f"## {res['lang']}: distress-{res['set']}")
     print("| half, decided by | emergency recall | false alarms (harmless danger words) |")
     print("|---|---|---|")
     for name, d in res["halves"].items():
@@ -328,7 +373,7 @@ def report_dev5(res: dict) -> None:
     ms = res["detector_ms"]
     print(f"\ndetector latency per sentence (wall): p50 {ms['p50']:.3f} ms, p99 {ms['p99']:.3f} ms")
     for e in res["errors"]:
-        print(f"  odd half {e}")
+        print(f"  tuned-on lines: {e}")
     print()
 
 
@@ -356,6 +401,14 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         **evaluate(understander, sets["dev7-oos even"], keep_errors=False),
         "errors": [],
     }
+    dev10 = load_set(lang, "dev10-oos")
+    sets["dev10-oos odd"] = dev10[0::2]  # tuned on by reading misses (never copied into training)
+    res["sets"]["dev10-oos odd"] = evaluate(understander, sets["dev10-oos odd"], keep_errors)
+    sets["dev10-oos even"] = dev10[1::2]  # held out: totals only
+    res["sets"]["dev10-oos even"] = {
+        **evaluate(understander, sets["dev10-oos even"], keep_errors=False),
+        "errors": [],
+    }
     if (ROOT / "bench" / "data" / f"intent-dev8-{lang}.jsonl").exists():
         dev8 = load_set(lang, "dev8")
         sets["dev8 odd"] = dev8[0::2]  # lines 1, 3, 5 …: tuned on
@@ -365,6 +418,14 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
             **evaluate(understander, sets["dev8 even"], keep_errors=False),
             "errors": [],
         }
+    dev11 = load_set(lang, "dev11")
+    sets["dev11 odd"] = dev11[0::2]  # lines 1, 3, 5 …: tuned on
+    res["sets"]["dev11 odd"] = evaluate(understander, sets["dev11 odd"], keep_errors)
+    sets["dev11 even"] = dev11[1::2]  # lines 2, 4, 6 …: the check, totals only
+    res["sets"]["dev11 even"] = {
+        **evaluate(understander, sets["dev11 even"], keep_errors=False),
+        "errors": [],
+    }
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
@@ -443,16 +504,26 @@ def main() -> int:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="list misses of the dev/tune/test/dev6-odd/dev8-odd/holdout sets",
+        help="list misses of the dev/tune/test/dev6-odd/dev7-oos-odd/dev8-odd/dev10-oos-odd/dev11-odd/holdout sets",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
-    parser.add_argument("--dev5", action="store_true", help="only the distress tuning set, in halves")
+    parser.add_argument("--dev5", action="store_true", help="only the distress tuning set dev5, in halves")
+    parser.add_argument(
+        "--distress-dev",
+        action="append",
+        choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
+        help="only distress dev sets: dev5/dev10 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+    )
     args = parser.parse_args()
-    if args.dev5:
+    names = (["dev5"] if args.dev5 else []) + list(args.distress_dev or [])
+    if "all" in names:
+        names = list(DISTRESS_HALVES + DISTRESS_WHOLE)
+    if names:
         for lang in args.lang or ["en", "zh"]:
-            res = dev5(lang, args.errors)
-            print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
+            for name in names:
+                res = dev5(lang, args.errors, name)
+                print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
         return 0
     for lang in args.lang or ["en", "zh"]:
         res = run(lang, fresh=not args.no_fresh, keep_errors=args.errors, with_distress=args.distress)

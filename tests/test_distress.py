@@ -146,3 +146,95 @@ def test_sound_alikes_keep_positions(zh: DistressDetector) -> None:
     assert result.emergency and "跌倒" in result.cues[0].text
     with pytest.raises(DistressLexiconError, match="sound_alikes"):
         parse_lexicon({"cues": {"fall": ["摔"]}, "sound_alikes": [["到"]]}, "x.yaml", "zh")
+
+
+# Round 7 principles (dev10 odd half and own probes), in sentences written for these tests.
+EN_R7_EMERGENCIES = [
+    "i'm choking on a bit of apple", "i think i've double dosed my heart pills", "i'm gasping for air",
+    "my breathing has gone really shallow", "ambulance please, it's my husband", "i took a handful of paracetamol",
+    "i coughed and there's blood in it", "i can't seem to get up off the bathroom floor",
+    "i'm in a terrible way, please send someone", "i've done something stupid with my pills",
+]  # fmt: skip
+EN_R7_HARMLESS = [
+    "the fire in the hearth is going nicely", "she's fallen on hard times since the divorce",
+    "could you help me order a taxi for tuesday", "i dreamt i fell off a cliff", "i'm stuck indoors till the rain stops",
+    "i've been on the floor sorting the photos",
+]  # fmt: skip
+ZH_R7_EMERGENCIES = [
+    "我哮喘犯了喷了药也不管用", "我家老头摔在卫生间里不吭声了", "血流了半天还止不住", "痰里带血还喘",
+    "满屋子是烟", "我拿安眠药干了傻事", "我中峰了", "心跳得像擂鼓", "我兄口疼", "鱼刺卡在嗓子眼了",
+    "他抽风了口吐白沫",
+]  # fmt: skip
+ZH_R7_HARMLESS = [
+    "邻居家老头中风住院了", "我梦见自己摔了一跤", "救护车拉着笛过去了", "鼻血一会儿就止住了", "牙龈不出血了",
+    "有人晕倒了该怎么急救",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EN_R7_EMERGENCIES)
+def test_english_round7_cues(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", EN_R7_HARMLESS)
+def test_english_round7_scope(en: DistressDetector, text: str) -> None:
+    assert not en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R7_EMERGENCIES)
+def test_mandarin_round7_cues_and_sound_alikes(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R7_HARMLESS)
+def test_mandarin_round7_scope(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_choking_is_never_mild(en: DistressDetector, zh: DistressDetector) -> None:
+    assert en.detect("i'm choking on a bit of bread").emergency  # "a bit of" is food, not "a bit"
+    assert not en.detect("i'm a bit short of breath on the stairs").emergency  # still mild
+    assert zh.detect("有点噎住了喘不了气").emergency
+
+
+def test_neighbours_husband_is_someone_else_but_mine_is_near(zh: DistressDetector) -> None:
+    assert not zh.detect("隔壁家老头摔了一跤住院了").emergency
+    assert zh.detect("我家老头摔了一跤起不来").emergency
+
+
+# Round 7, probe batches 2-3: scope rules about people and places, in sentences written for these tests.
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("隔壁的老太太摔了一跤是她闺女发现的", False),  # someone else's old lady
+        ("有个老头在公园晕倒了", False),
+        ("我的老伴晕过去了", True),  # mine
+        ("俺家的老头子摔地上了", True),
+        ("孩子他妈突然倒了", True),  # the longest person word: 孩子他妈, not 孩子
+    ],
+)
+def test_mandarin_whose_person(zh: DistressDetector, text: str, emergency: bool) -> None:
+    assert zh.detect(text).emergency is emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "emergency"),
+    [
+        ("i've come a nasty cropper on the path, can't get up", True),  # a place is not the subject
+        ("my fella has keeled over in the shower", True),  # a person-only cue is never a thing's
+        ("the old shed has collapsed in the storm", False),  # a thing still is
+        ("i had a fall in october, i'm much steadier now", False),  # a month is the past
+        ("i daren't breathe a word to anyone", False),
+    ],
+)
+def test_english_subjects_places_and_months(en: DistressDetector, text: str, emergency: bool) -> None:
+    assert en.detect(text).emergency is emergency, (text, en.detect(text))
+
+
+def test_never_thing_and_never_mild_are_optional_lexicon_keys() -> None:
+    lex = parse_lexicon({"cues": {"fall": ["keeled over"]}}, "x.yaml", "en")
+    assert lex.never_thing is None and lex.never_mild is None
+    # without person words or never_thing, "my X keeled over" reads as a thing's ("my deckchair")
+    assert not DistressDetector("en", lex).detect("my husband keeled over").emergency
+    lex = parse_lexicon({"cues": {"fall": ["keeled over"]}, "never_thing": "keeled"}, "x.yaml", "en")
+    assert DistressDetector("en", lex).detect("my husband keeled over").emergency

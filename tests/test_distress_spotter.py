@@ -193,3 +193,51 @@ def test_no_second_chance_without_the_wake_phrase(woken, speechgen) -> None:
 
     events, _results = _listen(woken, wav)
     assert not any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events), events
+
+
+def test_free_transcription_is_unloaded_when_idle_and_reloaded_alike(woken, speechgen) -> None:
+    import time
+
+    from assistant.hearing import spotter
+
+    wav = speechgen.say("help me please", "flite:slt", stretch=data.STRETCH)
+    _events, first = _listen(woken, wav)
+    free = cached_recognizer(woken.engine_spec()).free
+    assert free.loaded and first[0].free_text
+    assert not free.unload_if_idle()  # just used: kept
+    assert free.unload_if_idle(now=time.monotonic() + spotter.FREE_LM_IDLE_S + 1.0)
+    assert not free.loaded
+    events, again = _listen(woken, wav)  # the next candidate loads it again, with the same result
+    assert free.loaded
+    assert [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert (again[0].free_text, again[0].free_alternatives) == (
+        first[0].free_text,
+        first[0].free_alternatives,
+    )
+
+
+def test_frequent_words_dictionary_is_ranked_and_cached(tmp_path, monkeypatch) -> None:
+    import os
+
+    import pocketsphinx
+
+    from assistant.hearing import spotter
+
+    lm = os.path.join(pocketsphinx.get_model_path(), "en-us", "en-us.lm.bin")
+    full = tmp_path / "small.dict"
+    full.write_text(
+        "zygote Z AY G OW T\nthe DH AH\nthe(2) DH IY\nhelp HH EH L P\nambulance AE M B Y AH L AH N S\n",
+        encoding="utf-8",
+    )
+    cache = tmp_path / "models"
+    made = spotter._frequent_words_dictionary(lm, str(full), str(tmp_path / "out.dict"), 3, str(cache))
+    assert Path(made).parent == cache
+    # most probable first, every pronunciation of a kept word, the rarest word left out
+    assert Path(made).read_text(encoding="utf-8") == (
+        "the DH AH\nthe(2) DH IY\nhelp HH EH L P\nambulance AE M B Y AH L AH N S\n"
+    )
+
+    Path(made).write_text("kept HH EH L P\n", encoding="utf-8")  # a later load reads the cached file as is
+    again = spotter._frequent_words_dictionary(lm, str(full), str(tmp_path / "out.dict"), 3, str(cache))
+    assert again == made and Path(again).read_text(encoding="utf-8") == "kept HH EH L P\n"
+    assert not (tmp_path / "out.dict").exists()

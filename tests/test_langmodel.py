@@ -196,3 +196,26 @@ def test_language_model_wake_search_and_silence(lm_recognizer, speechgen: Speech
     d = lm_recognizer.begin("command")
     d.accept(read_pcm(speechgen.concat(2.0)))
     assert d.finish().text == ""
+
+
+def test_cached_arpa_is_the_trained_file_and_is_read_back(tmp_path, monkeypatch) -> None:
+    sentences = [("call my daughter", 1.0), ("call my doctor", 0.5), ("what time is it", 2.0)]
+    cache = tmp_path / "models"
+    path = langmodel.cached_arpa(sentences, "second", str(tmp_path), str(cache))
+    assert path.parent == cache and path.name.startswith("lm-second-")
+    expected = langmodel.train(sentences, backoff_scale=langmodel.BACKOFF_SCALE).arpa()
+    assert path.read_text(encoding="utf-8") == expected  # byte for byte what training writes
+
+    def no_training(*_args, **_kwargs):
+        raise AssertionError("trained again")
+
+    monkeypatch.setattr(langmodel, "train", no_training)
+    assert langmodel.cached_arpa(sentences, "second", str(tmp_path), str(cache)) == path
+    changed = [("call my daughter", 1.0), ("call my doctor", 0.25), ("what time is it", 2.0)]
+    with pytest.raises(AssertionError, match="trained again"):  # another weight: another file
+        langmodel.cached_arpa(changed, "second", str(tmp_path), str(cache))
+
+
+def test_arpa_without_a_cache_goes_to_the_work_folder(tmp_path) -> None:
+    path = langmodel.cached_arpa([("call my daughter", 1.0)], "second", str(tmp_path))
+    assert path == tmp_path / "second.arpa" and path.read_text(encoding="utf-8").startswith("\\data\\")

@@ -27,6 +27,9 @@ from assistant.understanding.polarity import negated
         ("你别那么大声", "volume_down", False),
         ("我今天不头疼了", "report_symptom", True),
         ("我头疼", "report_symptom", False),
+        ("我不太舒服，你给医生打个电话", "call_doctor", False),
+        ("安娜的电话打不通，再打一次", "call_contact", False),
+        ("别给医生打电话", "call_doctor", True),
     ],
 )
 def test_mandarin_polarity(text: str, intent: str, expected: bool) -> None:
@@ -44,6 +47,10 @@ def test_mandarin_polarity(text: str, intent: str, expected: bool) -> None:
         ("there is a full packet in the drawer", "reorder_medication", True),
         ("no need to ring Anna", "call_contact", True),
         ("I can't hear you", "volume_up", False),
+        ("I haven't heard from David all week, ring him", "call_contact", False),
+        ("I can't get through to Anna, try her again", "call_contact", False),
+        ("I don't want to run out, order my tablets", "reorder_medication", False),
+        ("don't ring David", "call_contact", True),
     ],
 )
 def test_english_polarity(text: str, intent: str, expected: bool) -> None:

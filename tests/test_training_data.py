@@ -1,6 +1,7 @@
 """Training data hygiene: no fresh test line may be a training sentence or a new catalog expansion.
 
-Two generations of held-out sets: ``intent-fresh-*`` (round 4) and ``intent-fresh2-*`` (round 6).
+Three generations of held-out sets: ``intent-fresh-*`` (round 4), ``intent-fresh2-*`` (round 6) and
+``intent-fresh3-*`` (round 7).
 
 The fresh test sets (``bench/data/intent-fresh-*.jsonl``) were committed before any tuning and are
 never edited. If a training sentence (placeholders filled every way the trainer may fill them)
@@ -81,8 +82,8 @@ def _fresh(lang: str, name: str = "fresh") -> list[str]:
     return [normalize(row["text"], lang) for row in rows]
 
 
-def _fresh2_recorded() -> dict:
-    return json.loads((ROOT / "bench" / "data" / "intent-fresh2-overlap.json").read_text("utf-8"))
+def _recorded(name: str = "fresh2") -> dict:
+    return json.loads((ROOT / "bench" / "data" / f"intent-{name}-overlap.json").read_text("utf-8"))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -128,6 +129,17 @@ def test_no_dev6_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev6 {lang} lines equal training sentences: {overlap}"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_distress_dev10_check_line_is_a_training_sentence(lang: str) -> None:
+    """distress-dev10's even half is round 7's check for the distress detector: never trained on
+    (the veto's own cases are checked in tests/test_distress_veto.py)."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"distress-dev10-{lang}.jsonl")
+    assert len(rows) >= 200
+    overlap = [n for n, row in enumerate(rows[1::2], 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"{len(overlap)} dev10 check line(s) equal training sentences"
+
+
 def test_homophone_copies_swap_one_character_for_a_homophone() -> None:
     import random
 
@@ -149,27 +161,40 @@ def test_homophone_copies_swap_one_character_for_a_homophone() -> None:
         assert lazy_pinyin(a, style=Style.NORMAL) == lazy_pinyin(b, style=Style.NORMAL)
 
 
-# The second fresh sets (intent-fresh2-*, issue 10, round 6) were written by someone who had seen
-# neither the catalog nor the training corpora; where their natural wording happened to equal a
-# catalog expansion or a training sentence, bench/data/intent-fresh2-overlap.json records the line
-# numbers as of the commit that added them (the bench reports the set with and without them).
-# Any further overlap fails: reword the new training sentence or catalog phrase.
+# The second and third fresh sets (intent-fresh2-*, round 6; intent-fresh3-*, round 7; issue 10)
+# were each written by someone who had seen neither the catalog nor the training corpora; where
+# their natural wording happened to equal a catalog expansion or a training sentence,
+# bench/data/intent-fresh{2,3}-overlap.json records the line numbers as of the commit that added
+# them (the bench reports each set with and without them). Any further overlap fails: reword the
+# new training sentence or catalog phrase.
+_LATER_FRESH = [(name, lang) for name in ("fresh2", "fresh3") for lang in ("en", "zh")]
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_new_training_sentence_equals_a_fresh2_line(lang: str) -> None:
+@pytest.mark.parametrize(("name", "lang"), _LATER_FRESH)
+def test_no_new_training_sentence_equals_a_later_fresh_line(name: str, lang: str) -> None:
     known = _training_sentences(lang)
-    overlap = {n for n, text in enumerate(_fresh(lang, "fresh2"), 1) if text in known}
-    new = sorted(overlap - set(_fresh2_recorded()["training"][lang]))
-    assert not new, f"{len(new)} fresh2 {lang} line(s) now equal training sentences: lines {new}"
+    overlap = {n for n, text in enumerate(_fresh(lang, name), 1) if text in known}
+    new = sorted(overlap - set(_recorded(name)["training"][lang]))
+    assert not new, f"{len(new)} {name} {lang} line(s) now equal training sentences: lines {new}"
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_catalog_adds_no_expansion_equal_to_a_fresh2_line(lang: str) -> None:
+@pytest.mark.parametrize(("name", "lang"), _LATER_FRESH)
+def test_catalog_adds_no_expansion_equal_to_a_later_fresh_line(name: str, lang: str) -> None:
     known = _catalog_sentences(lang)
-    overlap = {n for n, text in enumerate(_fresh(lang, "fresh2"), 1) if text in known}
-    new = sorted(overlap - set(_fresh2_recorded()["catalog"][lang]))
-    assert not new, f"catalog expansions now equal fresh2 {lang} line(s) {new}: reword the catalog phrase"
+    overlap = {n for n, text in enumerate(_fresh(lang, name), 1) if text in known}
+    new = sorted(overlap - set(_recorded(name)["catalog"][lang]))
+    assert not new, f"catalog expansions now equal {name} {lang} line(s) {new}: reword the catalog phrase"
+
+
+def test_fresh3_overlap_record_matches_its_set() -> None:
+    """The recorded line numbers exist in the set (a record for another file would pass vacuously)."""
+    recorded = _recorded("fresh3")
+    for lang in ("en", "zh"):
+        size = len(_fresh(lang, "fresh3"))
+        for source in ("catalog", "training", "distress"):
+            numbers = recorded[source][lang]
+            assert numbers == sorted(set(numbers)) and all(1 <= n <= size for n in numbers)
+        assert len(set(recorded["catalog"][lang]) | set(recorded["training"][lang])) < size / 4
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -191,3 +216,28 @@ def test_no_dev8_line_is_a_training_sentence() -> None:
     assert len(rows) >= 300
     overlap = [row["text"] for row in rows if normalize(row["text"], "zh") in known]
     assert not overlap, f"dev8 zh lines equal training sentences: {overlap}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev10_line_is_a_training_sentence(lang: str) -> None:
+    """dev10-oos (round 7): out-of-scope lines sharing the domain's words plus near-miss in-scope
+    lines. Its odd half is tuned on by reading the misses, never by copying lines into training, and
+    its even half is the held-out check: no line of either half may be a training sentence."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev10-oos-{lang}.jsonl")
+    assert sum(row["intent"] is None for row in rows) >= 160
+    assert sum(row["intent"] is not None for row in rows) >= 60
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev10-oos {lang} lines {overlap} equal training sentences"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev11_line_is_a_training_sentence(lang: str) -> None:
+    """dev11 (in scope, round 7): its even half is reported as held out, so no dev11 line may be
+    trained on (compared without printing the even lines)."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev11-{lang}.jsonl")
+    assert sum(row["intent"] is not None for row in rows) >= 250
+    assert sum(row["intent"] is None for row in rows) >= 40
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev11 {lang} lines {overlap} equal training sentences"

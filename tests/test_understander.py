@@ -84,6 +84,58 @@ def test_mandarin_slots_people_use_without_being_told(zh, text: str, intent: str
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "intent", "slots"),
+    [
+        # medicine words in everyday forms (round 7): "the blood pressure ones", 血压那个药
+        (
+            "en",
+            "can you order more of the blood pressure ones",
+            "reorder_medication",
+            {"medication": "amlodipine"},
+        ),
+        ("en", "i've had the sugar one with my porridge", "medication_taken", {"medication": "metformin"}),
+        ("zh", "血压那个药快吃完了", "reorder_medication", {"medication": "amlodipine"}),
+        ("en", "ring our lass for me", "call_contact", {"contact": "Anna"}),
+        # hesitations and polite hedges ask nothing; reasons are not negations
+        (
+            "en",
+            "um, er, i don't want to be a nuisance but could you ring david",
+            "call_contact",
+            {"contact": "David"},
+        ),
+        ("en", "i haven't heard from david all week, call him", "call_contact", {"contact": "David"}),
+        ("en", "my knee won't stop hurting", "report_symptom", None),
+        ("zh", "我不想麻烦你，可是能帮我给女儿打个电话吗", "call_contact", {"contact": "Anna"}),
+        ("zh", "我不太舒服，你给医生打个电话", "call_doctor", None),
+        # an animal that is unwell is not a symptom
+        ("en", "the cat has been coughing all night", None, None),
+        ("zh", "我家狗今天拉肚子了", None, None),
+    ],
+)
+def test_older_peoples_wording_round7(
+    en, zh, lang: str, text: str, intent: str | None, slots: dict | None
+) -> None:
+    u = (en if lang == "en" else zh).match(text)
+    assert u.intent == intent, (text, u)
+    if slots is not None:
+        assert u.slots == slots, (text, u)
+
+
+def test_medicine_word_variants_and_hedges() -> None:
+    from assistant.understanding.normalize import normalize, strip_hedges
+    from assistant.understanding.slots import medicine_word_variants
+
+    assert "blood pressure ones" in medicine_word_variants("blood pressure pills", "en")
+    assert "血压那个药" in medicine_word_variants("血压的药", "zh")
+    assert medicine_word_variants("amlodipine", "en") == () and medicine_word_variants("药", "zh") == ()
+    hedged = normalize("Um, I hope I'm not bothering you, could you ring Anna", "en")
+    assert strip_hedges(hedged, "en") == "could you ring anna"
+    assert strip_hedges("不好意思帮我给安娜打个电话", "zh") == "帮我给安娜打个电话"
+    assert strip_hedges("嗯", "zh") == "嗯"  # a hedge alone stays: 嗯 is a yes
+    assert strip_hedges("i do not want to call anna", "en") == "i do not want to call anna"  # a real no stays
+
+
+@pytest.mark.parametrize(
     ("text", "forbidden"),
     [
         ("no need to call Anna", "call_contact"),

@@ -220,6 +220,8 @@ class SpokenGrammar:
         (wake search) also lets the wake phrase be followed by chatter instead of a command, so a
         command misheard in noise no longer costs the wake phrase itself."""
         start, accepting, edges = minimal_dfa(WordNfa(self._rules_for(mode), self._top(mode)))
+        if mode == "command" or not self.wake_phrase:  # the automaton of <command>: keep it for accepts()
+            _DFA_CACHE.setdefault(self, (start, frozenset(accepting), edges))
         final = len(edges)
         trans: list[Any] = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
         trans += [(a, final, 1.0) for a in accepting]
@@ -298,22 +300,30 @@ class SpokenGrammar:
         words = text.split()
         if not words:
             return False
-        nfa = self._nfa()
-        if nfa.accepts(words):
+        if self._accepts(words):
             return True
         if mode == "wake" and self.wake_phrase:
             wake = self.wake_phrase.split()
             if words[: len(wake)] == wake:
                 rest = words[len(wake) :]
-                return not rest or nfa.accepts(rest)
+                return not rest or self._accepts(rest)
         return False
 
-    def _nfa(self) -> WordNfa:
-        cached = _NFA_CACHE.get(self)
+    def _accepts(self, words: list[str]) -> bool:
+        """``words`` is a complete sentence of ``<command>``, walked on its minimal automaton
+        (the one :meth:`fsg_transitions` built for the command search, when it did: a tenth of
+        the word NFA's memory)."""
+        cached = _DFA_CACHE.get(self)
         if cached is None:
-            cached = WordNfa(dict(self.rules), Ref("command"))
-            _NFA_CACHE[self] = cached
-        return cached
+            start, accepting, edges = minimal_dfa(WordNfa(dict(self.rules), Ref("command")))
+            cached = _DFA_CACHE[self] = (start, frozenset(accepting), edges)
+        state: int | None = cached[0]
+        edges = cached[2]
+        for word in words:
+            state = edges[state].get(word)
+            if state is None:
+                return False
+        return state in cached[1]
 
     # ---------------------------------------------------------------- vosk
 
@@ -351,7 +361,7 @@ class SpokenGrammar:
         return list(out)
 
 
-_NFA_CACHE: dict[SpokenGrammar, WordNfa] = {}
+_DFA_CACHE: dict[SpokenGrammar, tuple[int, frozenset[int], list[dict[Any, int]]]] = {}
 _TAGGED_CACHE: dict[tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, list[Any]]]]] = {}
 _MAX_PARSE_PATHS: Final = 1000
 """Paths followed at once while reading a sentence back (bounds a pathological grammar)."""

@@ -170,31 +170,36 @@ def random_path(node: Node, rules: dict[str, Node], rng: random.Random) -> list[
 
 def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[Label, int]]]:
     """Subset construction, then merging of equivalent states (the language is finite, so the
-    automaton is acyclic and states merge bottom-up by (accepting, outgoing edges))."""
-    subsets: dict[frozenset[int], int] = {}
-    edges: list[dict[Label, frozenset[int]]] = []
+    automaton is acyclic and states merge bottom-up by (accepting, outgoing edges)).
+
+    Memory: a subset is known by the sorted tuple of its NFA states (a frozenset costs several
+    times more); the frozenset itself lives only until that subset has been expanded, and is
+    walked in the same order as always, so the automaton is exactly the same."""
+    subsets: dict[tuple[int, ...], int] = {}
+    edges: list[dict[Label, int]] = []
     accepting: list[bool] = []
     start_set = frozenset(nfa.closure({nfa.start}))
-    stack = [start_set]
-    subsets[start_set] = 0
+    stack = [(start_set, 0)]
+    subsets[tuple(sorted(start_set))] = 0
     edges.append({})
     accepting.append(nfa.final in start_set)
     while stack:
-        current = stack.pop()
+        current, index = stack.pop()
         out: dict[Label, set[int]] = {}
         for state in current:
             for word, targets in nfa.edges[state].items():
                 out.setdefault(word, set()).update(targets)
-        index = subsets[current]
         for word, targets in out.items():
             target = frozenset(nfa.closure(set(targets)))
-            if target not in subsets:
-                subsets[target] = len(edges)
+            key = tuple(sorted(target))
+            found = subsets.get(key)
+            if found is None:
+                found = subsets[key] = len(edges)
                 edges.append({})
                 accepting.append(nfa.final in target)
-                stack.append(target)
-            edges[index][word] = target  # type: ignore[assignment]
-    ids = {subset: i for subset, i in subsets.items()}
+                stack.append((target, found))
+            edges[index][word] = found
+    del subsets
     register: dict[tuple[bool, tuple[tuple[Label, int], ...]], int] = {}
     canon: dict[int, int] = {}
     merged_edges: list[dict[Label, int]] = []
@@ -204,7 +209,7 @@ def minimal_dfa(nfa: WordNfa) -> tuple[int, list[int], list[dict[Label, int]]]:
         done = canon.get(state)
         if done is not None:
             return done
-        out = tuple(sorted((w, visit(ids[t])) for w, t in edges[state].items()))  # type: ignore[index]
+        out = tuple(sorted((w, visit(t)) for w, t in edges[state].items()))
         key = (accepting[state], out)
         found = register.get(key)
         if found is None:

@@ -16,11 +16,14 @@ words (:func:`filtered_dictionary`) pocketsphinx searches a few hundred words in
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import math
+import os
 import random
 import re
+import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -93,6 +96,36 @@ class LanguageModel:
         path = Path(path)
         path.write_text(self.arpa(), encoding="utf-8")
         return path
+
+
+def cached_arpa(sentences: Sequence[tuple[str, float]], name: str, workdir: str, cache_dir: str = "") -> Path:
+    """The ARPA file of :func:`train` (:data:`BACKOFF_SCALE`) on ``sentences``.
+
+    With ``cache_dir`` (the state dir's ``models/``) the file is kept there under a hash of the
+    sentences, their weights and this module's code, and a later start reads it instead of
+    training: training in Python costs about 24 MB of peak memory in the recognizer's process
+    for the second opinion's model (docs/benchmarks/speech.md, Memory), reading the file a few
+    milliseconds. The file is the one training would write, byte for byte."""
+    if cache_dir:
+        digest = hashlib.sha256(f"{name} {BACKOFF_SCALE!r} {ORDER}\n".encode())
+        digest.update(Path(__file__).read_bytes())
+        for sentence, weight in sentences:
+            digest.update(f"{sentence}\t{weight!r}\n".encode())
+        path = Path(cache_dir) / f"lm-{name}-{digest.hexdigest()[:16]}.arpa"
+        if path.exists():
+            return path
+    model = train(sentences, backoff_scale=BACKOFF_SCALE)
+    if cache_dir:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(model.arpa())
+            os.replace(tmp, path)  # readers never see half a file
+            return path
+        except OSError as err:
+            _LOGGER.warning("event=language_model_not_cached path=%s error=%s", path, err)
+    return model.write_arpa(Path(workdir) / f"{name}.arpa")
 
 
 def train(

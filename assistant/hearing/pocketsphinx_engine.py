@@ -329,15 +329,18 @@ class PocketsphinxRecognizer:
         language_model: bool = False,
         nbest: int = 0,
         second_opinion: bool = False,
+        cache_dir: str = "",
     ) -> None:
         """``grammar`` (compiled from the catalog, :mod:`assistant.hearing.grammar`) replaces ``phrases``;
         with ``language_model`` it is decoded as a trigram model of its sentences instead, and
         ``nbest`` > 0 adds up to that many next-best transcripts to each result; ``second_opinion``
         (grammar mode, the built-in English catalog) also decodes :data:`SECOND_OPINION_MODES`
-        with the wider language model of the paraphrase corpus (:attr:`Transcript.second`)."""
+        with the wider language model of the paraphrase corpus (:attr:`Transcript.second`), whose
+        trained file is kept in ``cache_dir`` (:func:`langmodel.cached_arpa`; "" = trained each time)."""
         import pocketsphinx
 
         self.lang = lang
+        self.cache_dir = cache_dir
         self.nbest = nbest
         model_dir = pocketsphinx.get_model_path()
         self._lm_path = os.path.join(model_dir, "en-us", "en-us.lm.bin")
@@ -361,7 +364,7 @@ class PocketsphinxRecognizer:
         """The wake phrase's keyphrase search exists (:data:`WAKE_KWS_THRESHOLD`)."""
         self.wake_tail = False
         """The wake search lets the wake phrase be followed by chatter (:data:`WAKE_TAIL`)."""
-        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE)
+        self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE, cache_dir)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
         if grammar is not None and language_model:
@@ -471,8 +474,7 @@ class PocketsphinxRecognizer:
             for text, weight in [*catalog, *corpus]
             if all(self._known_word(w) for w in text.split())
         ]
-        model = langmodel.train(sentences, backoff_scale=langmodel.BACKOFF_SCALE)
-        arpa = model.write_arpa(os.path.join(self._workdir, f"{SECOND_OPINION_SEARCH}.arpa"))
+        arpa = langmodel.cached_arpa(sentences, SECOND_OPINION_SEARCH, self._workdir, self.cache_dir)
         config = self._decoder.config
         before = {key: config[key] for key in SECOND_OPINION_CONFIG}
         for key, value in SECOND_OPINION_CONFIG.items():
@@ -634,6 +636,7 @@ class PocketsphinxRecognizer:
         return "free"
 
     def begin(self, mode: Mode = "command") -> _PsDecoder:
+        self.free.unload_if_idle()
         return _PsDecoder(self, mode)
 
     def close(self) -> None:

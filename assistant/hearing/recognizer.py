@@ -184,6 +184,9 @@ class EngineSpec:
     """pocketsphinx grammar mode: also decode commands with the wider language model of the
     paraphrase corpus (:attr:`Transcript.second`); only for the built-in English catalog, which
     the corpus was written for."""
+    cache_dir: str = ""
+    """pocketsphinx: folder where trained language models are kept between starts (the state
+    dir's ``models/``; "" = trained at every start)."""
 
 
 def choose_engine(
@@ -223,7 +226,16 @@ def choose_engine(
         )
     if grammar is not None:
         second = POCKETSPHINX_SECOND_OPINION and _built_in_catalog(settings)
-        return EngineSpec("pocketsphinx", lang, "", None, wake, grammar, second_opinion=second)
+        return EngineSpec(
+            "pocketsphinx",
+            lang,
+            "",
+            None,
+            wake,
+            grammar,
+            second_opinion=second,
+            cache_dir=_models_dir(settings),
+        )
     return EngineSpec("pocketsphinx", lang, "", use_phrases, wake)
 
 
@@ -231,6 +243,13 @@ def _built_in_catalog(settings: Any) -> bool:
     """Whether ``settings`` leave ``understanding.catalog`` empty (the built-in catalogs)."""
     choice = getattr(getattr(settings, "understanding", None), "catalog", None)
     return choice is None or (not choice.folder and not choice.files)
+
+
+def _models_dir(settings: Any) -> str:
+    """The state dir's ``models/`` folder (where the intent model is cached too)."""
+    from assistant.ops.paths import state_dir
+
+    return str(state_dir(getattr(settings, "state_dir", "") or "") / "models")
 
 
 def _no_model_message(settings: Settings, lang: str) -> str:
@@ -261,6 +280,7 @@ def build_recognizer(spec: EngineSpec) -> Recognizer:
         language_model=spec.language_model,
         nbest=spec.nbest,
         second_opinion=spec.second_opinion,
+        cache_dir=spec.cache_dir,
     )
 
 

@@ -25,11 +25,13 @@ audio; the understanding is applied by the listener with the pipeline's understa
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
 import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing.recognizer import normalize_phrase
@@ -60,6 +62,10 @@ SPOT_SECOND_OPINION: Final = True
 it (the second opinion: paraphrase corpus + catalog, :attr:`Transcript.spot_second`; built-in
 English catalog only). The free model often hears "i have had a fall" as "… a fool" / "… a full"
 in noise; the wider model knows how older people say it (docs/benchmarks/speech.md, round 9)."""
+FREE_LM_IDLE_S: Final = 900.0
+"""The free transcription's decoder is unloaded at the first utterance after this long without a
+candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
+size); the next candidate loads it again (0.35–0.5 s of CPU, as the first one does)."""
 FREE_LM_OPTIONS: Final[dict[str, Any]] = {}
 """Decoder options of the free transcription (beams …; empty = the library's: narrower beams
 were 3× faster and lost most emergencies in noise on the tuning set)."""
@@ -70,14 +76,18 @@ class FreeTranscriber:
     (:data:`FREE_LM_WORDS`), loaded on first use (about 0.5 s of CPU and 55–65 MB in the
     recognizer's process): most utterances never need it."""
 
-    def __init__(self, model_dir: str, remove_noise: bool | None) -> None:
+    def __init__(self, model_dir: str, remove_noise: bool | None, cache_dir: str = "") -> None:
         self._model_dir = model_dir
+        self._cache_dir = cache_dir
+        """Where the frequent-words dictionary is kept between starts ("" = made at every load)."""
         self._remove_noise = remove_noise
         self._decoder: Any = None
         self._workdir = ""
         self.load_s = 0.0
         self.calls = 0
         self.cpu_s = 0.0
+        self.unloads = 0
+        self._used_at = 0.0
 
     def _load(self) -> Any:
         import pocketsphinx
@@ -95,6 +105,7 @@ class FreeTranscriber:
             os.path.join(self._model_dir, "en-us", "cmudict-en-us.dict"),
             os.path.join(self._workdir, "frequent.dict"),
             FREE_LM_WORDS,
+            self._cache_dir,
         )
         self._decoder = pocketsphinx.Decoder(
             hmm=hmm,
@@ -128,7 +139,26 @@ class FreeTranscriber:
                 others.append(text)
         self.calls += 1
         self.cpu_s += time.process_time() - started
+        self._used_at = time.monotonic()
         return best, tuple(others)
+
+    @property
+    def loaded(self) -> bool:
+        return self._decoder is not None
+
+    def unload_if_idle(self, now: float | None = None) -> bool:
+        """Unload the decoder when no candidate needed it for :data:`FREE_LM_IDLE_S` (the
+        recognizer calls this as each utterance begins); True when it was unloaded."""
+        if (
+            self._decoder is None
+            or (now if now is not None else time.monotonic()) - self._used_at < FREE_LM_IDLE_S
+        ):
+            return False
+        self.close()
+        release_memory()
+        self.unloads += 1
+        _LOGGER.info("event=free_lm_unloaded")
+        return True
 
     def close(self) -> None:
         self._decoder = None
@@ -137,22 +167,76 @@ class FreeTranscriber:
             self._workdir = ""
 
 
-def _frequent_words_dictionary(lm_path: str, full_dict: str, out: str, count: int) -> str:
-    """The pronunciations of the ``count`` words the language model finds most probable."""
+def release_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's ``malloc_trim``; measured: 16 MB
+    of the free decoder's small allocations stay in the process without it). No-op elsewhere."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _frequent_words_dictionary(
+    lm_path: str, full_dict: str, out: str, count: int, cache_dir: str = ""
+) -> str:
+    """The pronunciations of the ``count`` words the language model finds most probable.
+
+    Kept in ``cache_dir`` (the state dir's ``models/``) when given, so a later start does not
+    read the language model a second time (about 27 MB) just to rank its words. Memory: the
+    dictionary is read twice rather than held whole (135 000 lines as Python strings cost
+    about 20 MB of peak); the file is the same, word for word and line for line."""
+    cached = _cached_dictionary_path(lm_path, full_dict, count, cache_dir) if cache_dir else None
+    if cached is not None and cached.exists():
+        return str(cached)
     import pocketsphinx
 
-    model = pocketsphinx.NGramModel.readfile(lm_path)
-    entries: dict[str, list[str]] = {}
+    words: dict[str, None] = {}
     with open(full_dict, encoding="utf-8") as handle:
         for line in handle:
-            word = line.split(" ", 1)[0].split("(", 1)[0]
-            entries.setdefault(word, []).append(line)
-    ranked = sorted(entries, key=lambda w: model.prob([w]), reverse=True)[:count]
+            words.setdefault(line.split(" ", 1)[0].split("(", 1)[0], None)
+    model = pocketsphinx.NGramModel.readfile(lm_path)
+    ranked = sorted(words, key=lambda w: model.prob([w]), reverse=True)[:count]
     model = None  # the decoder loads its own copy; free this one first
-    with open(out, "w", encoding="utf-8") as handle:
-        for word in ranked:
-            handle.writelines(entries[word])
+    words.clear()
+    lines: dict[str, list[str]] = {word: [] for word in ranked}
+    with open(full_dict, encoding="utf-8") as handle:
+        for line in handle:
+            kept = lines.get(line.split(" ", 1)[0].split("(", 1)[0])
+            if kept is not None:
+                kept.append(line)
+
+    def write(path: Path) -> None:
+        with open(path, "w", encoding="utf-8") as handle:
+            for word in ranked:
+                handle.writelines(lines[word])
+
+    if cached is not None:
+        tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            write(tmp)
+            os.replace(tmp, cached)  # readers never see half a file
+            return str(cached)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            _LOGGER.warning("event=free_dictionary_not_cached path=%s error=%s", cached, err)
+    write(Path(out))
     return out
+
+
+def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir: str) -> Path:
+    """Where the frequent-words dictionary is kept: named by the model files (path, size, time),
+    the word count and this module's code."""
+    digest = hashlib.sha256(f"{count}\n".encode())
+    for name in (lm_path, full_dict):
+        info = os.stat(name)
+        digest.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
+    digest.update(Path(__file__).read_bytes())
+    return Path(cache_dir) / f"free-words-{digest.hexdigest()[:16]}.dict"
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:

@@ -126,6 +126,10 @@ class DistressLexicon:
     history: re.Pattern[str] | None
     mild: re.Pattern[str] | None = None
     mild_categories: frozenset[str] = frozenset()
+    never_mild: re.Pattern[str] | None = None
+    never_thing: re.Pattern[str] | None = None
+    """Cue texts only a person does ("keeled over", "can not get up"): never cleared as a thing's."""
+    """Cue texts that are never mild (choking, blue lips): "a bit of meat" is not "a bit"."""
     conditional_after: re.Pattern[str] | None = None
     body_words: re.Pattern[str] | None = None
     urgent_gap: re.Pattern[str] | None = None
@@ -242,6 +246,8 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         history=rx("history"),
         mild=rx("mild"),
         mild_categories=frozenset(words("mild_categories")),
+        never_mild=rx("never_mild", bounded=False),
+        never_thing=rx("never_thing", bounded=False),
         conditional_after=rx("conditional_after"),
         body_words=_body_words(lang),
         urgent_gap=rx("urgent_gap"),
@@ -405,9 +411,11 @@ class DistressDetector:
             return "media"
         if who == "far" and not ctx.urgent:
             return "other_person"
-        history = _overlaps(span, ctx.history) or any(
-            s <= cue.start and cue.end <= e + 12 for s, e in ctx.history
-        )
+        history = (
+            _overlaps(span, ctx.history)
+            or any(s <= cue.start and cue.end <= e + 12 for s, e in ctx.history)
+            or (who in ("near", "far") and any(s >= cue.end for s, _ in ctx.history))
+        )  # "he had a stroke", 他摔了一跤住院了: someone else's history, or in hospital now
         if history and who != "self" and not ctx.urgent:
             return "other_person"
         if ctx.pretend:
@@ -481,6 +489,8 @@ class DistressDetector:
         """Mild or brought on by effort, in the cue's clause ("a bit breathless on the stairs")."""
         if self.lex.mild is None:
             return False
+        if self.lex.never_mild is not None and self.lex.never_mild.search(cue.text):
+            return False
         lo = max(0, cue.start - (30 if self.lang == "en" else 8))
         hi = cue.end + (40 if self.lang == "en" else 10)
         return bool(self.lex.mild.search(text[lo:hi]))
@@ -510,7 +520,19 @@ class DistressDetector:
         for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
             if pattern is not None and pattern.fullmatch(noun):
                 return False
-        return any(w in self._DETS for w in words[-3:-1])
+        for i in (-3, -2):
+            if len(words) >= -i and words[i] in self._DETS:
+                before = words[i - 1] if len(words) > -i else ""
+                if before in self._PREPOSITIONS:
+                    return False  # "… in the garden, can't get up": a place, not the subject
+                if not (self.lex.never_thing is not None and self.lex.never_thing.search(cue.text)):
+                    return True
+        return False
+
+    _PREPOSITIONS: Final = frozenset(
+        "in on at by near under behind from into onto off over against beside between through across round "
+        "around outside inside up down with".split()
+    )
 
     _FUNCTION: Final = frozenset(
         "i me my we us our you your he she it they him her them his their its the a an this that these those "
@@ -544,6 +566,7 @@ class DistressDetector:
         lex = self.lex
         head = text[: cue.end]
         best: tuple[int, str] | None = None
+        longest = 0
         window_start = max(0, cue.start - (40 if self.lang == "en" else 8))
         for kind, pattern in (("self", lex.first_person), ("near", lex.others_near), ("far", lex.others_far)):
             if pattern is None:
@@ -564,8 +587,16 @@ class DistressDetector:
                     and text[max(0, pos - 1) : pos] in ("被", "让", "把", "给")
                 ):
                     continue  # 我被狗咬了: the dog is not the experiencer
-                if best is None or pos > best[0] or (pos == best[0] and kind != "self"):
-                    best = (pos, kind)
+                if self.lang == "zh" and kind == "near" and self._someone_elses(text, pos):
+                    kind = "far"  # 邻居家老头, 对门的老太太: someone else's, not mine (我家老头 is mine)
+                size = m.end() - m.start()
+                if (
+                    best is None
+                    or pos > best[0]
+                    or (pos == best[0] and size > longest)  # 孩子他爸 over 孩子
+                    or (pos == best[0] and size == longest and kind != "self")
+                ):
+                    best, longest = (pos, kind), size
         if self._thing_subject(text, cue) and (best is None or best[0] < cue.start - 25):
             return "thing"
         if self._named_subject(text, cue) and (best is None or best[0] < cue.start - 25):
@@ -575,6 +606,19 @@ class DistressDetector:
         if best[1] == "self" and best[0] >= cue.start:
             return "self"  # "my chest hurts": the cue opens with the speaker
         return best[1]
+
+    @staticmethod
+    def _someone_elses(text: str, pos: int) -> bool:
+        """Mandarin: a near word owned by someone else (邻居家老头, 对门的老太太, 有个老太太), not by 我/俺/咱."""
+        head = text[:pos]
+        if head.endswith(("有个", "有一个", "那个", "这个")):
+            return True
+        if head.endswith(("家", "的")):
+            owner = head[:-1]
+            return bool(owner) and not owner.endswith(
+                ("我", "俺", "咱", "我们", "咱们", "俺们", "我们家", "俺家", "咱家")
+            )
+        return False
 
     def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
         lex = self.lex

@@ -168,6 +168,43 @@ def normalize_zh(text: str) -> str:
     return "".join(out)
 
 
+_EN_HEDGES: Final = re.compile(
+    r"\b(?:um+|uh+m*|er+m*|hmm+|mm+|ah+)\b"
+    r"|\bi do not (?:want|wish|mean|like) to (?:be (?:a |any )?|make (?:a )?)?(?:nuisance|bother|pest|burden|fuss|trouble"
+    r"|trouble you|bother you|bother anyone|put you out|impose|interrupt)(?: you)?(?: but)?\b"
+    r"|\bi do not like (?:to )?(?:bother|trouble|disturb)(?:ing)? (?:you|her|him|them|anyone|the doctor|people)(?: but)?\b"
+    r"|\bi hope i am not (?:bothering|disturbing|troubling|interrupting|being a nuisance)(?: you)?\b"
+    r"|\b(?:so )?sorry to (?:bother|trouble|disturb) you\b"
+    r"|\bi am not one (?:to|for) (?:make a fuss|making a fuss|fuss|complain|complaining|moan|moaning)(?: but)?\b"
+    r"|\bi do not suppose\b"
+    r"|\bi do not know if(?= you)\b"
+    r"|\bif it is (?:not|no) (?:too much )?(?:trouble|bother)\b"
+    r"|\bif you do not mind\b"
+    r"|\bif that is not (?:a problem|too much trouble)\b"
+    r"|\b(?:there is )?no (?:rush|hurry)(?= \w)\b"
+)
+_ZH_HEDGES: Final = re.compile(
+    r"^(?:嗯|呃|额|唔|哎|唉|喂|那个|这个|就是)+(?=[\u3400-\u9fff]{2})"
+    r"|(?:我)?不(?:想|愿意)(?:麻烦|打扰|给你添麻烦|添麻烦)(?:你|您)?(?:了)?(?:啊|呀)?(?:可是|但是|不过)?"
+    r"|不好意思(?:啊|呀)?"
+    r"|打扰(?:你|您)?(?:一下|了)"
+    r"|(?:要是|如果)?不麻烦(?:你|您)?的话"
+    r"|我不想大惊小怪(?:可是|但是|不过)?"
+    r"|不知道(?=(?:你|您)能)"
+)
+
+
+def strip_hedges(text: str, lang: str) -> str:
+    """Normalised text without hesitations and content-free polite hedges ("um", "er", "I don't want
+    to be a nuisance but", "I don't suppose", 不好意思, 我不想麻烦你可是, 不知道你能…): their negation
+    words ask nothing, so neither the model nor the polarity check should read them as declining.
+    Text that is nothing but a hedge stays as it was (嗯 alone is a yes)."""
+    pattern = _ZH_HEDGES if lang == "zh" else _EN_HEDGES
+    stripped = pattern.sub(" " if lang == "en" else "", text)
+    stripped = " ".join(stripped.split()) if lang == "en" else stripped
+    return stripped if stripped.strip() else text
+
+
 def normalize(text: str, lang: str) -> str:
     """Display/matching form of ``text`` for ``lang`` (``en`` or ``zh``)."""
     return normalize_zh(text) if lang == "zh" else normalize_en(text)

@@ -50,10 +50,23 @@ _EN_DECLINED: Final = {
 }
 _EN_NOT_A_NEGATION: Final = re.compile(
     r"(?<![a-z])(?:not (?:feeling |feel )?(?:well|good|right|great|myself|too good|so good|very well|too well|brilliant)"
+    r"|not (?:feeling |feel )?(?:too |so |very |all that |that )?(?:clever|grand|bright|champion|good|great|right|well)"
+    r"|not (?:been )?(?:sleeping|slept)"
     r"|(?:can|could) not (?:sleep|breathe|stop|get rid|shake|see|hear|walk|eat|swallow|stand|remember|keep)"
     r"|do not feel (?:well|good|right|myself|great)|not forget|never forget|do not forget|not sleeping"
     r"|have not got (?:many|much|enough|any left)|not got (?:many|much|enough)|not many left|nothing left"
     r"|not (?:much|many) left|not (?:loud|clear|high) enough|not very loud|not loud|no (?:pills|tablets|medicine|more) left|not stopped|will not (?:go away|stop|shift|clear))(?![a-z])"
+    # reasons and circumstances, not a declined request: "I haven't heard from David, ring him",
+    # "I can't get through to Anna", "I don't want to run out, order my tablets", "I never miss"
+    r"|(?<![a-z])(?:(?:have|has|had) not (?:heard|seen|had a call|had a ring|spoken to (?:her|him) for|rung|called|phoned|been in touch|been round|visited)|not heard from"
+    r"|did not (?:answer|pick up|ring back|call back|get back)|(?:is|was) not (?:answering|picking up)"
+    r"|(?:can|could) not (?:get through|find|work|use|manage|reach|get hold|dial|figure|do it|work out|see the)"
+    r"|do not know (?:how|her number|his number|the number)"
+    r"|do not want to (?:run out|be without|run short|miss|leave it|wait)|so i do not run out|(?:hate|not like) to be without"
+    r"|(?:i )?never (?:miss|forget)|not (?:once )?(?:missed|forgotten)|have not forgotten"
+    r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear)|not (?:too|very|so) clever"
+    r"|(?:do not|no|there is no) need to (?:shout|yell|bellow|be so loud)"
+    r"|(?:will|would|do|did) not have enough|not enough to last|(?:will|would) not last)(?![a-z])"
 )
 _ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
 _ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"
@@ -79,7 +92,24 @@ _ZH_NOT_A_NEGATION: Final = re.compile(
     r"|听不见|听不到|听不着|听不大清|受不了|看不见|记不住|记不清|忍不住|站不稳|走不动|不管用|不顶用|不见效"
     r"|一粒不落|一顿不落|不落|没落下|一次不少|不差|好不了|不见好|不退|不消|起不来|不停|没(?:药|了)了|快没了|没有了|不多了|吃完了|没剩|别忘|不要忘|不消化|看不清|听不清"
     r"|还不来|咋不来|怎么不来|不来了|没来|不回来|没回来|不接|没接|好久没|好几天没|几天没"  # 娃咋还不来你给他打个电话
+    # how she feels or why she asks, not a declined request (我不太舒服你给医生打个电话, 我没忘药吃过了)
+    r"|不太舒服|不大舒服|不怎么舒服|不太好受|没忘|没有忘|没忘记|不能断|别断了|断不得|不够吃|不够了|找不到|不会用|不会弄|打不通|没人接|不记得(?:号码|电话)"
+    r"|别(?:嚷嚷|嚷|喊|吼|叫唤)|(?<![用要必])不(?=帮我|帮俺|给我)"  # 你别嚷嚷小点声; 陈医生能看我不帮我约 (a question's 不)
 )
+_MASK: Final = "#nn"
+"""What a negation word inside one of those phrases becomes for the learned model ("will not stop
+hurting" → "will #nn stop hurting"), so its negated-request class does not read it as declining."""
+_EN_NEG_WORDS: Final = re.compile(r"(?<![a-z])(?:not|never|no)(?![a-z])")
+
+
+def mask_non_negations(text: str, lang: str) -> str:
+    """``text`` (normalised) with the negation words of English phrases that do not decline
+    anything ("can't sleep", "I haven't heard from David", "won't stop hurting") replaced by a
+    neutral marker. Mandarin is left as it is: masking 睡不着 / 不太舒服 the same way measured no
+    gain (held-out paraphrases ±1 line, dev8 ±1) once the training lines covered them."""
+    if lang == "zh":
+        return text
+    return _EN_NOT_A_NEGATION.sub(lambda m: _EN_NEG_WORDS.sub(_MASK, m.group(0)), text)
 
 
 def negated(text: str, intent: str, lang: str) -> bool:

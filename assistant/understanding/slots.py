@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 from assistant import data
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
-from assistant.understanding.normalize import normalize, tokenize
+from assistant.understanding.normalize import normalize, strip_hedges, tokenize
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -235,6 +235,8 @@ class SlotIndex:
             for text in (med.name, *med.aliases):
                 self.add(text, slot, med.name)
                 self.add_fuzzy(text, slot, med.name)
+                for variant in medicine_word_variants(text, self.lang):
+                    self.add(variant, slot, med.name)
             for text in rel.same_medicine(med.name):  # 二甲双胍 for a config that says metformin
                 self.add(text, slot, med.name)
                 self.add_fuzzy(text, slot, med.name)
@@ -242,6 +244,8 @@ class SlotIndex:
             if len(names) == 1:  # "my heart pills" only when one configured medicine is for the heart
                 for text in rel.purposes.get(purpose, {}).get(self.lang, ()):
                     self.add(text, slot, names[0])
+                    for variant in medicine_word_variants(text, self.lang):
+                        self.add(variant, slot, names[0])
 
     # ------------------------------------------------------------ marking
 
@@ -340,6 +344,29 @@ class SlotIndex:
 CONFIG_SLOTS: Final = frozenset({"doctor", "contact", "medication"})
 
 
+_EN_MEDICINE_NOUNS: Final = ("pills", "pill", "tablets", "tablet", "medicine", "medication", "meds")
+_EN_MEDICINE_VARIANTS: Final = (*_EN_MEDICINE_NOUNS, "ones", "one", "stuff")
+_ZH_MEDICINE_TAILS: Final = ("的药", "药")
+_ZH_MEDICINE_VARIANTS: Final = ("那个药", "的那个药", "那种药", "的那种药", "那个药片", "的那个药片")
+
+
+def medicine_word_variants(text: str, lang: str) -> tuple[str, ...]:
+    """Other everyday forms of a medicine word that ends in a medicine noun: "blood pressure pills"
+    → "blood pressure ones / one / tablets / meds …" ("order the blood pressure ones"); 血压的药 →
+    血压那个药 / 血压的那个药 … (a filler between what the medicine is for and 药)."""
+    if lang == "zh":
+        for tail in _ZH_MEDICINE_TAILS:
+            stem = text[: -len(tail)]
+            if text.endswith(tail) and len(stem) >= 2:
+                return tuple(stem + v for v in _ZH_MEDICINE_VARIANTS if stem + v != text)
+        return ()
+    words = text.split()
+    if len(words) >= 2 and words[-1].lower() in _EN_MEDICINE_NOUNS:
+        stem = " ".join(words[:-1])
+        return tuple(f"{stem} {v}" for v in _EN_MEDICINE_VARIANTS if v != words[-1].lower())
+    return ()
+
+
 def key_tokens(tokens: list[str], lang: str) -> list[str]:
     """Matching keys: stems (en) or toneless pinyin (zh), aligned one to one with ``tokens``."""
     from assistant.understanding.normalize import pinyin_tokens, stem_tokens_en
@@ -356,7 +383,12 @@ def config_slot_index(catalog: Catalog, settings: Settings | None) -> SlotIndex:
 
 
 def model_tokens(index: SlotIndex, display: str) -> tuple[list[str], dict[str, str]]:
-    """Normalised text → tokens with config names as ``#slot`` markers, and the values found."""
+    """Normalised text → tokens with config names as ``#slot`` markers, and the values found.
+    Hesitations and polite hedges are dropped and negation words that decline nothing are masked
+    (``strip_hedges``, ``polarity.mask_non_negations``), in training and in use alike."""
+    from assistant.understanding.polarity import mask_non_negations
+
+    display = mask_non_negations(strip_hedges(display, index.lang), index.lang)
     toks = tokenize(display, index.lang)
     marked = index.mark_exact(toks, key_tokens(toks, index.lang))
     surface, _ = index.fuzzy(marked.surface, marked.keys, marked.found, index.vocab)

@@ -1,0 +1,180 @@
+"""Whose request is it? The speaker's, or talk about someone else or about health in general.
+
+Every intent of ours is the speaker asking for something for themselves (call *my* daughter, order
+*my* pills, *I* feel dizzy) or answering us. Sentences that share the domain's words but ask for
+nothing are very often about someone else ("joan has to take her water tablets first thing",
+她三天两头给医生打电话, 药店每个礼拜三给孙大妈送药) or general questions about health ("what causes
+cramp in your legs at night", 感冒一般几天能好). Both have a shape a word list of topics does not need:
+
+* :meth:`Speaker.involved` — the speaker takes part: a first-person word that is not just the
+  owner of another person ("my neighbour", 我妹妹 are someone else), a word to the assistant
+  ("can you", "please", 你, 帮, 麻烦), or a request verb opening the sentence (imperative: "ring my
+  daughter", 给安娜打个电话).
+* :meth:`Speaker.someone_else` — another person is named (the distress detector's person words:
+  ``others_near`` / ``others_far`` in ``intents/distress-<lang>.yaml``, plus his / her / their;
+  the doctor is excluded: it is what our requests are about) and the speaker takes no part.
+* :meth:`Speaker.general_question` — the sentence asks, and the speaker takes no part.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from assistant.understanding.distress import DistressLexicon
+
+_DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
+"""Person words that are what our requests are about, not someone else's business."""
+_EN_THIRD: Final = re.compile(
+    r"(?<![a-z])(his|her|hers|their|theirs|he|she|they|them|mrs|mr|miss|ms|auntie|uncle)(?![a-z])"
+)
+_ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人|家里人|家人")
+"""Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …)."""
+_EN_ASKS_US: Final = re.compile(
+    r"(?<![a-z])((can|could|would|will|do|did|have|should) you|you (can|could|should|have|did|sent)|please|let me"
+    r"|for me|remind me|tell me|me (a|an|the|some)|you are|are you|you)(?![a-z])"
+)
+_EN_FILLER: Final = (
+    r"((oh|um|er|erm|well|so|now|right|okay|ok|yes|no|jiayi|hello|hi|love|dear|pet|and|just) )*"
+)
+_EN_IMPERATIVE: Final = re.compile(
+    rf"^{_EN_FILLER}(call|ring|phone|dial|get|give|book|order|reorder|tell|ask|make|put|send|contact|message"
+    r"|arrange|fetch|find|let|remind|cancel|stop|say|speak|talk|turn|check|note|record|see|help)(?![a-z])"
+)
+_EN_QUESTION: Final = re.compile(
+    rf"^{_EN_FILLER}(what|why|how|which|who|where|when|whose|is|are|was|were|do|does|did|can|could|should|would"
+    r"|will|has|have|had|may|might|must)(?![a-z])(?! not(?![a-z]))"
+    r"|(?<![a-z])(is not it|are not they|is not he|is not she|do not they|does not it|does not he|does not she"
+    r"|did not they|did not he|did not she|have not they|has not he|has not she|would not it|will not it"
+    r"|can not they|is it|are they|do they|does it)$"
+)
+"""An English question: opens with a question word or an auxiliary (not "don't …", "can't complain"),
+or ends with a question tag."""
+_ZH_ASKS_US: Final = re.compile(
+    r"你|您|帮|请|麻烦|替|能不能|可不可以|可以|要不要|好不好|行不行|好吗|行吗|让我|给我(?!的)"
+    r"|(?<![他她])给(他|她)们?(打|拨|挂)(?!了|过(?!去))"
+)
+"""Asked of the assistant; 给她打过去 in the middle of a sentence is a call asked for."""
+_ZH_IMPERATIVE: Final = re.compile(
+    r"^(家医|嗯|呃|哎|喂|那个|就是|快|赶紧|就)*(给|打|叫|把|联系|订|约|预约|让|问问|告诉|拨|找|取消|停|再说|大声|小声|开大|调|想|要)"
+)
+_ZH_QUESTION: Final = re.compile(
+    r"(?<!没)(?<!没有)(?<!不)(什么|啥)(?!事)|怎么(治|办|回事|预防|引起)|为什么|为啥|多少|(?<![好没这那前])几(天|个|次|岁|年|种|回)"
+    r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)"
+)
+"""A Mandarin question about something in general: a question word used as one (没啥事, 好几天,
+哪儿都挺好 are statements) or "in general". A bare 吗 does not count: subjects are dropped, so
+早上起来就牙疼是不是上火了 (folded to …是上火了吗) is the speaker wondering about their own symptom."""
+
+
+_ZH_STATE: Final = re.compile(
+    r"了|过|着|老是|总是|一直|老(?=[^人年师板伴头太爷])|这(两|几)天|最近|好几天|今天|昨天"
+)
+"""Aspect and time words of a told state (拉了三天了, 老咳嗽, 这两天)."""
+_ZH_TOLD: Final = re.compile(r"说|听说|报道|新闻|电视|广播|报纸|书上|网上|据说|人家|别人|大家|有人")
+"""A clause that reports what others say (电视上说，…) is not the speaker telling their own state."""
+
+
+_EN_WANTS: Final = re.compile(
+    r"(?<![a-z])(want|wants|need|needs|would like|like to|wanna|ought|should|must|have to|has to|got to|better|shall)(?![a-z])"
+)
+_EN_PAST_CALL: Final = re.compile(
+    r"(?<![a-z])(?<!not )(?<!never )(rang|phoned|called|rung|used to|would always|would come)(?![a-z])"
+)
+_EN_CALL_NOW: Final = re.compile(
+    r"(?<![a-z])(?<!used to )(?<!would )(give|call|ring|phone)"
+    r" (her|him|them|my|our|the|dr|doctor|anna|david|a (call|ring|bell)|(her|him|them) a (call|ring|bell))(?![a-z])"
+)
+"""A call asked for in the middle of a sentence ("anna hasn't rung for days, give her a call")."""
+_ZH_WANTS: Final = re.compile(r"要|想|得|该|需要|赶紧|快")
+_ZH_PAST_CALL: Final = re.compile(
+    r"(打|来|通)(过|了)(个|一个|一通|两个|几个)?电话|(来|打)(个|了)?电话(来|过来)|电话(来|打)过|以前|那时候|那会儿|当年|年轻时"
+)
+"""A call that already happened (the doctor phoned yesterday, 大卫昨晚打电话来) or long ago."""
+
+
+class Speaker:
+    """Whether an utterance is the speaker's own request (English or Mandarin)."""
+
+    def __init__(self, lang: str, lexicon: DistressLexicon) -> None:
+        self.lang = lang
+        self._first = lexicon.first_person
+        self._others = [p for p in (lexicon.others_near, lexicon.others_far) if p is not None]
+        self._doctor = _DOCTOR.get(lang, set())
+
+    def _person_spans(self, text: str) -> list[tuple[int, int]]:
+        spans = [
+            m.span()
+            for pattern in self._others
+            for m in pattern.finditer(text)
+            if m.group() not in self._doctor and not any(d in m.group() for d in self._doctor)
+        ]
+        spans += [m.span() for m in (_EN_THIRD if self.lang == "en" else _ZH_THIRD).finditer(text)]
+        return spans
+
+    def involved(self, text: str) -> bool:
+        """The speaker takes part: themselves, the assistant addressed, or a request verb first."""
+        if self.lang == "en":
+            if _EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text):
+                return True
+        elif _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text):
+            return True
+        if self._first is None:
+            return False
+        people = self._person_spans(text)
+        for m in self._first.finditer(text):
+            if self.lang == "en" and m.group() in ("my", "our"):
+                rest = m.end() + 1
+                if any(start == rest for start, _ in people):
+                    continue  # "my neighbour": the owner of someone else
+            if self.lang == "zh" and any(start <= m.start() < end for start, end in people):
+                continue  # 我妹妹, 我爸 are listed whole
+            if self.lang == "zh" and any(start == m.end() for start, _ in people):
+                continue  # 我老伴, 俺儿子: someone else
+            return True
+        return False
+
+    def someone_else(self, text: str, spare: frozenset[str] = frozenset()) -> bool:
+        """Another person (not one of the ``spare`` words, e.g. the callee of a call) is talked about
+        and the speaker takes no part."""
+        people = [text[a:b] for a, b in self._person_spans(text)]
+        if not any(p not in spare and not any(w in p for w in spare) for p in people):
+            return False
+        return not self.involved(text)
+
+    def general_question(self, text: str) -> bool:
+        """A question in which the speaker takes no part (about health in general)."""
+        pattern = _EN_QUESTION if self.lang == "en" else _ZH_QUESTION
+        if pattern.search(text) is None or self.involved(text):
+            return False
+        return not (self.lang == "zh" and self._states_own(text))
+
+    def _states_own(self, text: str) -> bool:
+        """Mandarin drops the subject: words before the question that tell a state of things
+        (拉肚子拉了三天了怎么办, 这两天老咳嗽是怎么回事) and name nobody else are the speaker telling
+        their own, not a question about health in general (感冒一般几天能好)."""
+        m = _ZH_QUESTION.search(text)
+        told = text[: m.start()] if m else ""
+        return (
+            len(told) >= 4
+            and _ZH_STATE.search(told) is not None
+            and _ZH_TOLD.search(told) is None
+            and not self._person_spans(told)
+        )
+
+    def requested(self, text: str) -> bool:
+        """Asked of the assistant: addressed, an imperative, or the speaker wanting it."""
+        if self.lang == "en":
+            return bool(
+                _EN_ASKS_US.search(text)
+                or _EN_IMPERATIVE.search(text)
+                or _EN_WANTS.search(text)
+                or _EN_CALL_NOW.search(text)
+            )
+        return bool(_ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text) or _ZH_WANTS.search(text))
+
+    def past_call(self, text: str) -> bool:
+        """A call told as something that happened ("the doctor phoned yesterday", 大卫昨晚打电话来),
+        not asked for."""
+        pattern = _EN_PAST_CALL if self.lang == "en" else _ZH_PAST_CALL
+        return pattern.search(text) is not None and not self.requested(text)
