@@ -251,12 +251,15 @@ class Pipeline:
             verify=self.heard_emergency,
         )
 
-    def heard_emergency(self, free_transcript: str) -> bool:
+    def heard_emergency(self, free_transcript: str, second_opinion: bool = False) -> bool:
         """The distress spotter's second stage: the understanding stage reads the free
-        transcript of a candidate emergency as an emergency (:mod:`assistant.hearing.spotter`)."""
+        transcript of a candidate emergency as an emergency (:mod:`assistant.hearing.spotter`).
+        ``second_opinion``: the transcript is the wider language model's, which leans towards
+        the domain, so it counts only when the understander is as sure as it must be to take that
+        model's reading alone for a command (:data:`SECOND_ALONE_P`)."""
         from assistant.hearing.spotter import heard_emergency
 
-        return heard_emergency(self.understander, free_transcript)
+        return heard_emergency(self.understander, free_transcript, SECOND_ALONE_P if second_opinion else 0.0)
 
     def reading_grammar(self) -> SpokenGrammar | None:
         """The grammar transcripts are read back through (intent + slots straight from the

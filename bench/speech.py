@@ -20,6 +20,10 @@ Sets (``--sets``, default all):
 * ``dev-emergency`` — the distress spotter's *tuning* set (``bench/data/speech-dev-emergency.json``,
   not part of the benchmark): other emergencies (clean, 10, 5 dB) and harmless sentences with
   danger words ("my chest of drawers", clean and 10 dB), wake phrase on, every ``--every``-th.
+* ``dev-wake`` — the wake phrase's and spotter's second tuning set (``bench/data/speech-dev-wake.json``,
+  not part of the benchmark): wake phrase + command (clean, kitchen 10 dB: wake misses), emergencies
+  in everyday wording ("i've fallen over"; clean, 10, 5 dB) and harmless household sentences (clean,
+  10 dB), every ``--every``-th from ``--offset`` (tune on offset 0, offset 1 is the held-out half).
 
 Every file is decoded by a fresh listener (front-end, endpointer, decoder state) from the
 pipeline, as ``jiayi understand --wav`` does. Reported per condition: accuracy, wrong actions,
@@ -480,6 +484,24 @@ def main(argv: list[str] | None = None) -> int:
             "(dev) harmless sentences with danger words (right = no intent, wrong = a false activation)",
             run_harmless(woken, meter, harmless[:: args.every], conditions[:2]),
         )
+    if "dev-wake" in sets:
+        wakes, emergencies, harmless = data.dev_wake()
+        conditions = [(None, None), ("kitchen.wav", 10), ("kitchen.wav", 5)]
+        pick = slice(args.offset, None, args.every)
+        tallies = run_commands(
+            woken, meter, _wake_expected(woken, wakes[pick]), 1, "dev-wake", conditions[:2]
+        )
+        table(f"(dev) {wake!r} + tuning commands", tallies)
+        _wake_misses(meter, "dev-wake")
+        wanted = {text: "emergency" for text in emergencies[pick]}
+        table(
+            f"(dev) everyday-wording emergencies, wake phrase {wake!r} on",
+            run_commands(woken, meter, wanted, 1, "dev-wake-emergency", conditions),
+        )
+        table(
+            "(dev) harmless household sentences (right = no intent, wrong = a false activation)",
+            run_harmless(woken, meter, harmless[pick], conditions[:2]),
+        )
     _spotter_stats(woken)
     _summary(meter, started)
     if clock is not None:
@@ -489,9 +511,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wake_misses(meter: Meter) -> None:
+def _wake_expected(pipeline: Pipeline, texts: list[str]) -> dict[str, str | None]:
+    """Wake phrase + command → the command's intent as the understander reads it (None for the
+    wake phrase alone: nothing but the wake is right)."""
+    out: dict[str, str | None] = {}
+    for text in texts:
+        rest = text.removeprefix(pipeline.wake_phrase).strip()
+        out[text] = pipeline.understander.match(rest).intent if rest else None
+    return out
+
+
+def _wake_misses(meter: Meter, set_name: str = "wake") -> None:
     for cond in ("clean", "kitchen 10 dB"):
-        runs = [r for r in meter.records if r["set"] == "wake" and r["cond"] == cond]
+        runs = [r for r in meter.records if r["set"] == set_name and r["cond"] == cond]
         if runs:
             missed = sum(not r["woke"] for r in runs)
             print(f"wake misses {cond}: {missed}/{len(runs)} = {missed / len(runs):.1%}")
