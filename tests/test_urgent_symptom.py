@@ -138,6 +138,15 @@ def test_yes_starts_the_emergency_flow_with_its_cancel_window(
     assert req.slots == {"symptom": URGENT_SYMPTOM}
 
 
+@pytest.mark.parametrize(("lang", "answer"), [("en", "help"), ("zh", "救命")])
+def test_help_answers_yes(pipelines: dict[str, Pipeline], lang: str, answer: str) -> None:
+    p = pipelines[lang]
+    d, clock = dialogue(p)
+    hear(d, p, URGENT[lang])
+    hear(d, p, answer)
+    emergency_after_window(d, clock)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_no_goes_on_to_the_ordinary_report(pipelines: dict[str, Pipeline], lang: str) -> None:
     p = pipelines[lang]
