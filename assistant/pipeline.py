@@ -35,6 +35,7 @@ from assistant.hearing.sources import AudioSource, WavSource
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
 from assistant.understanding.result import Understanding
+from assistant.understanding.symptoms import is_urgent
 
 Put = Callable[[object], None]
 
@@ -139,16 +140,18 @@ class Pipeline:
         decision = decide(confidence, self.settings) if intent is not None else "repeat"
         if decision == "repeat":
             intent = None
+        slots = dict(heard.slots) if intent is not None else {}
         return Understanding(
             text=heard.transcript,
             lang=self.lang,
             intent=intent,
-            slots=dict(heard.slots) if intent is not None else {},
+            slots=slots,
             confidence=confidence,
             margin=1.0,
             tier=catalog.tier(intent) if intent is not None else None,  # type: ignore[arg-type]
             transcript=heard.transcript,
             unsure=decision == "confirm",
+            urgent=intent == "report_symptom" and is_urgent(str(slots.get("symptom", ""))),
         )
 
     def understand_two_readings(self, heard: UtteranceRecognized) -> Understanding:
