@@ -524,10 +524,15 @@ class Listener:
         assert self.grammar is not None
         if not result.candidate or self._verify is None:
             return None
+        from assistant.hearing import spotter
+
         free = (result.free_text, *result.free_alternatives)
-        if not any(self._verify(text) for text in free if text) and not (
-            result.spot_second and self._verify(result.spot_second, True)
-        ):
+        free_ok = any(self._verify(text) for text in free if text)
+        second_ok = bool(result.spot_second) and self._verify(result.spot_second, True)
+        if spotter.SPOT_VERIFY_BOTH and result.spot_second:
+            if not (free_ok and second_ok):
+                return None
+        elif not (free_ok or second_ok):
             return None
         parse = self.grammar.parse(result.candidate, "spot")
         if parse is None or parse.woke or parse.intent not in self.grammar.spotted:

@@ -62,6 +62,13 @@ SPOT_SECOND_OPINION: Final = True
 it (the second opinion: paraphrase corpus + catalog, :attr:`Transcript.spot_second`; built-in
 English catalog only). The free model often hears "i have had a fall" as "… a fool" / "… a full"
 in noise; the wider model knows how older people say it (docs/benchmarks/speech.md, round 9)."""
+SPOT_VERIFY_BOTH: Final = True
+"""Stage 2 needs both readings (the free model's n-best and the second opinion) to be an
+emergency, instead of either (only where the second opinion exists). Tuning half of dev-wake +
+dev-emergency (docs/benchmarks/speech.md, round 11): harmless household sentences activated
+2 / 5 of 36 (clean / 10 dB) with either reading, 0 / 0 with both; the price is emergencies
+heard without the wake phrase (everyday wording .889 / .833 / .694 -> .722 / .472 / .417 at
+clean / 10 / 5 dB). A device that raises alarms at the television gets unplugged."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
