@@ -485,7 +485,13 @@ class DistressDetector:
         neg = self.lex.negation
         if neg is not None:
             m = neg.search(before)
-            if m is not None:
+            stutter = (
+                m is not None
+                and self.lang == "en"
+                and cue.text.startswith(("can not ", "could not "))
+                and re.search(r"(?<![a-z])(can|could) $", before[: m.start()]) is not None
+            )  # "i can't, i can't breathe": a repeated inability, not a negated one
+            if m is not None and not stutter:
                 after_neg = before[m.start() :].split(" ", 1)[1] if " " in before[m.start() :] else ""
                 hedge = self.lex.hedge
                 if not (hedge is not None and self.lang == "en" and hedge.match(after_neg)):
