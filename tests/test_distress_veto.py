@@ -80,6 +80,9 @@ def test_a_confident_veto_clears_with_a_reason(en: DistressDetector, monkeypatch
     assert not result.emergency and "learned" in {why for _, why in result.cleared}, result
     assert en.detect("help me my husband has collapsed in the garden").emergency  # a cry: the floor holds
     assert en.detect("i can't breathe").emergency  # short: the floor holds
+    # asking for a person while unwell (round 8's request category): the floor holds
+    result = en.detect("could you please fetch my daughter over here, i am feeling really poorly")
+    assert result.emergency and result.category == "request", result
 
 
 def test_without_a_veto_the_lexicon_decides(monkeypatch: pytest.MonkeyPatch, state: Path) -> None:
