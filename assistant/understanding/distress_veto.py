@@ -45,11 +45,13 @@ from assistant.understanding.normalize import normalize, tokenize
 
 _LOGGER = logging.getLogger(__name__)
 
-VETO_BELOW: Final = {"en": 0.1, "zh": 0.2}
+VETO_BELOW: Final = {"en": 0.1, "zh": 0.15}
 """p(emergency) under which a standing cue is cleared. Chosen on the training lines, 5-fold out of
 fold, with the floor below. First round: en lost no emergency at 0.1 (0/373), one at 0.2; zh none
 up to 0.3 (0/358); a floor without overdoses lost two English overdoses at 0.2, hence overdoses
-are in it. With the dev7-9 cases: en 0/471 lost at 0.1 and 0.2, 1 at 0.3; zh 0/459 up to 0.3."""
+are in it. With the dev7-9 cases: en 0/471 lost at 0.1 and 0.2, 1 at 0.3; zh 0/459 up to 0.3.
+Round 8 (dev11 cases, compositional cues): en 0/581 lost at 0.1 and 0.15, 1 at 0.2; zh 0/742 at 0.15,
+1 at 0.2 — so zh moved 0.2 → 0.15 (out of fold it cleared the same 1 harmless line at both)."""
 FLOOR_CATEGORIES: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose"})
 """``request`` (round 8): asking for a person while unwell ("fetch someone, I feel dreadful")."""
 FLOOR_LENGTH: Final = {"en": 6, "zh": 8}
