@@ -35,6 +35,7 @@ from assistant.hearing.sources import AudioSource, WavSource
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
 from assistant.understanding.result import Understanding
+from assistant.understanding.symptoms import is_urgent
 
 Put = Callable[[object], None]
 
@@ -139,16 +140,18 @@ class Pipeline:
         decision = decide(confidence, self.settings) if intent is not None else "repeat"
         if decision == "repeat":
             intent = None
+        slots = dict(heard.slots) if intent is not None else {}
         return Understanding(
             text=heard.transcript,
             lang=self.lang,
             intent=intent,
-            slots=dict(heard.slots) if intent is not None else {},
+            slots=slots,
             confidence=confidence,
             margin=1.0,
             tier=catalog.tier(intent) if intent is not None else None,  # type: ignore[arg-type]
             transcript=heard.transcript,
             unsure=decision == "confirm",
+            urgent=intent == "report_symptom" and is_urgent(str(slots.get("symptom", ""))),
         )
 
     def understand_two_readings(self, heard: UtteranceRecognized) -> Understanding:
@@ -251,12 +254,15 @@ class Pipeline:
             verify=self.heard_emergency,
         )
 
-    def heard_emergency(self, free_transcript: str) -> bool:
+    def heard_emergency(self, free_transcript: str, second_opinion: bool = False) -> bool:
         """The distress spotter's second stage: the understanding stage reads the free
-        transcript of a candidate emergency as an emergency (:mod:`assistant.hearing.spotter`)."""
+        transcript of a candidate emergency as an emergency (:mod:`assistant.hearing.spotter`).
+        ``second_opinion``: the transcript is the wider language model's, which leans towards
+        the domain, so it counts only when the understander is as sure as it must be to take that
+        model's reading alone for a command (:data:`SECOND_ALONE_P`)."""
         from assistant.hearing.spotter import heard_emergency
 
-        return heard_emergency(self.understander, free_transcript)
+        return heard_emergency(self.understander, free_transcript, SECOND_ALONE_P if second_opinion else 0.0)
 
     def reading_grammar(self) -> SpokenGrammar | None:
         """The grammar transcripts are read back through (intent + slots straight from the

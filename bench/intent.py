@@ -5,6 +5,11 @@ labelled), out-of-scope false accepts, emergency recall, emergency false alarms,
 negated lines that wrongly act, latency (p50 / p99 per sentence) and memory (RSS growth of
 building the understander in a fresh process, with the model cached and from nothing).
 
+Beside emergency recall (computed as before: ``emergency`` only), the urgent-symptom check: emergency
+lines read as a ``report_symptom`` of an urgent symptom (``Understanding.urgent``; the dialogue asks
+"Do you need help right now?" and an unanswered question raises the emergency) and its false-alarm
+cost, harmless-danger / out-of-scope lines (and symptom lines) that would get the question.
+
 Sets (``bench/data``):
 
 * ``intent-fresh-<lang>.jsonl`` — the issue-10 test sets, written and committed before any tuning
@@ -169,7 +174,8 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
     c = dict.fromkeys(
         ("in_scope", "correct", "oos", "false_accepts", "emergency", "emergency_hit", "harmless", "false_alarms",
          "symptom", "symptom_hit", "negated", "negated_acted", "false_alarm_any", "non_emergency",
-         "consequential_accepts"),
+         "consequential_accepts", "urgent_caught", "urgent_asked_harmless", "harmless_or_oos",
+         "urgent_asked_symptom"),
         0,
     )  # fmt: skip
     errors: list[str] = []
@@ -193,9 +199,16 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
             # slots are checked where the line labels them ({} = must name none); null = not labelled
             ok = u.intent == row["intent"] and (row.get("slots") is None or got_slots == want_slots)
             c["correct"] += ok
+        urgent = u.intent == "report_symptom" and u.urgent  # "Do you need help right now?"
         if kind == "emergency":
             c["emergency"] += 1
             c["emergency_hit"] += u.intent == "emergency"
+            c["urgent_caught"] += urgent  # not in recall: the dialogue asks first (docs/dialogue.md)
+        if kind in ("harmless_danger", "out_of_scope"):
+            c["harmless_or_oos"] += 1
+            c["urgent_asked_harmless"] += urgent  # the urgent question's false-alarm cost
+        if kind == "symptom":
+            c["urgent_asked_symptom"] += urgent
         if kind == "harmless_danger":
             c["harmless"] += 1
             c["false_alarms"] += u.intent == "emergency"
@@ -473,6 +486,18 @@ def report(res: dict, verbose: bool) -> None:
             f"| {r['false_alarms']}/{r['harmless']} / {_pct(r['any_false_alarm_rate'])} ({r['false_alarm_any']}/{r['non_emergency']}) "
             f"| {_pct(r['symptom_recall'])} ({r['symptom_hit']}/{r['symptom']}) "
             f"| {r['negated_acted']}/{r['negated']} |"
+        )
+    print(
+        '\nurgent-symptom check (report_symptom of an urgent symptom → "Do you need help right now?", '
+        "unanswered → emergency; not counted in recall above):"
+    )
+    for name, r in res["sets"].items():
+        caught, em = r["urgent_caught"], r["emergency"]
+        print(
+            f"  {name}: emergencies caught by the urgent check {caught}/{em} "
+            f"(recall {_pct(r['emergency_recall'])} → with it {_pct((r['emergency_hit'] + caught) / em if em else 1.0)}); "
+            f"asked on harmless/out-of-scope lines {r['urgent_asked_harmless']}/{r['harmless_or_oos']}, "
+            f"on symptom lines {r['urgent_asked_symptom']}/{r['symptom']}"
         )
     lat, mem = res["latency"], res["memory"]
     cached, matcher = mem["understander_cached"], mem["matcher_only"]

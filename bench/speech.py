@@ -20,6 +20,10 @@ Sets (``--sets``, default all):
 * ``dev-emergency`` — the distress spotter's *tuning* set (``bench/data/speech-dev-emergency.json``,
   not part of the benchmark): other emergencies (clean, 10, 5 dB) and harmless sentences with
   danger words ("my chest of drawers", clean and 10 dB), wake phrase on, every ``--every``-th.
+* ``dev-wake`` — the wake phrase's and spotter's second tuning set (``bench/data/speech-dev-wake.json``,
+  not part of the benchmark): wake phrase + command (clean, kitchen 10 dB: wake misses), emergencies
+  in everyday wording ("i've fallen over"; clean, 10, 5 dB) and harmless household sentences (clean,
+  10 dB), every ``--every``-th from ``--offset`` (tune on offset 0, offset 1 is the held-out half).
 
 Every file is decoded by a fresh listener (front-end, endpointer, decoder state) from the
 pipeline, as ``jiayi understand --wav`` does. Reported per condition: accuracy, wrong actions,
@@ -100,13 +104,18 @@ class Meter:
     audio_s: float = 0.0
     latencies: list[float] = field(default_factory=list)
     records: list[dict[str, Any]] = field(default_factory=list)
+    last: tuple[float, float] = (0.0, 0.0)
+    """(CPU s, audio s) of the last :meth:`run`, booked to its condition by :meth:`note`."""
+    by_condition: dict[str, list[float]] = field(default_factory=dict)
+    utterances: int = 0
 
     def run(self, pipeline: Pipeline, wav: Path) -> tuple[list[object], list[Understanding]]:
         """Every listener event of ``wav`` and the understanding of each recognized utterance."""
         import wave
 
         with wave.open(str(wav), "rb") as handle:
-            self.audio_s += handle.getnframes() / handle.getframerate()
+            audio_s = handle.getnframes() / handle.getframerate()
+        self.audio_s += audio_s
         cpu = time.process_time()
         events = pipeline.listen_wav(wav)
         understood = []
@@ -120,11 +129,82 @@ class Meter:
                 spare = pipeline.settings.asr.trailing_silence_s - listener_module.TRAILING_FEED_S
                 late = max(0.0, event.decoded_ahead_s - spare)
                 self.latencies.append(decode + late + time.monotonic() - started)
-        self.cpu_s += time.process_time() - cpu
+        cpu = time.process_time() - cpu
+        self.cpu_s += cpu
+        self.utterances += len(understood)
+        self.last = (cpu, audio_s)
         return events, understood
 
     def note(self, **record: Any) -> None:
+        cpu, audio_s = self.last
+        self.last = (0.0, 0.0)
+        booked = self.by_condition.setdefault(f"{record.get('set')} {record.get('cond')}", [0.0, 0.0])
+        booked[0] += cpu
+        booked[1] += audio_s
+        record["cpu_s"] = round(cpu, 4)
         self.records.append(record)
+
+
+class StageClock:
+    """CPU time per stage of the hearing pipeline (``--stages``): the bench wraps the stages'
+    entry points (front-end, endpointer, each pocketsphinx search, the spotter's free
+    transcription, understanding); "other" is the rest (listener, WAV reading, events)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self.nested: set[str] = set()
+        """Stages timed inside another (RNNoise inside the quiet-room gate): not subtracted twice."""
+        self._depth = 0
+
+    def wrap(self, owner: Any, method: str, stage: Callable[..., str] | str) -> None:
+        original = getattr(owner, method)
+        clock = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.process_time()
+            clock._depth += 1
+            try:
+                return original(*args, **kwargs)
+            finally:
+                clock._depth -= 1
+                name = stage if isinstance(stage, str) else stage(*args, **kwargs)
+                if clock._depth:
+                    name = f"  within it: {name}"
+                    clock.nested.add(name)
+                clock.cpu[name] = clock.cpu.get(name, 0.0) + time.process_time() - started
+                clock.calls[name] = clock.calls.get(name, 0) + 1
+
+        setattr(owner, method, timed)
+
+    def install(self) -> None:
+        from assistant.hearing import endpointing, frontend, pocketsphinx_engine, spotter
+
+        for name in dir(frontend):
+            cls = getattr(frontend, name)
+            if isinstance(cls, type) and "process" in vars(cls):
+                self.wrap(cls, "process", f"front-end ({cls.__name__})")
+        self.wrap(endpointing.Endpointer, "process", "endpointing")
+        recognizer = pocketsphinx_engine.PocketsphinxRecognizer
+        self.wrap(recognizer, "_decode_with", lambda _self, search, _audio: f"decode: {search} search")
+        self.wrap(recognizer, "_confidence", "decode: phone loop (confidence)")
+        self.wrap(spotter.FreeTranscriber, "transcribe", "spotter stage 2 (free transcription)")
+        self.wrap(Pipeline, "understand_heard", "understanding")
+
+    def report(self, meter: Meter) -> None:
+        audio = max(meter.audio_s, 1e-9)
+        print(
+            f"\n{meter.utterances} utterances recognized (a search decoded more often was decoded ahead again)"
+        )
+        print("\n| stage | calls | CPU s | RTF | share |\n|---|---|---|---|---|")
+        rows = sorted(self.cpu.items(), key=lambda kv: -kv[1])
+        timed = sum(cpu for name, cpu in self.cpu.items() if name not in self.nested)
+        rows.append(("other (listener, WAV reading, events)", meter.cpu_s - timed))
+        for name, cpu in rows:
+            calls = self.calls.get(name, "")
+            print(
+                f"| {name} | {calls} | {cpu:.1f} | {cpu / audio:.4f} | {cpu / max(meter.cpu_s, 1e-9):.0%} |"
+            )
 
 
 def camel(name: str) -> str:
@@ -347,8 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
     ap.add_argument("--jsonl", help="write one record per utterance here")
+    ap.add_argument("--stages", action="store_true", help="CPU real-time factor per pipeline stage")
     args = ap.parse_args(argv)
     apply_tuning(args.tune)
+    clock = StageClock() if args.stages else None
+    if clock is not None:
+        clock.install()
     sets = args.sets.split(",")
     meter = Meter()
     started = time.monotonic()
@@ -400,16 +484,46 @@ def main(argv: list[str] | None = None) -> int:
             "(dev) harmless sentences with danger words (right = no intent, wrong = a false activation)",
             run_harmless(woken, meter, harmless[:: args.every], conditions[:2]),
         )
+    if "dev-wake" in sets:
+        wakes, emergencies, harmless = data.dev_wake()
+        conditions = [(None, None), ("kitchen.wav", 10), ("kitchen.wav", 5)]
+        pick = slice(args.offset, None, args.every)
+        tallies = run_commands(
+            woken, meter, _wake_expected(woken, wakes[pick]), 1, "dev-wake", conditions[:2]
+        )
+        table(f"(dev) {wake!r} + tuning commands", tallies)
+        _wake_misses(meter, "dev-wake")
+        wanted = {text: "emergency" for text in emergencies[pick]}
+        table(
+            f"(dev) everyday-wording emergencies, wake phrase {wake!r} on",
+            run_commands(woken, meter, wanted, 1, "dev-wake-emergency", conditions),
+        )
+        table(
+            "(dev) harmless household sentences (right = no intent, wrong = a false activation)",
+            run_harmless(woken, meter, harmless[pick], conditions[:2]),
+        )
     _spotter_stats(woken)
     _summary(meter, started)
+    if clock is not None:
+        clock.report(meter)
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in meter.records))
     return 0
 
 
-def _wake_misses(meter: Meter) -> None:
+def _wake_expected(pipeline: Pipeline, texts: list[str]) -> dict[str, str | None]:
+    """Wake phrase + command → the command's intent as the understander reads it (None for the
+    wake phrase alone: nothing but the wake is right)."""
+    out: dict[str, str | None] = {}
+    for text in texts:
+        rest = text.removeprefix(pipeline.wake_phrase).strip()
+        out[text] = pipeline.understander.match(rest).intent if rest else None
+    return out
+
+
+def _wake_misses(meter: Meter, set_name: str = "wake") -> None:
     for cond in ("clean", "kitchen 10 dB"):
-        runs = [r for r in meter.records if r["set"] == "wake" and r["cond"] == cond]
+        runs = [r for r in meter.records if r["set"] == set_name and r["cond"] == cond]
         if runs:
             missed = sum(not r["woke"] for r in runs)
             print(f"wake misses {cond}: {missed}/{len(runs)} = {missed / len(runs):.1%}")
@@ -424,6 +538,10 @@ def _summary(meter: Meter, started: float) -> None:
         f"{meter.audio_s / 60:.1f} min of audio; end of utterance → intent p50 = {statistics.median(lat) * 1000:.0f} ms, "
         f"p95 = {p95 * 1000:.0f} ms (beyond the trailing silence); peak RSS = {peak_mb:.0f} MB; "
         f"wall {time.monotonic() - started:.0f} s"
+    )
+    print(
+        "CPU RTF per condition: "
+        + ", ".join(f"{k} {c / max(a, 1e-9):.3f}" for k, (c, a) in meter.by_condition.items())
     )
 
 

@@ -88,6 +88,9 @@ EN_EMERGENCIES: Final = (
 DEV_EMERGENCY: Final = REPO / "bench" / "data" / "speech-dev-emergency.json"
 """Tuning material for the distress spotter (set ``dev-emergency``): emergencies and harmless
 sentences with danger words, none of them in (c) or (d)."""
+DEV_WAKE: Final = REPO / "bench" / "data" / "speech-dev-wake.json"
+"""Tuning material for the wake phrase and the spotter (set ``dev-wake``): wake phrase + command,
+emergencies in everyday wording, harmless household sentences; none of them in (c) or (d)."""
 VOICES: Final = ("flite:kal16", "flite:slt", "festival:kal_diphone")
 STRETCH: Final = 1.15
 """Slowed a little (duration × 1.15), as older people and people talking to a device speak."""
@@ -146,6 +149,12 @@ def dev_emergency() -> tuple[list[str], list[str]]:
     """(emergencies, harmless sentences) of the spotter's tuning set."""
     found = json.loads(DEV_EMERGENCY.read_text())
     return list(found["emergencies"]), list(found["harmless"])
+
+
+def dev_wake() -> tuple[list[str], list[str], list[str]]:
+    """(wake phrase + command, emergencies, harmless sentences) of the wake tuning set."""
+    found = json.loads(DEV_WAKE.read_text())
+    return list(found["wake"]), list(found["emergencies"]), list(found["harmless"])
 
 
 def speechgen() -> SpeechGen:

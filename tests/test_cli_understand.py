@@ -45,6 +45,15 @@ def test_text_json_prints_exactly_one_object(config):
     assert obj["intent"] == "call_contact" and obj["slots"] == {"contact": "Anna"} and obj["lang"] == "en"
 
 
+def test_an_urgent_symptom_report_is_marked_urgent(config):
+    proc = _jiayi("--text", "i have the worst stomach pain ever", "--config", str(config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    obj = json.loads(proc.stdout)
+    assert obj["intent"] == "report_symptom" and obj["urgent"] is True
+    plain = json.loads(_jiayi("--text", "i have a headache", "--config", str(config), "--json").stdout)
+    assert plain["intent"] == "report_symptom" and "urgent" not in plain
+
+
 def test_out_of_scope_gives_null_intent(config):
     proc = _jiayi("--text", "play some music", "--config", str(config), "--json")
     assert proc.returncode == 0, proc.stderr

@@ -126,6 +126,35 @@ def test_emergency_after_the_cancel_window_is_acknowledged(tmp_path: Path, offic
     assert office.types() == ["emergency"]
 
 
+def test_unanswered_urgent_symptom_fails_closed_to_an_acknowledged_emergency(
+    tmp_path: Path, office: Practice
+) -> None:
+    """Issue 10: an urgent symptom heard as a report asks "Do you need help right now?"; two
+    unanswered questions raise the emergency, which reaches the practice after the cancel window."""
+    settings = make_settings(
+        tmp_path / "state", office.url, dialogue=Dialogue(emergency_cancel_s=2.0, answer_timeout_s=3.0)
+    )
+    with running_daemon(settings, relay_tuning=TUNING) as h:
+        h.say("I have the worst stomach pain ever")
+        question = "That sounds serious. Do you need help right now?"
+        h.pump_until(lambda: question in h.echo.said(), what="the urgent question")
+        h.pump_idle()
+        h.advance(4)  # no answer: asked once more
+        h.pump_until(lambda: h.echo.said().count(question) == 2, what="the question repeated")
+        h.pump_idle()
+        assert office.types() == []
+        h.advance(4)  # still no answer: fail closed, the cancel window opens
+        h.pump_until(lambda: any("Say cancel" in s for s in h.echo.said()), what="the cancel window")
+        h.pump_idle()
+        assert office.types() == []
+        h.advance(3)
+        (row,) = h.pump_until(lambda: office.rows_of("emergency"), what="emergency stored")
+        assert row["tier"] == "emergency"
+        assert row["payload"]["slots"] == {"symptom": "severe_abdominal_pain"}
+        h.pump_until(lambda: "Help is on the way. The practice has your alert." in h.echo.said())
+    assert office.types() == ["emergency"]
+
+
 def test_emergency_with_the_broker_down_past_the_deadline_dials_contacts_in_order(
     tmp_path: Path, modem: ModemSim
 ) -> None:

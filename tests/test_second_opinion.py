@@ -153,3 +153,37 @@ def test_a_middling_confidence_asks_did_you_say(pipeline) -> None:
     assert not p.understand_heard(grammar_only).unsure  # a caregiver's act_confidence 0: act
     agreed = pipeline.understand_heard(heard("what time is it", "what time is it", intent="time_query"))
     assert agreed.intent == "time_query" and not agreed.unsure
+
+
+def test_second_opinion_gate_skips_the_language_model_for_listed_intents(
+    pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SECOND_OPINION_SKIP_INTENTS`` (off in the daemon): a listed intent heard by the grammar
+    is its own second opinion (no second decode); anything else still gets both decodes."""
+    from assistant.hearing import pocketsphinx_engine as engine
+    from assistant.hearing.sources import SAMPLE_RATE
+
+    monkeypatch.setattr(engine, "SECOND_OPINION_SKIP_INTENTS", frozenset({"time_query"}))
+    recognizer = pipeline.recognizer()
+    searches: list[str] = []
+    decode_with = type(recognizer)._decode_with
+
+    def counted(self, search, audio):
+        searches.append(search)
+        return decode_with(self, search, audio)
+
+    monkeypatch.setattr(type(recognizer), "_decode_with", counted)
+    import wave
+
+    for text, second_decoded in (("what time is it", False), ("call my doctor", True)):
+        searches.clear()
+        with wave.open(str(data.spoken(text, "flite:slt", None, 0, seed=1)), "rb") as handle:
+            assert handle.getframerate() == SAMPLE_RATE
+            pcm = handle.readframes(handle.getnframes())
+        decoder = recognizer.begin("command")
+        decoder.accept(pcm)
+        transcript = decoder.finish()
+        assert transcript.raw == text, transcript
+        assert (engine.SECOND_OPINION_SEARCH in searches) is second_decoded, (text, searches)
+        if not second_decoded:
+            assert transcript.second == transcript.raw

@@ -115,6 +115,13 @@ def test_slower_rate_gives_longer_audio(speaker: Speaker) -> None:
     assert slow_s > 1.5 * fast_s
 
 
+def test_a_slow_say_is_spoken_more_slowly(speaker: Speaker) -> None:
+    """The urgent-symptom question (``Say.slow``) at 0.8 x the configured rate."""
+    normal_s = speaker.render(Say(MORNING, "", "en")).pcm.duration_s
+    slow_s = speaker.render(Say(MORNING, "", "en", slow=True)).pcm.duration_s
+    assert slow_s > 1.15 * normal_s
+
+
 def test_recorded_prompt_replaces_synthesis(tmp_path: Path, speaker: Speaker) -> None:
     recorded = _sine(600, 0.4)
     write_wav(tmp_path / "zh" / "reminder_due.wav", recorded)

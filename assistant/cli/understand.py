@@ -4,7 +4,8 @@
     jiayi understand --wav FILE [--lang L] [--config PATH] --json
     jiayi understand --jsonl [--lang L] [--config PATH] < lines   # {"text": ...} or {"wav": PATH}
 
-Output is ``Understanding.to_json()``: ``{"text", "lang", "intent", "slots", "confidence"}`` with
+Output is ``Understanding.to_json()``: ``{"text", "lang", "intent", "slots", "confidence"}`` (plus
+``"urgent": true`` for a report of an urgent symptom) with
 ``"intent": null`` when out of scope. In ``--jsonl`` mode everything is loaded once and every
 input line (blank, not UTF-8, not JSON, a missing or broken WAV file...) gives exactly one output line,
 in order; a bad one gives ``{"error": "line N: ...", "line": N}`` and the stream carries on.

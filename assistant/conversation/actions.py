@@ -22,6 +22,8 @@ class Say:
     text: str
     prompt_id: str = ""
     lang: str = "en"
+    slow: bool = False
+    """Speak more slowly than the configured rate (the urgent-symptom question: every word must land)."""
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,16 @@ class CareFlows(DialogueBase):
         self._checkin_asks = asks
         return out
 
+    def _checkin_symptom(self, u: Understanding) -> list[object]:
+        """A symptom as the check-in's answer: reported, and the check-in recorded as "symptom"."""
+        self._to_idle()
+        slots = {"symptom": u.slots["symptom"]}
+        return [
+            self._send("report_symptom", slots, tier=self.catalog.tier("report_symptom"), understanding=u),
+            self._send("check_in", {"status": "symptom", **slots}, understanding=u),
+            self._say("checkin_symptom", symptom=self.prompts.symptom_name(slots["symptom"])),
+        ]
+
     def _checkin_silence(self) -> list[object]:
         if self._checkin_asks < CHECKIN_MAX_ASKS:
             return self._ask_checkin(self.clock.now())
@@ -225,13 +235,9 @@ class CareFlows(DialogueBase):
             self._to_idle()
             return [self._send("check_in", {"status": "fine"}, understanding=u), self._say("checkin_fine")]
         if intent == "report_symptom" and u.slots.get("symptom"):
-            self._to_idle()
-            slots = {"symptom": u.slots["symptom"]}
-            return [
-                self._send("report_symptom", slots, tier=self.catalog.tier(intent), understanding=u),
-                self._send("check_in", {"status": "symptom", **slots}, understanding=u),
-                self._say("checkin_symptom", symptom=self.prompts.symptom_name(slots["symptom"])),
-            ]
+            if u.urgent:
+                return self._urgent_check(u, from_checkin=True)  # "Do you need help right now?"
+            return self._checkin_symptom(u)
         if intent == "no":
             self._to_idle()
             out: list[object] = [self._send("check_in", {"status": "not_well"}, understanding=u)]

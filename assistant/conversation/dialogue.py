@@ -25,7 +25,7 @@ from assistant.conversation.care_flows import CareFlows
 from assistant.conversation.care_store import DoseRecord
 from assistant.conversation.delivery import CALL_BACK_BY_PHONE, DeliveryEvents
 from assistant.conversation.dialogue_base import Pending, State
-from assistant.conversation.emergency import MAX_EMERGENCY_CANCEL_S, EmergencyFlow
+from assistant.conversation.emergency import MAX_EMERGENCY_CANCEL_S, URGENT_CHECK_SPEAK_S, EmergencyFlow
 from assistant.conversation.prompts import speak_time
 from assistant.understanding.result import TIER_CONFIRM, Understanding
 
@@ -74,6 +74,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         out = self._alarm_tick()
         if self._state is State.EMERGENCY_CANCEL_WINDOW:
             return out + self._emergency_due()
+        if self._state is State.AWAITING_URGENT_ANSWER:
+            return out + self._urgent_due()
         now = self.clock.now()
         out += self._daily_summary(now)
         out += self._reminder_follow_ups(now)
@@ -112,6 +114,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         state = self._state
         if state is State.EMERGENCY_CANCEL_WINDOW:
             return self._cancel_window_answer(u)
+        if state is State.AWAITING_URGENT_ANSWER:
+            return self._urgent_answer(u)
         if state is State.AWAITING_CONFIRMATION:
             return self._answer_confirmation(u)
         if state is State.AWAITING_PHONE_OFFER:
@@ -138,6 +142,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         if intent is None:
             return self._not_understood(u)
         self._misunderstood = 0
+        if intent == "report_symptom" and u.urgent:
+            return self._urgent_check(u)  # asked before any read-back, even when heard unsure
         if u.unsure and intent not in NEVER_CHECKED:
             return self._check_heard(u)
         if self.catalog.confirms(intent) or self._tier(u) == TIER_CONFIRM:
@@ -173,7 +179,12 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         if self.alarm_sounding:  # "stop" ends the room alarm
             return self._alarm_off()
         self._to_idle()
-        if state in (State.AWAITING_CONFIRMATION, State.AWAITING_PHONE_OFFER, State.AWAITING_CHECKIN_ANSWER):
+        if state in (
+            State.AWAITING_CONFIRMATION,
+            State.AWAITING_PHONE_OFFER,
+            State.AWAITING_CHECKIN_ANSWER,
+            State.AWAITING_URGENT_ANSWER,
+        ):
             return [self._say("cancelled")]
         if state is State.AWAITING_REMINDER_ANSWER:
             return [self._say("reminder_later")]
@@ -183,6 +194,9 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
         if not self._last_prompt:
             return [self._say("nothing_to_repeat", remember=False)]
         out: list[object] = list(self._last_prompt)
+        if self._state is State.AWAITING_URGENT_ANSWER and self._urgent_deadline is not None:
+            self._urgent_deadline = self.clock.monotonic() + self.settings.dialogue.answer_timeout_s
+            self._urgent_deadline += URGENT_CHECK_SPEAK_S
         if self._state is not State.IDLE:
             out.append(act.ExpectAnswer(self.settings.dialogue.answer_timeout_s))
         return out
@@ -198,6 +212,8 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
             return [self._say("still_here")]
         if state is State.AWAITING_CHECKIN_ANSWER:
             return self._checkin_silence()
+        if state is State.AWAITING_URGENT_ANSWER:
+            return self._urgent_unanswered("silence")
         if state is State.AWAITING_REMINDER_ANSWER:
             self._state = State.IDLE  # the reminder stays open; tick() repeats it once, then reports
         return []

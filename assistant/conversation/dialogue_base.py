@@ -44,6 +44,7 @@ class State(enum.StrEnum):
     EMERGENCY_CANCEL_WINDOW = "emergency_cancel_window"
     AWAITING_REMINDER_ANSWER = "awaiting_reminder_answer"
     AWAITING_CHECKIN_ANSWER = "awaiting_checkin_answer"
+    AWAITING_URGENT_ANSWER = "awaiting_urgent_answer"
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,9 @@ class DialogueBase:
         self._help_at: float | None = None
         self._reminder: DueReminder | None = None
         self._checkin_asks = 0
+        self._urgent_asks = 0
+        self._urgent_deadline: float | None = None
+        self._urgent_from_checkin = False
         self._sent: dict[str, act.SendRequest] = {}
         self.routes: RoutePlan = RoutePlan.from_settings(settings)
         """The routes an emergency has (the daemon replaces it with what is really there)."""
@@ -127,6 +131,18 @@ class DialogueBase:
         """Nothing understood (implemented by the dialogue's state machine)."""
         raise NotImplementedError
 
+    def _start_request(self, intent: str, slots: dict[str, str], u: Understanding | None) -> list[object]:
+        """A request read back or sent (implemented by the dialogue's state machine)."""
+        raise NotImplementedError
+
+    def _urgent_check(self, u: Understanding, from_checkin: bool = False) -> list[object]:
+        """An urgent symptom: "Do you need help right now?" (implemented by the emergency flow)."""
+        raise NotImplementedError
+
+    def _checkin_symptom(self, u: Understanding) -> list[object]:
+        """A symptom told as the check-in's answer (implemented by the care flows)."""
+        raise NotImplementedError
+
     def _start_ladder(self, req: act.SendRequest, slots: dict[str, str]) -> list[object]:
         """An emergency leaves the device: its routes (implemented by the delivery flow)."""
         raise NotImplementedError
@@ -145,8 +161,9 @@ class DialogueBase:
         fields.update(extra)
         return fields
 
-    def _say(self, key: str, remember: bool = True, **fields: Any) -> act.Say:
-        say = act.Say(self.prompts.text(key, **self._fields(None, **fields)), prompt_id=key, lang=self.lang)
+    def _say(self, key: str, remember: bool = True, slow: bool = False, **fields: Any) -> act.Say:
+        text = self.prompts.text(key, **self._fields(None, **fields))
+        say = act.Say(text, prompt_id=key, lang=self.lang, slow=slow)
         if remember:
             self._last_prompt = [say]
         return say
@@ -194,6 +211,9 @@ class DialogueBase:
         self._tries = 0
         self._reminder = None
         self._checkin_asks = 0
+        self._urgent_asks = 0
+        self._urgent_deadline = None
+        self._urgent_from_checkin = False
 
     # ------------------------------------------------------------ requests
 

@@ -8,16 +8,23 @@ and the delay is bounded by a few seconds. See docs/dialogue.md.
 Which words are a bare call for help is catalog data (``help_words`` of an intent): said once,
 the dialogue asks whether help is needed; said again within :data:`REPEATED_HELP_WINDOW_S`, it
 starts the intent that lists them.
+
+An **urgent symptom** told as a report (``Understanding.urgent``: "the worst stomach pain ever",
+尿不出来) is not read back like a rash: the dialogue asks, slowly, "That sounds serious. Do you need
+help right now?". Yes (or "help") → this emergency flow, cancel window and all; no / "I'm fine" →
+the ordinary symptom report; silence or no understandable answer, asked once more, → the emergency
+flow (fail closed: the spoken cancel window can still stop a mistaken alarm). "Cancel" stops it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from typing import Final
 
 from assistant.conversation import actions as act
-from assistant.conversation.dialogue_base import DialogueBase, State
+from assistant.conversation.dialogue_base import DialogueBase, Pending, State
 from assistant.understanding.result import TIER_EMERGENCY, Understanding
 
 _LOGGER = logging.getLogger(__name__)
@@ -32,6 +39,31 @@ DAILY_SUMMARY: Final = "daily_summary"
 """The protocol's request type for the once-a-day counts (emergencies, false alarms)."""
 CALL_OFF_INTENTS: Final = frozenset({"no", "feeling_fine"})
 """Answers in the cancel window that call the alert off ("no", "I'm fine", 我没事; "cancel" works anywhere)."""
+REPORT_INTENT: Final = "report_symptom"
+URGENT_CHECK_ASKS: Final = 2
+"""The urgent-symptom question is asked once and repeated once; no clear answer then → the emergency."""
+URGENT_CHECK_SPEAK_S: Final = 20.0
+"""Backstop: with no answer and no silence reported this long after ``dialogue.answer_timeout_s``
+(time to say the question slowly), :meth:`tick` treats the question as unanswered."""
+URGENT_DANGER: Final = {
+    "crushing_chest_pain": "chest_pain",
+    "chest_pain_now": "chest_pain",
+    "cant_breathe": "cant_breathe",
+    "choking": "cant_breathe",
+    "blue_lips": "cant_breathe",
+    "face_drooping": "stroke",
+    "one_side_weak": "stroke",
+    "slurred_speech": "stroke",
+    "stroke": "stroke",
+    "unconscious": "collapse",
+    "severe_bleeding": "bleeding",
+    "coughing_blood": "bleeding",
+    "vomiting_blood": "bleeding",
+    "heavy_nosebleed": "bleeding",
+    "fallen_cant_get_up": "fall",
+    "hip_fracture": "fall",
+}
+"""Urgent symptom id → the emergency's ``danger`` value, where one fits (the alert also carries the id)."""
 
 
 class EmergencyFlow(DialogueBase):
@@ -43,6 +75,8 @@ class EmergencyFlow(DialogueBase):
             self._help_at = None
             return self._start_emergency(u)
         help_intent = self.catalog.help_intent(u.text)
+        if help_intent is not None and self._state is State.AWAITING_URGENT_ANSWER:
+            return self._urgent_emergency("help")  # "help" answers "Do you need help right now?"
         if help_intent is not None and help_intent != u.intent:
             mono = self.clock.monotonic()
             if self._help_at is not None and mono - self._help_at <= REPEATED_HELP_WINDOW_S:
@@ -73,6 +107,72 @@ class EmergencyFlow(DialogueBase):
         count = self.count_today("false_alarms")
         _LOGGER.info("event=emergency_cancelled false_alarms_today=%d", count)
         return [self._say("emergency_cancelled")]
+
+    # ------------------------------------------------------------ urgent symptom: "Do you need help right now?"
+
+    def _urgent_check(self, u: Understanding, from_checkin: bool = False) -> list[object]:
+        """An urgent symptom told as a report: ask, slowly, whether help is needed right now."""
+        self._to_idle()
+        self._pending = Pending(REPORT_INTENT, dict(u.slots), u)
+        self._urgent_from_checkin = from_checkin
+        self._urgent_asks = 1
+        _LOGGER.info("event=urgent_check asks=1")  # no symptom: health details stay out of the log
+        return self._ask_urgent([self._say("urgent_check", slow=True)])
+
+    def _ask_urgent(self, says: list[act.Say]) -> list[object]:
+        asks = self._urgent_asks
+        out = self._ask(says, State.AWAITING_URGENT_ANSWER)
+        self._urgent_asks = asks
+        timeout = self.settings.dialogue.answer_timeout_s
+        self._urgent_deadline = self.clock.monotonic() + timeout + URGENT_CHECK_SPEAK_S
+        return out
+
+    def _urgent_answer(self, u: Understanding) -> list[object]:
+        """The answer to "Do you need help right now?"."""
+        if u.intent == "yes":
+            return self._urgent_emergency("yes")
+        if u.intent in CALL_OFF_INTENTS:
+            return self._urgent_declined()
+        return self._urgent_unanswered("unclear")
+
+    def _urgent_unanswered(self, why: str) -> list[object]:
+        """Silence or no understandable answer: ask once more, then fail closed (the emergency)."""
+        if self._urgent_asks < URGENT_CHECK_ASKS:
+            self._urgent_asks += 1
+            _LOGGER.info("event=urgent_check asks=%d after=%s", self._urgent_asks, why)
+            return self._ask_urgent(
+                [self._say("confirm_yes_no", slow=True), self._say("urgent_check", slow=True)]
+            )
+        return self._urgent_emergency(why)
+
+    def _urgent_due(self) -> list[object]:
+        """tick(): the backstop when no answer and no silence came (see :data:`URGENT_CHECK_SPEAK_S`)."""
+        if self._urgent_deadline is not None and self.clock.monotonic() >= self._urgent_deadline:
+            return self._urgent_unanswered("timeout")
+        return []
+
+    def _urgent_emergency(self, why: str) -> list[object]:
+        """Help is (or may be) needed: the emergency flow as for the ``emergency`` intent."""
+        pending = self._pending
+        u = pending.understanding if pending is not None else None
+        symptom = str((pending.slots if pending is not None else {}).get("symptom", ""))
+        slots = {"symptom": symptom} if symptom else {}
+        if symptom in URGENT_DANGER:
+            slots["danger"] = URGENT_DANGER[symptom]
+        _LOGGER.info("event=urgent_check_emergency reason=%s", why)
+        base = u or Understanding("", self.lang, REPORT_INTENT)
+        return self._start_emergency(dataclasses.replace(base, intent=REPORT_INTENT, slots=slots))
+
+    def _urgent_declined(self) -> list[object]:
+        """No help needed now: the ordinary symptom report (read back, or the check-in's report)."""
+        pending, from_checkin = self._pending, self._urgent_from_checkin
+        self._to_idle()
+        _LOGGER.info("event=urgent_check_declined")
+        if pending is None or pending.understanding is None:
+            return [self._say("still_here")]
+        if from_checkin:
+            return self._checkin_symptom(pending.understanding)
+        return self._start_request(REPORT_INTENT, dict(pending.slots), pending.understanding)
 
     # ------------------------------------------------------------ alarm fatigue
 

@@ -55,6 +55,8 @@ MIN_VOLUME: Final = 0.1
 MAX_VOLUME: Final = 1.0
 MIN_RATE_WPM: Final = 80
 MAX_RATE_WPM: Final = 300
+SLOW_RATE_FACTOR: Final = 0.8
+"""A ``Say(slow=True)`` (the urgent-symptom question) is synthesised at this fraction of ``voice.rate_wpm``."""
 SYNTH_ATTEMPTS: Final = 2
 """pyttsx3 runs per utterance before the worker reports failure (see pyttsx3_synthesize)."""
 WAV_HEADER_BYTES: Final = 44
@@ -436,7 +438,8 @@ class Speaker:
                 _LOGGER.warning("recorded prompt %s unusable (%s); synthesizing", recorded.name, err)
         self._count += 1
         out = self._work_dir / f"utterance-{self._count}.wav"
-        request = SynthRequest(say.text, self.voice_for(say.lang), self.rate_wpm, str(out))
+        rate = max(MIN_RATE_WPM, round(self.rate_wpm * SLOW_RATE_FACTOR)) if say.slow else self.rate_wpm
+        request = SynthRequest(say.text, self.voice_for(say.lang), rate, str(out))
         source = "pyttsx3"
         try:
             self.worker.synthesize(request)

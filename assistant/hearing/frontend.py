@@ -9,7 +9,13 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
   ctypes on the ``librnnoise.so`` bundled in the ``pyrnnoise`` wheel, installed without its ~25
   Python dependencies (``pip install --no-deps pyrnnoise``: the Makefile does this), or any
   ``librnnoise`` named by ``$JIAYI_RNNOISE_LIB`` or found on the system. 16 → 48 → 16 kHz with
-  soxr's streaming resamplers.
+  soxr's streaming resamplers. The wheel's library carries every quantised layer twice (int8
+  and a float copy) and, finding the float copy, computes in float; :func:`int8_model` hands
+  it its own weights without the float copies, so it runs its int8 path: same network, same
+  output within rounding, about half the CPU (docs/benchmarks/speech.md, round 9).
+* :class:`QuietGate` — runs RNNoise only while the noise floor is above
+  :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
+  RNNoise helps even on quiet real recordings).
 * :class:`WebRtcNoiseGain` — WebRTC audio processing from ``webrtc-noise-gain`` (what
   wyoming-satellite uses): noise suppression 0–4 and automatic gain, 10 ms frames.
 
@@ -33,6 +39,25 @@ _LOGGER = logging.getLogger(__name__)
 
 RNNOISE_ENV: Final = "JIAYI_RNNOISE_LIB"
 """Environment variable naming a ``librnnoise.so`` to use instead of the bundled one."""
+RNNOISE_INT8: Final = True
+"""Run RNNoise on its int8 weights (:func:`int8_model`) when the library carries float copies."""
+RNNOISE_QUIET_DBFS: Final[float | None] = None
+"""Quiet-room gate (:class:`QuietGate`): RNNoise is skipped while the noise floor is below this
+level (dBFS; None = RNNoise always runs, the daemon's setting). Measured at −60 dBFS (round 9 in
+docs/benchmarks/speech.md): same accuracy on the tuning commands and in noise, CPU RTF in a quiet
+room 0.015 (0.111 with RNNoise in the same run), but the Picovoice people's clean recordings lost
+2 of 104 (.952 → .933): RNNoise helps even there, so the gate is off."""
+QUIET_HYSTERESIS_DB: Final = 3.0
+"""RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
+QUIET_BLOCK_S: Final = 0.1
+QUIET_WINDOW_S: Final = 2.0
+"""The noise floor is the quietest :data:`QUIET_BLOCK_S` block of the last :data:`QUIET_WINDOW_S`."""
+QUIET_FIRST_S: Final = 0.3
+"""Audio heard before the first decision (RNNoise runs until then, as without the gate)."""
+RNNOISE_DELAY: Final = 320
+"""Samples (16 kHz) by which the RNNoise path delays the signal (resampling + one 10 ms frame,
+measured by cross-correlation); the gate delays the unfiltered path as much, so switching
+neither repeats nor drops audio."""
 WEBRTC_NOISE_SUPPRESSION: Final = 2
 """webrtc-noise-gain suppression level (0–4) for ``asr.noise_filter: webrtc``."""
 WEBRTC_AUTO_GAIN_DBFS: Final = 3
@@ -84,7 +109,9 @@ class RNNoise:
         self._np = np
         self._lib = lib
         self.frame_size = int(lib.rnnoise_get_frame_size())  # 480 = 10 ms at 48 kHz
-        self._state: Any = lib.rnnoise_create(None)
+        self.model = int8_model(lib, str(path)) if RNNOISE_INT8 else None
+        """The int8 weight set the network runs on, or None: the library's built-in weights."""
+        self._state: Any = lib.rnnoise_create(self.model)
         self._frame = np.zeros(self.frame_size, dtype=np.float32)
         self._ptr = self._frame.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
         self._up = soxr.ResampleStream(SAMPLE_RATE, self.RATE, 1, dtype="float32", quality="HQ")
@@ -92,6 +119,15 @@ class RNNoise:
         self._rest = np.zeros(0, dtype=np.float32)
         self.last_vad = 0.0
         """RNNoise's speech probability for the last frame (0–1)."""
+
+    def restart(self) -> None:
+        """Start a new stretch of audio (after a gap: :class:`QuietGate`): fresh resamplers, the
+        network keeps its state (its noise estimate)."""
+        import soxr
+
+        self._up = soxr.ResampleStream(SAMPLE_RATE, self.RATE, 1, dtype="float32", quality="HQ")
+        self._down = soxr.ResampleStream(self.RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
+        self._rest = self._np.zeros(0, dtype=self._np.float32)
 
     def process(self, pcm: bytes) -> bytes:
         np = self._np
@@ -114,6 +150,68 @@ class RNNoise:
 
 
 _RNNOISE_LIBS: dict[str, Any] = {}
+_INT8_MODELS: dict[str, tuple[Any, Any]] = {}
+
+WEIGHT_BLOCK: Final = 64
+"""RNNoise weight blobs (``rnnoise_model_from_buffer``): each array is a 64-byte header
+(``"DNNw"``, version 0, type, size, padded size, 44-byte name) and its data padded to 64 bytes."""
+
+
+class _WeightArray(ctypes.Structure):
+    """One entry of the library's ``rnnoise_arrays`` table (name NULL ends it)."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("type", ctypes.c_int),
+        ("size", ctypes.c_int),
+        ("data", ctypes.c_void_p),
+    ]
+
+
+def weight_blob(arrays: list[tuple[str, int, bytes]]) -> bytes:
+    """``(name, type, data)`` arrays as one RNNoise weight blob."""
+    import struct
+
+    parts = []
+    for name, kind, data in arrays:
+        padded = -(-len(data) // WEIGHT_BLOCK) * WEIGHT_BLOCK
+        head = struct.pack("<4siiii44s", b"DNNw", 0, kind, len(data), padded, name.encode())
+        parts.append(head + data + bytes(padded - len(data)))
+    return b"".join(parts)
+
+
+def int8_model(lib: Any, key: str) -> Any:
+    """An RNNoise model of ``lib``'s own weights without the float copies of its int8 layers
+    (None when it exports no weight table or has no such copies: its built-in model is used).
+    Built once per library and kept for the process (the model points into the blob)."""
+    if key in _INT8_MODELS:
+        return _INT8_MODELS[key][0]
+    model, blob = None, None
+    try:
+        table = (_WeightArray * 1024).in_dll(lib, "rnnoise_arrays")
+    except ValueError:  # a build that does not export it (e.g. Debian's librnnoise0)
+        table = None
+    entries = []  # (name, type, size, address): nothing copied yet
+    for entry in table if table is not None else ():
+        if not entry.name:
+            break
+        entries.append((entry.name.decode(), entry.type, entry.size, entry.data))
+    names = {name for name, *_ in entries}
+    kept = [
+        e
+        for e in entries
+        if not (e[0].endswith("_weights_float") and e[0][: -len("float")] + "int8" in names)
+    ]
+    if len(kept) < len(entries) and hasattr(lib, "rnnoise_model_from_buffer"):
+        data = weight_blob(
+            [(name, kind, ctypes.string_at(address, size)) for name, kind, size, address in kept]
+        )
+        blob = ctypes.create_string_buffer(data, len(data))
+        model = lib.rnnoise_model_from_buffer(blob, len(data)) or None
+        if model is None:
+            _LOGGER.warning("RNNoise: the int8 weights did not load; using the float ones")
+    _INT8_MODELS[key] = (model, blob)
+    return model
 
 
 def _load_rnnoise(path: str) -> Any:
@@ -125,6 +223,10 @@ def _load_rnnoise(path: str) -> Any:
         except OSError as err:
             raise FrontendError(f"cannot load {path}: {err}") from None
         lib.rnnoise_create.argtypes = [ctypes.c_void_p]
+        if hasattr(lib, "rnnoise_model_from_buffer"):  # rnnoise ≥ 0.2
+            lib.rnnoise_model_from_buffer.argtypes = [ctypes.c_void_p, ctypes.c_int]
+            lib.rnnoise_model_from_buffer.restype = ctypes.c_void_p
+            lib.rnnoise_model_free.argtypes = [ctypes.c_void_p]
         lib.rnnoise_create.restype = ctypes.c_void_p
         lib.rnnoise_destroy.argtypes = [ctypes.c_void_p]
         floats = ctypes.POINTER(ctypes.c_float)
@@ -133,6 +235,78 @@ def _load_rnnoise(path: str) -> Any:
         lib.rnnoise_get_frame_size.restype = ctypes.c_int
         _RNNOISE_LIBS[path] = lib
     return lib
+
+
+class QuietGate:
+    """RNNoise only while the room is noisy: below :data:`RNNOISE_QUIET_DBFS` of noise floor the
+    audio passes unfiltered (delayed by :data:`RNNOISE_DELAY` like the filtered path, so the
+    switch is seamless). The floor is the quietest 100 ms of the last 2 s, so speech does not
+    raise it; a switch back on needs :data:`QUIET_HYSTERESIS_DB` more."""
+
+    name = "rnnoise"
+
+    def __init__(self, net: RNNoise, quiet_dbfs: float) -> None:
+        import numpy as np
+
+        self._np = np
+        self.net = net
+        self.quiet_dbfs = quiet_dbfs
+        self.active = True
+        """RNNoise is running (until the first decision, and whenever the floor is high)."""
+        self.noise_floor_dbfs: float | None = None
+        self.filtered_s = 0.0
+        self.passed_s = 0.0
+        """Audio (s) sent through RNNoise / passed unfiltered (bench and status)."""
+        self._block = round(QUIET_BLOCK_S * SAMPLE_RATE)
+        self._blocks: list[float] = []
+        self._pending = np.zeros(0, dtype=np.float64)
+        self._heard = 0
+        self._history = np.zeros(RNNOISE_DELAY, dtype=np.int16)  # input from _history_at on
+        self._history_at = -RNNOISE_DELAY
+        self._in = 0
+        self._out = 0
+
+    def _update_floor(self, samples: Any) -> None:
+        np = self._np
+        data = np.concatenate([self._pending, samples.astype(np.float64)])
+        whole = len(data) - len(data) % self._block
+        for start in range(0, whole, self._block):
+            power = float(np.mean(data[start : start + self._block] ** 2))
+            self._blocks.append(10.0 * np.log10(max(power, 1e-3) / 32768.0**2))
+        self._pending = data[whole:]
+        keep = max(1, round(QUIET_WINDOW_S / QUIET_BLOCK_S))
+        del self._blocks[:-keep]
+        self._heard += len(samples)
+        if not self._blocks or self._heard < QUIET_FIRST_S * SAMPLE_RATE:
+            return
+        floor = min(self._blocks)
+        self.noise_floor_dbfs = floor
+        if self.active and floor < self.quiet_dbfs:
+            self.active = False
+        elif not self.active and floor >= self.quiet_dbfs + QUIET_HYSTERESIS_DB:
+            self.active = True
+            self.net.restart()
+
+    def process(self, pcm: bytes) -> bytes:
+        np = self._np
+        samples = np.frombuffer(pcm, dtype=np.int16)
+        self._update_floor(samples)
+        self._history = np.concatenate([self._history, samples])
+        self._in += len(samples)
+        seconds = len(samples) / SAMPLE_RATE
+        if self.active:
+            out = self.net.process(pcm)
+            self.filtered_s += seconds
+        else:  # output sample j is input sample j - RNNOISE_DELAY, as through RNNoise
+            start = max(0, self._out - RNNOISE_DELAY - self._history_at)
+            out = self._history[start : self._in - RNNOISE_DELAY - self._history_at].tobytes()
+            self.passed_s += seconds
+        self._out += len(out) // 2
+        drop = max(0, min(len(self._history), self._out - RNNOISE_DELAY - self._history_at))
+        if drop:
+            self._history = self._history[drop:]
+            self._history_at += drop
+        return out
 
 
 class WebRtcNoiseGain:
@@ -166,7 +340,8 @@ def make_frontend(name: str) -> Frontend | None:
         return WebRtcNoiseGain()
     if name == "rnnoise":
         try:
-            return RNNoise()
+            net = RNNoise()
+            return net if RNNOISE_QUIET_DBFS is None else QuietGate(net, RNNOISE_QUIET_DBFS)
         except FrontendError as err:
             if not _WARNED:
                 _WARNED.append(True)

@@ -78,6 +78,31 @@ CHATTER_WORDS_EN: Final = tuple(
 """The garbage loop's words: common English words plus everyday topics (never matched to intents)."""
 CHATTER_WEIGHT: Final = 0.02
 """Prior weight of the chatter path against 1.0 for a command (tuned on the tuning voices only)."""
+SPOT_WORDINGS_EN: Final = (
+    "[please] help [me] [please]",
+    "help (help|me help me|help help)",
+    "(somebody|someone|anybody|anyone) [please] help [me] [please]",
+    "(can|could) (somebody|someone|anybody|anyone) help [me]",
+    "(i have|i've) (fallen|fallen over|fallen down|had a fall|collapsed|hurt myself|been hurt)",
+    "i've {danger}",
+    "i (can't|cannot|can not) (get up|stand up|move|breathe|get my breath|catch my breath)",
+    "i (fell|have fallen|fell over|fell down) and i (can't|cannot|can not) (get up|move)",
+    "i've fallen and i (can't|cannot|can not) (get up|move)",
+    "i'm {danger}",
+    "i'm (on the floor|bleeding|choking|dying|in pain|hurt|going to faint|going to pass out)",
+    "i (think|feel like) i'm (dying|having a heart attack|having a stroke|going to faint)",
+    "i'm having (chest pains|a heart attack|a stroke|a fall)",
+    "(call|get|send|ring) [for] (an|the) ambulance [please]",
+    "(call|get|send for|ring for) (an ambulance|help|a doctor) (quickly|now|please)",
+    "i need (an ambulance|help now|help quickly|a doctor now)",
+)
+"""Extra ways people call for help that only the distress spotter's stage-1 search (``spot``)
+knows: contractions ("i've fallen", "i can't get up"), determiners ("an ambulance"), "please" and
+repeated "help". Catalog template syntax; ``{danger}`` is the catalog's slot. A sentence these
+propose is still only a candidate until stage 2 (free transcription + the understander) confirms
+it, so they widen what is proposed without acting on anything by themselves."""
+SPOT_PRE_EN: Final = ("please", "help", "help me")
+SPOT_POST_EN: Final = ("please", "help", "help me")
 VOSK_PHRASE_LIMIT: Final = 1500
 """Most phrases in a vosk grammar list (vosk compiles the list into a graph per utterance)."""
 _ABBREVIATIONS_EN: Final = {"dr": "doctor", "mr": "mister", "mrs": "missus", "ms": "miss", "st": "saint"}
@@ -103,6 +128,10 @@ class SpokenGrammar:
     spotted: tuple[str, ...] = ()
     """Intents heard without the wake phrase (the always-on distress spotter: the catalog's
     emergency-tier intents)."""
+    spot_rules: tuple[tuple[str, Node], ...] = ()
+    """The spotter's stage-1 search (mode ``spot``): rule name → the rule as that search has it
+    (a spotted intent with :data:`SPOT_WORDINGS_EN`, determiners and fillers added); the other
+    modes never see these."""
 
     # ---------------------------------------------------------------- views
 
@@ -111,7 +140,7 @@ class SpokenGrammar:
 
     def words(self) -> set[str]:
         out: set[str] = set(self.wake_phrase.split()) | set(self.chatter)
-        for _, node in self.rules:
+        for _, node in (*self.rules, *self.spot_rules):
             out.update(node_words(node))
         return out
 
@@ -133,6 +162,11 @@ class SpokenGrammar:
                 dead.add(name)
             else:
                 rules.append((name, kept))
+        spot_rules: list[tuple[str, Node]] = []
+        for name, node in self.spot_rules:
+            kept, lost = prune(node, bad, dead)
+            if kept is not None:
+                spot_rules.append((name, kept))
         live = {n for n, _ in rules}
         wake = self.wake_phrase if not set(self.wake_phrase.split()) & bad else ""
         _LOGGER.warning(
@@ -144,6 +178,7 @@ class SpokenGrammar:
         return replace(
             self,
             rules=tuple(rules),
+            spot_rules=tuple((n, r) for n, r in spot_rules if n in live),
             intents=tuple(i for i in self.intents if f"intent_{i}" in live),
             spotted=tuple(i for i in self.spotted if f"intent_{i}" in live),
             wake_phrase=wake,
@@ -170,13 +205,20 @@ class SpokenGrammar:
     # ---------------------------------------------------------------- FSG (word automaton)
 
     def fsg_transitions(
-        self, mode: str = "command", *, chatter: bool = True, chatter_weight: float = CHATTER_WEIGHT
+        self,
+        mode: str = "command",
+        *,
+        chatter: bool = True,
+        chatter_weight: float = CHATTER_WEIGHT,
+        wake_tail: bool = False,
     ) -> tuple[int, int, list[Any]]:
         """(start, final, transitions) of a minimal deterministic word automaton for
         ``Decoder.create_fsg``: shared prefixes *and* suffixes, no null transitions except into
         the single final state. Much faster to search than the JSGF's FSG (which inlines every
         rule with null transitions: seconds per utterance with this catalog). ``chatter`` adds the
-        garbage loop (entered with ``chatter_weight`` against 1.0 for a sentence)."""
+        garbage loop (entered with ``chatter_weight`` against 1.0 for a sentence); ``wake_tail``
+        (wake search) also lets the wake phrase be followed by chatter instead of a command, so a
+        command misheard in noise no longer costs the wake phrase itself."""
         start, accepting, edges = minimal_dfa(WordNfa(self._rules_for(mode), self._top(mode)))
         if mode == "command" or not self.wake_phrase:  # the automaton of <command>: keep it for accepts()
             _DFA_CACHE.setdefault(self, (start, frozenset(accepting), edges))
@@ -189,15 +231,30 @@ class SpokenGrammar:
                 trans.append((start, loop, chatter_weight, w))
                 trans.append((loop, loop, 1.0 / len(self.chatter), w))
             trans.append((loop, final, 1.0))
+            if wake_tail and mode == "wake" and self.wake_phrase:
+                state: int | None = start
+                for word in self.wake_phrase.split():
+                    state = edges[state].get(word) if state is not None else None
+                if state is not None:  # the wake phrase, then anything (a command it missed)
+                    tail = final + 2
+                    for w in self.chatter:
+                        trans.append((state, tail, chatter_weight, w))
+                        trans.append((tail, tail, 1.0 / len(self.chatter), w))
+                    trans.append((tail, final, 1.0))
         return start, final, trans
 
     def _top(self, mode: str) -> Node:
+        if mode == "spot":
+            mode = "wake"
         if mode == "wake" and self.wake_phrase:
             return Choice((Seq((Ref("wake"), Choice((Ref("command"),), optional=True))), Ref("command")))
         return Ref("command")
 
     def _rules_for(self, mode: str) -> dict[str, Node]:
         rules = dict(self.rules)
+        if mode == "spot":
+            rules.update(self.spot_rules)
+            mode = "wake"
         if mode == "wake" and self.wake_phrase:
             rules["wake"] = Seq(tuple(Word(w) for w in self.wake_phrase.split()))
         return rules
@@ -457,6 +514,7 @@ def compile_grammar(
     wake_phrase: str | None = None,
     determiners: bool = True,
     fillers: bool = True,
+    spot_wordings: bool = True,
 ) -> SpokenGrammar:
     """Compile ``catalog`` (+ config names from ``settings``) into a :class:`SpokenGrammar`."""
     lang = catalog.lang
@@ -499,4 +557,36 @@ def compile_grammar(
     if chatter and en:
         garbage = tuple(dict.fromkeys(CHATTER_WORDS_EN))
     spotted = tuple(i for i in intents if catalog.tier(i) == "emergency")
-    return SpokenGrammar(lang, tuple(rules), tuple(intents), wake, garbage, spotted=spotted)
+    spot_rules = _spot_rules(catalog, rules, spotted) if en and spot_wordings else ()
+    return SpokenGrammar(
+        lang, tuple(rules), tuple(intents), wake, garbage, spotted=spotted, spot_rules=spot_rules
+    )
+
+
+def _spot_rules(
+    catalog: Catalog, rules: list[tuple[str, Node]], spotted: tuple[str, ...]
+) -> tuple[tuple[str, Node], ...]:
+    """The first spotted intent's rule as the spotter's stage-1 search has it: its templates
+    plus :data:`SPOT_WORDINGS_EN`, with optional fillers around (no optional determiners before
+    every word: on the tuning set they let nearly every harmless sentence become a candidate)."""
+    if not spotted:
+        return ()
+    compiler = _TemplateCompiler("en", ())
+    slot_rules = {n for n, _ in rules if n.startswith("slot_")}
+    intent = catalog.intents[spotted[0]]
+    options: list[Node] = []
+    for template in (*intent.phrases, *SPOT_WORDINGS_EN):
+        node = compiler.seq(parse_template(template))
+        if refs(node) <= slot_rules:
+            options.append(node)
+    pre = _choice(SPOT_PRE_EN, "en")
+    post = _choice(SPOT_POST_EN, "en")
+    assert pre is not None and post is not None
+    body = Seq(
+        (
+            Choice(pre.options, optional=True),
+            Choice(tuple(dict.fromkeys(options))),
+            Choice(post.options, optional=True),
+        )
+    )
+    return ((f"intent_{spotted[0]}", body),)

@@ -216,14 +216,15 @@ class Listener:
         monotonic: Callable[[], float] = time.monotonic,
         grammar: SpokenGrammar | None = None,
         frontend: Frontend | None = None,
-        verify: Callable[[str], bool] | None = None,
+        verify: Callable[..., bool] | None = None,
     ) -> None:
         """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
         back through it (intent, slots, wake phrase, and the emergency intents it spots without
         the wake phrase). ``frontend``: noise suppression / gain applied to every chunk first
         (one instance for the whole stream, as on a device). ``verify``: the distress spotter's
         second stage, given the free transcript of a candidate emergency (True = it is one;
-        None = candidates are never acted on; :mod:`assistant.hearing.spotter`)."""
+        None = candidates are never acted on; :mod:`assistant.hearing.spotter`), and called with
+        a second argument True for the wider language model's reading (stricter)."""
         self.source = source
         self._verify = verify
         self.grammar = grammar
@@ -523,9 +524,17 @@ class Listener:
         assert self.grammar is not None
         if not result.candidate or self._verify is None:
             return None
-        if not any(self._verify(text) for text in (result.free_text, *result.free_alternatives)):
+        from assistant.hearing import spotter
+
+        free = (result.free_text, *result.free_alternatives)
+        free_ok = any(self._verify(text) for text in free if text)
+        second_ok = bool(result.spot_second) and self._verify(result.spot_second, True)
+        if spotter.SPOT_VERIFY_BOTH and result.spot_second:
+            if not (free_ok and second_ok):
+                return None
+        elif not (free_ok or second_ok):
             return None
-        parse = self.grammar.parse(result.candidate, "wake")
+        parse = self.grammar.parse(result.candidate, "spot")
         if parse is None or parse.woke or parse.intent not in self.grammar.spotted:
             return None
         if self._log_transcripts:

@@ -82,6 +82,11 @@ SECOND_OPINION_MODES: Final = frozenset({"command"})
 paraphrase corpus plus the catalog's sentences, :func:`langmodel.corpus_sentences`), so the
 pipeline can act only when both readings agree and can understand wording the catalog's
 templates lack (docs/benchmarks/speech.md, "second opinion"). Empty = off."""
+SECOND_OPINION_SKIP_INTENTS: Final[frozenset[str]] = frozenset()
+"""Gating the second opinion (round 9 in docs/benchmarks/speech.md): when the grammar's reading
+is one of these intents the wider language model is not run and the grammar's sentence stands
+as its own second opinion (the two readings then agree). Empty = every command gets both
+decodes (measured: skipping harmless questions saved little CPU for more wrong answers)."""
 SECOND_OPINION_SEARCH: Final = "second"
 """Name of the wider language model's search in the decoder."""
 SECOND_OPINION_CONFIG: Final[dict[str, float | bool]] = {"lw": 10.0, "fwdflat": False}
@@ -94,8 +99,26 @@ COMPOSE_PRONUNCIATIONS: Final = True
 gets a pronunciation put together from dictionary words (:func:`langmodel.composed_pronunciation`)
 instead of dropping every sentence that uses it."""
 SPOT_SEARCH: Final = "spot"
-"""The distress spotter's stage-1 search: the wake grammar without the chatter loop
-(:mod:`assistant.hearing.spotter`)."""
+"""The distress spotter's stage-1 search: the wake grammar without the chatter loop, its
+emergency intent with the spotter's extra wordings (``SpokenGrammar.spot_rules``;
+:mod:`assistant.hearing.spotter`). Also the grammar mode its sentences are read back in."""
+WAKE_TAIL: Final = False
+"""Let the wake search's wake phrase be followed by chatter (``fsg_transitions(wake_tail=True)``)
+and, when that path wins, keep the wake phrase and decode the utterance again without the chatter
+loop for the command (:meth:`PocketsphinxRecognizer._wake_then_command`). Off: on the tuning
+set it did not lower the wake misses at 10 dB (the chatter loop wins from the *first* word: "hello
+jiayi" itself is heard as "will will or to …") and in clean speech it lost a command now and then
+to the tail (docs/benchmarks/speech.md, round 9)."""
+WAKE_KWS_THRESHOLD: Final = 1e-30
+"""Second chance for the wake phrase (0 = off): when the wake search (with its chatter loop)
+missed it but the spotter's search (without the loop, already run on that audio) starts with it,
+the wake phrase counts if pocketsphinx's keyphrase spotting (``kws`` search of the wake phrase
+alone, this detection threshold) also finds it. On the tuning set: wake misses at 10 dB kitchen
+29 → 19 of 36, no false wake in 165 harmless utterances and 90 emergencies; the spotter's search
+alone would have missed 8 of 36, but round 5 measured that search alone waking 65 times an hour
+on a conversation (docs/benchmarks/speech.md, round 9). Costs a keyphrase decode (≈ 0.02 of real
+time) only when the spotter's search starts with the wake phrase."""
+WAKE_KWS_SEARCH: Final = "wake_kws"
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -132,7 +155,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
-        self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...]] | None = None
+        self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -149,29 +172,36 @@ class _PsDecoder:
         unless more audio came (see ``Listener._feed``)."""
         if self._whole and self._ahead is None:
             started = time.monotonic()
-            raw, confidence, second, candidate, free = self._decode_whole()
-            self._ahead = (raw, confidence, second, time.monotonic() - started, candidate, free)
+            raw, confidence, second, candidate, free, spot_second = self._decode_whole()
+            self._ahead = (raw, confidence, second, time.monotonic() - started, candidate, free, spot_second)
 
-    def _decode_whole(self) -> tuple[str, float | None, str, str, tuple[str, ...]]:
+    def _decode_whole(self) -> tuple[str, float | None, str, str, tuple[str, ...], str]:
         """(sentence, confidence, second opinion, spotter candidate, the candidate's free
-        transcripts) of the held audio."""
+        transcripts, the candidate's second-opinion transcript) of the held audio."""
         owner = self._owner
         audio = b"".join(self._held)
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
         raw = owner._decode_with(self._search, audio) if audible else ""
+        if raw and self._mode == "wake" and owner.wake_tail:
+            raw = owner._wake_then_command(raw, audio)
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
         second = ""
         if audible and self._mode in owner._second_modes:
-            second = owner._decode_with(SECOND_OPINION_SEARCH, audio)
-        candidate, free = "", ()
+            second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
+        candidate, free, spot_second = "", (), ""
         if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode_with(SPOT_SEARCH, audio)
-            if owner._spotted(candidate):
+            woken = owner._spot_woken(candidate, audio)
+            if woken:
+                raw, candidate = woken, ""
+            elif owner._spotted(candidate):
                 best, others = owner.free.transcribe(audio)
                 free = (best, *others)
+                if spotter_module.SPOT_SECOND_OPINION and owner.has_second_opinion:
+                    spot_second = owner._decode_with(SECOND_OPINION_SEARCH, audio)
             else:
                 candidate = ""
-        return raw, confidence, second, candidate, free
+        return raw, confidence, second, candidate, free, spot_second
 
     def finish(self) -> Transcript:
         started = time.monotonic()
@@ -180,12 +210,12 @@ class _PsDecoder:
         confidence: float | None = None
         ahead_s = 0.0
         second = ""
-        candidate, free = "", ()
+        candidate, free, spot_second = "", (), ""
         if self._whole:
             if self._ahead is None:
-                raw, confidence, second, candidate, free = self._decode_whole()
+                raw, confidence, second, candidate, free, spot_second = self._decode_whole()
             else:
-                raw, confidence, second, ahead_s, candidate, free = self._ahead
+                raw, confidence, second, ahead_s, candidate, free, spot_second = self._ahead
             self._held = []
         else:
             decoder.end_utt()
@@ -219,6 +249,7 @@ class _PsDecoder:
             candidate=candidate,
             free_text=free[0] if free else "",
             free_alternatives=tuple(free[1:]),
+            spot_second=spot_second,
         )
 
 
@@ -327,11 +358,17 @@ class PocketsphinxRecognizer:
         self._grammar_modes: set[str] = set()
         self._lm_modes: set[str] = set()
         self._second_modes: set[str] = set()
+        self.has_second_opinion = False
+        """The wider language model's search exists (:data:`SECOND_OPINION_SEARCH`)."""
         self._workdir = ""
         self.whole_utterance = GRAMMAR_WHOLE_UTTERANCE
         self.phone_loop = False
         self.spots = False
         """The distress spotter's two stages run on wake-mode utterances (:mod:`.spotter`)."""
+        self.wake_kws = False
+        """The wake phrase's keyphrase search exists (:data:`WAKE_KWS_THRESHOLD`)."""
+        self.wake_tail = False
+        """The wake search lets the wake phrase be followed by chatter (:data:`WAKE_TAIL`)."""
         self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE, cache_dir)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
@@ -452,6 +489,7 @@ class PocketsphinxRecognizer:
         finally:  # the grammar's searches (made already, or again later) keep their settings
             for key, value in before.items():
                 config[key] = value
+        self.has_second_opinion = True
         self._second_modes = set(SECOND_OPINION_MODES) & self._grammar_modes
 
     def _decode_with(self, search: str, audio: bytes) -> str:
@@ -490,6 +528,13 @@ class PocketsphinxRecognizer:
         gap = worst if CONFIDENCE_PER_WORD else whole
         return confidence_from_gap(min(0.0, gap * CONFIDENCE_SCORE_UNIT))
 
+    def _second_skipped(self, sentence: str) -> bool:
+        """The grammar heard an intent of :data:`SECOND_OPINION_SKIP_INTENTS` (no second decode)."""
+        if not SECOND_OPINION_SKIP_INTENTS or not sentence or self.grammar is None:
+            return False
+        parsed = self.grammar.parse(sentence, "command")
+        return parsed is not None and parsed.intent in SECOND_OPINION_SKIP_INTENTS
+
     def _activate(self, search: str) -> None:
         if self._active_search != search:  # current_search() crashes when none is active yet
             self._decoder.activate_search(search)
@@ -510,17 +555,58 @@ class PocketsphinxRecognizer:
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
             start, final, transitions = grammar.fsg_transitions(
-                mode, chatter=mode in CHATTER_MODES, chatter_weight=grammar_module.CHATTER_WEIGHT
+                mode,
+                chatter=mode in CHATTER_MODES,
+                chatter_weight=grammar_module.CHATTER_WEIGHT,
+                wake_tail=WAKE_TAIL and mode == "wake",
             )
             fsg = self._decoder.create_fsg(mode, start, final, transitions)
             self._decoder.add_fsg(mode, fsg)
             self._grammar_modes.add(mode)
+        self.wake_tail = WAKE_TAIL and "wake" in modes and "wake" in CHATTER_MODES and bool(grammar.chatter)
         if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
-            start, final, transitions = grammar.fsg_transitions("wake", chatter=False)
+            start, final, transitions = grammar.fsg_transitions("spot", chatter=False)
             self._decoder.add_fsg(
                 SPOT_SEARCH, self._decoder.create_fsg(SPOT_SEARCH, start, final, transitions)
             )
             self.spots = True
+            if WAKE_KWS_THRESHOLD and grammar.wake_phrase:
+                path = os.path.join(self._workdir, "wake.kws")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(f"{grammar.wake_phrase} /{WAKE_KWS_THRESHOLD:g}/\n")
+                self._decoder.add_kws(WAKE_KWS_SEARCH, path)
+                self.wake_kws = True
+
+    def _wake_then_command(self, raw: str, audio: bytes) -> str:
+        """The wake search heard the wake phrase followed by chatter (:data:`WAKE_TAIL`): the
+        wake phrase stands, and the same audio is decoded again without the chatter loop (the
+        spotter's search), where the wake phrase must be followed by a command, as after the
+        wake phrase alone; no such sentence → the wake phrase alone (the listener then waits for
+        the command)."""
+        assert self.grammar is not None
+        wake = self.grammar.wake_phrase
+        if not wake or not raw.startswith(wake + " ") or self.grammar.accepts(raw, "wake"):
+            return raw
+        if not self.spots:
+            return wake
+        forced = self._decode_with(SPOT_SEARCH, audio)
+        parse = self.grammar.parse(forced, "wake") if forced.startswith(wake + " ") else None
+        return forced if parse is not None and parse.woke and parse.intent else wake
+
+    def _spot_woken(self, sentence: str, audio: bytes) -> str:
+        """The spotter's search (no chatter loop) heard the wake phrase where the wake search did
+        not: the wake phrase counts when keyphrase spotting of the wake phrase alone
+        (:data:`WAKE_KWS_THRESHOLD`) finds it in the same audio too. Returns the sentence for the
+        wake search's reading (the wake phrase, with its command when that is a wake-search
+        sentence) or "" (not woken)."""
+        assert self.grammar is not None
+        wake = self.grammar.wake_phrase
+        if not self.wake_kws or not wake or not (sentence == wake or sentence.startswith(wake + " ")):
+            return ""
+        if wake not in self._decode_with(WAKE_KWS_SEARCH, audio):
+            return ""
+        parse = self.grammar.parse(sentence, "wake")
+        return sentence if parse is not None and parse.woke else wake
 
     def _wakes_or_spots(self, sentence: str) -> bool:
         """The wake search's sentence starts with the wake phrase or is an emergency itself."""
@@ -531,7 +617,7 @@ class PocketsphinxRecognizer:
     def _spotted(self, sentence: str) -> bool:
         """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""
         assert self.grammar is not None
-        parse = self.grammar.parse(sentence, "wake") if sentence else None
+        parse = self.grammar.parse(sentence, SPOT_SEARCH) if sentence else None
         return parse is not None and not parse.woke and parse.intent in self.grammar.spotted
 
     def _known(self, phrase: str) -> bool:

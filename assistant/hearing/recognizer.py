@@ -101,6 +101,11 @@ class Transcript:
     language model (only when there is a :attr:`candidate`)."""
     free_alternatives: tuple[str, ...] = ()
     """Next-best free transcripts from the same decode's lattice (stage 2 accepts any of them)."""
+    spot_second: str = ""
+    """Distress spotter, stage 2: the candidate's audio decoded with the command search's wider
+    language model (the second opinion: the paraphrase corpus in older people's wording plus the
+    catalog), read by the understander like the free transcripts (only with a :attr:`candidate`
+    and :data:`assistant.hearing.spotter.SPOT_SECOND_OPINION`)."""
 
 
 class UtteranceDecoder(Protocol):

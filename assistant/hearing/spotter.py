@@ -57,6 +57,18 @@ FREE_LM_NBEST: Final = 3
 """Next-best free transcripts (from the lattice) stage 2 also reads: on the tuning set the 1-best
 confirmed 15 and 8 of the candidate emergencies at 10 and 5 dB, with 3 next-best 20 and 14, at
 one harmless sentence in 180 more ("my chest of drawers …" at 10 dB) and 0.003 s per call."""
+SPOT_SECOND_OPINION: Final = True
+"""Stage 2 also reads the candidate's audio as the command search's wider language model hears
+it (the second opinion: paraphrase corpus + catalog, :attr:`Transcript.spot_second`; built-in
+English catalog only). The free model often hears "i have had a fall" as "… a fool" / "… a full"
+in noise; the wider model knows how older people say it (docs/benchmarks/speech.md, round 9)."""
+SPOT_VERIFY_BOTH: Final = True
+"""Stage 2 needs both readings (the free model's n-best and the second opinion) to be an
+emergency, instead of either (only where the second opinion exists). Tuning half of dev-wake +
+dev-emergency (docs/benchmarks/speech.md, round 11): harmless household sentences activated
+2 / 5 of 36 (clean / 10 dB) with either reading, 0 / 0 with both; the price is emergencies
+heard without the wake phrase (everyday wording .889 / .833 / .694 -> .722 / .472 / .417 at
+clean / 10 / 5 dB). A device that raises alarms at the television gets unplugged."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -234,10 +246,15 @@ def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir:
     return Path(cache_dir) / f"free-words-{digest.hexdigest()[:16]}.dict"
 
 
-def heard_emergency(understander: Understander, text: str) -> bool:
-    """Stage 2's judgement: the understanding stage reads the free transcript as an
-    emergency-tier intent."""
+def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
+    """Stage 2's judgement: the understanding stage reads the transcript as an emergency-tier
+    intent (at least ``min_confidence`` sure)."""
     if not text:
         return False
-    intent = understander.match(text).intent
-    return intent is not None and understander.catalog.tier(intent) == "emergency"
+    understanding = understander.match(text)
+    intent = understanding.intent
+    return (
+        intent is not None
+        and understander.catalog.tier(intent) == "emergency"
+        and understanding.confidence >= min_confidence
+    )

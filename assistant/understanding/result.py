@@ -34,6 +34,10 @@ class Understanding:
     unsure: bool = False
     """Heard with middling acoustic confidence (``asr.confirm_confidence`` ≤ it < ``asr.act_confidence``):
     the dialogue asks "Did you say …?" before acting (never for an emergency: it has a cancel window)."""
+    urgent: bool = False
+    """``report_symptom`` whose symptom the vocabulary marks urgent (crushing chest pain, can't breathe,
+    face drooping …): the dialogue asks "Do you need help right now?" and, unanswered, raises the
+    emergency (docs/dialogue.md). Never set for any other intent."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``jiayi understand --json`` object."""
@@ -48,4 +52,6 @@ class Understanding:
             out["transcript"] = self.transcript
         if self.unsure:
             out["unsure"] = True
+        if self.urgent:
+            out["urgent"] = True
         return out

@@ -178,6 +178,17 @@ def symptom_names(lang: str) -> dict[str, str]:
     return {sid: s.say[lang] for sid, s in vocab.symptoms.items() if s.say.get(lang)}
 
 
+def is_urgent(symptom_id: str) -> bool:
+    """The vocabulary marks ``symptom_id`` ``urgent: true`` (False for unknown ids or no vocabulary)."""
+    if not symptom_id:
+        return False
+    try:
+        entry = load_vocabulary().symptoms.get(symptom_id)
+    except SymptomVocabularyError:
+        return False
+    return bool(entry and entry.urgent)
+
+
 class SymptomFinder:
     """Finds one symptom (id + body part) in an utterance of one language."""
 

@@ -18,6 +18,10 @@ Per utterance (:meth:`Understander.match`):
 6. **Slots**: contacts, doctor, medications from the slot index (names, aliases, relation words,
    what a medicine is for, fuzzy names); symptoms from the bilingual vocabulary (:mod:`.symptoms`)
    as a normalised id plus the body part when one was named.
+7. **Urgent symptom**: a ``report_symptom`` whose symptom the vocabulary marks ``urgent`` ("crushing
+   pain in my chest", 半边身子动不了) says so (``Understanding.urgent``); the dialogue then asks
+   whether help is needed now instead of reading the report back. Negated, someone else's, past
+   or general-question lines never get here (steps 4–5 leave them without an intent).
 
 Confidence is always in 0–1: the accepted intent's probability, or for no intent the best
 in-scope probability that was not enough.
@@ -328,7 +332,13 @@ class Understander:
                 text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
             )
         slots = self._slot_values(intent, display, catalog_values, config_values)
-        return self._result(display, intent, p, p - runner, slots)
+        urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
+        return self._result(display, intent, p, p - runner, slots, urgent=urgent)
+
+    def _urgent(self, symptom: str) -> bool:
+        """The vocabulary marks this symptom id ``urgent: true``."""
+        entry = self.symptoms.vocab.symptoms.get(symptom) if symptom else None
+        return bool(entry and entry.urgent)
 
     def _decide(
         self, prediction, exact: str | None, exclude: frozenset[str]
@@ -419,7 +429,14 @@ class Understander:
         return slots
 
     def _result(
-        self, display: str, intent: str, p: float, margin: float, slots: dict[str, str]
+        self,
+        display: str,
+        intent: str,
+        p: float,
+        margin: float,
+        slots: dict[str, str],
+        *,
+        urgent: bool = False,
     ) -> Understanding:
         return Understanding(
             text=display,
@@ -429,6 +446,7 @@ class Understander:
             confidence=_unit(p),
             margin=_unit(margin),
             tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
+            urgent=urgent,
         )
 
 

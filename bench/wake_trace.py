@@ -1,0 +1,169 @@
+"""What each stage of the wake search and the distress spotter said, per utterance, on *tuning*
+material only (``dev-emergency``, ``dev-wake``; never the benchmark's sets (c)/(d)).
+
+For every spoken sentence the daemon's listener runs (front-end, endpointing, wake search, the
+spotter's two stages, the pipeline's verification) and each utterance handed to the recognizer is
+recorded: the wake search's sentence (with its chatter loop), stage 1's candidate (without it),
+stage 2's free transcripts and whether the understander confirmed one, and the final event. The
+audio segments the recognizer got are saved too (``--save DIR``: one ``.raw`` 16 kHz s16le file
+per utterance + ``index.jsonl``), so decoder variants can be compared offline on exactly the
+daemon's input (``--frontend none`` saves the segments without RNNoise instead).
+
+    .venv/bin/python bench/wake_trace.py --every 2 --jsonl /tmp/trace.jsonl --save /tmp/segs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent)]
+
+import speech  # noqa: E402
+import speech_data as data  # noqa: E402
+
+from assistant.hearing.endpointing import EndpointConfig  # noqa: E402
+from assistant.hearing.frontend import make_frontend  # noqa: E402
+from assistant.hearing.listener import Listener, UtteranceRecognized, WakeDetected  # noqa: E402
+from assistant.hearing.recognizer import Transcript  # noqa: E402
+from assistant.hearing.sources import WavSource  # noqa: E402
+from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline, cached_recognizer  # noqa: E402
+
+
+def listen(
+    pipeline: Pipeline, wav: Path, noise_filter: str
+) -> tuple[list[object], list[tuple[str, bytes, Transcript]]]:
+    """The daemon's listener on ``wav``; every (mode, audio, transcript) the recognizer produced."""
+    inner = cached_recognizer(pipeline.engine_spec())
+    results: list[tuple[str, bytes, Transcript]] = []
+
+    class Recording:
+        engine, lang = inner.engine, inner.lang
+
+        def begin(self, mode: str = "command") -> Any:
+            decoder = inner.begin(mode)  # type: ignore[arg-type]
+            audio: list[bytes] = []
+
+            class Decoder:
+                decode_ahead = decoder.decode_ahead
+
+                def accept(self, pcm: bytes) -> None:
+                    audio.append(pcm)
+                    decoder.accept(pcm)
+
+                def finish(self) -> Transcript:
+                    result = decoder.finish()
+                    results.append((mode, b"".join(audio), result))
+                    return result
+
+            return Decoder()
+
+        def close(self) -> None: ...
+
+    events: list[object] = []
+    listener = Listener(
+        WavSource(wav),
+        Recording(),  # type: ignore[arg-type]
+        events.append,
+        wake_phrase=pipeline.wake_phrase,
+        endpoint_config=EndpointConfig.from_asr(pipeline.settings.asr),
+        grammar=pipeline.reading_grammar(),
+        frontend=make_frontend(noise_filter),
+        verify=pipeline.heard_emergency,
+    )
+    listener.source.start()
+    listener.run_until_end()
+    return events, results
+
+
+def material(every: int, offset: int) -> list[tuple[str, str, list[tuple[str | None, int | None]]]]:
+    """(set, text, conditions) of the tuning material."""
+    pick = slice(offset, None, every)
+    noisy = [(None, None), ("kitchen.wav", 10), ("kitchen.wav", 5)]
+    emergencies, harmless = data.dev_emergency()
+    wakes, emergencies2, harmless2 = data.dev_wake()
+    out = [("dev-emergency", t, noisy) for t in emergencies[pick]]
+    out += [("dev-harmless", t, noisy[:2]) for t in harmless[pick]]
+    out += [("dev-wake", t, noisy[:2]) for t in wakes[pick]]
+    out += [("dev-wake-emergency", t, noisy) for t in emergencies2[pick]]
+    out += [("dev-wake-harmless", t, noisy[:2]) for t in harmless2[pick]]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--every", type=int, default=2)
+    ap.add_argument("--offset", type=int, default=0)
+    ap.add_argument("--sets", default="", help="comma-separated subset of the material's sets")
+    ap.add_argument("--frontend", default="", help="noise filter for the listener (default: the config's)")
+    ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
+    ap.add_argument("--jsonl", required=True)
+    ap.add_argument("--save", help="folder for the audio segments the recognizer got")
+    args = ap.parse_args(argv)
+    speech.apply_tuning(args.tune)
+    settings = speech.settings_with(speech.FAMILY_CONFIG, [])
+    pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=data.WAKE_PHRASE))
+    noise_filter = args.frontend or settings.asr.noise_filter
+    recognizer: Any = cached_recognizer(pipeline.engine_spec())
+    save = Path(args.save) if args.save else None
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+    wanted = set(args.sets.split(",")) if args.sets else None
+    records = []
+    for set_name, text, conditions in material(args.every, args.offset):
+        if wanted is not None and set_name not in wanted:
+            continue
+        for noise, snr in conditions:
+            cond = "clean" if noise is None else f"{snr} dB"
+            seed = 100 if set_name != "dev-harmless" else 300
+            for voice in data.VOICES:
+                wav = data.spoken(text, voice, noise, snr or 0, seed=seed)
+                events, results = listen(pipeline, wav, noise_filter)
+                heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+                understood = [pipeline.understand_heard(e) for e in heard]
+                utterances = []
+                for index, (mode, audio, result) in enumerate(results):
+                    verified = [
+                        pipeline.heard_emergency(t) for t in (result.free_text, *result.free_alternatives)
+                    ]
+                    second = ""
+                    if result.candidate:  # what the wider language model (second opinion) hears
+                        second = recognizer._decode_with("second", audio)
+                    item: dict[str, Any] = {
+                        "mode": mode,
+                        "raw": result.raw,
+                        "candidate": result.candidate,
+                        "free": [result.free_text, *result.free_alternatives] if result.free_text else [],
+                        "verified": any(verified),
+                        "second": second,
+                        "second_verified": pipeline.heard_emergency(second, True),
+                        "seconds": round(len(audio) / 32000, 2),
+                    }
+                    if save is not None:
+                        name = f"{len(records):04d}-{index}.raw"
+                        (save / name).write_bytes(audio)
+                        item["audio"] = name
+                    utterances.append(item)
+                record = {
+                    "set": set_name,
+                    "cond": cond,
+                    "voice": voice,
+                    "text": text,
+                    "woke": any(isinstance(e, WakeDetected) for e in events),
+                    "intents": [u.intent for u in understood],
+                    "spotted": [e.spotted for e in heard],
+                    "utterances": utterances,
+                }
+                records.append(record)
+                print(json.dumps(record), flush=True)
+    Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in records))
+    if save is not None:
+        (save / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

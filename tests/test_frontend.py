@@ -1,0 +1,154 @@
+"""The noise front-end on real audio: RNNoise's int8 weight set (same network as the wheel's
+float one, less CPU) and the quiet-room gate (RNNoise skipped when the noise floor is low)."""
+
+from __future__ import annotations
+
+import array
+import ctypes
+
+import pytest
+from speechgen import SpeechGen, read_pcm, require_noise, speechgen_fixture  # noqa: F401
+
+from assistant.hearing import frontend
+
+
+def _rnnoise_library() -> str:
+    path = frontend.rnnoise_library()
+    if path is None:
+        pytest.skip("librnnoise is not installed (make venv installs pyrnnoise --no-deps)")
+    return str(path)
+
+
+def _energy(pcm: bytes) -> float:
+    samples = array.array("h", pcm)
+    return sum(s * s for s in samples) / max(1, len(samples))
+
+
+def _denoise(fe: frontend.Frontend, pcm: bytes, chunk: int = 960) -> bytes:
+    return b"".join(fe.process(pcm[i : i + chunk]) for i in range(0, len(pcm), chunk))
+
+
+def _difference(a: bytes, b: bytes) -> float:
+    """Energy of the difference relative to the energy of ``a`` (same length compared)."""
+    x, y = array.array("h", a), array.array("h", b)
+    n = min(len(x), len(y))
+    diff = sum((x[i] - y[i]) ** 2 for i in range(n))
+    return diff / max(1.0, sum(x[i] * x[i] for i in range(n)))
+
+
+@pytest.fixture(scope="module")
+def noisy_command(speechgen: SpeechGen) -> bytes:
+    speech = speechgen.say("call my daughter please", voice="flite:slt")
+    return read_pcm(speechgen.with_noise(speech, "kitchen.wav", snr_db=5, seed=3))
+
+
+def test_int8_weights_load_and_denoise_like_the_float_ones(
+    noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _rnnoise_library()
+    monkeypatch.setattr(frontend, "RNNOISE_INT8", False)
+    float_net = frontend.RNNoise()
+    assert float_net.model is None
+    reference = _denoise(float_net, noisy_command)
+    monkeypatch.setattr(frontend, "RNNOISE_INT8", True)
+    int8_net = frontend.RNNoise()
+    assert int8_net.model is not None, "the wheel's library carries float copies; the int8 set must load"
+    denoised = _denoise(int8_net, noisy_command)
+    assert len(denoised) == len(reference)
+    assert _difference(reference, denoised) < 1e-3
+    # and it does denoise: the last second (trailing pause: kitchen noise alone) loses most energy
+    tail = 16000 * 2
+    assert _energy(denoised[-tail:]) < 0.3 * _energy(noisy_command[-tail:])
+
+
+def test_kitchen_noise_alone_is_suppressed() -> None:
+    _rnnoise_library()
+    noise = read_pcm(require_noise("kitchen.wav"))[: 16000 * 2 * 4]  # 4 s (the file is 16 kHz)
+    out = _denoise(frontend.RNNoise(), noise)
+    assert _energy(out[16000:]) < 0.2 * _energy(noise[16000:])  # after 0.5 s of adaptation
+
+
+def test_weight_blob_round_trips_the_librarys_own_weights(noisy_command: bytes) -> None:
+    """All arrays (float copies included) written as a blob and loaded back give the built-in
+    model's output exactly: the blob layout is what ``rnnoise_model_from_buffer`` reads."""
+    path = _rnnoise_library()
+    lib = frontend._load_rnnoise(path)
+    table = (frontend._WeightArray * 1024).in_dll(lib, "rnnoise_arrays")
+    arrays = []
+    for entry in table:
+        if not entry.name:
+            break
+        arrays.append((entry.name.decode(), entry.type, ctypes.string_at(entry.data, entry.size)))
+    blob_bytes = frontend.weight_blob(arrays)
+    assert len(blob_bytes) % frontend.WEIGHT_BLOCK == 0
+    blob = ctypes.create_string_buffer(blob_bytes, len(blob_bytes))
+    model = lib.rnnoise_model_from_buffer(blob, len(blob_bytes))
+    assert model
+    a, b = lib.rnnoise_create(None), lib.rnnoise_create(model)
+    frame = (ctypes.c_float * 480)()
+    other = (ctypes.c_float * 480)()
+    samples = array.array("h", noisy_command)
+    try:
+        for start in range(0, 480 * 50, 480):
+            for i in range(480):
+                frame[i] = other[i] = float(samples[start // 3 + i // 3])
+            lib.rnnoise_process_frame(a, frame, frame)
+            lib.rnnoise_process_frame(b, other, other)
+            assert list(frame) == list(other)
+    finally:
+        lib.rnnoise_destroy(a)
+        lib.rnnoise_destroy(b)
+        lib.rnnoise_model_free(model)
+
+
+def test_missing_library_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(frontend.FrontendError, match="cannot load"):
+        frontend.RNNoise(tmp_path / "librnnoise.so")
+
+
+def test_quiet_gate_passes_clean_speech_unfiltered_and_delayed(speechgen: SpeechGen) -> None:
+    _rnnoise_library()
+    pcm = read_pcm(speechgen.say("what time is it", voice="flite:kal16"))
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    out = _denoise(gate, pcm)
+    assert not gate.active, f"clean speech (floor {gate.noise_floor_dbfs} dBFS) must not need RNNoise"
+    assert gate.passed_s > 0.8 * len(pcm) / 32000
+    assert len(out) == len(pcm)  # unfiltered: no resampler lag, only the fixed delay
+    delay = frontend.RNNOISE_DELAY * 2
+    tail = 16000  # the last 0.5 s, long after the switch
+    assert out[-tail:] == pcm[len(pcm) - tail - delay : len(pcm) - delay]
+
+
+def test_quiet_gate_keeps_rnnoise_on_in_kitchen_noise(noisy_command: bytes) -> None:
+    _rnnoise_library()
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    gated = _denoise(gate, noisy_command)
+    assert gate.active and gate.passed_s == 0.0
+    assert gate.noise_floor_dbfs is not None and gate.noise_floor_dbfs > -50
+    assert gated == _denoise(frontend.RNNoise(), noisy_command)  # exactly what RNNoise alone gives
+
+
+def test_quiet_gate_switches_on_when_the_kitchen_gets_noisy(
+    speechgen: SpeechGen, noisy_command: bytes
+) -> None:
+    """Quiet speech, then a noisy command: RNNoise comes on within the floor's 2 s window and
+    the stream stays aligned (no audio repeated or lost beyond the filter's own lag)."""
+    _rnnoise_library()
+    quiet = read_pcm(speechgen.say("what time is it", voice="flite:kal16"))
+    gate = frontend.QuietGate(frontend.RNNoise(), -60.0)
+    first = _denoise(gate, quiet)
+    assert not gate.active
+    second = _denoise(gate, noisy_command)
+    assert gate.active
+    assert gate.filtered_s > len(noisy_command) / 32000 - 2.5
+    lag = len(quiet) + len(noisy_command) - len(first) - len(second)
+    assert 0 <= lag < 2 * 2400  # what RNNoise holds back (frame and resampler buffers), < 150 ms
+
+
+def test_the_gate_is_built_only_with_a_quiet_level(monkeypatch: pytest.MonkeyPatch) -> None:
+    _rnnoise_library()
+    assert frontend.RNNOISE_QUIET_DBFS is None  # off in the daemon (round 9)
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)
+    monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", -60.0)
+    gate = frontend.make_frontend("rnnoise")
+    assert isinstance(gate, frontend.QuietGate) and gate.quiet_dbfs == -60.0
