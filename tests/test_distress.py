@@ -238,3 +238,98 @@ def test_never_thing_and_never_mild_are_optional_lexicon_keys() -> None:
     assert not DistressDetector("en", lex).detect("my husband keeled over").emergency
     lex = parse_lexicon({"cues": {"fall": ["keeled over"]}, "never_thing": "keeled"}, "x.yaml", "en")
     assert DistressDetector("en", lex).detect("my husband keeled over").emergency
+
+
+# Round 8 principles (compositional cues: distress-dev11 odd half and own probes), in sentences
+# written for these tests.
+EN_R8_EMERGENCIES = [
+    "i can't seem to get myself up off the landing",  # can't x a vital function
+    "my heart's thumping and i'm all clammy and grey",  # body x acute state, skin pair
+    "my throat feels like it's closing up",
+    "please get my son round, i feel dreadful",  # asking for a person x unwell
+    "could you get somebody to come, something's not right with me",  # polite, still a request
+    "i can't, i can't get my breath",  # a repeated inability is not a negated one
+    "there's a stranger moving about in my kitchen",
+    "he keeps threatening to hurt me",
+    "the pain in my belly is unbearable",
+    "i took my night tablets with breakfast as well",
+]  # fmt: skip
+EN_R8_HARMLESS = [
+    "i can't stand that programme",  # "can't stand" + an object is an idiom
+    "i can't talk now, the doctor's here for my check",
+    "get my son to ring me when he's back from work",  # a person, nobody unwell
+    "can you get the doctor for me if i'm not well tomorrow",  # a request under a condition
+    "i fell over laughing at the cat",
+    "i burnt my thumb on the kettle, it's nothing",
+]  # fmt: skip
+ZH_R8_EMERGENCIES = [
+    "腿一下子动不了了",  # subject dropped: body x acute state
+    "半边脸木了说话也说不清",
+    "叫个人来我浑身不对劲",  # asking for a person x unwell
+    "能不能帮我喊个大夫来我难受得厉害",  # polite, still a request
+    "有没有人啊快来帮帮我",  # normalised to a question, 快来 keeps it a cry
+    "她抽了好几分钟了",  # 好几分钟 is no question
+    "燃气管漏气了",
+    "有人在推我家的门我好怕",
+]  # fmt: skip
+ZH_R8_HARMLESS = [
+    "这辣椒辣得我喘不过气来", "我不想活得太累", "炒菜冒了点烟", "给我儿子打个电话叫他晚上回来吃饭",
+    "我胯骨怕是要做手术了",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EN_R8_EMERGENCIES)
+def test_english_round8_compositional_cues(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", EN_R8_HARMLESS)
+def test_english_round8_scope(en: DistressDetector, text: str) -> None:
+    assert not en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R8_EMERGENCIES)
+def test_mandarin_round8_compositional_cues(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R8_HARMLESS)
+def test_mandarin_round8_scope(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_request_for_a_person_is_its_own_category(en: DistressDetector) -> None:
+    result = en.detect("fetch my daughter, i'm not right at all")
+    assert result.emergency and result.category == "request", result
+
+
+def test_composed_cues_expand_word_classes() -> None:
+    lex = parse_lexicon(
+        {
+            "cues": {"cry": ["help"]},
+            "word_classes": {"body": ["chest", "heart"], "state": ["tight", "racing"]},
+            "compose": {"chest": ["(my )?{body} (\\w+ ){0,2}{state}"]},
+        },
+        "x.yaml",
+        "en",
+    )
+    detector = DistressDetector("en", lex)
+    assert detector.detect("my heart is really racing").category == "chest"
+    assert not detector.detect("my chest is fine").emergency
+
+
+def test_composed_cues_report_unknown_classes() -> None:
+    with pytest.raises(DistressLexiconError, match="unknown word class 'state'"):
+        parse_lexicon(
+            {
+                "cues": {"cry": ["help"]},
+                "word_classes": {"body": ["chest"]},
+                "compose": {"chest": ["{body} {state}"]},
+            },
+            "x.yaml",
+            "en",
+        )
+    with pytest.raises(DistressLexiconError, match="word_classes.body is empty"):
+        parse_lexicon({"cues": {"cry": ["help"]}, "word_classes": {"body": []}}, "x.yaml", "en")
+    with pytest.raises(DistressLexiconError, match="must be mappings"):
+        parse_lexicon({"cues": {"cry": ["help"]}, "compose": ["{body}"]}, "x.yaml", "en")

@@ -80,6 +80,9 @@ def test_a_confident_veto_clears_with_a_reason(en: DistressDetector, monkeypatch
     assert not result.emergency and "learned" in {why for _, why in result.cleared}, result
     assert en.detect("help me my husband has collapsed in the garden").emergency  # a cry: the floor holds
     assert en.detect("i can't breathe").emergency  # short: the floor holds
+    # asking for a person while unwell (round 8's request category): the floor holds
+    result = en.detect("could you please fetch my daughter over here, i am feeling really poorly")
+    assert result.emergency and result.category == "request", result
 
 
 def test_without_a_veto_the_lexicon_decides(monkeypatch: pytest.MonkeyPatch, state: Path) -> None:
@@ -129,12 +132,14 @@ def test_broken_cases_file_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
         distress_veto.cases("en")
 
 
+@pytest.mark.parametrize("name", ["dev10", "dev11"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_dev10_check_half_is_never_trained_on(lang: str) -> None:
-    """distress-dev10's even lines are the round-7 check: no veto case or training sentence equals one."""
+def test_dev_check_half_is_never_trained_on(lang: str, name: str) -> None:
+    """distress-dev10's and dev11's even lines are the round-7 and round-8 checks: no veto case or
+    training sentence equals one."""
     rows = [
         json.loads(line)
-        for line in (ROOT / "bench" / "data" / f"distress-dev10-{lang}.jsonl")
+        for line in (ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl")
         .read_text(encoding="utf-8")
         .splitlines()
         if line.strip()
@@ -147,4 +152,4 @@ def test_dev10_check_half_is_never_trained_on(lang: str) -> None:
             lines = path.read_text(encoding="utf-8").splitlines()
             trained |= {normalize(json.loads(line)["text"], lang) for line in lines if line.strip()}
     overlap = sorted(check & trained)
-    assert not overlap, f"{len(overlap)} dev10 check line(s) are trained on"
+    assert not overlap, f"{len(overlap)} {name} check line(s) are trained on"

@@ -129,15 +129,16 @@ def test_no_dev6_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev6 {lang} lines equal training sentences: {overlap}"
 
 
+@pytest.mark.parametrize("name", ["dev10", "dev11"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_distress_dev10_check_line_is_a_training_sentence(lang: str) -> None:
-    """distress-dev10's even half is round 7's check for the distress detector: never trained on
-    (the veto's own cases are checked in tests/test_distress_veto.py)."""
+def test_no_distress_dev_check_line_is_a_training_sentence(lang: str, name: str) -> None:
+    """distress-dev10's and dev11's even halves are round 7's and round 8's checks for the distress
+    detector: never trained on (the veto's own cases are checked in tests/test_distress_veto.py)."""
     known = _training_sentences(lang)
-    rows = _jsonl(ROOT / "bench" / "data" / f"distress-dev10-{lang}.jsonl")
+    rows = _jsonl(ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl")
     assert len(rows) >= 200
     overlap = [n for n, row in enumerate(rows[1::2], 1) if normalize(row["text"], lang) in known]
-    assert not overlap, f"{len(overlap)} dev10 check line(s) equal training sentences"
+    assert not overlap, f"{len(overlap)} {name} check line(s) equal training sentences"
 
 
 def test_homophone_copies_swap_one_character_for_a_homophone() -> None:

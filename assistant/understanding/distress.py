@@ -48,7 +48,7 @@ class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
 
 
-_NEVER_THINGS: Final = frozenset({"cry", "alarm", "self_harm", "overdose", "other", "bleeding"})
+_NEVER_THINGS: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose", "other", "bleeding"})
 """Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
 
 
@@ -176,6 +176,36 @@ def _symptom_phrases(lang: str, ids: Iterable[str], where: str) -> list[str]:
     return [p for p in out if p]
 
 
+_CLASS_REF: Final = re.compile(r"\{([a-z_]+)\}")
+
+
+def _composed_cues(raw: Mapping[str, Any], path: str) -> dict[str, list[str]]:
+    """``compose:`` cues: templates over ``word_classes:``, expanded at load.
+
+    A template names word classes in braces — ``"{cannot} {vital}"``, ``"{body} (\\w+ ){0,3}{acute}"`` —
+    so one line covers every body part × acute state (or person request × unwell state) instead of
+    one pattern per sentence. Braces that are not a class name (``{0,3}``) stay regex repetitions."""
+    classes_raw = raw.get("word_classes") or {}
+    compose_raw = raw.get("compose") or {}
+    if not isinstance(classes_raw, Mapping) or not isinstance(compose_raw, Mapping):
+        raise DistressLexiconError(f"{path}: 'word_classes' and 'compose' must be mappings")
+    classes: dict[str, str] = {}
+    for name, items in classes_raw.items():
+        words = _regex_list(items, f"{path}: word_classes.{name}")
+        if not words:
+            raise DistressLexiconError(f"{path}: word_classes.{name} is empty")
+        classes[str(name)] = "(?:" + "|".join(f"(?:{w})" for w in words) + ")"
+    out: dict[str, list[str]] = {}
+    for category, templates in compose_raw.items():
+        where = f"{path}: compose.{category}"
+        for template in _regex_list(templates, where):
+            unknown = [n for n in _CLASS_REF.findall(template) if n not in classes]
+            if unknown:
+                raise DistressLexiconError(f"{where}: unknown word class '{unknown[0]}' in {template!r}")
+            out.setdefault(str(category), []).append(_CLASS_REF.sub(lambda m: classes[m.group(1)], template))
+    return out
+
+
 def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
     """Validate and compile a loaded lexicon document (DistressLexiconError names the key at fault)."""
     if not isinstance(raw, Mapping):
@@ -186,10 +216,12 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
     extra = raw.get("cue_symptoms") or {}
     if not isinstance(extra, Mapping):
         raise DistressLexiconError(f"{path}: 'cue_symptoms' must map categories to symptom ids")
+    composed = _composed_cues(raw, path)
     cues: list[tuple[str, re.Pattern[str]]] = []
-    for category in list(cues_raw) + [c for c in extra if c not in cues_raw]:
+    order = list(cues_raw) + [c for c in list(extra) + list(composed) if c not in cues_raw]
+    for category in dict.fromkeys(order):
         where = f"{path}: cues.{category}"
-        patterns = _regex_list(cues_raw.get(category), where)
+        patterns = _regex_list(cues_raw.get(category), where) + composed.get(category, [])
         patterns += _symptom_phrases(lang, _regex_list(extra.get(category), where), f"{path}: cue_symptoms")
         compiled = _compile(lang, patterns, where)
         if compiled is not None:
@@ -401,7 +433,10 @@ class DistressDetector:
         who = self._who(text, cue, before)
         if who == "thing" and cue.category not in _NEVER_THINGS:
             return "thing"  # "the souffle collapsed", "the engine is choking"
-        if self._hypothetical(text, cue, before, who):
+        if cue.category == "request":
+            if self._imagined(text, cue):  # a request is a request, asked politely or not
+                return "question"
+        elif self._hypothetical(text, cue, before, who):
             return "question"
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
             return "mild"
@@ -450,7 +485,13 @@ class DistressDetector:
         neg = self.lex.negation
         if neg is not None:
             m = neg.search(before)
-            if m is not None:
+            stutter = (
+                m is not None
+                and self.lang == "en"
+                and cue.text.startswith(("can not ", "could not "))
+                and re.search(r"(?<![a-z])(can|could) $", before[: m.start()]) is not None
+            )  # "i can't, i can't breathe": a repeated inability, not a negated one
+            if m is not None and not stutter:
                 after_neg = before[m.start() :].split(" ", 1)[1] if " " in before[m.start() :] else ""
                 hedge = self.lex.hedge
                 if not (hedge is not None and self.lang == "en" and hedge.match(after_neg)):
@@ -620,7 +661,8 @@ class DistressDetector:
             )
         return False
 
-    def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
+    def _imagined(self, text: str, cue: Cue) -> bool:
+        """A conditional, a worry or a dream before the cue ("if I fall", 万一摔倒了的话)."""
         lex = self.lex
         prefix = text[: cue.start]
         if lex.hypothetical is not None:
@@ -633,8 +675,16 @@ class DistressDetector:
                 r"^(了)?(的话|怎么办|会怎样|该怎么|有什么|是什么)", text[cue.end :]
             ):
                 return True
-        if lex.question_after is not None and lex.question_after.search(text, cue.end):
+        return False
+
+    def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
+        lex = self.lex
+        prefix = text[: cue.start]
+        if self._imagined(text, cue):
             return True
+        urgent_cry = cue.category == "cry" and self.lang == "zh" and bool(re.search("快|赶紧|马上", cue.text))
+        if lex.question_after is not None and lex.question_after.search(text, cue.end) and not urgent_cry:
+            return True  # 快来帮帮我 stays a cry after 有没有人啊 (normalised to a question)
         if lex.question_any is not None and lex.question_any.search(text):
             return True
         if self.lang == "zh" and lex.question_after is not None and lex.question_when is not None:
