@@ -84,20 +84,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from assistant.ops.settings import Contact, Doctor, Medication, Person, Settings  # noqa: E402
+from assistant.understanding.understander import ACTS  # noqa: E402
 
-CONSEQUENTIAL = frozenset(
-    {
-        "emergency",
-        "call_doctor",
-        "call_contact",
-        "reorder_medication",
-        "book_appointment",
-        "medication_taken",
-        "report_symptom",
-    }
-)
-"""Intents that act (alert, call, order, book, record a dose, send a symptom to the doctor): an out-of-scope line accepted as one
-of these is a consequential false accept."""
+CONSEQUENTIAL = ACTS
+"""Intents that act (alert, call, order, book, record a dose, send a symptom to the doctor; the
+understander's own ``ACTS``): an out-of-scope line accepted as one of these is a consequential
+false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
