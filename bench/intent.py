@@ -93,6 +93,10 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11")
+"""Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
+misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
+held out (totals only)."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
     "zh": {"{contact}": "安娜", "{doctor}": "陈医生", "{medication}": "降压药"},
@@ -392,46 +396,16 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
     understander = build_understander(settings, lang)
     held = Understander.from_settings(settings, lang, holdout=True)
     sets = {k: load_set(lang, k) for k in ("dev", "tune", "test")}
-    dev6 = load_set(lang, "dev6")
-    sets["dev6 odd"] = dev6[0::2]  # lines 1, 3, 5 …: tuned on
     res: dict = {"lang": lang, "sets": {}}
     for name, rows in sets.items():
         res["sets"][name] = evaluate(understander, rows, keep_errors)
-    sets["dev6 even"] = dev6[1::2]  # lines 2, 4, 6 …: held out, totals only
-    res["sets"]["dev6 even"] = {**evaluate(understander, sets["dev6 even"], keep_errors=False), "errors": []}
-    dev7 = load_set(lang, "dev7-oos")
-    sets["dev7-oos odd"] = dev7[0::2]  # tuned on (its out-of-scope lines are training negatives)
-    res["sets"]["dev7-oos odd"] = evaluate(understander, sets["dev7-oos odd"], keep_errors)
-    sets["dev7-oos even"] = dev7[1::2]  # held out: totals only
-    res["sets"]["dev7-oos even"] = {
-        **evaluate(understander, sets["dev7-oos even"], keep_errors=False),
-        "errors": [],
-    }
-    dev10 = load_set(lang, "dev10-oos")
-    sets["dev10-oos odd"] = dev10[0::2]  # tuned on by reading misses (never copied into training)
-    res["sets"]["dev10-oos odd"] = evaluate(understander, sets["dev10-oos odd"], keep_errors)
-    sets["dev10-oos even"] = dev10[1::2]  # held out: totals only
-    res["sets"]["dev10-oos even"] = {
-        **evaluate(understander, sets["dev10-oos even"], keep_errors=False),
-        "errors": [],
-    }
-    if (ROOT / "bench" / "data" / f"intent-dev8-{lang}.jsonl").exists():
-        dev8 = load_set(lang, "dev8")
-        sets["dev8 odd"] = dev8[0::2]  # lines 1, 3, 5 …: tuned on
-        res["sets"]["dev8 odd"] = evaluate(understander, sets["dev8 odd"], keep_errors)
-        sets["dev8 even"] = dev8[1::2]  # lines 2, 4, 6 …: the check, totals only
-        res["sets"]["dev8 even"] = {
-            **evaluate(understander, sets["dev8 even"], keep_errors=False),
-            "errors": [],
-        }
-    dev11 = load_set(lang, "dev11")
-    sets["dev11 odd"] = dev11[0::2]  # lines 1, 3, 5 …: tuned on
-    res["sets"]["dev11 odd"] = evaluate(understander, sets["dev11 odd"], keep_errors)
-    sets["dev11 even"] = dev11[1::2]  # lines 2, 4, 6 …: the check, totals only
-    res["sets"]["dev11 even"] = {
-        **evaluate(understander, sets["dev11 even"], keep_errors=False),
-        "errors": [],
-    }
+    for kind in HALVED_SETS:
+        if not (ROOT / "bench" / "data" / f"intent-{kind}-{lang}.jsonl").exists():
+            continue  # dev8 is Mandarin only
+        rows = load_set(lang, kind)
+        sets[f"{kind} odd"], sets[f"{kind} even"] = rows[0::2], rows[1::2]
+        res["sets"][f"{kind} odd"] = evaluate(understander, rows[0::2], keep_errors)
+        res["sets"][f"{kind} even"] = {**evaluate(understander, rows[1::2], keep_errors=False), "errors": []}
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:
