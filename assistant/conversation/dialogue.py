@@ -25,7 +25,7 @@ from assistant.conversation.care_flows import CareFlows
 from assistant.conversation.care_store import DoseRecord
 from assistant.conversation.delivery import CALL_BACK_BY_PHONE, DeliveryEvents
 from assistant.conversation.dialogue_base import Pending, State
-from assistant.conversation.emergency import MAX_EMERGENCY_CANCEL_S, URGENT_CHECK_SPEAK_S, EmergencyFlow
+from assistant.conversation.emergency import MAX_EMERGENCY_CANCEL_S, EmergencyFlow
 from assistant.conversation.prompts import speak_time
 from assistant.understanding.result import TIER_CONFIRM, Understanding
 
@@ -195,8 +195,7 @@ class Dialogue(EmergencyFlow, DeliveryEvents, CareFlows):
             return [self._say("nothing_to_repeat", remember=False)]
         out: list[object] = list(self._last_prompt)
         if self._state is State.AWAITING_URGENT_ANSWER and self._urgent_deadline is not None:
-            self._urgent_deadline = self.clock.monotonic() + self.settings.dialogue.answer_timeout_s
-            self._urgent_deadline += URGENT_CHECK_SPEAK_S
+            self._restart_urgent_deadline()
         if self._state is not State.IDLE:
             out.append(act.ExpectAnswer(self.settings.dialogue.answer_timeout_s))
         return out

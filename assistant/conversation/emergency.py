@@ -123,9 +123,13 @@ class EmergencyFlow(DialogueBase):
         asks = self._urgent_asks
         out = self._ask(says, State.AWAITING_URGENT_ANSWER)
         self._urgent_asks = asks
+        self._restart_urgent_deadline()
+        return out
+
+    def _restart_urgent_deadline(self) -> None:
+        """The backstop runs from now: the answer timeout plus time to say the question slowly."""
         timeout = self.settings.dialogue.answer_timeout_s
         self._urgent_deadline = self.clock.monotonic() + timeout + URGENT_CHECK_SPEAK_S
-        return out
 
     def _urgent_answer(self, u: Understanding) -> list[object]:
         """The answer to "Do you need help right now?"."""
