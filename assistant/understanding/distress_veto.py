@@ -37,8 +37,8 @@ from assistant.understanding.model import (
     cache_dir,
     features,
     inputs_hash,
-    load_cached,
-    share_trained,
+    keep_in,
+    load_or_train,
     train_in_child,
 )
 from assistant.understanding.normalize import normalize, tokenize
@@ -189,18 +189,11 @@ def load_or_build(lang: str, state_dir: str = "") -> DistressVeto:
     with _LOCK:
         veto = _VETOES.get(key)
         if veto is not None:
-            if not path.exists():  # another state dir in this process: keep each one complete
-                try:
-                    veto.model.save(path)
-                except OSError as err:
-                    _LOGGER.warning("event=distress_veto_not_cached path=%s error=%s", path, err)
+            keep_in(path, veto.model, "distress_veto")
             return veto
-        model = load_cached(path, "distress_veto")
-        if model is None:
-            _train_in_child(lang, path)
-            model = IntentModel.load(path)
-            share_trained(path)
-        veto = _VETOES[key] = DistressVeto(model)
+        veto = _VETOES[key] = DistressVeto(
+            load_or_train(path, "distress_veto", lambda: _train_in_child(lang, path))
+        )
         return veto
 
 

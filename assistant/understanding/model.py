@@ -32,7 +32,7 @@ import tempfile
 import threading
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -379,19 +379,34 @@ def load_or_build(lang: str, state_dir: str = "", *, holdout: bool = False) -> I
     with _LOCK:
         model = _MODELS.get(key)
         if model is not None:
-            if not path.exists():  # another state dir in this process: keep each one complete
-                try:
-                    model.save(path)
-                except OSError as err:
-                    _LOGGER.warning("event=intent_model_not_cached path=%s error=%s", path, err)
+            keep_in(path, model, "intent_model")
             return model
-        model = load_cached(path, "intent_model")
-        if model is None:
-            _train_in_child(lang, path, holdout)
-            model = IntentModel.load(path)
-            share_trained(path)
-        _MODELS[key] = model
+        model = _MODELS[key] = load_or_train(
+            path, "intent_model", lambda: _train_in_child(lang, path, holdout)
+        )
         return model
+
+
+def keep_in(path: Path, model: IntentModel, what: str) -> None:
+    """A model already in this process, saved to ``path`` when missing there (another state dir in
+    the same process: keep each one complete); a failure is logged, the model still used."""
+    if path.exists():
+        return
+    try:
+        model.save(path)
+    except OSError as err:
+        _LOGGER.warning("event=%s_not_cached path=%s error=%s", what, path, err)
+
+
+def load_or_train(path: Path, what: str, train: Callable[[], None]) -> IntentModel:
+    """The cached model at ``path`` (or in ``$JIAYI_MODEL_CACHE``), else ``train()`` writes it there
+    and it is shared with the cache."""
+    model = load_cached(path, what)
+    if model is None:
+        train()
+        model = IntentModel.load(path)
+        share_trained(path)
+    return model
 
 
 def _train_in_child(lang: str, path: Path, holdout: bool) -> None:
