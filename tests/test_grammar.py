@@ -69,6 +69,64 @@ def test_wake_mode_accepts_wake_alone_and_with_a_command(en_settings) -> None:
     assert not g.accepts("hello doctor call", "wake")
 
 
+def _whole_automaton_parse(grammar, text: str, mode: str):
+    """Reference reading: the tagged minimal automaton of the whole ``mode`` grammar (how
+    :meth:`SpokenGrammar.parse` read wake and spot sentences before round 13)."""
+    from assistant.hearing.grammar import _by_word, _reading
+    from assistant.hearing.grammar_nodes import WordNfa, minimal_dfa
+
+    key = (id(grammar), mode)
+    if key not in _WHOLE:
+        start, accepting, edges = minimal_dfa(
+            WordNfa(grammar._rules_for(mode), grammar._top(mode), tagged=True)
+        )
+        _WHOLE[key] = (start, set(accepting), _by_word(edges))
+    start, accepting, by_word = _WHOLE[key]
+    paths = [(start, ())]
+    for word in text.split():
+        paths = [(t, (*tags, tag)) for s, tags in paths for tag, t in by_word[s].get(word, ())]
+        if not paths or len(paths) > 1000:
+            return None
+    readings = sorted({_reading(tags) for s, tags in paths if s in accepting})
+    if not readings:
+        return None
+    woke, intent, slots = readings[0]
+    return (intent or None, dict(slots), woke, len(readings) > 1)
+
+
+_WHOLE: dict = {}
+
+
+def test_wake_and_spot_readings_equal_the_whole_grammars_automaton(en_settings) -> None:
+    """Wake and spot sentences are read over the command automaton (the wake phrase walked
+    alongside): the same reading, sentence for sentence, as the whole wake grammar's automaton,
+    on complete, cut, shuffled, doubled-wake and random sentences."""
+    import random
+
+    g = compile_grammar(load_catalog("en"), en_settings, wake_phrase="hello jiayi")
+    assert g.spot_rules, "the spot mode must be part of the comparison"
+    phrases = g.sample_phrases(60, seed=3)
+    rng = random.Random(4)
+    vocab = sorted({w for p in phrases for w in p.split()} | {"hello", "jiayi"})
+    sentences = {"hello jiayi", "hello", "hello jiayi hello jiayi", "jiayi call my daughter"}
+    for phrase in phrases:
+        words = phrase.split()
+        cut = " ".join(words[: rng.randrange(1, len(words) + 1)])
+        sentences |= {phrase, f"hello jiayi {phrase}", cut, f"hello jiayi {cut}", f"hello {phrase}"}
+        sentences.add(" ".join(rng.sample(words, len(words))))
+    sentences |= {" ".join(rng.choice(vocab) for _ in range(rng.randrange(1, 7))) for _ in range(60)}
+    read = {"wake": 0, "spot": 0, "woke": 0}
+    for mode in ("wake", "spot"):
+        for text in sorted(sentences):
+            got = g.parse(text, mode)
+            want = _whole_automaton_parse(g, text, mode)
+            assert (got and (got.intent, got.slots, got.woke, got.ambiguous)) == want, (mode, text)
+            if got is not None:
+                read[mode] += 1
+                read["woke"] += got.woke
+    assert min(read.values()) > 40  # much of the comparison is on sentences that do parse
+
+
 def test_unknown_words_drop_their_alternative_only(en_grammar, caplog) -> None:
     pruned = en_grammar.pruned(lambda w: w not in {"amlodipine", "ring"})
     assert pruned.dropped >= 2

@@ -9,10 +9,12 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
   ctypes on the ``librnnoise.so`` bundled in the ``pyrnnoise`` wheel, installed without its ~25
   Python dependencies (``pip install --no-deps pyrnnoise``: the Makefile does this), or any
   ``librnnoise`` named by ``$JIAYI_RNNOISE_LIB`` or found on the system. 16 → 48 → 16 kHz with
-  soxr's streaming resamplers. The wheel's library carries every quantised layer twice (int8
-  and a float copy) and, finding the float copy, computes in float; :func:`int8_model` hands
-  it its own weights without the float copies, so it runs its int8 path: same network, same
-  output within rounding, about half the CPU (docs/benchmarks/speech.md, round 9).
+  libsoxr's streaming resamplers (:class:`SoxrStream`, its C API through ctypes: no numpy in
+  the daemon, the same samples python-soxr gave). The wheel's library carries every quantised
+  layer twice (int8 and a float copy) and, finding the float copy, computes in float;
+  :func:`int8_model` hands it its own weights without the float copies, so it runs its int8
+  path: same network, same output within rounding, about half the CPU
+  (docs/benchmarks/speech.md, round 9).
 * :class:`QuietGate` — runs RNNoise only while the noise floor is above
   :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
   RNNoise helps even on quiet real recordings).
@@ -25,11 +27,13 @@ Adapted from the speech research prototype (staging ``frontend.py``).
 
 from __future__ import annotations
 
+import array
 import ctypes
 import ctypes.util
 import importlib.util
 import logging
 import os
+import struct
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -90,15 +94,16 @@ def rnnoise_library() -> Path | None:
 
 
 class RNNoise:
-    """RNNoise denoiser, one network state per stream. Not thread-safe."""
+    """RNNoise denoiser, one network state per stream. Not thread-safe.
+
+    Plain Python buffers (:mod:`array`, ctypes) and libsoxr's C API through ctypes
+    (:class:`SoxrStream`): no numpy in the daemon (issue 12, round 13: 14 MB), same output
+    sample for sample as the numpy and python-soxr path it replaced."""
 
     name = "rnnoise"
     RATE: Final = 48000
 
     def __init__(self, library: Path | None = None) -> None:
-        import numpy as np
-        import soxr
-
         path = library or rnnoise_library()
         if path is None:
             raise FrontendError(
@@ -106,47 +111,194 @@ class RNNoise:
                 f"(or set {RNNOISE_ENV}), or set asr.noise_filter to webrtc or none"
             )
         lib = _load_rnnoise(str(path))
-        self._np = np
         self._lib = lib
         self.frame_size = int(lib.rnnoise_get_frame_size())  # 480 = 10 ms at 48 kHz
         self.model = int8_model(lib, str(path)) if RNNOISE_INT8 else None
         """The int8 weight set the network runs on, or None: the library's built-in weights."""
         self._state: Any = lib.rnnoise_create(self.model)
-        self._frame = np.zeros(self.frame_size, dtype=np.float32)
-        self._ptr = self._frame.ctypes.data_as(ctypes.POINTER(ctypes.c_float))
-        self._up = soxr.ResampleStream(SAMPLE_RATE, self.RATE, 1, dtype="float32", quality="HQ")
-        self._down = soxr.ResampleStream(self.RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-        self._rest = np.zeros(0, dtype=np.float32)
+        self._up = SoxrStream(SAMPLE_RATE, self.RATE)
+        self._down = SoxrStream(self.RATE, SAMPLE_RATE)
+        self._rest = array.array("f")
         self.last_vad = 0.0
         """RNNoise's speech probability for the last frame (0–1)."""
 
     def restart(self) -> None:
         """Start a new stretch of audio (after a gap: :class:`QuietGate`): fresh resamplers, the
         network keeps its state (its noise estimate)."""
-        import soxr
-
-        self._up = soxr.ResampleStream(SAMPLE_RATE, self.RATE, 1, dtype="float32", quality="HQ")
-        self._down = soxr.ResampleStream(self.RATE, SAMPLE_RATE, 1, dtype="float32", quality="HQ")
-        self._rest = self._np.zeros(0, dtype=self._np.float32)
+        self._up = SoxrStream(SAMPLE_RATE, self.RATE)
+        self._down = SoxrStream(self.RATE, SAMPLE_RATE)
+        self._rest = array.array("f")
 
     def process(self, pcm: bytes) -> bytes:
-        np = self._np
-        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32)  # RNNoise works on int16 scale
-        data = np.concatenate([self._rest, self._up.resample_chunk(samples)])
+        data = self._rest + self._up.resample(array.array("f", array.array("h", pcm)))  # int16 scale
         whole = len(data) - len(data) % self.frame_size
-        self._rest = data[whole:].copy()
-        out = np.empty(whole, dtype=np.float32)
-        for start in range(0, whole, self.frame_size):
-            self._frame[:] = data[start : start + self.frame_size]
-            self.last_vad = float(self._lib.rnnoise_process_frame(self._state, self._ptr, self._ptr))
-            out[start : start + self.frame_size] = self._frame
-        down = self._down.resample_chunk(out)
-        return np.clip(np.rint(down), -32768, 32767).astype(np.int16).tobytes()
+        self._rest = data[whole:]
+        del data[whole:]
+        if whole:
+            address, _ = data.buffer_info()
+            step = self.frame_size * data.itemsize
+            process_frame, state = self._lib.rnnoise_process_frame, self._state
+            for frame in range(address, address + whole * data.itemsize, step):  # in place
+                self.last_vad = process_frame(state, frame, frame)
+        return to_int16(self._down.resample(data))
 
     def __del__(self) -> None:
         state, self._state = getattr(self, "_state", None), None
         if state is not None:
             self._lib.rnnoise_destroy(state)
+
+
+def to_int16(samples: array.array) -> bytes:
+    """Float samples on the int16 scale rounded half to even (as ``numpy.rint``) and clipped."""
+    try:
+        return array.array("h", map(round, samples)).tobytes()
+    except OverflowError:  # a sample beyond the int16 range (rare): clip each
+        return array.array("h", [max(-32768, min(32767, round(v))) for v in samples]).tobytes()
+
+
+# ------------------------------------------------------------------ libsoxr through ctypes
+
+SOXR_FLOAT32_I: Final = 0
+SOXR_HQ: Final = 4
+"""libsoxr's ``soxr_datatype_t`` for interleaved float32 and its "high quality" (20-bit) recipe:
+what ``soxr.ResampleStream(..., dtype="float32", quality="HQ")`` asks for."""
+SOXR_ENV: Final = "JIAYI_SOXR_LIB"
+"""Environment variable naming a libsoxr to use instead of the one in the ``soxr`` wheel."""
+
+
+class _SoxrIoSpec(ctypes.Structure):
+    _fields_ = [
+        ("itype", ctypes.c_int),
+        ("otype", ctypes.c_int),
+        ("scale", ctypes.c_double),
+        ("e", ctypes.c_void_p),
+        ("flags", ctypes.c_ulong),
+    ]
+
+
+class _SoxrQualitySpec(ctypes.Structure):
+    _fields_ = [
+        ("precision", ctypes.c_double),
+        ("phase_response", ctypes.c_double),
+        ("passband_end", ctypes.c_double),
+        ("stopband_begin", ctypes.c_double),
+        ("e", ctypes.c_void_p),
+        ("flags", ctypes.c_ulong),
+    ]
+
+
+_SOXR_LIBS: list[Any] = []
+
+
+def soxr_library() -> Path | None:
+    """Where libsoxr's C API is: ``$JIAYI_SOXR_LIB``, the ``soxr`` wheel's extension module (it
+    links libsoxr in and exports its functions; found without importing it, which would import
+    numpy), or the system's ``libsoxr``."""
+    env = os.environ.get(SOXR_ENV, "")
+    if env:
+        return Path(env)
+    spec = importlib.util.find_spec("soxr")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        for candidate in sorted(Path(folder).glob("soxr_ext*.so")):
+            return candidate
+    found = ctypes.util.find_library("soxr")
+    return Path(found) if found else None
+
+
+def _load_soxr() -> Any:
+    """libsoxr, loaded once per process, with the signatures :class:`SoxrStream` uses."""
+    if _SOXR_LIBS:
+        return _SOXR_LIBS[0]
+    path = soxr_library()
+    if path is None:
+        raise FrontendError("libsoxr is not installed; run `.venv/bin/pip install soxr`")
+    try:
+        lib = ctypes.CDLL(str(path))
+        lib.soxr_create.argtypes = [
+            ctypes.c_double,
+            ctypes.c_double,
+            ctypes.c_uint,
+            ctypes.POINTER(ctypes.c_char_p),
+            ctypes.POINTER(_SoxrIoSpec),
+            ctypes.POINTER(_SoxrQualitySpec),
+            ctypes.c_void_p,
+        ]
+    except (OSError, AttributeError) as err:
+        raise FrontendError(f"cannot load libsoxr from {path}: {err}") from None
+    lib.soxr_create.restype = ctypes.c_void_p
+    lib.soxr_io_spec.argtypes = [ctypes.c_int, ctypes.c_int]
+    lib.soxr_io_spec.restype = _SoxrIoSpec
+    lib.soxr_quality_spec.argtypes = [ctypes.c_ulong, ctypes.c_ulong]
+    lib.soxr_quality_spec.restype = _SoxrQualitySpec
+    size_p = ctypes.POINTER(ctypes.c_size_t)
+    lib.soxr_process.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        size_p,
+        ctypes.c_void_p,
+        ctypes.c_size_t,
+        size_p,
+    ]
+    lib.soxr_process.restype = ctypes.c_char_p
+    lib.soxr_delay.argtypes = [ctypes.c_void_p]
+    lib.soxr_delay.restype = ctypes.c_double
+    lib.soxr_delete.argtypes = [ctypes.c_void_p]
+    lib.soxr_delete.restype = None
+    _SOXR_LIBS.append(lib)
+    return lib
+
+
+class SoxrStream:
+    """A streaming mono float32 resampler (libsoxr, "HQ"), called as python-soxr's
+    ``ResampleStream.resample_chunk`` calls it: the output buffer sized from the resampler's
+    delay, the input fed in slices of 48000 output samples, so the output is the same."""
+
+    def __init__(self, in_rate: int, out_rate: int) -> None:
+        lib = _load_soxr()
+        self._lib = lib
+        self._ratio = out_rate / in_rate
+        self._slice = int(48000 * in_rate / out_rate)
+        error = ctypes.c_char_p()
+        io_spec = lib.soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+        quality = lib.soxr_quality_spec(SOXR_HQ, 0)
+        handle = lib.soxr_create(in_rate, out_rate, 1, ctypes.byref(error), io_spec, quality, None)
+        if error.value or not handle:
+            raise FrontendError(f"libsoxr: {(error.value or b'no resampler').decode(errors='replace')}")
+        self._handle: Any = handle
+
+    def resample(self, samples: array.array) -> array.array:
+        """The output ready after ``samples`` (float32); may be empty."""
+        lib, handle = self._lib, self._handle
+        size = len(samples)
+        capacity = int(lib.soxr_delay(handle) + size * self._ratio + 1)
+        out = array.array("f", bytes(4 * capacity))
+        if not size:
+            return array.array("f")
+        source, _ = samples.buffer_info()
+        target, _ = out.buffer_info()
+        done = ctypes.c_size_t()
+        filled = 0
+        for start in range(0, size, self._slice):
+            error = lib.soxr_process(
+                handle,
+                source + 4 * start,
+                min(self._slice, size - start),
+                None,
+                target + 4 * filled,
+                capacity - filled,
+                ctypes.byref(done),
+            )
+            if error:
+                raise FrontendError(f"libsoxr: {error.decode(errors='replace')}")
+            filled += done.value
+        del out[filled:]
+        return out
+
+    def __del__(self) -> None:
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._lib.soxr_delete(handle)
 
 
 _RNNOISE_LIBS: dict[str, Any] = {}
@@ -168,22 +320,64 @@ class _WeightArray(ctypes.Structure):
     ]
 
 
+def _padded(size: int) -> int:
+    return -(-size // WEIGHT_BLOCK) * WEIGHT_BLOCK
+
+
+def _put_header(blob: Any, offset: int, name: str, kind: int, size: int) -> None:
+    struct.pack_into("<4siiii44s", blob, offset, b"DNNw", 0, kind, size, _padded(size), name.encode())
+
+
 def weight_blob(arrays: list[tuple[str, int, bytes]]) -> bytes:
     """``(name, type, data)`` arrays as one RNNoise weight blob."""
-    import struct
-
-    parts = []
+    blob = bytearray(sum(WEIGHT_BLOCK + _padded(len(data)) for _, _, data in arrays))
+    offset = 0
     for name, kind, data in arrays:
-        padded = -(-len(data) // WEIGHT_BLOCK) * WEIGHT_BLOCK
-        head = struct.pack("<4siiii44s", b"DNNw", 0, kind, len(data), padded, name.encode())
-        parts.append(head + data + bytes(padded - len(data)))
-    return b"".join(parts)
+        _put_header(blob, offset, name, kind, len(data))
+        blob[offset + WEIGHT_BLOCK : offset + WEIGHT_BLOCK + len(data)] = data
+        offset += WEIGHT_BLOCK + _padded(len(data))
+    return bytes(blob)
+
+
+def _file_regions() -> list[tuple[int, int, int, str]]:
+    """This process's file mappings: (start, end, file offset, path), from ``/proc/self/maps``."""
+    regions = []
+    try:
+        text = Path("/proc/self/maps").read_text()
+    except OSError:
+        return regions
+    for line in text.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and parts[5].startswith("/"):
+            start, end = (int(x, 16) for x in parts[0].split("-"))
+            regions.append((start, end, int(parts[2], 16), parts[5]))
+    return regions
+
+
+def _copy_weights(blob: Any, offset: int, address: int, size: int, regions: list) -> None:
+    """``size`` bytes of the library's weights at ``address`` into ``blob`` at ``offset``: read
+    from the library's file when they lie in one of its mappings (so its pages are not brought
+    into this process: they would count a second time in its resident set), else copied."""
+    for start, end, file_offset, path in regions:
+        if start <= address and address + size <= end:
+            try:
+                with open(path, "rb") as file:
+                    file.seek(file_offset + address - start)
+                    view = memoryview(blob).cast("B")[offset : offset + size]
+                    if file.readinto(view) == size:
+                        return
+            except OSError:
+                pass
+            break
+    ctypes.memmove(ctypes.addressof(blob) + offset, address, size)
 
 
 def int8_model(lib: Any, key: str) -> Any:
     """An RNNoise model of ``lib``'s own weights without the float copies of its int8 layers
     (None when it exports no weight table or has no such copies: its built-in model is used).
-    Built once per library and kept for the process (the model points into the blob)."""
+    Built once per library and kept for the process (the model points into the blob). The
+    blob is laid out in place, each array read straight from the library file (round 13: the
+    start-up peak 13 → 3.4 MB, the library's weight pages no longer resident)."""
     if key in _INT8_MODELS:
         return _INT8_MODELS[key][0]
     model, blob = None, None
@@ -203,11 +397,15 @@ def int8_model(lib: Any, key: str) -> Any:
         if not (e[0].endswith("_weights_float") and e[0][: -len("float")] + "int8" in names)
     ]
     if len(kept) < len(entries) and hasattr(lib, "rnnoise_model_from_buffer"):
-        data = weight_blob(
-            [(name, kind, ctypes.string_at(address, size)) for name, kind, size, address in kept]
-        )
-        blob = ctypes.create_string_buffer(data, len(data))
-        model = lib.rnnoise_model_from_buffer(blob, len(data)) or None
+        total = sum(WEIGHT_BLOCK + _padded(size) for _, _, size, _ in kept)
+        blob = ctypes.create_string_buffer(total)  # zeroed: the padding
+        regions = _file_regions()
+        offset = 0
+        for name, kind, size, address in kept:
+            _put_header(blob, offset, name, kind, size)
+            _copy_weights(blob, offset + WEIGHT_BLOCK, address, size, regions)
+            offset += WEIGHT_BLOCK + _padded(size)
+        model = lib.rnnoise_model_from_buffer(blob, total) or None
         if model is None:
             _LOGGER.warning("RNNoise: the int8 weights did not load; using the float ones")
     _INT8_MODELS[key] = (model, blob)
@@ -229,8 +427,8 @@ def _load_rnnoise(path: str) -> Any:
             lib.rnnoise_model_free.argtypes = [ctypes.c_void_p]
         lib.rnnoise_create.restype = ctypes.c_void_p
         lib.rnnoise_destroy.argtypes = [ctypes.c_void_p]
-        floats = ctypes.POINTER(ctypes.c_float)
-        lib.rnnoise_process_frame.argtypes = [ctypes.c_void_p, floats, floats]
+        # frames are addresses into a float32 array.array (RNNoise.process)
+        lib.rnnoise_process_frame.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p]
         lib.rnnoise_process_frame.restype = ctypes.c_float
         lib.rnnoise_get_frame_size.restype = ctypes.c_int
         _RNNOISE_LIBS[path] = lib

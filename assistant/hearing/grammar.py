@@ -268,29 +268,47 @@ class SpokenGrammar:
     def parse(self, text: str, mode: str = "command") -> GrammarParse | None:
         """Intent and slots of a complete sentence, read off the path it takes through the
         grammar (None: not a complete sentence, e.g. chatter). Repeated words are different
-        paths, so "a medium medium roast" keeps both slots."""
+        paths, so "a medium medium roast" keeps both slots.
+
+        In ``wake`` and ``spot`` mode a sentence is the wake phrase then optionally a command,
+        or a command: both readings are followed at once over the one command automaton (the
+        wake phrase's words are walked here), which reads exactly as the automaton of the
+        whole wake grammar did, in a third of its memory (round 13)."""
         words = text.split()
         if not words:
             return None
-        key = (self, mode)
-        automaton = _TAGGED_CACHE.get(key)
-        if automaton is None:
-            start, accepting, edges = minimal_dfa(
-                WordNfa(self._rules_for(mode), self._top(mode), tagged=True)
-            )
-            automaton = (start, frozenset(accepting), _by_word(edges))
-            _TAGGED_CACHE[key] = automaton
-        start, accepting, by_word = automaton
-        paths: list[tuple[int, tuple[Tag, ...]]] = [(start, ())]
-        for word in words:
-            paths = [(t, (*tags, tag)) for s, tags in paths for tag, t in by_word[s].get(word, ())]
-            if not paths or len(paths) > _MAX_PARSE_PATHS:
+        start, accepting, by_word = self._reading_table(spot=mode == "spot")
+        wake = self.wake_phrase.split() if mode in ("wake", "spot") and self.wake_phrase else []
+        command: list[tuple[int, tuple[Tag, ...]]] = [(start, ())]
+        woken: list[tuple[int, tuple[Tag, ...]]] = [(start, ())] if wake else []
+        """The reading that starts with the wake phrase: the state is only used after it."""
+        for index, word in enumerate(words):
+            command = [(t, (*tags, tag)) for s, tags in command for tag, t in by_word[s].get(word, ())]
+            if index < len(wake):
+                woken = [(start, (*tags, _WAKE_TAG)) for _, tags in woken if word == wake[index]]
+            else:
+                woken = [(t, (*tags, tag)) for s, tags in woken for tag, t in by_word[s].get(word, ())]
+            found = len(command) + len(woken)
+            if not found or found > _MAX_PARSE_PATHS:
                 return None
-        readings = sorted({_reading(tags) for s, tags in paths if s in accepting})
+        ends = [tags for s, tags in command if s in accepting]
+        ends += [tags for s, tags in woken if s in accepting or len(words) == len(wake)]
+        readings = sorted({_reading(tags) for tags in ends})
         if not readings:
             return None
         woke, intent, slots = readings[0]
         return GrammarParse(intent or None, dict(slots), woke, ambiguous=len(readings) > 1)
+
+    def _reading_table(self, *, spot: bool) -> tuple[int, frozenset[int], list[dict[str, list[Any]]]]:
+        """The tagged minimal automaton of ``<command>`` (with the spotter's wordings of its
+        intent for ``spot``), grouped by word; built once per grammar."""
+        key = (self, "spot" if spot else "command")
+        automaton = _TAGGED_CACHE.get(key)
+        if automaton is None:
+            rules = self._rules_for("spot") if spot else dict(self.rules)
+            start, accepting, edges = minimal_dfa(WordNfa(rules, Ref("command"), tagged=True))
+            automaton = _TAGGED_CACHE[key] = (start, frozenset(accepting), _by_word(edges))
+        return automaton
 
     # ---------------------------------------------------------------- complete-phrase check
 
@@ -363,6 +381,8 @@ class SpokenGrammar:
 
 _DFA_CACHE: dict[SpokenGrammar, tuple[int, frozenset[int], list[dict[Any, int]]]] = {}
 _TAGGED_CACHE: dict[tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, list[Any]]]]] = {}
+_WAKE_TAG: Final[Tag] = ("@wake", "", "")
+"""The tag of the wake phrase's words (:class:`WordNfa` labels them so)."""
 _MAX_PARSE_PATHS: Final = 1000
 """Paths followed at once while reading a sentence back (bounds a pathological grammar)."""
 
