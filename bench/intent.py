@@ -51,6 +51,13 @@ Sets (``bench/data``):
   contact / medication slots by name, alias, relation word and purpose, plus 40 out-of-scope
   look-alikes; written before the round's tuning, in halves like dev6: ``dev11 odd`` tuned on
   (``--errors`` lists its misses), ``dev11 even`` totals only.
+* ``intent-dev12-<lang>.jsonl`` — in-scope dev set (issue 10, round 9) by a new writer: en 324 in
+  scope over all 18 non-emergency intents in older people's everyday wording (story first, indirect,
+  Hiberno-English "i'm after taking", Scots "the now" / "wee", US and Indian English "kindly",
+  recogniser slips such as "amlodopine") + 40 out-of-scope look-alikes; zh 150 in scope weighted to
+  60 everyday and regional symptom reports (腰酸背痛, 发寒热, 脑壳疼, 屙肚) + 20 out of scope. Written
+  and committed before the round's tuning, in halves like dev6: ``dev12 odd`` tuned on, ``dev12
+  even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -93,7 +100,7 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11")
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12")
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
@@ -496,7 +503,7 @@ def main() -> int:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="list misses of the dev/tune/test/dev6-odd/dev7-oos-odd/dev8-odd/dev10-oos-odd/dev11-odd/holdout sets",
+        help="list misses of the dev/tune/test/holdout sets and the odd halves of the HALVED_SETS",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")

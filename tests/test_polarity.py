@@ -51,6 +51,13 @@ def test_mandarin_polarity(text: str, intent: str, expected: bool) -> None:
         ("I can't get through to Anna, try her again", "call_contact", False),
         ("I don't want to run out, order my tablets", "reorder_medication", False),
         ("don't ring David", "call_contact", True),
+        # round 9: a worry, a state no better or a condition is the reason for asking, not a refusal
+        ("I'm not happy with this cough, ring the doctor", "call_doctor", False),
+        ("the rash is no better, phone the doctor", "call_doctor", False),
+        ("my ankle's not going down, ring the surgery", "call_doctor", False),
+        ("she'll worry if I don't ring, so call Anna", "call_contact", False),
+        ("I'm not sure I want to ring Anna", "call_contact", True),
+        ("don't bother the doctor, it's no better but it's not worth it", "call_doctor", True),
     ],
 )
 def test_english_polarity(text: str, intent: str, expected: bool) -> None:

@@ -232,13 +232,17 @@ def test_no_dev10_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev10-oos {lang} lines {overlap} equal training sentences"
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_no_dev11_line_is_a_training_sentence(lang: str) -> None:
-    """dev11 (in scope, round 7): its even half is reported as held out, so no dev11 line may be
-    trained on (compared without printing the even lines)."""
+@pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
+    ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
+])  # fmt: skip
+def test_no_in_scope_dev_line_is_a_training_sentence(
+    name: str, lang: str, in_scope: int, out_of_scope: int
+) -> None:
+    """dev11 (in scope, round 7) and dev12 (round 9): their even halves are reported as held out, so
+    no line may be trained on (compared without printing the even lines)."""
     known = _training_sentences(lang)
-    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev11-{lang}.jsonl")
-    assert sum(row["intent"] is not None for row in rows) >= 250
-    assert sum(row["intent"] is None for row in rows) >= 40
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-{name}-{lang}.jsonl")
+    assert sum(row["intent"] is not None for row in rows) >= in_scope
+    assert sum(row["intent"] is None for row in rows) >= out_of_scope
     overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
-    assert not overlap, f"dev11 {lang} lines {overlap} equal training sentences"
+    assert not overlap, f"{name} {lang} lines {overlap} equal training sentences"

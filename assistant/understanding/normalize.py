@@ -136,14 +136,37 @@ def _expand_word_en(word: str) -> str:
     return word
 
 
+_EN_AFTER_PARTICIPLES: Final = {
+    "taking": "taken", "having": "had", "getting": "got", "running": "run", "using": "used",
+    "finishing": "finished", "swallowing": "swallowed", "ringing": "rung", "phoning": "phoned",
+    "calling": "called", "missing": "missed", "forgetting": "forgotten", "eating": "eaten",
+    "seeing": "seen", "coming": "come", "doing": "done", "putting": "put", "falling": "fallen",
+    "hurting": "hurt", "cutting": "cut", "losing": "lost", "waking": "woken", "catching": "caught",
+    "picking": "picked", "booking": "booked", "ordering": "ordered", "sending": "sent",
+    "telling": "told", "speaking": "spoken", "talking": "talked", "breaking": "broken",
+    "spilling": "spilled", "burning": "burnt", "tripping": "tripped", "going": "gone",
+}  # fmt: skip
+_EN_AFTER: Final = re.compile(r"\b(i|we|you|they|he|she) (am|are|is|was|were) (just )?after (\w+ing)\b")
+
+
+def _after_perfect(m: re.Match[str]) -> str:
+    """Irish English "I'm after taking my tablets" = "I have just taken my tablets"."""
+    participle = _EN_AFTER_PARTICIPLES.get(m.group(4))
+    if participle is None:
+        return m.group(0)
+    have = "has" if m.group(1) in ("he", "she") else "have"
+    return f"{m.group(1)} {have} just {participle}"
+
+
 def normalize_en(text: str) -> str:
-    """Lowercase English with contractions expanded, digits as words and no punctuation."""
+    """Lowercase English with contractions expanded, digits as words and no punctuation; the Irish
+    English perfect ("I'm after taking my tablets") said as "I have just taken my tablets"."""
     text = unicodedata.normalize("NFKC", text).lower().replace("’", "'").replace("`", "'")
     text = text.replace("&", " and ")
     text = re.sub(r"\d+", _digits_en, text)
     text = re.sub(r"[^a-z0-9'#_\s]", " ", text)
     words = [_expand_word_en(w.strip("'")) for w in text.split()]
-    return " ".join(w for w in " ".join(words).split() if w)
+    return _EN_AFTER.sub(_after_perfect, " ".join(w for w in " ".join(words).split() if w))
 
 
 def normalize_zh(text: str) -> str:
@@ -182,6 +205,10 @@ _EN_HEDGES: Final = re.compile(
     r"|\bif you do not mind\b"
     r"|\bif that is not (?:a problem|too much trouble)\b"
     r"|\b(?:there is )?no (?:rush|hurry)(?= \w)\b"
+    # endearments and praise tags: "there's a good girl", "be an angel and", "you're a love" (their
+    # "girl" / "lad" is not the daughter or son to call)
+    r"|\b(?:there is|that is) (?:a |my )?(?:good|clever) (?:girl|lad|boy|lass)$"
+    r"|^be (?:a |an )?(?:love|darling|angel|dear|sweetheart|pet|treasure|gem|good girl|good lad|good boy|star) and\b"
 )
 _ZH_HEDGES: Final = re.compile(
     r"^(?:嗯|呃|额|唔|哎|唉|喂|那个|这个|就是)+(?=[\u3400-\u9fff]{2})"

@@ -67,6 +67,13 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear)|not (?:too|very|so) clever"
     r"|(?:do not|no|there is no) need to (?:shout|yell|bellow|be so loud)"
     r"|(?:will|would|do|did) not have enough|not enough to last|(?:will|would) not last)(?![a-z])"
+    # a worry or a state that is no better, the reason for asking: "I'm not happy with this cough, ring
+    # the doctor", "the rash is no better", "not getting any better", "not sure about these new pills"
+    r"|(?<![a-z])(?:not (?:too |very |at all |really |that )?(?:happy|keen|pleased|comfortable|easy) (?:with|about)"
+    r"|not (?:too |really |at all )?sure (?:about|what|why|how|if|whether|of)|no better|none the better"
+    r"|not (?:getting|got|feeling) (?:any |much )?better|not (?:improving|improved|clearing|cleared|healing|healed|settling|settled|easing|eased|going down|gone down)"
+    # a condition, not a refusal: "she'll worry if I don't ring, so call her"
+    r"|if (?:i|she|he|it|they|we|you) (?:do|does|did|am|is|are|was|have|has|can|could) not)(?![a-z])"
 )
 _ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
 _ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"

@@ -346,13 +346,24 @@ CONFIG_SLOTS: Final = frozenset({"doctor", "contact", "medication"})
 
 _EN_MEDICINE_NOUNS: Final = ("pills", "pill", "tablets", "tablet", "medicine", "medication", "meds")
 _EN_MEDICINE_VARIANTS: Final = (*_EN_MEDICINE_NOUNS, "ones", "one", "stuff")
+_EN_MEDICINE_AFTER_NOUNS: Final = ("pills", "tablets", "medicine", "medication", "meds", "ones", "stuff")
+_EN_MEDICINE_LINKS: Final = (
+    "for my",
+    "for the",
+    "for",
+    "i take for my",
+    "i take for",
+    "i have for my",
+    "i am on for my",
+)
 _ZH_MEDICINE_TAILS: Final = ("的药", "药")
 _ZH_MEDICINE_VARIANTS: Final = ("那个药", "的那个药", "那种药", "的那种药", "那个药片", "的那个药片")
 
 
 def medicine_word_variants(text: str, lang: str) -> tuple[str, ...]:
     """Other everyday forms of a medicine word that ends in a medicine noun: "blood pressure pills"
-    → "blood pressure ones / one / tablets / meds …" ("order the blood pressure ones"); 血压的药 →
+    → "blood pressure ones / one / tablets / meds …" ("order the blood pressure ones") and the purpose
+    told after the noun ("the tablets for my blood pressure", "the pills I take for my sugar"); 血压的药 →
     血压那个药 / 血压的那个药 … (a filler between what the medicine is for and 药)."""
     if lang == "zh":
         for tail in _ZH_MEDICINE_TAILS:
@@ -363,7 +374,12 @@ def medicine_word_variants(text: str, lang: str) -> tuple[str, ...]:
     words = text.split()
     if len(words) >= 2 and words[-1].lower() in _EN_MEDICINE_NOUNS:
         stem = " ".join(words[:-1])
-        return tuple(f"{stem} {v}" for v in _EN_MEDICINE_VARIANTS if v != words[-1].lower())
+        before = tuple(f"{stem} {v}" for v in _EN_MEDICINE_VARIANTS if v != words[-1].lower())
+        # the purpose told after the noun: "the tablets for my blood pressure", "the pills I take for my sugar"
+        after = tuple(
+            f"{noun} {link} {stem}" for noun in _EN_MEDICINE_AFTER_NOUNS for link in _EN_MEDICINE_LINKS
+        )
+        return before + after
     return ()
 
 

@@ -28,6 +28,10 @@ _DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "
 _EN_THIRD: Final = re.compile(
     r"(?<![a-z])(his|her|hers|their|theirs|he|she|they|them|mrs|mr|miss|ms|auntie|uncle)(?![a-z])"
 )
+_EN_THINGS: Final = re.compile(
+    r"(?:took|taken|take|had|swallowed|got|finished|order|reorder|need|run out of) $"
+)
+""""them" after a medicine verb ("took them with my tea") is the tablets, not people."""
 _ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人|家里人|家人")
 """Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …)."""
 _EN_ASKS_US: Final = re.compile(
@@ -59,11 +63,11 @@ _ZH_IMPERATIVE: Final = re.compile(
     r"^(家医|嗯|呃|哎|喂|那个|就是|快|赶紧|就)*(给|打|叫|把|联系|订|约|预约|让|问问|告诉|拨|找|取消|停|再说|大声|小声|开大|调|想|要)"
 )
 _ZH_QUESTION: Final = re.compile(
-    r"(?<!没)(?<!没有)(?<!不)(什么|啥)(?!事)|怎么(治|办|回事|预防|引起)|为什么|为啥|多少|(?<![好没这那前])几(天|个|次|岁|年|种|回)"
+    r"(?<!没)(?<!没有)(?<!不)(什么|啥)(?!事|都|也)|怎么(治|办|回事|预防|引起)|为什么|为啥|多少|(?<![好没这那前])几(天|个|次|岁|年|种|回)"
     r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)"
 )
 """A Mandarin question about something in general: a question word used as one (没啥事, 好几天,
-哪儿都挺好 are statements) or "in general". A bare 吗 does not count: subjects are dropped, so
+哪儿都挺好, 吃啥都没味 — 啥都 / 什么也 is "whatever", "everything" — are statements) or "in general". A bare 吗 does not count: subjects are dropped, so
 早上起来就牙疼是不是上火了 (folded to …是上火了吗) is the speaker wondering about their own symptom."""
 
 
@@ -110,6 +114,8 @@ class Speaker:
             if m.group() not in self._doctor and not any(d in m.group() for d in self._doctor)
         ]
         spans += [m.span() for m in (_EN_THIRD if self.lang == "en" else _ZH_THIRD).finditer(text)]
+        if self.lang == "en":
+            spans = [(a, b) for a, b in spans if text[a:b] != "them" or not _EN_THINGS.search(text[:a])]
         return spans
 
     def involved(self, text: str) -> bool:

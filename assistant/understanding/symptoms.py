@@ -37,6 +37,9 @@ LOOSE_PHRASES: Final = {
 }
 """Phrases too loose to count when anything longer matched (helper's note in the vocabulary)."""
 
+_ZH_DEGREE: Final = re.compile(r"有一点儿?|有点儿?|有些|特别|非常|挺|蛮|越来越")
+"""Mandarin degree words said inside a symptom phrase (气有点短 = 气短, 头有些晕 = 头晕)."""
+
 # "my X hurts" kinds: (English pattern with {part}, Mandarin pattern with {part}, symptom suffix)
 _PART_PATTERNS_EN: Final = (
     (
@@ -238,10 +241,20 @@ class SymptomFinder:
         return re.compile(self._bounded("|".join(re.escape(p) for p in phrases)))
 
     def find(self, text: str, *, normalized: bool = False) -> FoundSymptom | None:
-        """The best symptom in ``text`` (None if none): longest phrase, else a body-part pattern."""
+        """The best symptom in ``text`` (None if none): longest phrase, else a body-part pattern.
+        Mandarin puts degree words inside a phrase (气有点短, 头有些晕, 腿特别沉): when nothing matched
+        as said, the text without them is tried (the span is then in that text)."""
         text = text if normalized else normalize(text, self.lang)
         if not text:
             return None
+        found = self._find(text, loose_ok=self.lang != "zh")
+        if found is None and self.lang == "zh":
+            plain = _ZH_DEGREE.sub("", text)
+            found = self._find(plain, loose_ok=False) if plain != text else None
+            found = found or self._find(text, loose_ok=True)
+        return found
+
+    def _find(self, text: str, *, loose_ok: bool) -> FoundSymptom | None:
         best: re.Match[str] | None = None
         if self._strict is not None:
             for m in self._strict.finditer(text):
@@ -258,7 +271,7 @@ class SymptomFinder:
             return FoundSymptom(sid, named or "", entry.urgent, best.span())
         if part_hit is not None:
             return self._from_part(*part_hit)
-        if self._loose is not None:
+        if loose_ok and self._loose is not None:
             m = self._loose.search(text)
             if m is not None:
                 sid = self._phrase_to_id[m.group(0)]

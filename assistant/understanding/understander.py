@@ -74,7 +74,7 @@ SYMPTOM_RULE_CONFIDENCE: Final = 0.6
 EVIDENCE: Final = {
     "en": {
         "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|ones|#medication",
-        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|(little|white|blue|pink|yellow|morning|evening|night) one|#medication|took (it|them|em)|taken (it|them|em)|had (it|them|em)",
+        "medication_taken": r"pill|tablet|medic|meds|dose|inhaler|insulin|puffer|cream|drops|patch|statin|killer|paracetamol|aspirin|antibiotic|vitamin|ones|(little|white|blue|pink|yellow|morning|evening|night) one|(morning|evening|night|night time|bedtime|dinner|dinner time|lunch|lunchtime|tea|teatime|breakfast|usual) (lot|ones|dose)|#medication|(took|taken|had|swallowed|got|done) (it|them|em)\b|(took|taken|had) what i (am|was) (meant|supposed)",
         "call_contact": r"call|ring|phone|speak|talk|contact|get hold|touch|through|message|text|bell|word with|#contact|see",
         "volume_up": r"loud|volume|speak up|hear|quiet|soft|up|raise|increase|faint|mumbl|can not",
         "volume_down": r"loud|volume|quiet|soft|down|lower|decrease|reduce|shout|deaf|blaring|blast|ear|racket|din|noisy",
@@ -84,10 +84,10 @@ EVIDENCE: Final = {
     "zh": {
         "reorder_medication": r"药|处方|方子|针|片|#medication|降(血)?(压|糖|脂)|地平|双胍|他汀",
         "medication_taken": r"药|片|粒|颗|针|#medication|地平|双胍|他汀|降(血)?(压|糖|脂)|^(我)?(早|已经|刚|刚刚|都)?((吃|服)(了|过了|过)(啊|呀|的|呢)?)+$",
-        "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉",
+        "call_contact": r"打|电话|联系|找|叫|说话|通话|视频|#contact|聊|问问|告诉|拨|接通",
         "volume_up": r"声|听|大|响|音量|高",
         "volume_down": r"声|吵|音量|响|轻|小|低",
-        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久",
+        "time_query": r"几点|时间|钟|星期|礼拜|几号|日期|哪天|几月|周几|上午|下午|早上|晚上|中午|多会儿|几时|今天|明天|昨天|现在|日子|年|时辰|阴历|农历|多久|初几|今儿|几儿",
         "appointment_query": r"预约|复诊|复查|看病|瞧病|睇医生|睇病|毛病|医生|大夫|门诊|挂号|号|体检|检查|约|#doctor|医院|诊所|家访|上门|看牙|社区",
     },
 }
