@@ -80,3 +80,17 @@ def test_every_line_gets_one_answer(pipelines: _Pipelines, bad_files: list[str],
             assert answer["line"] == number and answer["error"].startswith(f"line {number}: ")
         else:
             assert set(answer) >= {"text", "lang", "intent", "slots", "confidence"}
+
+
+def test_a_line_break_character_quoted_back_keeps_the_answer_on_one_line(pipelines: _Pipelines) -> None:
+    """Found by the fuzz test: an unknown language 'x\\x85y' was echoed raw, and U+0085 (like
+    U+2028/U+2029) is a line break to str.splitlines and JavaScript, so one answer read as two."""
+    lines = [json.dumps({"text": "call my doctor", "lang": f"x{ch}y"}).encode() for ch in "\x85\u2028\u2029"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert _run_jsonl(io.BytesIO(b"\n".join(lines) + b"\n"), pipelines, "en") == 0
+    answers = out.getvalue().splitlines()
+    assert len(answers) == 3
+    for number, (text, ch) in enumerate(zip(answers, "\x85\u2028\u2029", strict=True), start=1):
+        answer = json.loads(text)
+        assert answer["line"] == number and f"x{ch}y" in answer["error"]

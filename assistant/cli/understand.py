@@ -179,8 +179,13 @@ def _run_jsonl(stream: BinaryIO, pipelines: _Pipelines, default_lang: str) -> in
         text = json.dumps(answer, ensure_ascii=False)
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):  # a broken file name quoted back
             text = json.dumps(answer)
-        print(text, flush=True)
+        print(text.translate(_LINE_BREAKS_ESCAPED), flush=True)
     return 0
+
+
+# Characters JSON leaves raw inside strings but line readers (Python's str.splitlines, JavaScript)
+# take as line breaks: escaped, so every answer stays one line. They can only occur inside strings.
+_LINE_BREAKS_ESCAPED = {ord(ch): f"\\u{ord(ch):04x}" for ch in "\x85\u2028\u2029"}
 
 
 def _error(line_no: int, message: str) -> dict[str, Any]:
