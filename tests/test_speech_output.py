@@ -28,6 +28,7 @@ from assistant.conversation.playback import (
 from assistant.conversation.voice import (
     MIN_VOLUME,
     Speaker,
+    SynthesisFailed,
     SynthesisTimeout,
     SynthesisWorker,
     SynthRequest,
@@ -325,3 +326,25 @@ def test_jiayi_say_without_a_speaker_suggests_wav(tmp_path: Path, capsys: pytest
     config = _config(tmp_path, 'audio:\n  output: speaker\n  output_device: "no-such-speaker"\n')
     assert main(["say", "Hello", "--config", str(config)]) == 2
     assert "--wav" in capsys.readouterr().err
+
+
+def test_the_tts_worker_is_one_plain_child_process() -> None:
+    # It was multiprocessing's spawn, which also started a resource-tracker process (13 MB,
+    # bench/memory.py); now one plain child, as the recognizer's.
+    import os
+
+    children_file = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+    before = set(children_file.read_text().split())  # earlier tests may have left a tracker of their own
+    worker = SynthesisWorker(broken_synth)
+    try:
+        worker.start()
+        pid = worker._process.pid
+        assert set(children_file.read_text().split()) - before == {str(pid)}
+        # the function from this test module reached the child through the parent's import path
+        with pytest.raises(SynthesisFailed, match="could not initialise"):
+            worker.synthesize(SynthRequest("Hello", "en-gb", 130, "/nonexistent/x.wav"))
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")  # read once it has answered
+        assert b"assistant.conversation.tts_child" in command
+    finally:
+        worker.close()
+    assert worker._process is None

@@ -18,22 +18,25 @@ the text itself only when ``privacy.log_transcripts`` is on (it can hold health 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final
 
 from assistant import data
 from assistant.conversation.actions import Say
 from assistant.conversation.playback import PLAYBACK_MARGIN_S, AudioSink, Pcm, read_wav, scale_pcm
+from assistant.ops.paths import child_env
 from assistant.ops.settings import Settings, Voice
 
 _LOGGER = logging.getLogger(__name__)
@@ -191,6 +194,16 @@ def _resolve_voice(engine: Any, wanted: str) -> str:
     return _VOICE_IDS[key]
 
 
+def serve_worker(conn: Connection) -> None:
+    """Child process (``python -m assistant.conversation.tts_child FD``): take the parent's import
+    path, then its synthesis and warm-up functions (pickled by reference), then serve requests."""
+    for folder in reversed(conn.recv()):  # before unpickling functions from the parent's modules
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+    synth_fn, warm_up = conn.recv()
+    _worker_main(conn, synth_fn, warm_up)
+
+
 def _worker_main(conn: Any, synth_fn: Callable[[SynthRequest], None], warm_up: Callable[[], None]) -> None:
     """Child process: warm up, say ``("ready", ...)``, then one request in, one reply out."""
     # pyttsx3's espeak driver prints "Audio saved to ..." on stdout; keep the CLI's stdout clean.
@@ -221,7 +234,9 @@ class SynthesisWorker:
     """A child process that keeps one TTS engine; per-utterance timeout; killed and respawned when hung.
 
     ``synth_fn`` runs in the child (module-level, picklable); tests inject one that blocks to
-    simulate the pyttsx3 hang.
+    simulate the pyttsx3 hang. The child is a plain ``python -m assistant.conversation.tts_child``
+    on a socket pair, as the recognizer's is, not multiprocessing's spawn: spawn also starts a
+    resource-tracker process (13 MB, ``bench/memory.py``), and a threaded daemon must never fork.
     """
 
     def __init__(
@@ -236,9 +251,8 @@ class SynthesisWorker:
         self._warm_up = warm_up
         self._timeout_s = timeout_s
         self._start_allowance_s = start_allowance_s
-        self._context = multiprocessing.get_context("spawn")  # never fork a threaded daemon
-        self._process: Any = None
-        self._conn: Any = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._conn: Connection | None = None
         self._fresh = False
         self._lock = threading.Lock()
         self.restarts = 0
@@ -250,17 +264,31 @@ class SynthesisWorker:
             self._ensure_started()
 
     def _ensure_started(self) -> None:
-        if self._process is not None and self._process.is_alive():
+        if self._process is not None and self._process.poll() is None:
             return
         if self._process is not None:  # died on its own
             self._discard()
             self.restarts += 1
-        parent, child = self._context.Pipe()
-        process = self._context.Process(
-            target=_worker_main, args=(child, self._synth_fn, self._warm_up), name="jiayi-tts", daemon=True
-        )
-        process.start()
-        child.close()
+        mine, theirs = socket.socketpair()
+        parent = Connection(mine.detach())
+        child_fd = theirs.detach()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "assistant.conversation.tts_child", str(child_fd)],
+                pass_fds=(child_fd,),
+                stdin=subprocess.DEVNULL,
+                env=child_env(),
+            )
+        except OSError as err:
+            parent.close()
+            raise SynthesisFailed(f"TTS worker could not start: {err}") from None
+        finally:
+            os.close(child_fd)
+        try:
+            parent.send(list(sys.path))
+            parent.send((self._synth_fn, self._warm_up))
+        except OSError:
+            pass  # it died at once: the first utterance finds out and replaces it
         self._process, self._conn, self._fresh = process, parent, True
         _LOGGER.debug("TTS worker started (pid %s)", process.pid)
 
@@ -312,19 +340,31 @@ class SynthesisWorker:
         if conn is not None:
             conn.close()
         if process is not None:
-            if process.is_alive():
+            if process.poll() is None:
                 process.kill()
-            process.join(WORKER_KILL_TIMEOUT_S)
+            _reap(process)
 
     def close(self) -> None:
         with self._lock:
-            if self._conn is not None and self._process is not None and self._process.is_alive():
+            if self._conn is not None and self._process is not None and self._process.poll() is None:
                 try:
                     self._conn.send(None)
                 except OSError:
                     pass
-                self._process.join(WORKER_KILL_TIMEOUT_S)
+                _reap(self._process)
             self._discard()
+
+
+def _reap(process: subprocess.Popen[bytes]) -> None:
+    """Wait (bounded) for a closed or killed worker to exit; kill it if it has not."""
+    try:
+        process.wait(WORKER_KILL_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        try:
+            process.wait(WORKER_KILL_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _LOGGER.warning("TTS worker %s did not exit after kill", process.pid)
 
 
 # ------------------------------------------------------------------ espeak-ng directly
