@@ -51,6 +51,13 @@ Sets (``bench/data``):
   contact / medication slots by name, alias, relation word and purpose, plus 40 out-of-scope
   look-alikes; written before the round's tuning, in halves like dev6: ``dev11 odd`` tuned on
   (``--errors`` lists its misses), ``dev11 even`` totals only.
+* ``intent-dev12-neg-<lang>.jsonl`` — polarity dev set (issue 10, round 9): 173 declined or negated
+  requests per language over every acting intent (``not_intent``: calls, messages, orders and
+  refills, bookings, "I haven't taken my pills", "I'm not dizzy", "no, I don't need an ambulance";
+  deferral, conditional, double negatives, negation far from the verb, colloquial refusal: "nah,
+  leave it", 算了, 别麻烦了, 先不打) and 108 real requests that merely contain a negation ("I can't find
+  my pills, order more", 我不舒服，帮我叫医生, emergencies), written by a new writer before the round's
+  tuning; in halves like dev6: ``dev12-neg odd`` tuned on, ``dev12-neg even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -93,7 +100,7 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11")
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12-neg")
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
@@ -496,7 +503,7 @@ def main() -> int:
     parser.add_argument(
         "--errors",
         action="store_true",
-        help="list misses of the dev/tune/test/dev6-odd/dev7-oos-odd/dev8-odd/dev10-oos-odd/dev11-odd/holdout sets",
+        help="list misses of the dev/tune/test/holdout sets and the odd halves of dev6/dev7-oos/dev8/dev10-oos/dev11/dev12-neg",
     )
     parser.add_argument("--no-fresh", action="store_true", help="skip the fresh test sets (use while tuning)")
     parser.add_argument("--distress", action="store_true", help="also score the distress detector alone")
