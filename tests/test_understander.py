@@ -166,7 +166,7 @@ def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> N
         ("en", "no, not David, phone Anna", "call_contact"),
         ("en", "the chemist never delivered, please order my tablets", "reorder_medication"),
         ("en", "I haven't forgotten, I took my tablets at eight", "medication_taken"),
-        ("zh", "不是大卫，你给安娜打", "call_contact"),
+        ("zh", "不是儿子，你给闺女打", "call_contact"),
         ("zh", "药一粒都不剩了，帮我订点", "reorder_medication"),
         ("zh", "我不太舒服，帮我叫医生", "call_doctor"),
     ],

@@ -170,10 +170,13 @@ _EN_RETRACT: Final = re.compile(
     r"(?<![a-z])(?:changed my mind|on second thoughts?)(?![a-z])"
     r"|(?<![a-z])(?:no wait|actually no|wait|hang on|hold on|no)?(?: no)? (?:do not|never mind|forget it|cancel (?:that|it)|scrap that)$"
     r"|(?<![a-z])(?:heavens|goodness|god|lord|gosh|certainly|definitely|absolutely|of course|oh|no) (?:no|not)$"
+    r"|(?<![a-z])(?:(?:would )?(?:rather|sooner|better|best) not|no (?:thank you|thanks))$"
 )
 """A request taken back at the end ("phone Anna, no wait, don't", "changed my mind")."""
 _ZH_RETRACT: Final = re.compile(
-    r"改主意|(?:不用了|不要了|还是不用了|还是别了|免了|免了吧|就算了|就算了吧|就甭了)$"
+    r"改主意|(?:不用了|不要了|还是不用了|还是别了|免了|免了吧|就算了|就算了吧|就甭了|不必了|没(?:那|这)?(?:个)?必要(?:了)?)$"
+    r"|^(?:还)?(?:打|订|约|挂|叫|买|找)什么(?!时候|时间)"  # 打什么医生电话，没事: a rhetorical no
+    r"|(?:先)?(?:搁着|搁一搁|放一放|放放|缓缓|缓一缓)(?:吧|再说)?$"
 )
 
 
@@ -188,12 +191,16 @@ def _zh_negated(cleaned: str, intent: str) -> bool:
 def _en_negated(cleaned: str, intent: str) -> bool:
     if _EN_RETRACT.search(cleaned):
         return True
+    action = _EN_ACTION[intent]
+    if re.search(
+        rf"(?<![a-z])(?:rather|sooner)(?: [a-z]+){{0,4}} than(?: [a-z]+){{0,2}} {action}(?![a-z])", cleaned
+    ):
+        return True  # "I'd sooner die than ring the doctor"
     declined = _EN_DECLINED.get(intent)
     if declined is not None and re.search(rf"(?<![a-z]){declined}", cleaned):
         return True
     if _en_refused(cleaned, intent):
         return True
-    action = _EN_ACTION[intent]
     neg = _EN_NEG_FOR.get(intent, _EN_NEG)
     pattern = rf"(?<![a-z]){neg}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
     return re.search(pattern, cleaned) is not None
@@ -218,12 +225,13 @@ _EN_GAP: Final = frozenset(
     "rather sooner we i me us him her them it anyone anybody someone somebody one yet really ever actually "
     "maybe perhaps say said asked ask tell told mean meant think thought point worth for of about keep start "
     "try going gonna let lets being be been is are was am have has had do does did a an the my our your his "
-    "their any more also too on put make give place reason sense use cause call good".split()
+    "their any more also too on put make give place reason sense use cause call good saying asking telling "
+    "suggesting suggest".split()
 )
 """Words between a negation and the verb it governs ("don't you dare ring", "no need to give her a
 ring", "I don't think we should ring", "never asked you to phone")."""
 _EN_NEGATORS: Final = frozenset(
-    "not never no nobody none without nah nope stop cancel scrap skip forget drop".split()
+    "not never no nobody none without nah nope stop cancel scrap skip forget drop than".split()
 )
 _EN_DEFER_ANYWHERE: Final = re.compile(
     r"(?<![a-z])(?:not (?:now|yet|today|tonight|right now|just yet|just now|this (?:week|time))|maybe later"
@@ -244,7 +252,7 @@ _EN_MYSELF: Final = re.compile(
 """The speaker will do it herself ("no, I'll ring her myself"): nothing for the assistant to do."""
 
 _ZH_CALL_REQUEST: Final = (
-    r"(?:给|跟|和)[\u4e00-\u9fff]{1,4}?(?:打|拨|挂|发(?:个|条)?(?:微信|消息|短信)|视频|通话|说说|说话)"
+    r"(?:给|跟|和)(?:(?![不别没甭])[\u4e00-\u9fff]){1,4}?(?:打|拨|挂|发(?:个|条)?(?:微信|消息|短信)|视频|通话|说说|说话)"
     r"|叫(?:个)?(?:医生|大夫|陈医生)|找(?:个)?(?:医生|大夫)|联系|打(?:个|一个|一下)?电话|再打|打打看|打一遍"
 )
 _ZH_REQUEST: Final = {
@@ -266,9 +274,12 @@ _ZH_NEGATORS: Final = re.compile(
 _ZH_FACT: Final = re.compile(r"没有?[^不别甭]*$")
 """没 tells what did not happen (药房一直没送降压药，再订一回): a reason, never a declined request, so the
 clause after it may start without a linking word."""
-_ZH_DEFER_ANYWHERE: Final = re.compile(r"先不|先别|回头再|改天|下次再|以后再|等会儿再|明天再|再说吧")
+_ZH_DEFER_ANYWHERE: Final = re.compile(
+    r"先不|先别|回头再|改天|下次再|以后再|等会儿再|明天再|再说吧|先搁|先放"
+)
 _ZH_DEFER_AFTER: Final = re.compile(
     r"不用|不要了|不打了|别打了|别订了|不订了|不约了|别约了|先不|先别|等等|等一下|取消|别|不了"
+    r"|搁着|搁一搁|放一放|放放|缓缓|缓一缓|不急|不着急|没(?:那|这)?(?:个)?必要|不必|用不着|犯不着"
 )
 _ZH_CONDITIONAL: Final = re.compile(r"要是|如果|万一|假如|的话|等到")
 _ZH_MYSELF: Final = re.compile(r"自己|我来")
@@ -312,8 +323,8 @@ def _zh_stands(cleaned: str, intent: str) -> bool:
     if last is None or _ZH_CONDITIONAL.search(cleaned[: last.start()]):
         return False
     before = cleaned[: last.start()]
-    if _ZH_MYSELF.search(cleaned):
-        return False
+    if _ZH_MYSELF.search(cleaned) or re.search(r"不是(?:让|叫|要|说)你?$", before):
+        return False  # 我自己给闺女打; 我不是让你给安娜打 (不是 alone contrasts: 不是大卫，给安娜打)
     started = bool(re.match(r"[给跟和]", last.group(0)))  # 给医生打 opens a clause of its own
     for _ in range(6):
         gap = next((g for g in _ZH_WALK if before.endswith(g)), None)
