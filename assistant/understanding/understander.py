@@ -11,7 +11,8 @@ Per utterance (:meth:`Understander.match`):
 3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
    out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
 4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
-   becomes no intent.
+   becomes no intent; a request standing in a clause of its own ("no, not David, ring Anna", "I can't
+   find my pills, order more") acts, over the negation rules and the model's negated class.
 5. **Whose request** (:mod:`.speaker`): talk about someone else ("joan has to take her water
    tablets"), a general health question ("what causes cramp at night") and a call told as news
    ask for nothing; a long "yes" / "no" is agreement or denial in passing, not an answer.
