@@ -58,6 +58,13 @@ Sets (``bench/data``):
   60 everyday and regional symptom reports (腰酸背痛, 发寒热, 脑壳疼, 屙肚) + 20 out of scope. Written
   and committed before the round's tuning, in halves like dev6: ``dev12 odd`` tuned on, ``dev12
   even`` totals only.
+* ``intent-dev12-neg-<lang>.jsonl`` — polarity dev set (issue 10, round 9): 173 declined or negated
+  requests per language over every acting intent (``not_intent``: calls, messages, orders and
+  refills, bookings, "I haven't taken my pills", "I'm not dizzy", "no, I don't need an ambulance";
+  deferral, conditional, double negatives, negation far from the verb, colloquial refusal: "nah,
+  leave it", 算了, 别麻烦了, 先不打) and 108 real requests that merely contain a negation ("I can't find
+  my pills, order more", 我不舒服，帮我叫医生, emergencies), written by a new writer before the round's
+  tuning; in halves like dev6: ``dev12-neg odd`` tuned on, ``dev12-neg even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -100,7 +107,7 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12")
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg")
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""

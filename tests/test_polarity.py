@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.understanding.normalize import normalize
-from assistant.understanding.polarity import negated
+from assistant.understanding.polarity import negated, stands
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,67 @@ def test_english_polarity(text: str, intent: str, expected: bool) -> None:
 
 def test_only_consequential_intents_are_vetoed() -> None:
     assert negated("不要", "no", "zh") is False and negated("not now", "no", "en") is False
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "lang", "expected"),
+    [
+        # a request in a clause of its own stands, whatever another clause negates
+        ("no, not David, phone Anna", "call_contact", "en", True),
+        ("the chemist never delivered, please order my tablets", "reorder_medication", "en", True),
+        ("my knee is not any better, book me in with the doctor", "book_appointment", "en", True),
+        ("I haven't forgotten, I took my tablets at eight", "medication_taken", "en", True),
+        ("don't forget to ring Anna", "call_contact", "en", True),
+        # … but not when the last request is negated, deferred, conditional or the speaker's own
+        ("phone Anna, no wait, don't", "call_contact", "en", False),
+        ("I'll tell you when to order, not today", "reorder_medication", "en", False),
+        ("not now, maybe ring David at the weekend", "call_contact", "en", False),
+        ("if it gets worse I'll ask you to ring the doctor", "call_doctor", "en", False),
+        ("no, I'll ring her myself", "call_contact", "en", False),
+        ("don't you dare ring the doctor", "call_doctor", "en", False),
+        ("no need to give her a ring", "call_contact", "en", False),
+        ("不是大卫，你给安娜打", "call_contact", "zh", True),
+        ("我不想去诊所，给陈医生打个电话问问", "call_doctor", "zh", True),
+        ("药一粒都不剩了，帮我订点", "reorder_medication", "zh", True),
+        ("别再给我订药了", "reorder_medication", "zh", False),
+        ("先不约，下礼拜再帮我约", "book_appointment", "zh", False),
+        ("要是还疼再给医生打", "call_doctor", "zh", False),
+        ("我自己给闺女打", "call_contact", "zh", False),
+        ("别老去麻烦诊所再约一回", "book_appointment", "zh", False),
+    ],
+)
+def test_a_request_stands_in_a_clause_of_its_own(text: str, intent: str, lang: str, expected: bool) -> None:
+    assert stands(normalize(text, lang), intent, lang) is expected
+    if expected:
+        assert negated(normalize(text, lang), intent, lang) is False
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "lang"),
+    [
+        ("scrap the order for my pills", "reorder_medication", "en"),
+        ("cancel the refill, I've got loads", "reorder_medication", "en"),
+        ("leave the doctor out of it", "call_doctor", "en"),
+        ("leave our David be, he's busy", "call_contact", "en"),
+        ("forget the appointment, I'm better", "book_appointment", "en"),
+        ("phone Anna, no wait, don't", "call_contact", "en"),
+        ("there's no reason to phone David", "call_contact", "en"),
+        ("call the doctor? heavens no", "call_doctor", "en"),
+        ("ring Anna? I'd rather not", "call_contact", "en"),
+        ("I'd sooner die than ring the doctor", "call_doctor", "en"),
+        ("no appointments for me, thanks", "book_appointment", "en"),
+        ("打给大卫？不打", "call_contact", "zh"),
+        ("给医生打电话？没那必要", "call_doctor", "zh"),
+        ("挂号就不必了", "book_appointment", "zh"),
+        ("我不是让你给安娜打", "call_contact", "zh"),
+        ("给儿子打电话这事先搁着", "call_contact", "zh"),
+        ("我浑身上下都不疼", "report_symptom", "zh"),
+        ("我没哪儿不舒服", "report_symptom", "zh"),
+    ],
+)
+def test_refusals_and_whole_denials_decline(text: str, intent: str, lang: str) -> None:
+    assert negated(normalize(text, lang), intent, lang) is True
+
+
+def test_leaving_a_message_is_no_refusal() -> None:
+    assert negated(normalize("leave a message for Anna", "en"), "call_contact", "en") is False

@@ -129,6 +129,17 @@ def test_no_dev6_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev6 {lang} lines equal training sentences: {overlap}"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev12_neg_line_is_a_training_sentence(lang: str) -> None:
+    """The polarity dev set (round 9) is tuned on by its odd half and reported by its even half: no
+    line of either half may be trained on (training lines are written, never copied from it)."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev12-neg-{lang}.jsonl")
+    assert len(rows) >= 250
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"{len(overlap)} dev12-neg {lang} line(s) equal training sentences: lines {overlap}"
+
+
 @pytest.mark.parametrize("name", ["dev10", "dev11"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_distress_dev_check_line_is_a_training_sentence(lang: str, name: str) -> None:

@@ -196,6 +196,47 @@ def test_mandarin_negated_requests_never_act(zh, text: str, forbidden: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [
+        ("en", "no, not David, phone Anna", "call_contact"),
+        ("en", "the chemist never delivered, please order my tablets", "reorder_medication"),
+        ("en", "I haven't forgotten, I took my tablets at eight", "medication_taken"),
+        ("zh", "不是儿子，你给闺女打", "call_contact"),
+        ("zh", "药一粒都不剩了，帮我订点", "reorder_medication"),
+        ("zh", "我不太舒服，帮我叫医生", "call_doctor"),
+    ],
+)
+def test_requests_that_only_contain_a_negation_act(en, zh, lang: str, text: str, intent: str) -> None:
+    """Round 9: the negation is in another clause, so neither the rules nor the model's negated class
+    (nor a leading "no") stops the request."""
+    assert {"en": en, "zh": zh}[lang].match(text).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "forbidden"),
+    [
+        ("en", "nah, leave it, I'll phone Anna myself", "call_contact"),
+        ("en", "scrap the order for my tablets", "reorder_medication"),
+        ("en", "phone Anna, no wait, don't", "call_contact"),
+        ("en", "no, I don't need an ambulance, I'm up now", "emergency"),
+        ("zh", "算了，先不给安娜打了", "call_contact"),
+        ("zh", "我浑身上下都不疼", "report_symptom"),
+        ("zh", "不用，我不需要救护车", "emergency"),
+    ],
+)
+def test_declined_deferred_and_retracted_requests_never_act(
+    en, zh, lang: str, text: str, forbidden: str
+) -> None:
+    assert {"en": en, "zh": zh}[lang].match(text).intent != forbidden
+
+
+def test_a_declined_ambulance_never_hides_a_standing_emergency(en, zh) -> None:
+    """Fail-closed: help declined in one clause, a danger still standing in another."""
+    assert en.match("don't call an ambulance, I've fallen and I can't get up").intent == "emergency"
+    assert zh.match("别叫救护车，我摔倒了起不来").intent == "emergency"
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [("给陈一生打个电话", "call_doctor"), ("降压要快吃完了", "reorder_medication"), ("几点中了", "time_query"),
      ("声音不大，俺听不清", "volume_up"), ("我是不是已经吃过药了", "medication_query"), ("我吃过药了", "medication_taken")],

@@ -625,9 +625,9 @@ class DistressDetector:
                 if (
                     self.lang == "zh"
                     and kind != "self"
-                    and text[max(0, pos - 1) : pos] in ("被", "让", "把", "给")
+                    and text[max(0, pos - 1) : pos] in ("被", "让", "把", "给", "要", "叫", "找", "请")
                 ):
-                    continue  # 我被狗咬了: the dog is not the experiencer
+                    continue  # 我被狗咬了, 不要医生要救护车: the dog / doctor is not the experiencer
                 if self.lang == "zh" and kind == "near" and self._someone_elses(text, pos):
                     kind = "far"  # 邻居家老头, 对门的老太太: someone else's, not mine (我家老头 is mine)
                 size = m.end() - m.start()
@@ -704,6 +704,15 @@ class DistressDetector:
         return False
 
 
+_DECLINED_HELP: Final = {
+    "en": r"(?<![a-z])(?:do not|no need to|no need for|not|never|without) (?:call |get |send |ring |phone |need |want )?"
+    r"(?:for )?(?:an |the |any )?(?:ambulance|paramedics|help|nine nine nine)(?![a-z])",
+    "zh": r"(?:不用|不要|别|不需要|甭|没必要)(?:叫|打|喊|找|派)?(?:救护车|一二零|急救|人来)",
+}
+"""Help the speaker declines: not urgency (the declined cue itself is cleared as negated; a standing
+cue elsewhere still stands, fail-closed)."""
+
+
 @dataclass(frozen=True)
 class _Context:
     """Utterance-wide evidence, found once per utterance."""
@@ -725,9 +734,15 @@ class _Context:
     @classmethod
     def of(cls, lex: DistressLexicon, text: str) -> _Context:
         recovered = _spans(lex.recovered, text)
-        # "fine now" is a recovery, not urgency: judge urgency on the text without recoveries
+        # "fine now" is a recovery, not urgency, and help declined ("don't call an ambulance", 不用叫
+        # 救护车) is no urgency either: judge urgency on the text without them
         rest = text
-        for s, e in reversed(recovered):
+        declined = (
+            [m.span() for m in re.finditer(_DECLINED_HELP[lex.lang], text)]
+            if lex.lang in _DECLINED_HELP
+            else []
+        )
+        for s, e in sorted(recovered + declined, reverse=True):
             rest = rest[:s] + " " * (e - s) + rest[e:]
         remote = _spans(lex.remote_past, text)
         recent = _spans(lex.recent_past, text)

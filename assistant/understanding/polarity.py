@@ -5,6 +5,16 @@ for the consequential intents (calls, orders, bookings, symptom reports, "I took
 negation that governs the action word makes the utterance ask for nothing. Phrases where a
 negation *is* the request stay ("I can't sleep", "I don't feel well", 睡不着, 不舒服, "I haven't
 got many pills left", "don't forget to order my pills").
+
+Scope (round 9): a negation governs its own clause. Recognisers give no punctuation, so a clause is
+found from the words: the request verb ("ring", "order", "book", 给…打, 订, 约, "I took") is negated
+only when walking back from it over *gap words* (auxiliaries, pronouns, "want", "need", "to",
+"dare", 再, 帮我, 说 …) reaches a negation or a refusal word ("not", "never", "cancel", "scrap", 别, 不用,
+先不 …); any other word before it starts a new clause ("no, not David, ring Anna", "the chemist
+didn't send them, please order my tablets", 我不想去医院，给医生打个电话就行). The *last* request verb
+decides: when it stands un-negated and nothing after it declines or defers it ("not now", "later",
+"till", "changed my mind", 先不, 回头再, 不用了) or makes it conditional ("if", 要是), the request
+stands (:func:`stands`) — over the negation rules here and over the learned model's negated class.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ CONSEQUENTIAL: Final = frozenset(
     }
 )
 
-_EN_NEG: Final = r"(?:forget about|never mind|no point|hold off|do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
+_EN_NEG: Final = r"(?:forget about|never mind|no point|no reason to|no call to|no sense in|hold off|do not|does not|did not|have not|has not|had not|no need to|no need for|not|never|no|nothing to|without|will not|would not|should not|shall not|no more)"
 _EN_CALL: Final = (
     r"(?:call|ring|phone|contact|bother|disturb|get|tell|message|need|want|trouble|speak|talk)(?:ing|ed|s)?"
 )
@@ -33,7 +43,7 @@ _EN_ACTION: Final = {
     "call_doctor": _EN_CALL,
     "call_contact": _EN_CALL,
     "reorder_medication": r"(?:order|reorder|get|buy|send|need|want|refill|run out|running out|running low|low|out of|short of|more|pills|tablets)(?:ing|ed|s)?",
-    "book_appointment": r"(?:book|make|arrange|need|want|see|visit|appointment|get)",
+    "book_appointment": r"(?:book|make|arrange|need|want|see|visit|appointments?|get)",
     "medication_taken": r"(?:take|taken|took|had|swallowed|done)",
     "report_symptom": r"(?:dizzy|sick|coughing|cough|pain|painful|sore|hurt|hurting|hurts|aching|ache|fever|temperature|headache|rash|nauseous|tired|swollen|itchy|bleeding|breathless|tell|poorly|ill|unwell|trouble|problem|problems|symptoms|cold|flu)",
     "volume_up": r"(?:turn it up|up|louder|loud|quiet|too quiet|make it louder|raise|increase|shout)",
@@ -42,9 +52,33 @@ _EN_ACTION: Final = {
 _EN_NEG_FOR: Final = {
     "medication_taken": rf"(?:{_EN_NEG[3:-1]}|forgot|forgotten|forget)",  # "I forgot to take my pills"
 }
+_EN_REFUSAL_VERB: Final = r"(?:scrap|cancel|skip|drop|call off|put off|hold off(?: on)?|forget(?: about)?)"
+_EN_DET: Final = r"(?:(?:the|that|my|this|any|our|her|his|their) )?"
+_EN_REFUSED: Final = {
+    "call_doctor": r"(?:doctor|doctors|gp|surgery|call|ring|phone call|dr [a-z]+)",
+    "call_contact": r"(?:call|ring|phone call|message|text|daughter|son|him|her|them)",
+    "reorder_medication": r"(?:order|reorder|refill|repeat|prescription|pharmacy|chemist|delivery|tablets|pills)",
+    "book_appointment": r"(?:appointment|booking|visit|check up|clinic|blood test)",
+}
+"""What a refusal verb refuses: "scrap the order for my tablets", "cancel the refill", "forget the
+pharmacy"; "leave X be / out of it / for now" refuses X too ("leave our anna be", "leave the
+doctor out of this one") — "leave a message" asks."""
+_EN_LEAVE_BE: Final = r"(?:out of|be|alone|for now|for the moment|till|until)"
+
+
+def _en_refused(cleaned: str, intent: str) -> bool:
+    noun = _EN_REFUSED.get(intent)
+    if noun is None:
+        return False
+    verb = rf"(?<![a-z]){_EN_REFUSAL_VERB} {_EN_DET}(?:[a-z]+ )?{noun}(?![a-z])"
+    left = noun if intent != "call_contact" else r"[a-z]+"
+    leave = rf"(?<![a-z])leave {_EN_DET}(?:[a-z]+ )?{left} {_EN_LEAVE_BE}(?![a-z])"
+    return re.search(verb, cleaned) is not None or re.search(leave, cleaned) is not None
+
+
 _EN_DECLINED: Final = {
     "reorder_medication": r"(?:still (?:got|have)|got (?:loads|plenty|enough|a full|lots|a new|a whole)|(?:have|got|there is|is) a (?:full|new|whole) (?:box|packet|pack|bottle)|plenty (?:left|of them))",
-    "report_symptom": r"(?:nothing (?:hurts|wrong|the matter)|no (?:trouble|problems?|pain|aches?)\b)",
+    "report_symptom": r"(?:nothing (?:hurts|wrong|the matter)|no (?:trouble|problems?|pains?|aches?|dizziness|dizzy spells?|headaches?|fever|temperature|cough|coughing|rash|nausea|sickness|swelling|itching|soreness)\b)",
     "volume_up": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
     "volume_down": r"(?:can hear you (?:fine|well|perfectly|all right|okay))",
 }
@@ -64,7 +98,7 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     r"|do not know (?:how|her number|his number|the number)"
     r"|do not want to (?:run out|be without|run short|miss|leave it|wait)|so i do not run out|(?:hate|not like) to be without"
     r"|(?:i )?never (?:miss|forget)|not (?:once )?(?:missed|forgotten)|have not forgotten"
-    r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear)|not (?:too|very|so) clever"
+    r"|(?:would|will|does|can|could) not (?:stop|go away|settle|shift|clear|let up|ease|ease off|budge|calm down)|not (?:too|very|so) clever"
     r"|(?:do not|no|there is no) need to (?:shout|yell|bellow|be so loud)"
     r"|(?:will|would|do|did) not have enough|not enough to last|(?:will|would) not last)(?![a-z])"
     # a worry or a state that is no better, the reason for asking: "I'm not happy with this cough, ring
@@ -75,14 +109,21 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     # a condition, not a refusal: "she'll worry if I don't ring, so call her"
     r"|if (?:i|she|he|it|they|we|you) (?:do|does|did|am|is|are|was|have|has|can|could) not)(?![a-z])"
 )
-_ZH_NEG: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|没必要)"
-_ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|没必要)"
+_ZH_NEG: Final = (
+    r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|犯不上|没必要)"
+)
+_ZH_DECLINE: Final = r"(?:不用|不要|不需要|不必|别|甭|覅|先别|无须|用不着|犯不着|犯不上|没必要)"
 """Declining words only (no bare 不/没): 声音不大 is a complaint (turn it up), 声音不用再大了 declines."""
 _ZH_NEG_FOR: Final = {
     "volume_up": _ZH_DECLINE,
     "volume_down": _ZH_DECLINE,
     "medication_taken": rf"(?:{_ZH_NEG[3:-1]}|忘记|忘了|忘)",  # 我忘记吃药了: not taken
 }
+_ZH_DECLINED: Final = {
+    "report_symptom": r"没(?:有)?(?:哪儿|哪里|哪|什么地方|啥地方|啥)(?:都)?(?:不舒服|不得劲|难受|疼|痛|不对劲)"
+    r"|(?:哪儿|哪里|浑身上下)都(?:不|没)(?:疼|痛|难受|不舒服)",
+}
+"""Said whole, before the complaint words are masked: 我身上没哪儿不舒服 reports nothing (不舒服 alone does)."""
 _ZH_CALL: Final = r"(?:给|叫|打|让|联系|找|麻烦|告诉|通知|跟)"
 _ZH_ACTION: Final = {
     "call_doctor": _ZH_CALL,
@@ -120,19 +161,192 @@ def mask_non_negations(text: str, lang: str) -> str:
 
 
 def negated(text: str, intent: str, lang: str) -> bool:
-    """True when ``text`` (normalised) declines or negates ``intent``'s action."""
-    if intent not in CONSEQUENTIAL:
+    """True when ``text`` (normalised) declines or negates ``intent``'s action (and the last request
+    for it does not stand in a clause of its own: :func:`stands`)."""
+    if intent not in CONSEQUENTIAL or stands(text, intent, lang):
         return False
     if lang == "zh":
-        cleaned = _ZH_NOT_A_NEGATION.sub("。", text)
-        action = _ZH_ACTION[intent]
-        neg = _ZH_NEG_FOR.get(intent, _ZH_NEG)
-        return re.search(rf"{neg}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
-    cleaned = _EN_NOT_A_NEGATION.sub(" . ", text)
+        declined = _ZH_DECLINED.get(intent)
+        if declined is not None and re.search(declined, text):
+            return True
+        return _zh_negated(_ZH_NOT_A_NEGATION.sub("。", text), intent)
+    return _en_negated(_EN_NOT_A_NEGATION.sub(" . ", text), intent)
+
+
+_EN_RETRACT: Final = re.compile(
+    r"(?<![a-z])(?:changed my mind|on second thoughts?)(?![a-z])"
+    r"|(?<![a-z])(?:no wait|actually no|wait|hang on|hold on|no)?(?: no)? (?:do not|never mind|forget it|cancel (?:that|it)|scrap that)$"
+    r"|(?<![a-z])(?:heavens|goodness|god|lord|gosh|certainly|definitely|absolutely|of course|oh|no) (?:no|not)$"
+    r"|(?<![a-z])(?:(?:would )?(?:rather|sooner|better|best) not|no (?:thank you|thanks))$"
+)
+"""A request taken back at the end ("phone Anna, no wait, don't", "changed my mind")."""
+_ZH_RETRACT: Final = re.compile(
+    r"改主意|(?:不用了|不要了|还是不用了|还是别了|免了|免了吧|就算了|就算了吧|就甭了|不必了|没(?:那|这)?(?:个)?必要(?:了)?)$"
+    r"|^(?:还)?(?:打|订|约|挂|叫|买|找)什么(?!时候|时间)"  # 打什么医生电话，没事: a rhetorical no
+    r"|(?:先)?(?:搁着|搁一搁|放一放|放放|缓缓|缓一缓)(?:吧|再说)?$"
+)
+
+
+def _zh_negated(cleaned: str, intent: str) -> bool:
+    if _ZH_RETRACT.search(cleaned):
+        return True
+    action = _ZH_ACTION[intent]
+    neg = _ZH_NEG_FOR.get(intent, _ZH_NEG)
+    return re.search(rf"{neg}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
+
+
+def _en_negated(cleaned: str, intent: str) -> bool:
+    if _EN_RETRACT.search(cleaned):
+        return True
+    action = _EN_ACTION[intent]
+    if re.search(
+        rf"(?<![a-z])(?:rather|sooner)(?: [a-z]+){{0,4}} than(?: [a-z]+){{0,2}} {action}(?![a-z])", cleaned
+    ):
+        return True  # "I'd sooner die than ring the doctor"
     declined = _EN_DECLINED.get(intent)
     if declined is not None and re.search(rf"(?<![a-z]){declined}", cleaned):
         return True
-    action = _EN_ACTION[intent]
+    if _en_refused(cleaned, intent):
+        return True
     neg = _EN_NEG_FOR.get(intent, _EN_NEG)
     pattern = rf"(?<![a-z]){neg}(?: (?!and |but |so |then )[a-z]+){{0,3}}? {action}(?![a-z])"
     return re.search(pattern, cleaned) is not None
+
+
+# ------------------------------------------------------------ scope: does the last request stand?
+
+_EN_CALL_REQUEST: Final = (
+    r"call|ring|phone|dial|text|message|try|contact|get hold of|speak to|speak with|talk to"
+    r"|give (?:him|her|them|[a-z]+) a (?:ring|call|bell|tinkle)"
+)
+_EN_REQUEST: Final = {
+    "call_contact": _EN_CALL_REQUEST,
+    "call_doctor": _EN_CALL_REQUEST + r"|(?:want|need|get) (?:the|a|my) (?:doctor|gp)",
+    "reorder_medication": r"order|reorder|re order|refill|top up|renew|get me (?:some|more)|send for",
+    "book_appointment": r"book|arrange|make (?:me )?an appointment|get me (?:an|a) (?:appointment|check up)",
+    "medication_taken": r"i (?:have |had )?(?:took|taken|had|swallowed)",
+}
+"""Request verbs in the form that asks ("ring", "order", "book"; "I took" reports a dose)."""
+_EN_GAP: Final = frozenset(
+    "to you go dare even want wanted need needed bother should would could will can shall must might may "
+    "rather sooner we i me us him her them it anyone anybody someone somebody one yet really ever actually "
+    "maybe perhaps say said asked ask tell told mean meant think thought point worth for of about keep start "
+    "try going gonna let lets being be been is are was am have has had do does did a an the my our your his "
+    "their any more also too on put make give place reason sense use cause call good saying asking telling "
+    "suggesting suggest sure certain decided know whether".split()
+)
+"""Words between a negation and the verb it governs ("don't you dare ring", "no need to give her a
+ring", "I don't think we should ring", "never asked you to phone", "not sure I want to ring", "don't know whether to ring")."""
+_EN_NEGATORS: Final = frozenset(
+    "not never no nobody none without nah nope stop cancel scrap skip forget drop than".split()
+)
+_EN_DEFER_ANYWHERE: Final = re.compile(
+    r"(?<![a-z])(?:not (?:now|yet|today|tonight|right now|just yet|just now|this (?:week|time))|maybe later"
+    r"|some other time|another (?:time|day)|changed my mind|change of plan|on second thoughts?|no wait)(?![a-z])"
+)
+"""Deferral or a change of mind anywhere: "not now, maybe ring Anna tomorrow"."""
+_EN_DEFER_AFTER: Final = re.compile(
+    r"(?<![a-z])(?:later|for now|for the moment|never mind|forget (?:it|that|about it)|scrap that|cancel (?:that|it)"
+    r"|leave it|till|until|wait|hang on|hold on|do not|not)(?![a-z])"
+)
+"""After the request: "… when to reorder, not today", "ring Anna, no wait, don't"."""
+_EN_DEFER_WHEN: Final = re.compile(r"(?<![a-z])(?:tomorrow|next (?:week|month)|at the weekend)(?![a-z])")
+"""… and for a call or an order (not a booking, whose time is a slot): "maybe order them next week"."""
+_EN_CONDITIONAL: Final = re.compile(r"(?<![a-z])(?:if|unless|in case)(?![a-z])")
+_EN_MYSELF: Final = re.compile(
+    r"(?<![a-z])i (?:will|shall|can|could|am going to|am gonna)(?: just| probably| maybe| then)? $|(?<![a-z])myself(?![a-z])"
+)
+"""The speaker will do it herself ("no, I'll ring her myself"): nothing for the assistant to do."""
+
+_ZH_CALL_REQUEST: Final = (
+    r"(?:给|跟|和)(?:(?![不别没甭])[\u4e00-\u9fff]){1,4}?(?:打|拨|挂|发(?:个|条)?(?:微信|消息|短信)|视频|通话|说说|说话)"
+    r"|叫(?:个)?(?:医生|大夫|陈医生)|找(?:个)?(?:医生|大夫)|联系|打(?:个|一个|一下)?电话|再打|打打看|打一遍"
+)
+_ZH_REQUEST: Final = {
+    "call_contact": _ZH_CALL_REQUEST,
+    "call_doctor": _ZH_CALL_REQUEST,
+    "reorder_medication": r"订|续|(?:配|开|买)(?:点|些|一点)?药|买点|送上门",
+    "book_appointment": r"预约|约|挂(?:个)?号",
+    "medication_taken": r"(?:吃|服|吞)(?:了|过|下去了)",
+}
+_ZH_GAP: Final = "再 又 去 老 总 就 都 也 还 先 急着 着急 忙着 要 马上 现在 今天 今晚 这会儿 我 他 她 说 让 叫你 让你 记 随便 一直 老是 总是 打算 准备 想 愿意 敢 会 能 肯".split()
+"""Adverbs and pronouns between a negation and its verb (别再订, 我从来没叫你给…打)."""
+_ZH_STARTERS: Final = "帮我 给我 替我 帮 你 还是 可是 可 但是 但 不过 那就 那 请 麻烦你 快 赶紧".split()
+"""Words a new clause starts with (可还是给安娜打, 没去过诊所帮我约): also crossed walking back."""
+_ZH_WALK: Final = tuple(sorted(_ZH_GAP + _ZH_STARTERS, key=len, reverse=True))
+_ZH_CLAUSE_END: Final = re.compile(r"(?:^|[了吧呢啊呀的嘛。，])$")
+_ZH_NEGATORS: Final = re.compile(
+    r"(?:不用|不要|不需要|不必|别|甭|覅|没|没有|不想|不|无须|用不着|犯不着|犯不上|没必要|不值得|不值当|取消|算了|不许|不准)$"
+)
+_ZH_FACT: Final = re.compile(r"没有?[^不别甭]*$")
+"""没 tells what did not happen (药房一直没送降压药，再订一回): a reason, never a declined request, so the
+clause after it may start without a linking word."""
+_ZH_DEFER_ANYWHERE: Final = re.compile(
+    r"先不|先别|回头再|改天|下次再|以后再|等会儿再|明天再|再说吧|先搁|先放"
+)
+_ZH_DEFER_AFTER: Final = re.compile(
+    r"不用|不要了|不打了|别打了|别订了|不订了|不约了|别约了|先不|先别|等等|等一下|取消|别|不了"
+    r"|搁着|搁一搁|放一放|放放|缓缓|缓一缓|不急|不着急|没(?:那|这)?(?:个)?必要|不必|用不着|犯不着"
+)
+_ZH_CONDITIONAL: Final = re.compile(r"要是|如果|万一|假如|的话|等到")
+_ZH_MYSELF: Final = re.compile(r"自己|我来")
+
+
+def stands(text: str, intent: str, lang: str) -> bool:
+    """True when ``text`` (normalised) asks for ``intent`` in a clause of its own that nothing negates,
+    defers or makes conditional, whatever negations other clauses hold ("no, not David, ring Anna",
+    "I can't find my pills, order more", 我不舒服，帮我叫医生, "I haven't forgotten, I took them")."""
+    if lang == "zh":
+        return _zh_stands(_ZH_NOT_A_NEGATION.sub("。", text), intent)
+    return _en_stands(_EN_NOT_A_NEGATION.sub(" . ", text), intent)
+
+
+def _en_stands(cleaned: str, intent: str) -> bool:
+    request = _EN_REQUEST.get(intent)
+    if request is None or _EN_DEFER_ANYWHERE.search(cleaned):
+        return False
+    last = _last_match(rf"(?<![a-z])(?:{request})(?![a-z])", cleaned)
+    if last is None or _EN_CONDITIONAL.search(cleaned[: last.start()]):
+        return False
+    if _EN_MYSELF.search(cleaned[: last.start()]) or _EN_MYSELF.search(cleaned[last.end() :]):
+        return False
+    words = cleaned[: last.start()].split()
+    for steps, word in enumerate(reversed(words)):
+        if word in _EN_NEGATORS:
+            return False
+        if word not in _EN_GAP or steps >= 6:
+            break
+    tail = cleaned[last.end() :]
+    if _EN_DEFER_AFTER.search(tail) or (intent != "book_appointment" and _EN_DEFER_WHEN.search(tail)):
+        return False
+    return not _en_negated(tail, intent)
+
+
+def _zh_stands(cleaned: str, intent: str) -> bool:
+    request = _ZH_REQUEST.get(intent)
+    if request is None or _ZH_DEFER_ANYWHERE.search(cleaned):
+        return False
+    last = _last_match(request, cleaned)
+    if last is None or _ZH_CONDITIONAL.search(cleaned[: last.start()]):
+        return False
+    before = cleaned[: last.start()]
+    if _ZH_MYSELF.search(cleaned) or re.search(r"不是(?:让|叫|要|说)你?$", before):
+        return False  # 我自己给闺女打; 我不是让你给安娜打 (不是 alone contrasts: 不是大卫，给安娜打)
+    started = bool(re.match(r"[给跟和]", last.group(0)))  # 给医生打 opens a clause of its own
+    for _ in range(6):
+        gap = next((g for g in _ZH_WALK if before.endswith(g)), None)
+        if gap is None or _ZH_NEGATORS.search(before):
+            break
+        started = started or gap in _ZH_STARTERS
+        before = before[: -len(gap)]
+    if _ZH_NEGATORS.search(before):
+        return False
+    if not (started or _ZH_CLAUSE_END.search(before) or _ZH_FACT.search(before)):
+        return False  # 别老去麻烦药房再订一回: one verb series under one 别
+    tail = cleaned[last.end() :]
+    return not _ZH_DEFER_AFTER.search(tail) and not _zh_negated(tail, intent)
+
+
+def _last_match(pattern: str, text: str) -> re.Match[str] | None:
+    matches = list(re.finditer(pattern, text))
+    return matches[-1] if matches else None

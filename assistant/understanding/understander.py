@@ -11,7 +11,8 @@ Per utterance (:meth:`Understander.match`):
 3. **Learned model** (:mod:`.model`): calibrated probabilities over the intents and an explicit
    out-of-scope class; the best intent is accepted above :data:`ACCEPT_P`.
 4. **Polarity** (:mod:`.polarity`): a negated consequential request ("no need to call Anna")
-   becomes no intent.
+   becomes no intent; a request standing in a clause of its own ("no, not David, ring Anna", "I can't
+   find my pills, order more") acts, over the negation rules and the model's negated class.
 5. **Whose request** (:mod:`.speaker`): talk about someone else ("joan has to take her water
    tablets"), a general health question ("what causes cramp at night") and a call told as news
    ask for nothing; a long "yes" / "no" is agreement or denial in passing, not an answer.
@@ -60,6 +61,10 @@ OVERRULED_P: Final = 0.02
 gives the phrase's intent less than this (Mandarin keys are pinyin, so homophones collide)."""
 NEGATED_VETO_P: Final = 0.25
 """Model probability of "a negated request" that stops a consequential intent."""
+STANDING_ACCEPT_P: Final = 0.3
+"""Probability (renormalised without the negated class) enough for an acting intent whose request
+stands in a clause of its own (``polarity.stands``) when the model read the other clause's negation
+as declining ("I don't want to be caught short, order my pills")."""
 MODEL_EMERGENCY_P: Final = 0.6
 """Model probability for ``emergency`` when the distress lexicon heard no danger word at all but an
 urgent word ("call someone", "quick", 快来人: the lexicon's ``urgency``)."""
@@ -175,6 +180,11 @@ ANSWER_MAX: Final = {"en": 12, "zh": 10}
 """Longest yes / no the model accepts (words in English, characters in Mandarin): answers are short
 (the labelled ones are at most 8 words / 8 characters but one); a long sentence that opens with
 "yes" or 不是不是 is talk in passing ("对对对，那部电影我记得，是王心刚演的")."""
+ANSWERS: Final = frozenset({"yes", "no"})
+ANSWER_REQUEST_MIN: Final = {"en": 4, "zh": 5}
+"""Shortest "no, …" (words / characters) that may carry a request of its own ("no, not David, ring Anna")."""
+ANSWER_REQUEST_P: Final = 0.05
+"""Least model probability for that request's intent."""
 ACTS: Final = frozenset(
     {
         "emergency",
@@ -298,7 +308,8 @@ class Understander:
         if distress.any_cue:
             exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
         exact, catalog_values = self.matcher.exact(text)
-        intent, p, runner = self._decide(prediction, exact, frozenset(exclude))
+        plain = strip_hedges(display, self.lang)
+        intent, p, runner = self._decide(prediction, exact, frozenset(exclude), plain)
         if intent == EMERGENCY and (prediction is None or p < self._model_emergency_p(display)):
             intent = None
         mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
@@ -306,7 +317,7 @@ class Understander:
             intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
-        if intent is not None and polarity.negated(strip_hedges(display, self.lang), intent, self.lang):
+        if intent is not None and polarity.negated(plain, intent, self.lang):
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
             intent = None
@@ -341,9 +352,14 @@ class Understander:
         return bool(entry and entry.urgent)
 
     def _decide(
-        self, prediction, exact: str | None, exclude: frozenset[str]
+        self, prediction, exact: str | None, exclude: frozenset[str], plain: str
     ) -> tuple[str | None, float, float]:
-        """An exact catalog phrase wins (a ``reject`` phrase means out of scope), else the model."""
+        """An exact catalog phrase wins (a ``reject`` phrase means out of scope), else the model.
+
+        The model's negated class vetoes an acting intent unless its request stands in a clause of
+        its own (``polarity.stands``: "no, not David, ring Anna"); a long "no, …" / 不是… whose
+        request stands that way is the request, not an answer ("no, not Monday, book me in for
+        Tuesday", 不是大卫，给安娜打)."""
         if exact is not None and prediction is not None and self._model_overrules(prediction, exact, exclude):
             exact = None  # a pinyin homophone of a catalog phrase (好伐 / 好乏) the model is sure about
         if exact is not None and exact not in exclude and exact != EMERGENCY:
@@ -353,17 +369,35 @@ class Understander:
         if prediction is None:
             return None, 0.0, 0.0
         best, p, runner = prediction.best(exclude)
+        # mass the model gave to readings of *another* clause: the negated class, and an answer word
+        # before a request that stands ("no, not Monday, book me in for Tuesday")
+        elsewhere = prediction.prob(NEGATED)
+        if best in ANSWERS and _length(plain, self.lang) >= ANSWER_REQUEST_MIN.get(self.lang, 4):
+            request = self._standing_request(prediction, exclude, plain)
+            if request is not None:
+                elsewhere += p
+                best, p = request, prediction.prob(request)
+                runner = prediction.best(exclude | ANSWERS | {request})[1]
+        standing = best in polarity.CONSEQUENTIAL and polarity.stands(plain, best, self.lang)
         # the negated class only vetoes actions; "no pet", "don't shout" are answers and requests
-        rest = 1.0 - prediction.prob(NEGATED)
-        p_norm, runner_norm = (p / rest, runner / rest) if rest > 0.0 else (p, runner)
-        if best in polarity.CONSEQUENTIAL and prediction.prob(NEGATED) >= NEGATED_VETO_P:
+        if best in polarity.CONSEQUENTIAL and prediction.prob(NEGATED) >= NEGATED_VETO_P and not standing:
             return None, p, runner
-        if (
-            p_norm < ACCEPT_P.get(self.lang, 0.55)
-            or OOS_RATIO.get(self.lang, 1.0) * prediction.prob(OOS) / max(rest, 1e-9) > p_norm
-        ):
+        rest = 1.0 - elsewhere
+        p_norm, runner_norm = (p / rest, runner / rest) if rest > 0.0 else (p, runner)
+        accept = (
+            STANDING_ACCEPT_P if standing and elsewhere >= NEGATED_VETO_P else ACCEPT_P.get(self.lang, 0.55)
+        )
+        if p_norm < accept or OOS_RATIO.get(self.lang, 1.0) * prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
+
+    def _standing_request(self, prediction: Prediction, exclude: frozenset[str], plain: str) -> str | None:
+        """The acting intent the model ranks highest after an answer word, if its request stands."""
+        ranked = [n for n, _ in prediction.ranked if n in polarity.CONSEQUENTIAL and n not in exclude]
+        for intent in ranked[:2]:
+            if prediction.prob(intent) >= ANSWER_REQUEST_P and polarity.stands(plain, intent, self.lang):
+                return intent
+        return None
 
     def _model_emergency_p(self, display: str) -> float:
         urgency = self.distress.lex.urgency
