@@ -79,7 +79,8 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set (``distress-dev11-<lang>``, same halves); ``all`` runs every one.
+round 8's set and ``dev12`` round 9's (``distress-dev11-<lang>``, ``distress-dev12-<lang>``, same halves);
+``all`` runs every one.
 """
 
 from __future__ import annotations
@@ -326,7 +327,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -519,7 +520,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10/dev11 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10/dev11/dev12 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     args = parser.parse_args()
     names = (["dev5"] if args.dev5 else []) + list(args.distress_dev or [])

@@ -298,6 +298,86 @@ def test_mandarin_round8_scope(zh: DistressDetector, text: str) -> None:
     assert not zh.detect(text).emergency, (text, zh.detect(text))
 
 
+# Round 9 principles (word classes and scope rules from distress-dev12's odd half and own probes),
+# in sentences written for these tests.
+EN_R9_EMERGENCIES = [
+    "my left leg's gone useless and i can't stand on it",  # a limb x useless
+    "my dad's gone a dreadful grey colour in his armchair",  # a person x a colour change
+    "i don't think i can get myself off this floor",  # "don't think i can" is an inability
+    "my grandson has drunk some bleach from under the sink",  # a poison by name
+    "she's muddled and burning up with a temperature",  # confusion x fever, either order
+    "i've swallowed a bottle of my water tablets",  # medicines by kind
+    "could you call an ambulance for me please, i've gone very strange",  # polite, still a request
+    "i'm wheezing like a train and can't get my breath",  # "like a train": no one else
+]  # fmt: skip
+EN_R9_HARMLESS = [
+    "my brother gets breathless in winter, he lives in canada",  # someone near who lives elsewhere
+    "i fell for his sob story again",
+    "the pudding's collapsed, it's all sunk",
+    "could you call an ambulance if i ever need one?",  # a polite request under a condition
+    "puffed out from dancing at the tea party",
+]  # fmt: skip
+ZH_R9_EMERGENCIES = [
+    "老伴躺在沙发边一动不动",  # 一动不动 is not a question (一A不A)
+    "孙女把一颗纽扣吞下去了",  # a grandchild is near; a swallowed object
+    "我妈从轮椅上翻下来了",
+    "左手突然没劲了，勺子都拿不住",
+    "他迷迷糊糊的，身上滚烫",  # confusion x fever
+    "我把老伴的降糖药全吃了",
+    "电热毯往外冒火苗",  # an appliance on fire is not television
+]  # fmt: skip
+ZH_R9_HARMLESS = [
+    "我听同学说她妈妈住院了，摔了一跤",  # 她妈妈: someone else's mother
+    "孙子摔了一跤哭了两声又去玩了",
+    "我想说的话太多了",  # 说的话 is no conditional
+    "水龙头有点烫手",
+    "我就是测试一下，救命",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", EN_R9_EMERGENCIES)
+def test_english_round9_cues(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", EN_R9_HARMLESS)
+def test_english_round9_scope(en: DistressDetector, text: str) -> None:
+    assert not en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R9_EMERGENCIES)
+def test_mandarin_round9_cues(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R9_HARMLESS)
+def test_mandarin_round9_scope(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_elsewhere_moves_a_near_person_far_only_without_urgency(en: DistressDetector) -> None:
+    assert en.detect("my sister has trouble breathing").emergency  # near, present
+    assert not en.detect("my sister has trouble breathing, she lives in leeds").emergency
+    assert en.detect("my sister has trouble breathing, she lives in leeds, help").emergency
+
+
+def test_a_polite_ambulance_request_is_a_request() -> None:
+    lex = parse_lexicon(
+        {
+            "cues": {"cry": ["call (an )?ambulance"]},
+            "question_starts": "^could you",
+            "polite_request": "^could you call",
+        },
+        "x.yaml",
+        "en",
+    )
+    assert DistressDetector("en", lex).detect("could you call an ambulance").emergency
+    lex = parse_lexicon(
+        {"cues": {"cry": ["call (an )?ambulance"]}, "question_starts": "^could you"}, "x.yaml", "en"
+    )
+    assert not DistressDetector("en", lex).detect("could you call an ambulance").emergency
+
+
 def test_request_for_a_person_is_its_own_category(en: DistressDetector) -> None:
     result = en.detect("fetch my daughter, i'm not right at all")
     assert result.emergency and result.category == "request", result

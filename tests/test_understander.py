@@ -282,6 +282,8 @@ def test_mandarin_repeated_no_is_not_a_question() -> None:
     assert normalize("没有没有", "zh") == "没有没有"
     assert normalize("不不不", "zh") == "不不不"
     assert normalize("吃没吃药", "zh") == "吃药吗"  # a real A-not-A question still folds
+    assert normalize("他躺着一动不动", "zh") == "他躺着一动不动"  # 一A不A: motionless, no question
+    assert normalize("她动不动就头晕", "zh") == "她动不动就头晕"  # 动不动就: "at the slightest thing"
 
 
 def test_emergencies_and_their_other_senses(en, zh) -> None:

@@ -137,6 +137,10 @@ class DistressLexicon:
     pretend: re.Pattern[str] | None = None
     cry_sounds: frozenset[str] = frozenset()
     reported: re.Pattern[str] | None = None
+    elsewhere: re.Pattern[str] | None = None
+    polite_request: re.Pattern[str] | None = None
+    """A cry for an ambulance asked as a polite question: a request, not a question about help."""
+    """Someone near who lives elsewhere ("she lives in scotland", 她住在东北): treated as far."""
     mentions: re.Pattern[str] | None = None
     question_any: re.Pattern[str] | None = None
     sound_alikes: tuple[tuple[re.Pattern[str], str], ...] = ()
@@ -287,6 +291,8 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         pretend=rx("pretend"),
         cry_sounds=frozenset(words("cry_sounds")),
         reported=rx("reported"),
+        elsewhere=rx("elsewhere"),
+        polite_request=rx("polite_request", bounded=False),
         mentions=rx("mentions"),
         question_any=rx("question_any", bounded=False),
         sound_alikes=_sound_alikes(raw.get("sound_alikes"), f"{path}: sound_alikes"),
@@ -433,9 +439,9 @@ class DistressDetector:
         who = self._who(text, cue, before)
         if who == "thing" and cue.category not in _NEVER_THINGS:
             return "thing"  # "the souffle collapsed", "the engine is choking"
-        if cue.category == "request":
-            if self._imagined(text, cue):  # a request is a request, asked politely or not
-                return "question"
+        if cue.category == "request" or self._polite_request(text, cue):
+            if self._imagined(text, cue) or self._conditional_after(text, cue):
+                return "question"  # a request is a request, asked politely or not
         elif self._hypothetical(text, cue, before, who):
             return "question"
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
@@ -444,6 +450,8 @@ class DistressDetector:
             return "media"
         if ctx.reported and who != "self" and not ctx.urgent:
             return "media"
+        if ctx.elsewhere and who == "near" and not ctx.urgent:
+            who = "far"  # "my sister has trouble breathing in the cold, she lives in scotland"
         if who == "far" and not ctx.urgent:
             return "other_person"
         history = (
@@ -542,7 +550,7 @@ class DistressDetector:
     _DETS: Final = frozenset("the a an my our this that his her their your its".split())
     _FACULTIES: Final = frozenset(
         "speech voice words breathing breath heart heartbeat pulse vision sight eyesight balance memory "
-        "sugar pressure temperature head chest legs arms face mouth tongue lips body side".split()
+        "sugar pressure temperature head chest legs arms face mouth tongue lips body side left right".split()
     )
 
     def _thing_subject(self, text: str, cue: Cue) -> bool:
@@ -572,7 +580,7 @@ class DistressDetector:
 
     _PREPOSITIONS: Final = frozenset(
         "in on at by near under behind from into onto off over against beside between through across round "
-        "around outside inside up down with".split()
+        "around outside inside up down with like".split()
     )
 
     _FUNCTION: Final = frozenset(
@@ -616,6 +624,10 @@ class DistressDetector:
                 if m.start() >= cue.end:
                     break
                 pos = m.start()
+                if self.lang == "en" and text[max(0, pos - 8) : pos].endswith(
+                    ("like a ", "like an ", "as a ")
+                ):
+                    continue  # "panting like a dog": a comparison, not someone else
                 if kind == "self" and not self._speaker_word(text, m, cue):
                     continue
                 if kind != "self" and pos >= cue.start:
@@ -654,6 +666,8 @@ class DistressDetector:
         head = text[:pos]
         if head.endswith(("有个", "有一个", "那个", "这个")):
             return True
+        if head.endswith(("他", "她", "你", "人家", "他们", "她们", "同学", "朋友", "邻居", "同事")):
+            return True  # 她妈妈, 同学她妈: someone else's mother, not the speaker's
         if head.endswith(("家", "的")):
             owner = head[:-1]
             return bool(owner) and not owner.endswith(
@@ -676,6 +690,15 @@ class DistressDetector:
             ):
                 return True
         return False
+
+    def _polite_request(self, text: str, cue: Cue) -> bool:
+        """A cry asked politely ("could you send an ambulance please", 能帮我叫救护车吗): still a request."""
+        polite = self.lex.polite_request
+        return cue.category == "cry" and polite is not None and polite.search(text) is not None
+
+    def _conditional_after(self, text: str, cue: Cue) -> bool:
+        cond = self.lex.conditional_after
+        return cond is not None and cond.search(text, cue.end) is not None
 
     def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
         lex = self.lex
@@ -727,6 +750,7 @@ class _Context:
     pretend: bool = False
     reported: bool = False
     recent: bool = False
+    elsewhere: bool = False
 
     def recovered_after(self, pos: int) -> bool:
         return any(s >= pos for s, _ in self.recovered)
@@ -758,4 +782,5 @@ class _Context:
             pretend=bool(lex.pretend is not None and lex.pretend.search(text)),
             reported=bool(lex.reported is not None and lex.reported.search(text)),
             recent=bool(recent),
+            elsewhere=bool(lex.elsewhere is not None and lex.elsewhere.search(text)),
         )

@@ -52,7 +52,8 @@ up to 0.3 (0/358); a floor without overdoses lost two English overdoses at 0.2, 
 are in it. With the dev7-9 cases: en 0/471 lost at 0.1 and 0.2, 1 at 0.3; zh 0/459 up to 0.3.
 Round 8 (dev11 cases, compositional cues): en 0/581 lost at 0.1 and 0.15, 1 at 0.2; zh 0/742 at 0.15,
 1 at 0.2 on the first round-8 lexicon and 0 at 0.2 / 1 at 0.3 on the final one — zh moved 0.2 → 0.15
-for the margin (out of fold it clears 1 harmless line at 0.15, 2 at 0.2)."""
+for the margin (out of fold it clears 1 harmless line at 0.15, 2 at 0.2). Round 9 (dev12 lexicon, probe cases;
+5 folds, seed 0): en 0/581 lost at 0.1, 1 at 0.15; zh 0/890 lost at 0.15 and 0.2, 2 at 0.3 — thresholds kept."""
 FLOOR_CATEGORIES: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose"})
 """``request`` (round 8): asking for a person while unwell ("fetch someone, I feel dreadful")."""
 FLOOR_LENGTH: Final = {"en": 6, "zh": 8}

@@ -177,8 +177,9 @@ def normalize_zh(text: str) -> str:
     # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 … 吗 / 是 … 吗
     text = re.sub(r"了没有?(?=$|[^\u3400-\u9fff])", "了吗", text)
     text = re.sub(r"了没有?$", "了吗", text)
-    # (not after 不 / 没, nor 不不不: 不用不用, 不对不对, 没有没有 are a repeated no, not a question)
-    text, asked = re.subn(r"(?<![不没])(?![不没])([\u3400-\u9fff])[不没]\1", r"\1", text)
+    # (not after 不 / 没, nor 不不不: 不用不用, 不对不对, 没有没有 are a repeated no, not a question;
+    # nor 一动不动 "motionless", 一声不吭-like 一A不A, nor 动不动就 "at the slightest thing")
+    text, asked = re.subn(r"(?<![不没一])(?![不没])([\u3400-\u9fff])[不没]\1(?!就)", r"\1", text)
     if asked and not re.search(r"[吗呢]\W*$", text):
         # the question stays visible after A-not-A is folded: 吃没吃药 → 吃药吗, 吃没吃药啊 → 吃药吗
         text = re.sub(r"[啊呀哇嘛吧]*(\W*)$", r"吗\1", text, count=1)
