@@ -66,3 +66,26 @@ def test_the_wake_phrase_alone_still_opens_the_window(woken, speechgen) -> None:
     wav = speechgen.say("hello jiayi", "flite:slt", stretch=data.STRETCH)
     events = woken.listen_wav(wav)
     assert [type(e) for e in events] == [WakeDetected], events
+
+
+def test_both_readings_of_the_command_confirm_the_wake_phrase(woken, speechgen) -> None:
+    """:data:`WAKE_BY_COMMAND`: the audio after the spotter's search's wake phrase, heard as the
+    very same command by the command search and the second opinion, confirms the wake phrase."""
+    recognizer = cached_recognizer(woken.engine_spec())
+    pcm = read_pcm(speechgen.say("hello jiayi call my son", "flite:slt", stretch=data.STRETCH))
+    assert recognizer._decode_with("spot", pcm) == "hello jiayi call my son"
+    cut = recognizer._wake_end("hello jiayi call my son")
+    assert cut is not None
+    assert recognizer._wake_confirmed(pcm[cut:]) == ("hello jiayi call my son", "call my son")
+    assert recognizer._wake_confirmed(pcm[cut : cut + 3200]) is None  # 0.1 s: nothing to decode
+
+
+def test_household_talk_with_hello_does_not_wake_through_the_command(woken, speechgen) -> None:
+    wav = speechgen.with_noise(
+        speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH),
+        "kitchen.wav",
+        10,
+        seed=101,
+    )
+    events = woken.listen_wav(wav)
+    assert not any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events), events
