@@ -90,6 +90,8 @@ def material(every: int, offset: int) -> list[tuple[str, str, list[tuple[str | N
     out += [("dev-wake", t, noisy[:2]) for t in wakes[pick]]
     out += [("dev-wake-emergency", t, noisy) for t in emergencies2[pick]]
     out += [("dev-wake-harmless", t, noisy[:2]) for t in harmless2[pick]]
+    commands = list(data.dev_commands())[pick]
+    out += [("dev-wake-cmd", f"{data.WAKE_PHRASE} {t}", noisy[:2]) for t in commands]
     return out
 
 

@@ -201,8 +201,11 @@ def test_wake_phrase_in_kitchen_noise_gets_a_second_chance(woken, speechgen) -> 
     )
     events, results = _listen(woken, wav)
     assert any(isinstance(e, WakeDetected) for e in events), (events, results)
-    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
-    assert [woken.understand_heard(e).intent for e in heard] == ["call_contact"], events
+    (heard,) = [e for e in events if isinstance(e, UtteranceRecognized)]
+    # The command after it is decided on two readings of its own audio (round 12): in this noise
+    # they disagree ("call health center" / "mustn't"), so she is asked again; never another call.
+    assert heard.after_wake and heard.second, heard
+    assert woken.understand_heard(heard).intent in (None, "call_contact"), heard
     recognizer = cached_recognizer(woken.engine_spec())
     assert not woken.grammar().parse(recognizer._decode_with("wake", read_pcm(wav)) or "x", "wake"), (
         "wake search alone"

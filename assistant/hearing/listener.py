@@ -495,6 +495,12 @@ class Listener:
         if self._mode == "wake":
             if parse.woke:
                 self._put(WakeDetected(engine, "wake_phrase", done_at))
+                if parse.intent is None and result.second:
+                    # words after the wake phrase that the command grammar did not hear whole:
+                    # the second opinion alone, as for a command said without the wake phrase
+                    heard = self._recognized(result, result.second, speech_s, endpoint_at, done_at, True, ())
+                    self._put(dataclasses.replace(heard, second=result.second))
+                    return
                 if parse.intent is None:
                     self._open_wake_window()
                     return
