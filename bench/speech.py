@@ -268,11 +268,14 @@ def run_commands(
             for i, (text, intent) in enumerate(texts):
                 wav = data.spoken(text, voice, noise, snr, seed=100 + i)
                 events, understood = meter.run(pipeline, wav)
-                # as the dialogue does: an unsure reading is asked back, except what is never asked
+                # as the dialogue does: an unsure reading is asked back, except what is never asked;
+                # a spotted emergency only one reading confirmed is asked about ("Did you call for help?")
                 acted = [
                     u
                     for u in understood
-                    if u.intent is not None and (not u.unsure or u.intent in NEVER_CHECKED)
+                    if u.intent is not None
+                    and (not u.unsure or u.intent in NEVER_CHECKED)
+                    and not u.spot_check
                 ]
                 intents = [u.intent for u in acted]
                 asked = [u.intent for u in understood if u.intent is not None and u not in acted]
@@ -307,13 +310,16 @@ def run_household(
         hours = _duration(wav) / 3600.0
         wakes = sum(isinstance(e, WakeDetected) for e in events)
         active = [u.intent for u in understood if u.intent is not None]
-        actions = [i for i in active if i in ACTIONS]
+        # "Did you call for help?" is an activation (she is asked), not an action
+        actions = [u.intent for u in understood if u.intent in ACTIONS and not u.spot_check]
+        asked = sum(u.spot_check for u in understood)
         tally = Tally(label)
         tally.extra = {
             "minutes": hours * 60,
             "wakes_per_h": wakes / hours,
             "activations_per_h": len(active) / hours,
             "actions_per_h": len(actions) / hours,
+            "spot_checks_per_h": asked / hours,
         }
         meter.note(
             set=set_name,
@@ -321,6 +327,7 @@ def run_household(
             wake=pipeline.wake_phrase,
             heard=[u.transcript for u in understood],
             intents=[u.intent for u in understood],
+            spot_checks=asked,
             confidence=[round(u.confidence, 4) for u in understood],
             wakes=wakes,
         )
@@ -414,12 +421,15 @@ def table(title: str, tallies: list[Tally]) -> None:
 
 
 def household_table(tallies: list[Tally], title: str) -> None:
-    print(f"\n{title}\n\n| audio | minutes | wakes/h | activations/h | actions/h |\n|---|---|---|---|---|")
+    print(
+        f'\n{title}\n\n| audio | minutes | wakes/h | activations/h | of them "Did you call for help?"/h '
+        "| actions/h |\n|---|---|---|---|---|---|"
+    )
     for t in tallies:
         e = t.extra
         print(
             f"| {t.label} | {e['minutes']:.1f} | {e['wakes_per_h']:.1f} | {e['activations_per_h']:.1f} | "
-            f"{e['actions_per_h']:.1f} |"
+            f"{e['spot_checks_per_h']:.1f} | {e['actions_per_h']:.1f} |"
         )
 
 

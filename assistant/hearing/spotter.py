@@ -69,6 +69,13 @@ dev-emergency (docs/benchmarks/speech.md, round 11): harmless household sentence
 2 / 5 of 36 (clean / 10 dB) with either reading, 0 / 0 with both; the price is emergencies
 heard without the wake phrase (everyday wording .889 / .833 / .694 -> .722 / .472 / .417 at
 clean / 10 / 5 dB). A device that raises alarms at the television gets unplugged."""
+SPOT_CHECK_ONE_READING: Final = True
+"""With :data:`SPOT_VERIFY_BOTH`, a candidate only one of the two readings confirms is not
+dropped but *asked about*: the listener hands it on marked ``spot_check`` and the dialogue asks,
+slowly, "Did you call for help?" (yes / help → the emergency; no / I'm fine → nothing; silence or
+no clear answer, asked once more → the emergency: fail closed, as for an urgent symptom). On
+household audio such a question is an activation, not an action (docs/benchmarks/speech.md,
+round 12). Off: such candidates are dropped (round 11)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
