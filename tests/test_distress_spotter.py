@@ -362,3 +362,46 @@ def test_frequent_words_dictionary_is_ranked_and_cached(tmp_path, monkeypatch) -
     again = spotter._frequent_words_dictionary(lm, str(full), str(tmp_path / "out.dict"), 3, str(cache))
     assert again == made and Path(again).read_text(encoding="utf-8") == "kept HH EH L P\n"
     assert not (tmp_path / "out.dict").exists()
+
+
+def test_agreement_reads_words_in_order_with_contractions_expanded() -> None:
+    from assistant.hearing import spotter
+
+    assert spotter.agreement("i think i am dying", "i've think i'm dying") == 1.0
+    assert spotter.agreement("i got chest pain", "i have chest pain") == 0.75
+    assert spotter.agreement("send for an ambulance now", "set alarm collapsed at the marathon") == 0.0
+    assert spotter.agreement("", "help") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("candidate", "free", "second", "outcome"),
+    [
+        ("i have had a fall", "i have had a fall", "i have had a fall", "act"),  # both readings
+        ("i have had a fall", "i have had a fool", "i have had a fall", "ask"),  # one, same words
+        ("get an ambulance", "get an ambulance", "get anna ambulance", "ask"),
+        # one reading, other words than the candidate's (round 10's false activation): dropped
+        (
+            "send for an ambulance now",
+            "inside or not collapse of the marathon",
+            "set alarm collapsed at the marathon",
+            None,
+        ),
+        ("help me", "help yourself to a biscuit", "help yourself to biscuits", None),  # neither
+    ],
+)
+def test_stage_two_acts_asks_or_drops(woken, speechgen, candidate, free, second, outcome) -> None:
+    """Stage 2's decision on the recognizer's readings (the understander and grammar are the
+    daemon's): both readings → act; one reading saying the candidate's words → ask; else drop."""
+    wav = speechgen.say("help", "flite:slt")
+    listener = woken.listener(lambda _e: None, source=WavSource(wav))
+    result = Transcript(
+        "", "", "pocketsphinx", "en", True, candidate=candidate, free_text=free, spot_second=second
+    )
+    verified = listener._verified_candidate(result)
+    if outcome is None:
+        assert verified is None
+        return
+    assert verified is not None
+    heard, parse, check = verified
+    assert heard.text == candidate and parse.intent == "emergency"
+    assert check is (outcome == "ask")

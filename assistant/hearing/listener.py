@@ -532,13 +532,19 @@ class Listener:
             return None
         from assistant.hearing import spotter
 
-        free = (result.free_text, *result.free_alternatives)
-        free_ok = any(self._verify(text) for text in free if text)
+        free = [text for text in (result.free_text, *result.free_alternatives) if text]
+        free_ok = [text for text in free if self._verify(text)]
         second_ok = bool(result.spot_second) and self._verify(result.spot_second, True)
         check = False
         if spotter.SPOT_VERIFY_BOTH and result.spot_second:
             if not (free_ok and second_ok):
-                if not (spotter.SPOT_CHECK_ONE_READING and (free_ok or second_ok)):
+                confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
+                if not (
+                    spotter.SPOT_CHECK_ONE_READING
+                    and confirming
+                    and max(spotter.agreement(result.candidate, t) for t in confirming)
+                    >= spotter.SPOT_CHECK_MIN_AGREEMENT
+                ):
                     return None
                 check = True
         elif not (free_ok or second_ok):

@@ -76,6 +76,11 @@ slowly, "Did you call for help?" (yes / help → the emergency; no / I'm fine �
 no clear answer, asked once more → the emergency: fail closed, as for an urgent symptom). On
 household audio such a question is an activation, not an action (docs/benchmarks/speech.md,
 round 12). Off: such candidates are dropped (round 11)."""
+SPOT_CHECK_MIN_AGREEMENT: Final = 0.5
+"""The question is asked only when the confirming reading says much the same words as stage 1's
+candidate (:func:`agreement`, this share of the candidate's words in order): two decoders agreeing
+on the words, not just the understander finding an emergency in a different sentence ("send for
+an ambulance now" confirmed by "set alarm collapsed at the marathon")."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -251,6 +256,15 @@ def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir:
         digest.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
     digest.update(Path(__file__).read_bytes())
     return Path(cache_dir) / f"free-words-{digest.hexdigest()[:16]}.dict"
+
+
+def agreement(candidate: str, reading: str) -> float:
+    """Share of the candidate's words the reading says too, in order (contractions expanded:
+    "i've think i'm dying" agrees fully with "i have think i am dying")."""
+    from assistant.pipeline import word_overlap
+    from assistant.understanding.normalize import normalize_en
+
+    return word_overlap(normalize_en(candidate), normalize_en(reading))
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
