@@ -373,6 +373,26 @@ def test_agreement_reads_words_in_order_with_contractions_expanded() -> None:
     assert spotter.agreement("", "help") == 0.0
 
 
+NEWS_FREE = (
+    "the minister said the new scheme would help families with the cost of feeding this winter "
+    "opposition members called it the little too late meanwhile the price of petrol has fallen for "
+    "the third month in the role and the bank"
+)
+NEWS_SECOND = (
+    "minister say niece funeral's family's little stuffy diggers window off physician understand it "
+    "too late to to leeds tingly all the price of central has fallen photo down fan opened banged"
+)
+
+
+def test_long_readings_of_television_are_not_sentences(woken) -> None:
+    from assistant.hearing import spotter
+
+    assert woken.heard_emergency(NEWS_FREE) and woken.heard_emergency(NEWS_SECOND, True)  # why it matters
+    assert not spotter.sentence_sized("this is emergency help me", NEWS_FREE)
+    assert spotter.sentence_sized("help me i've fallen", "i'll be i've fallen how")
+    assert not spotter.sentence_sized("help me", "")
+
+
 @pytest.mark.parametrize(
     ("candidate", "free", "second", "outcome"),
     [
@@ -387,6 +407,9 @@ def test_agreement_reads_words_in_order_with_contractions_expanded() -> None:
             None,
         ),
         ("help me", "help yourself to a biscuit", "help yourself to biscuits", None),  # neither
+        # twelve seconds of a news item forced onto a short emergency; both long readings are
+        # emergencies to the understander ("… has fallen …"): not sentence-sized, dropped
+        ("this is emergency help me", NEWS_FREE, NEWS_SECOND, None),
     ],
 )
 def test_stage_two_acts_asks_or_drops(woken, speechgen, candidate, free, second, outcome) -> None:

@@ -532,9 +532,14 @@ class Listener:
             return None
         from assistant.hearing import spotter
 
-        free = [text for text in (result.free_text, *result.free_alternatives) if text]
+        candidate = result.candidate
+        free = [
+            t for t in (result.free_text, *result.free_alternatives) if spotter.sentence_sized(candidate, t)
+        ]
         free_ok = [text for text in free if self._verify(text)]
-        second_ok = bool(result.spot_second) and self._verify(result.spot_second, True)
+        second_ok = spotter.sentence_sized(candidate, result.spot_second) and self._verify(
+            result.spot_second, True
+        )
         check = False
         if spotter.SPOT_VERIFY_BOTH and result.spot_second:
             if not (free_ok and second_ok):

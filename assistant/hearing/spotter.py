@@ -81,6 +81,13 @@ SPOT_CHECK_MIN_AGREEMENT: Final = 0.5
 candidate (:func:`agreement`, this share of the candidate's words in order): two decoders agreeing
 on the words, not just the understander finding an emergency in a different sentence ("send for
 an ambulance now" confirmed by "set alarm collapsed at the marathon")."""
+SPOT_READING_MAX_WORDS: Final = (2.0, 2)
+"""A stage-2 reading counts only when it has at most this many words: (factor × the candidate's
+words + extra). Television talks in long stretches; the endpointer then hands over up to 12 s of
+speech, stage 1 forces it onto a short emergency and the distress detector finds "has fallen" in
+a forty-word reading of a news item ("… the price of petrol has fallen for the third month …"),
+which also acted on the round-11 rule (household-like tuning audio, television + dishes 10 dB).
+Measured on the tuning material: no emergency lost (docs/benchmarks/speech.md, round 12)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -256,6 +263,14 @@ def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir:
         digest.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
     digest.update(Path(__file__).read_bytes())
     return Path(cache_dir) / f"free-words-{digest.hexdigest()[:16]}.dict"
+
+
+def sentence_sized(candidate: str, reading: str) -> bool:
+    """The reading is about as long as the candidate sentence (:data:`SPOT_READING_MAX_WORDS`),
+    not a stretch of television; "" is not."""
+    factor, extra = SPOT_READING_MAX_WORDS
+    words = len(reading.split())
+    return 0 < words <= factor * len(candidate.split()) + extra
 
 
 def agreement(candidate: str, reading: str) -> float:
