@@ -345,9 +345,11 @@ def run_harmless(pipeline: Pipeline, meter: Meter, texts: list[str], conditions:
                 wav = data.spoken(text, voice, noise, snr, seed=300 + i)
                 events, understood = meter.run(pipeline, wav)
                 intents = [u.intent for u in understood if u.intent is not None]
+                asked = any(u.spot_check for u in understood)  # "Did you call for help?"
                 tally.total += 1
                 tally.right += not intents
-                tally.wrong += bool(intents)
+                tally.wrong += bool(intents) and not asked
+                tally.asked += bool(intents) and asked
                 meter.note(
                     set="dev-harmless",
                     cond=tally.label,
@@ -356,6 +358,7 @@ def run_harmless(pipeline: Pipeline, meter: Meter, texts: list[str], conditions:
                     ok=not intents,
                     heard=[u.transcript for u in understood],
                     intents=intents,
+                    spot_check=asked,
                     woke=any(isinstance(e, WakeDetected) for e in events),
                 )
         tallies.append(tally)
@@ -497,7 +500,8 @@ def main(argv: list[str] | None = None) -> int:
             run_commands(woken, meter, wanted, 1, "dev-emergency", conditions),
         )
         table(
-            "(dev) harmless sentences with danger words (right = no intent, wrong = a false activation)",
+            "(dev) harmless sentences with danger words (right = no intent; wrong = a false action, "
+            "asked = 'Did you call for help?': both false activations)",
             run_harmless(woken, meter, harmless[:: args.every], conditions[:2]),
         )
     if "dev-wake" in sets:
@@ -515,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
             run_commands(woken, meter, wanted, 1, "dev-wake-emergency", conditions),
         )
         table(
-            "(dev) harmless household sentences (right = no intent, wrong = a false activation)",
+            "(dev) harmless household sentences (right = no intent; wrong = a false action, "
+            "asked = 'Did you call for help?': both false activations)",
             run_harmless(woken, meter, harmless[pick], conditions[:2]),
         )
     if "dev-household" in sets:
