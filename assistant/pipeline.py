@@ -162,6 +162,7 @@ class Pipeline:
             transcript=heard.transcript,
             unsure=decision == "confirm",
             urgent=intent == "report_symptom" and is_urgent(str(slots.get("symptom", ""))),
+            spot_check=heard.spot_check and intent is not None and catalog.tier(intent) == "emergency",
         )
 
     def understand_two_readings(self, heard: UtteranceRecognized) -> Understanding:

@@ -28,6 +28,10 @@ Sets (``--sets``, default all):
   ("hello jiayi ring annie for me"; wake + command as (d) says it, on tuning sentences), clean and
   kitchen / living-room noise at ``--own-snrs``, every ``--every``-th from ``--offset``: what the
   command after the wake phrase costs against the same commands in ``dev``, and wake misses.
+* ``dev-household`` — the spotter's household-like *tuning* audio (``bench/data/speech-dev-household.json``,
+  not part of the benchmark): television / radio passages and conversation lines read by other
+  voices than (c), with other noises; false wakes / activations / actions per hour, wake phrase on,
+  every ``--every``-th passage and line from ``--offset`` (tune on offset 0).
 
 Every file is decoded by a fresh listener (front-end, endpointer, decoder state) from the
 pipeline, as ``jiayi understand --wav`` does. Reported per condition: accuracy, wrong actions,
@@ -268,11 +272,14 @@ def run_commands(
             for i, (text, intent) in enumerate(texts):
                 wav = data.spoken(text, voice, noise, snr, seed=100 + i)
                 events, understood = meter.run(pipeline, wav)
-                # as the dialogue does: an unsure reading is asked back, except what is never asked
+                # as the dialogue does: an unsure reading is asked back, except what is never asked;
+                # a spotted emergency only one reading confirmed is asked about ("Did you call for help?")
                 acted = [
                     u
                     for u in understood
-                    if u.intent is not None and (not u.unsure or u.intent in NEVER_CHECKED)
+                    if u.intent is not None
+                    and (not u.unsure or u.intent in NEVER_CHECKED)
+                    and not u.spot_check
                 ]
                 intents = [u.intent for u in acted]
                 asked = [u.intent for u in understood if u.intent is not None and u not in acted]
@@ -309,27 +316,33 @@ def _readings(events: list[object]) -> list[list[Any]]:
     ]
 
 
-def run_household(pipeline: Pipeline, meter: Meter) -> list[Tally]:
+def run_household(
+    pipeline: Pipeline, meter: Meter, audio: list[tuple[str, Path]] | None = None, set_name: str = "household"
+) -> list[Tally]:
     tallies = []
-    for label, wav in data.household():
+    for label, wav in data.household() if audio is None else audio:
         events, understood = meter.run(pipeline, wav)
         hours = _duration(wav) / 3600.0
         wakes = sum(isinstance(e, WakeDetected) for e in events)
         active = [u.intent for u in understood if u.intent is not None]
-        actions = [i for i in active if i in ACTIONS]
+        # "Did you call for help?" is an activation (she is asked), not an action
+        actions = [u.intent for u in understood if u.intent in ACTIONS and not u.spot_check]
+        asked = sum(u.spot_check for u in understood)
         tally = Tally(label)
         tally.extra = {
             "minutes": hours * 60,
             "wakes_per_h": wakes / hours,
             "activations_per_h": len(active) / hours,
             "actions_per_h": len(actions) / hours,
+            "spot_checks_per_h": asked / hours,
         }
         meter.note(
-            set="household",
+            set=set_name,
             cond=label,
             wake=pipeline.wake_phrase,
             heard=[u.transcript for u in understood],
             intents=[u.intent for u in understood],
+            spot_checks=asked,
             confidence=[round(u.confidence, 4) for u in understood],
             wakes=wakes,
         )
@@ -347,9 +360,11 @@ def run_harmless(pipeline: Pipeline, meter: Meter, texts: list[str], conditions:
                 wav = data.spoken(text, voice, noise, snr, seed=300 + i)
                 events, understood = meter.run(pipeline, wav)
                 intents = [u.intent for u in understood if u.intent is not None]
+                asked = any(u.spot_check for u in understood)  # "Did you call for help?"
                 tally.total += 1
                 tally.right += not intents
-                tally.wrong += bool(intents)
+                tally.wrong += bool(intents) and not asked
+                tally.asked += bool(intents) and asked
                 meter.note(
                     set="dev-harmless",
                     cond=tally.label,
@@ -358,6 +373,7 @@ def run_harmless(pipeline: Pipeline, meter: Meter, texts: list[str], conditions:
                     ok=not intents,
                     heard=[u.transcript for u in understood],
                     intents=intents,
+                    spot_check=asked,
                     woke=any(isinstance(e, WakeDetected) for e in events),
                 )
         tallies.append(tally)
@@ -423,12 +439,15 @@ def table(title: str, tallies: list[Tally]) -> None:
 
 
 def household_table(tallies: list[Tally], title: str) -> None:
-    print(f"\n{title}\n\n| audio | minutes | wakes/h | activations/h | actions/h |\n|---|---|---|---|---|")
+    print(
+        f'\n{title}\n\n| audio | minutes | wakes/h | activations/h | of them "Did you call for help?"/h '
+        "| actions/h |\n|---|---|---|---|---|---|"
+    )
     for t in tallies:
         e = t.extra
         print(
             f"| {t.label} | {e['minutes']:.1f} | {e['wakes_per_h']:.1f} | {e['activations_per_h']:.1f} | "
-            f"{e['actions_per_h']:.1f} |"
+            f"{e['spot_checks_per_h']:.1f} | {e['actions_per_h']:.1f} |"
         )
 
 
@@ -496,7 +515,8 @@ def main(argv: list[str] | None = None) -> int:
             run_commands(woken, meter, wanted, 1, "dev-emergency", conditions),
         )
         table(
-            "(dev) harmless sentences with danger words (right = no intent, wrong = a false activation)",
+            "(dev) harmless sentences with danger words (right = no intent; wrong = a false action, "
+            "asked = 'Did you call for help?': both false activations)",
             run_harmless(woken, meter, harmless[:: args.every], conditions[:2]),
         )
     if "dev-wake" in sets:
@@ -514,7 +534,8 @@ def main(argv: list[str] | None = None) -> int:
             run_commands(woken, meter, wanted, 1, "dev-wake-emergency", conditions),
         )
         table(
-            "(dev) harmless household sentences (right = no intent, wrong = a false activation)",
+            "(dev) harmless household sentences (right = no intent; wrong = a false action, "
+            "asked = 'Did you call for help?': both false activations)",
             run_harmless(woken, meter, harmless[pick], conditions[:2]),
         )
     if "dev-wake-cmd" in sets:
@@ -523,6 +544,12 @@ def main(argv: list[str] | None = None) -> int:
         tallies = run_commands(woken, meter, with_wake, 1, "dev-wake-cmd", own_conditions)
         table(f"(dev) {wake!r} + tuning commands of dev (out of scope: no intent is right)", tallies)
         _wake_misses(meter, "dev-wake-cmd")
+    if "dev-household" in sets:
+        audio = data.dev_household(args.every, args.offset)
+        household_table(
+            run_household(woken, meter, audio, "dev-household"),
+            f"(dev) household-like tuning audio (every {args.every}th from {args.offset}), wake phrase {wake!r}",
+        )
     _spotter_stats(woken)
     _summary(meter, started)
     if clock is not None:

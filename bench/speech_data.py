@@ -91,6 +91,9 @@ sentences with danger words, none of them in (c) or (d)."""
 DEV_WAKE: Final = REPO / "bench" / "data" / "speech-dev-wake.json"
 """Tuning material for the wake phrase and the spotter (set ``dev-wake``): wake phrase + command,
 emergencies in everyday wording, harmless household sentences; none of them in (c) or (d)."""
+DEV_HOUSEHOLD: Final = REPO / "bench" / "data" / "speech-dev-household.json"
+"""Household-like tuning audio for the spotter (set ``dev-household``): television / radio passages
+and conversation lines, none of them in (c); read by other voices, mixed with other noises."""
 VOICES: Final = ("flite:kal16", "flite:slt", "festival:kal_diphone")
 STRETCH: Final = 1.15
 """Slowed a little (duration × 1.15), as older people and people talking to a device speak."""
@@ -155,6 +158,39 @@ def dev_wake() -> tuple[list[str], list[str], list[str]]:
     """(wake phrase + command, emergencies, harmless sentences) of the wake tuning set."""
     found = json.loads(DEV_WAKE.read_text())
     return list(found["wake"]), list(found["emergencies"]), list(found["harmless"])
+
+
+DEV_PASSAGE_VOICES: Final = ("flite:kal16", "flite:kal", "flite:awb")
+DEV_CONVERSATION_VOICES: Final = ("flite:rms", "festival:kal_diphone")
+DEV_HOUSEHOLD_NOISES: Final = ("running_tap.wav", "exercise_bike.wav", "dude_miaowing.wav")
+
+
+def dev_household(every: int = 2, offset: int = 0) -> list[tuple[str, Path]]:
+    """(label, WAV) of the spotter's household-like tuning audio: every ``every``-th passage and
+    conversation line from ``offset`` (offset 0 = the tuning half), read by other voices than (c)
+    and mixed with other noise files / segments (noise alone, television, conversation, television
+    + dishes 10 dB, conversation + kitchen 10 dB)."""
+    found = json.loads(DEV_HOUSEHOLD.read_text())
+    passages = list(found["passages"])[offset::every]
+    lines = list(found["conversation"])[offset::every]
+    gen = speechgen()
+    noises = [noise_dir(REPO) / n for n in DEV_HOUSEHOLD_NOISES]
+    out = [("dev noise", gen.concat(*noises, name="dev-household-noise"))]
+    tv: list[Path | float] = []
+    for i, text in enumerate(passages):
+        for j in (i, i + 1):  # each passage in two voices
+            tv += [gen.say(text, DEV_PASSAGE_VOICES[j % len(DEV_PASSAGE_VOICES)]), 0.8]
+    out.append(("dev television", gen.concat(*tv, name=f"dev-household-tv-{every}-{offset}")))
+    talk: list[Path | float] = []
+    for i, line in enumerate(lines * 2):
+        voice = DEV_CONVERSATION_VOICES[(i + i // len(lines)) % 2]  # each line in both voices
+        talk += [gen.say(line, voice, lead_s=0.2, trail_s=0.3), 0.5]
+    out.append(("dev conversation", gen.concat(*talk, name=f"dev-household-talk-{every}-{offset}")))
+    out.append(
+        ("dev television + dishes 10 dB", gen.with_noise(out[1][1], "doing_the_dishes.wav", 10, seed=41))
+    )
+    out.append(("dev conversation + kitchen 10 dB", gen.with_noise(out[2][1], "kitchen.wav", 10, seed=43)))
+    return out
 
 
 def speechgen() -> SpeechGen:

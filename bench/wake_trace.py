@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
     ap.add_argument("--jsonl", required=True)
     ap.add_argument("--save", help="folder for the audio segments the recognizer got")
+    ap.add_argument(
+        "--household",
+        action="store_true",
+        help="trace the household-like tuning audio (dev-household, --every/--offset) instead: "
+        "one record per utterance the spotter's stage 1 proposed",
+    )
     args = ap.parse_args(argv)
     speech.apply_tuning(args.tune)
     settings = speech.settings_with(speech.FAMILY_CONFIG, [])
@@ -113,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     save = Path(args.save) if args.save else None
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
+    if args.household:
+        return _household(pipeline, recognizer, noise_filter, args.every, args.offset, Path(args.jsonl))
     wanted = set(args.sets.split(",")) if args.sets else None
     records = []
     for set_name, text, conditions in material(args.every, args.offset):
@@ -164,6 +172,36 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in records))
     if save is not None:
         (save / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    return 0
+
+
+def _household(
+    pipeline: Pipeline, recognizer: Any, noise_filter: str, every: int, offset: int, out: Path
+) -> int:
+    """Each candidate of stage 1 in the household-like tuning audio: what both readings said."""
+    records = []
+    for label, wav in data.dev_household(every, offset):
+        events, results = listen(pipeline, wav, noise_filter)
+        for mode, audio, result in results:
+            if not result.candidate:
+                continue
+            free = [result.free_text, *result.free_alternatives] if result.free_text else []
+            record = {
+                "audio": label,
+                "mode": mode,
+                "raw": result.raw,
+                "candidate": result.candidate,
+                "free": free,
+                "verified": any(pipeline.heard_emergency(t) for t in free),
+                "second": result.spot_second,
+                "second_verified": pipeline.heard_emergency(result.spot_second, True),
+                "seconds": round(len(audio) / 32000, 2),
+            }
+            records.append(record)
+            print(json.dumps(record), flush=True)
+        spotted = [e for e in events if isinstance(e, UtteranceRecognized) and e.spotted]
+        print(json.dumps({"audio": label, "utterances": len(results), "spotted": len(spotted)}), flush=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in records))
     return 0
 
 

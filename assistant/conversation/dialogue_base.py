@@ -98,6 +98,8 @@ class DialogueBase:
         self._urgent_asks = 0
         self._urgent_deadline: float | None = None
         self._urgent_from_checkin = False
+        self._urgent_prompt = "urgent_check"
+        """The question waiting in ``awaiting_urgent_answer``: ``urgent_check`` or ``spot_check``."""
         self._sent: dict[str, act.SendRequest] = {}
         self.routes: RoutePlan = RoutePlan.from_settings(settings)
         """The routes an emergency has (the daemon replaces it with what is really there)."""
@@ -214,6 +216,7 @@ class DialogueBase:
         self._urgent_asks = 0
         self._urgent_deadline = None
         self._urgent_from_checkin = False
+        self._urgent_prompt = "urgent_check"
 
     # ------------------------------------------------------------ requests
 

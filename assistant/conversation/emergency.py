@@ -66,6 +66,11 @@ URGENT_DANGER: Final = {
 """Urgent symptom id → the emergency's ``danger`` value, where one fits (the alert also carries the id)."""
 
 
+_IN_HELP_FLOW: Final = frozenset({State.EMERGENCY_CANCEL_WINDOW, State.AWAITING_URGENT_ANSWER})
+"""States where a spotted emergency heard with one reading is acted on without asking: the
+cancel window is open, or "Do you need help / Did you call for help?" is waiting for its answer."""
+
+
 class EmergencyFlow(DialogueBase):
     """Emergencies interrupt anything; a cancelled one never leaves the device."""
 
@@ -73,6 +78,8 @@ class EmergencyFlow(DialogueBase):
         """Handle ``u`` if it is (or, repeated, becomes) an emergency; None to route it normally."""
         if u.intent == EMERGENCY_INTENT or self._tier(u) == TIER_EMERGENCY:
             self._help_at = None
+            if u.spot_check and self._state not in _IN_HELP_FLOW:
+                return self._spot_check(u)
             return self._start_emergency(u)
         help_intent = self.catalog.help_intent(u.text)
         if help_intent is not None and self._state is State.AWAITING_URGENT_ANSWER:
@@ -119,6 +126,18 @@ class EmergencyFlow(DialogueBase):
         _LOGGER.info("event=urgent_check asks=1")  # no symptom: health details stay out of the log
         return self._ask_urgent([self._say("urgent_check", slow=True)])
 
+    def _spot_check(self, u: Understanding) -> list[object]:
+        """An emergency heard without the wake phrase that only one of the spotter's two readings
+        confirmed (``Understanding.spot_check``): ask, slowly, "Did you call for help?", answered
+        as the urgent-symptom question is (yes / help → the emergency; no → nothing; silence or
+        unclear twice → the emergency: fail closed)."""
+        self._to_idle()
+        self._pending = Pending(EMERGENCY_INTENT, dict(u.slots), dataclasses.replace(u, spot_check=False))
+        self._urgent_asks = 1
+        self._urgent_prompt = "spot_check"
+        _LOGGER.info("event=spot_check asks=1")
+        return self._ask_urgent([self._say("spot_check", slow=True)])
+
     def _ask_urgent(self, says: list[act.Say]) -> list[object]:
         asks = self._urgent_asks
         out = self._ask(says, State.AWAITING_URGENT_ANSWER)
@@ -145,7 +164,7 @@ class EmergencyFlow(DialogueBase):
             self._urgent_asks += 1
             _LOGGER.info("event=urgent_check asks=%d after=%s", self._urgent_asks, why)
             return self._ask_urgent(
-                [self._say("confirm_yes_no", slow=True), self._say("urgent_check", slow=True)]
+                [self._say("confirm_yes_no", slow=True), self._say(self._urgent_prompt, slow=True)]
             )
         return self._urgent_emergency(why)
 
@@ -159,6 +178,9 @@ class EmergencyFlow(DialogueBase):
         """Help is (or may be) needed: the emergency flow as for the ``emergency`` intent."""
         pending = self._pending
         u = pending.understanding if pending is not None else None
+        if pending is not None and pending.intent == EMERGENCY_INTENT and u is not None:
+            _LOGGER.info("event=spot_check_emergency reason=%s", why)
+            return self._start_emergency(u)  # "Did you call for help?": the emergency heard
         symptom = str((pending.slots if pending is not None else {}).get("symptom", ""))
         slots = {"symptom": symptom} if symptom else {}
         if symptom in URGENT_DANGER:
@@ -172,7 +194,7 @@ class EmergencyFlow(DialogueBase):
         pending, from_checkin = self._pending, self._urgent_from_checkin
         self._to_idle()
         _LOGGER.info("event=urgent_check_declined")
-        if pending is None or pending.understanding is None:
+        if pending is None or pending.understanding is None or pending.intent == EMERGENCY_INTENT:
             return [self._say("still_here")]
         if from_checkin:
             return self._checkin_symptom(pending.understanding)

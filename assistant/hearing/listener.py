@@ -126,6 +126,9 @@ class UtteranceRecognized:
     """0–1 acoustic confidence from the recognizer (None: it gives none)."""
     spotted: bool = False
     """Heard without the wake phrase by the always-on distress spotter (an emergency intent)."""
+    spot_check: bool = False
+    """With ``spotted``: only one of stage 2's two readings confirmed it, so the dialogue asks
+    "Did you call for help?" before acting (:data:`assistant.hearing.spotter.SPOT_CHECK_ONE_READING`)."""
     decoded_ahead_s: float = 0.0
     """Time the recognizer spent decoding ahead during the trailing silence (0 = it did not);
     the result was late only by what exceeded the rest of the silence."""
@@ -475,12 +478,13 @@ class Listener:
         assert self.grammar is not None
         engine = self.recognizer.engine
         parse = self.grammar.parse(result.text, self._mode) if result.text else None
+        spot_check = False
         if self._mode == "wake" and (
             parse is None or not (parse.woke or parse.intent in self.grammar.spotted)
         ):
             verified = self._verified_candidate(result)
             if verified is not None:
-                result, parse = verified
+                result, parse, spot_check = verified
         if parse is None and self._mode == "command" and result.second:
             after_wake = self._close_window()
             heard = self._recognized(result, result.second, speech_s, endpoint_at, done_at, after_wake, ())
@@ -521,33 +525,51 @@ class Listener:
                 intent=parse.intent,
                 slots=tuple(parse.slots.items()),
                 spotted=spotted,
+                spot_check=spotted and spot_check,
                 second=result.second,
             )
         )
 
-    def _verified_candidate(self, result: Transcript) -> tuple[Transcript, Any] | None:
-        """The spotter's candidate emergency as the heard sentence, when stage 2 confirms it."""
+    def _verified_candidate(self, result: Transcript) -> tuple[Transcript, Any, bool] | None:
+        """The spotter's candidate emergency as the heard sentence, when stage 2 confirms it,
+        and whether it must be asked about first (only one of two readings confirmed it)."""
         assert self.grammar is not None
         if not result.candidate or self._verify is None:
             return None
         from assistant.hearing import spotter
 
-        free = (result.free_text, *result.free_alternatives)
-        free_ok = any(self._verify(text) for text in free if text)
-        second_ok = bool(result.spot_second) and self._verify(result.spot_second, True)
+        candidate = result.candidate
+        free = [
+            t for t in (result.free_text, *result.free_alternatives) if spotter.sentence_sized(candidate, t)
+        ]
+        free_ok = [text for text in free if self._verify(text)]
+        second_ok = spotter.sentence_sized(candidate, result.spot_second) and self._verify(
+            result.spot_second, True
+        )
+        check = False
         if spotter.SPOT_VERIFY_BOTH and result.spot_second:
             if not (free_ok and second_ok):
-                return None
+                confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
+                if not (
+                    spotter.SPOT_CHECK_ONE_READING
+                    and confirming
+                    and max(spotter.agreement(result.candidate, t) for t in confirming)
+                    >= spotter.SPOT_CHECK_MIN_AGREEMENT
+                ):
+                    return None
+                check = True
         elif not (free_ok or second_ok):
             return None
         parse = self.grammar.parse(result.candidate, "spot")
         if parse is None or parse.woke or parse.intent not in self.grammar.spotted:
             return None
         if self._log_transcripts:
-            _LOGGER.info("spotted %r, verified by %r", result.candidate, result.free_text)
+            _LOGGER.info(
+                "spotted %r, verified by %r (ask first: %s)", result.candidate, result.free_text, check
+            )
         else:
-            _LOGGER.debug("event=spotter_verified")
-        return dataclasses.replace(result, text=result.candidate), parse
+            _LOGGER.debug("event=spotter_verified check=%s", check)
+        return dataclasses.replace(result, text=result.candidate), parse, check
 
     def _open_wake_window(self) -> None:
         self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S

@@ -69,6 +69,25 @@ dev-emergency (docs/benchmarks/speech.md, round 11): harmless household sentence
 2 / 5 of 36 (clean / 10 dB) with either reading, 0 / 0 with both; the price is emergencies
 heard without the wake phrase (everyday wording .889 / .833 / .694 -> .722 / .472 / .417 at
 clean / 10 / 5 dB). A device that raises alarms at the television gets unplugged."""
+SPOT_CHECK_ONE_READING: Final = True
+"""With :data:`SPOT_VERIFY_BOTH`, a candidate only one of the two readings confirms is not
+dropped but *asked about*: the listener hands it on marked ``spot_check`` and the dialogue asks,
+slowly, "Did you call for help?" (yes / help → the emergency; no / I'm fine → nothing; silence or
+no clear answer, asked once more → the emergency: fail closed, as for an urgent symptom). On
+household audio such a question is an activation, not an action (docs/benchmarks/speech.md,
+round 12). Off: such candidates are dropped (round 11)."""
+SPOT_CHECK_MIN_AGREEMENT: Final = 0.5
+"""The question is asked only when the confirming reading says much the same words as stage 1's
+candidate (:func:`agreement`, this share of the candidate's words in order): two decoders agreeing
+on the words, not just the understander finding an emergency in a different sentence ("send for
+an ambulance now" confirmed by "set alarm collapsed at the marathon")."""
+SPOT_READING_MAX_WORDS: Final = (2.0, 2)
+"""A stage-2 reading counts only when it has at most this many words: (factor × the candidate's
+words + extra). Television talks in long stretches; the endpointer then hands over up to 12 s of
+speech, stage 1 forces it onto a short emergency and the distress detector finds "has fallen" in
+a forty-word reading of a news item ("… the price of petrol has fallen for the third month …"),
+which also acted on the round-11 rule (household-like tuning audio, television + dishes 10 dB).
+Measured on the tuning material: no emergency lost (docs/benchmarks/speech.md, round 12)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -244,6 +263,23 @@ def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir:
         digest.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())
     digest.update(Path(__file__).read_bytes())
     return Path(cache_dir) / f"free-words-{digest.hexdigest()[:16]}.dict"
+
+
+def sentence_sized(candidate: str, reading: str) -> bool:
+    """The reading is about as long as the candidate sentence (:data:`SPOT_READING_MAX_WORDS`),
+    not a stretch of television; "" is not."""
+    factor, extra = SPOT_READING_MAX_WORDS
+    words = len(reading.split())
+    return 0 < words <= factor * len(candidate.split()) + extra
+
+
+def agreement(candidate: str, reading: str) -> float:
+    """Share of the candidate's words the reading says too, in order (contractions expanded:
+    "i've think i'm dying" agrees fully with "i have think i am dying")."""
+    from assistant.pipeline import word_overlap
+    from assistant.understanding.normalize import normalize_en
+
+    return word_overlap(normalize_en(candidate), normalize_en(reading))
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:

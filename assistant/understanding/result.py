@@ -38,6 +38,10 @@ class Understanding:
     """``report_symptom`` whose symptom the vocabulary marks urgent (crushing chest pain, can't breathe,
     face drooping …): the dialogue asks "Do you need help right now?" and, unanswered, raises the
     emergency (docs/dialogue.md). Never set for any other intent."""
+    spot_check: bool = False
+    """An emergency the distress spotter heard without the wake phrase but only one of its two
+    readings confirmed: the dialogue asks, slowly, "Did you call for help?" before the emergency
+    flow; unanswered, it raises the emergency (docs/dialogue.md). Never set for any other intent."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable ``jiayi understand --json`` object."""
@@ -54,4 +58,6 @@ class Understanding:
             out["unsure"] = True
         if self.urgent:
             out["urgent"] = True
+        if self.spot_check:
+            out["spot_check"] = True
         return out
