@@ -233,6 +233,19 @@ def test_no_dev10_line_is_a_training_sentence(lang: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev12_line_is_a_training_sentence(lang: str) -> None:
+    """dev12-oos (round 9): out-of-scope lines of kinds the earlier sets cover thinly plus ~100
+    in-scope lines near the boundary. Odd half tuned on by reading misses (never copied into
+    training), even half the held-out check: no line may be a training sentence."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev12-oos-{lang}.jsonl")
+    assert sum(row["intent"] is None for row in rows) >= 200
+    assert sum(row["intent"] is not None for row in rows) >= 95
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev12-oos {lang} lines {overlap} equal training sentences"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_dev11_line_is_a_training_sentence(lang: str) -> None:
     """dev11 (in scope, round 7): its even half is reported as held out, so no dev11 line may be
     trained on (compared without printing the even lines)."""
