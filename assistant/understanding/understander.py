@@ -192,11 +192,21 @@ SPEAKERS_OWN: Final = ACTS | {"medication_query", "appointment_query", "feeling_
 """Intents about the speaker's own care: never for talk about someone else (the acting ones, "when is
 her appointment", 孩子们都挺好的)."""
 NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
+LONG_AGO_NOT: Final = (ACTS - {"emergency", "report_symptom"}) | {"feeling_fine"}
+"""Intents a story of long ago ("in my day the doctor came to the house", 以前大夫背着药箱上门看病) never
+is; an emergency (fail-closed) and a symptom ("my hands shake more than they used to") may be."""
 """Intents a general question ("what causes cramp at night", 感冒一般几天能好) never is."""
 _ZH_QUESTION: Final = re.compile(
     r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
 )
 """A Mandarin question: "I took my pills" asked (我是不是吃过药了) is a medicine question."""
+_ZH_ASKS_BACK: Final = re.compile(
+    r"([见到完懂白]了?(没有|没)|是不是|对不对|好不好|行不行|懂不懂|知道不|明白不)[吗呀啊]?[？?]?$|[吗呢][？?]?$|[？?]$"
+)
+_EN_ASKS_BACK: Final = re.compile(
+    r"(?<![a-z])(do you (hear|understand)( me)?|are you (listening|deaf)|did you hear( me)?|you hear me|is that clear)[?]?$"
+)
+"""A yes / no said as a question to someone ("no, do you hear me", 听见没有)."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -325,6 +335,12 @@ class Understander:
             intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
         if intent in ("call_doctor", "call_contact") and self.speaker.past_call(display):
             intent = None  # "the doctor phoned yesterday, all's well": news, not a request
+        if intent in LONG_AGO_NOT and self.speaker.reminiscing(display):
+            intent = None  # "we never had a telephone until the seventies", 当年结婚…
+        if intent in ("report_symptom", "feeling_fine") and self.speaker.generic_you(display):
+            intent = None  # "can you get shingles twice": anyone, not the speaker's own state
+        if intent in ("yes", "no") and exact != intent and self._asks_back(display):
+            intent = None  # 不许咬电线，听见没有: a question to someone, not an answer to ours
         if intent in NOT_GENERAL and self.speaker.general_question(display):
             intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
@@ -334,6 +350,11 @@ class Understander:
         slots = self._slot_values(intent, display, catalog_values, config_values)
         urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
         return self._result(display, intent, p, p - runner, slots, urgent=urgent)
+
+    def _asks_back(self, display: str) -> bool:
+        """A yes / no that is itself a question (听见没有, 对不对, "no, are you listening?")."""
+        pattern = _ZH_ASKS_BACK if self.lang == "zh" else _EN_ASKS_BACK
+        return pattern.search(display) is not None
 
     def _urgent(self, symptom: str) -> bool:
         """The vocabulary marks this symptom id ``urgent: true``."""
