@@ -81,10 +81,22 @@ _EN_GENERIC_YOU: Final = re.compile(
 )
 """A question about people in general with "you" as its subject ("can you get shingles twice", "how
 long should you keep taking antibiotics"), not a request to the assistant ("can you get my son")."""
+_EN_ASKS_NOW: Final = re.compile(
+    r"(?<![a-z])((can|could|would|will) you|please|for me|remind me|tell me|let me|i (want|need|would like|'d like)"
+    r"|(need|want|have) to (see|ring|call|order|book))(?![a-z])"
+)
+"""Asked now, in a story of long ago (a generic "you had to pay" is no request)."""
+_EN_GENERIC_ONE: Final = re.compile(
+    r"(?<![a-z])((give|gives|gave|giving) (everyone|everybody|anyone|anybody|people|you|one) (a |the )?"
+    r"|(make|makes|made|making) (everyone|everybody|anyone|anybody|people|you|one) (feel )?"
+    r"|enough to (make|give) (you|anyone|anybody|a person|a saint))"
+)
+_ZH_GENERIC_ONE: Final = re.compile(r"让人|叫人|令人|谁都|谁也|大家都|人人都|够人")
+"""A state said of anyone ("gives everyone a headache", 让人头疼, 谁都头疼): an opinion, not a report."""
 _EN_LONG_AGO: Final = re.compile(
-    r"(?<![a-z])(in my day|in those days|back then|back in the|years ago|long ago|used to|when i was (a |young|little|small"
+    r"(?<![a-z])(in my day|in those days|back then|back in the \w+|years ago|long ago|used to|when i was (young|little|small"
     r"|\w+ years|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|a girl|a boy|a child|a lad|at school)"
-    r"|when we were (first |young|kids|children|courting|little)|when the children were (small|little|young)"
+    r"|when we were (first married|married|young|kids|children|courting|little)|when the children were (small|little|young)"
     r"|during the war|in the war|in the (fifties|sixties|seventies|eighties))(?![a-z])"
 )
 _ZH_LONG_AGO: Final = re.compile(
@@ -161,10 +173,23 @@ class Speaker:
             return True
         return False
 
+    def names_a_third_person(self, text: str) -> bool:
+        """Someone is named who is not the listener's own ("ask my sister to ring me", 叫我妹妹给我回个电话;
+        not "tell your dad to call me", 让你爸给我回个电话)."""
+        for start, end in self._person_spans(text):
+            word = text[start:end]
+            if word.startswith(("你", "您")) or text[:start].endswith(("your ", "你", "您")):
+                continue
+            return True
+        return False
+
     def generic_you(self, text: str) -> bool:
-        """English "you" meaning anyone ("can you get shingles twice", "how long should you keep
-        antibiotics"): a question about people in general, with no first-person word (so a state
-        asked about is not the speaker's own)."""
+        """ "You" or "one" meaning anyone, so a state named is nobody's own: an English question with
+        "you" as its subject and no first-person word ("can you get shingles twice", "how long should
+        you keep antibiotics"), or a state said of people in general ("it gives everyone a headache",
+        这天气谁都头疼, 那人真让人头疼)."""
+        if (_EN_GENERIC_ONE if self.lang == "en" else _ZH_GENERIC_ONE).search(text):
+            return True
         return (
             self.lang == "en"
             and _EN_GENERIC_YOU.search(text) is not None
@@ -174,8 +199,13 @@ class Speaker:
     def reminiscing(self, text: str) -> bool:
         """Told about long ago ("in my day the doctor came to the house", 以前大夫背着药箱上门看病):
         asks for nothing now, unless it also asks (…, so ring my son)."""
-        pattern = _EN_LONG_AGO if self.lang == "en" else _ZH_LONG_AGO
-        return pattern.search(text) is not None and not self.requested(text)
+        if self.lang == "en":
+            return _EN_LONG_AGO.search(text) is not None and not (
+                _EN_ASKS_NOW.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text)
+            )
+        return _ZH_LONG_AGO.search(text) is not None and not (
+            _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text)
+        )
 
     def someone_else(self, text: str, spare: frozenset[str] = frozenset()) -> bool:
         """Another person (not one of the ``spare`` words, e.g. the callee of a call) is talked about

@@ -128,6 +128,12 @@ _EN_PET_UNWELL: Final = (
 _ZH_PET_UNWELL: Final = r"(?:狗|猫|宠物|鹦鹉|鸟|兔子)(?!.*(?:咬|抓|绊|撞|扑)(?:了|伤了)?我)"
 """An animal that is unwell is not a symptom to send the doctor ("my dog's limping", 我家狗一直咳嗽),
 unless it hurt her ("the dog bit me")."""
+_EN_ATTITUDE: Final = (
+    r"\b(tired|weary|bored) (of|with)\b|\bsick (of|to death of)\b|\bsick and tired\b"
+    r"|\bfeel like (a|an|some|another|my|a nice|a bit of) (?!(sick|faint|dizzy|wreck|zombie|rag|ton|lump|different|new)\b)"
+)
+"""Symptom words for an attitude or a wish ("tired of this weather", "sick of these adverts", "i feel
+like a bit of cake"), not a state to report."""
 _EN_SERVICE: Final = (
     r"\b(hairdressers?|hair|nails|barbers?|groomers?|vet|vets|car|mot|boiler|plumber|window cleaner|chimney|sweep|table"
     r"|restaurant|pub|hotel|solicitor|bank|massage|spa|church hall|coach|taxi|cab|electrician|builder|gas man|tickets?)\b"
@@ -145,7 +151,7 @@ EXCLUDED: Final = {
         "medication_taken": _EN_NOT_FOR_ME,
         "medication_query": _EN_NOT_FOR_ME,
         "book_appointment": _EN_SERVICE,
-        "report_symptom": _EN_PET_UNWELL,
+        "report_symptom": _EN_PET_UNWELL + "|" + _EN_ATTITUDE,
         "volume_up": _EN_VOLUME_ELSEWHERE,
         "volume_down": _EN_VOLUME_ELSEWHERE,
         "cancel": _EN_CANCEL_ELSEWHERE,
@@ -201,12 +207,18 @@ _ZH_QUESTION: Final = re.compile(
 )
 """A Mandarin question: "I took my pills" asked (我是不是吃过药了) is a medicine question."""
 _ZH_ASKS_BACK: Final = re.compile(
-    r"([见到完懂白]了?(没有|没)|是不是|对不对|好不好|行不行|懂不懂|知道不|明白不)[吗呀啊]?[？?]?$|[吗呢][？?]?$|[？?]$"
+    r"([见到完懂白]了?(没有|没)|(?<!不)(是不是|对不对|好不好|行不行|懂不懂)|知道不|明白不)[吗呀啊]?[？?]?$|[吗呢][？?]?$|[？?]$"
 )
 _EN_ASKS_BACK: Final = re.compile(
     r"(?<![a-z])(do you (hear|understand)( me)?|are you (listening|deaf)|did you hear( me)?|you hear me|is that clear)[?]?$"
 )
 """A yes / no said as a question to someone ("no, do you hear me", 听见没有)."""
+_CALLS_ME: Final = {
+    "en": r"(?<![a-z])(call|ring|phone|text|message|bell|buzz) me(?![a-z])|(give|gives) me a (call|ring|bell|buzz)",
+    "zh": r"给(我|俺|阿拉)(回)?(个|一个)?(电话|打|拨|回|来)",
+}
+"""The speaker as the one called: said to someone in the room (到了给我打个电话) unless a contact is
+named ("ask anna to ring me back", 让安娜给我回个电话)."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -322,6 +334,13 @@ class Understander:
             intent = None
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
+        if (
+            intent == "call_contact"
+            and "contact" not in config_values
+            and re.search(_CALLS_ME[self.lang], display)
+            and not self.speaker.names_a_third_person(display)
+        ):
+            intent = None  # 到了给我打个电话, "give me a ring when you get there": someone asked to call her
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
