@@ -107,7 +107,9 @@ def sweep_thresholds(lang: str, stages: list, negatives: list[dict], held: list[
             f"{t}: {sum(p < t for p in false.get(intent, []))}/{sum(p < t for p in right.get(intent, []))}"
             for t in SWEEP
         ]
-        print(f"    {intent} (FA {len(false.get(intent, []))}, right {len(right.get(intent, []))}): {'  '.join(cells)}")
+        print(
+            f"    {intent} (FA {len(false.get(intent, []))}, right {len(right.get(intent, []))}): {'  '.join(cells)}"
+        )
 
 
 def main() -> int:
@@ -116,7 +118,9 @@ def main() -> int:
     parser.add_argument("--cache", help="folder for the fold models (default: a new temporary folder)")
     parser.add_argument("--errors", action="store_true", help="list the accepted negatives")
     parser.add_argument(
-        "--sweep", action="store_true", help="per acting intent: negatives stopped / holdout lost by a least confidence"
+        "--sweep",
+        action="store_true",
+        help="per acting intent: negatives stopped / holdout lost by a least confidence",
     )
     args = parser.parse_args()
     cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="intent-cv-"))
