@@ -64,7 +64,7 @@ _ZH_IMPERATIVE: Final = re.compile(
 )
 _ZH_QUESTION: Final = re.compile(
     r"(?<!没)(?<!没有)(?<!不)(什么|啥)(?!事)|怎么(治|办|回事|预防|引起)|为什么|为啥|多少|(?<![好没这那前])几(天|个|次|岁|年|种|回)"
-    r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)|(?<!好)多久|多长时间"
+    r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)|(?<!好)多久|多长时间|会不会"
 )
 """A Mandarin question about something in general: a question word used as one (没啥事, 好几天,
 哪儿都挺好 are statements) or "in general". A bare 吗 does not count: subjects are dropped, so

@@ -213,6 +213,11 @@ _EN_ASKS_BACK: Final = re.compile(
     r"(?<![a-z])(do you (hear|understand)( me)?|are you (listening|deaf)|did you hear( me)?|you hear me|is that clear)[?]?$"
 )
 """A yes / no said as a question to someone ("no, do you hear me", 听见没有)."""
+_VACCINE: Final = {
+    "en": r"\s*(jab|jabs|vaccine|vaccines|vaccination|injection|shot|shots|booster|season|clinic|ward)\b",
+    "zh": r"(疫苗|针|预防针|季|病房|门诊)",
+}
+"""Words that make a symptom word a name for something else (流感疫苗, "flu jab", "flu season")."""
 _CALLS_ME: Final = {
     "en": r"(?<![a-z])(call|ring|phone|text|message|bell|buzz) me(?![a-z])|(give|gives) me a (call|ring|bell|buzz)",
     "zh": r"给(我|俺|阿拉)(回)?(个|一个)?(电话|打|拨|回|来)",
@@ -445,6 +450,8 @@ class Understander:
         found = self.symptoms.find(display, normalized=True)
         if found is None or found.loose or found.urgent:
             return None, p
+        if re.match(_VACCINE[self.lang], display[found.span[1] :]):
+            return None, p  # 流感疫苗, "the shingles jab": a vaccine named for the illness, no symptom
         p_report = prediction.prob(REPORT)
         if p_report < SYMPTOM_RULE_P:
             return None, p
