@@ -65,6 +65,12 @@ Sets (``bench/data``):
   leave it", 算了, 别麻烦了, 先不打) and 108 real requests that merely contain a negation ("I can't find
   my pills, order more", 我不舒服，帮我叫医生, emergencies), written by a new writer before the round's
   tuning; in halves like dev6: ``dev12-neg odd`` tuned on, ``dev12-neg even`` totals only.
+* ``intent-dev12-oos-<lang>.jsonl`` — round 9 (issue 10): ~210 / 230 out-of-scope lines of kinds the
+  earlier sets cover thinly (talk to a pet or a grandchild in the room, half-heard TV lines,
+  reminiscing, complaints, opinions about doctors and medicine, other people's plans, questions to a
+  person in the room, commands for other smart-speaker skills; zh also sound-alikes and digits) plus
+  ~100 in-scope lines said in the same surroundings; written by a new writer and committed before
+  that round's tuning. In halves like dev10-oos: odd lines tuned on, even lines totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -108,7 +114,7 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg")
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos")
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""

@@ -6,7 +6,7 @@ see. Reported: false accepts on those unseen negatives (consequential ones count
 accuracy on the holdout paraphrases (intent only) of the first fold's model. Decision rules and
 thresholds can be compared on the same models (they are cached in ``--cache``).
 
-    .venv/bin/python bench/intent_cv.py [--lang en|zh] [--cache DIR] [--errors]
+    .venv/bin/python bench/intent_cv.py [--lang en|zh] [--cache DIR] [--errors] [--sweep]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def fold_models(lang: str, cache: Path) -> list:
     return models
 
 
-def run(lang: str, cache: Path, errors: bool) -> None:
+def run(lang: str, cache: Path, errors: bool, sweep: bool = False) -> None:
     from assistant.understanding.catalog import load_catalog
     from assistant.understanding.understander import Understander
 
@@ -77,6 +77,39 @@ def run(lang: str, cache: Path, errors: bool) -> None:
     if errors:
         for intent, text in accepted:
             print(f"  {intent}: {text!r}")
+    if sweep:
+        sweep_thresholds(lang, stages, negatives, held)
+
+
+SWEEP: tuple[float, ...] = (0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def sweep_thresholds(lang: str, stages: list, negatives: list[dict], held: list[dict]) -> None:
+    """Per acting intent, what a least confidence would cost: unseen negatives it would stop (out of
+    fold) against holdout lines of that intent it would lose (first fold's model)."""
+    from assistant.understanding.understander import ACTS
+
+    false: dict[str, list[float]] = {}
+    for k, stage in enumerate(stages):
+        for i, row in enumerate(negatives):
+            if i % FOLDS == k:
+                u = stage.match(row["text"])
+                if u.intent in ACTS:
+                    false.setdefault(u.intent, []).append(u.confidence)
+    right: dict[str, list[float]] = {}
+    for row in held:
+        u = stages[0].match(row["text"])
+        if u.intent == row["intent"] and u.intent in ACTS:
+            right.setdefault(u.intent, []).append(u.confidence)
+    print(f"  {lang} least confidence per acting intent: negatives stopped / holdout lines lost")
+    for intent in sorted(ACTS):
+        cells = [
+            f"{t}: {sum(p < t for p in false.get(intent, []))}/{sum(p < t for p in right.get(intent, []))}"
+            for t in SWEEP
+        ]
+        print(
+            f"    {intent} (FA {len(false.get(intent, []))}, right {len(right.get(intent, []))}): {'  '.join(cells)}"
+        )
 
 
 def main() -> int:
@@ -84,11 +117,16 @@ def main() -> int:
     parser.add_argument("--lang", choices=("en", "zh"), action="append")
     parser.add_argument("--cache", help="folder for the fold models (default: a new temporary folder)")
     parser.add_argument("--errors", action="store_true", help="list the accepted negatives")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="per acting intent: negatives stopped / holdout lost by a least confidence",
+    )
     args = parser.parse_args()
     cache = Path(args.cache) if args.cache else Path(tempfile.mkdtemp(prefix="intent-cv-"))
     cache.mkdir(parents=True, exist_ok=True)
     for lang in args.lang or ["en", "zh"]:
-        run(lang, cache, args.errors)
+        run(lang, cache, args.errors, args.sweep)
     return 0
 
 

@@ -88,6 +88,49 @@ def test_past_call_is_news_not_a_request(
     assert speakers[lang].past_call(normalize(text, lang)) is past
 
 
+@pytest.mark.parametrize(
+    ("lang", "text", "long_ago"),
+    [
+        ("en", "in my day you had to pay to see the doctor", True),
+        ("en", "when we were first married we couldn't afford a phone", True),
+        ("en", "we used to ring the surgery from the phone box", True),
+        ("en", "my knee is worse than it used to be, ring the doctor", False),  # asked now
+        ("en", "ring my son please", False),
+        ("zh", "以前看病要走十几里路", True),
+        ("zh", "当年我们厂里的大夫可好了", True),
+        ("zh", "腿比以前肿得厉害了", False),  # 比以前 compares with now
+        ("zh", "以前的药吃完了，帮我再订点", False),  # asked now
+    ],
+)
+def test_reminiscing_is_long_ago_and_asks_nothing(
+    speakers: dict[str, Speaker], lang: str, text: str, long_ago: bool
+) -> None:
+    assert speakers[lang].reminiscing(normalize(text, lang)) is long_ago
+
+
+@pytest.mark.parametrize(
+    ("text", "generic"),
+    [
+        ("can you catch flu from the flu jab", True),
+        ("how long should you take antibiotics for", True),
+        ("can you get the doctor for me", False),  # a request
+        ("can you get my son on the phone", False),
+        ("can i get a cold twice in a month", False),  # no generic "you"
+        ("do you think i should have the jab", False),  # the speaker asks about themself
+    ],
+)
+def test_generic_you_is_anyone(speakers: dict[str, Speaker], text: str, generic: bool) -> None:
+    assert speakers["en"].generic_you(normalize(text, "en")) is generic
+
+
+def test_your_mother_is_someone_else_not_the_assistant(speakers: dict[str, Speaker]) -> None:
+    """你 owning a person (你爸, 您老伴) is said to someone in the room about a third person."""
+    zh = speakers["zh"]
+    assert zh.someone_else(normalize("你爸最近腰还疼不疼", "zh"))
+    assert not zh.involved(normalize("您老伴身体挺好的吧", "zh"))
+    assert zh.involved(normalize("你帮我给我女儿打个电话", "zh"))
+
+
 @pytest.fixture(scope="module")
 def stage(tmp_path_factory: pytest.TempPathFactory) -> dict:
     import dataclasses
@@ -112,6 +155,17 @@ def stage(tmp_path_factory: pytest.TempPathFactory) -> dict:
         ("zh", "对对对，那年我们一起去的北戴河，人可多了", "yes"),
         ("en", "when is her appointment at the eye clinic", "appointment_query"),
         ("zh", "孙子孙女都挺好的", "feeling_fine"),
+        ("en", "in my day the doctor would come out to the house at midnight", "book_appointment"),
+        ("zh", "以前医生都是上门给人看病", "book_appointment"),
+        ("zh", "你爸身体还好吧", "feeling_fine"),
+        ("zh", "别啃沙发了，听见没有", "no"),
+        ("en", "can you catch a chest infection twice in a winter", "report_symptom"),
+        ("zh", "到家了给我打个电话啊", "call_contact"),  # said to a visitor: the speaker is the one called
+        ("en", "give me a ring when you're back home", "call_contact"),
+        ("zh", "这种天气真让人头疼", "report_symptom"),  # said of anyone: an opinion
+        ("en", "all this rain gives everyone a headache", "report_symptom"),
+        ("en", "i'm sick and tired of the roadworks", "report_symptom"),
+        ("en", "i feel like a nice bit of fish for tea", "report_symptom"),
     ],
 )
 def test_talk_that_shares_the_domains_words_does_not_act(
@@ -131,6 +185,9 @@ def test_talk_that_shares_the_domains_words_does_not_act(
         ("zh", "我儿子，大卫，给他打过去", "call_contact"),
         ("zh", "早上起来就头疼是不是上火了", "report_symptom"),
         ("zh", "好的", "yes"),
+        ("zh", "哎呀不是不是", "no"),  # ends like 是不是 but is no question
+        ("en", "ask anna to ring me back", "call_contact"),  # a contact named: still ours
+        ("zh", "没有", "no"),
     ],
 )
 def test_the_speakers_own_requests_still_act(stage: dict, lang: str, text: str, intent: str) -> None:

@@ -32,8 +32,12 @@ _EN_THINGS: Final = re.compile(
     r"(?:took|taken|take|had|swallowed|got|finished|order|reorder|need|run out of) $"
 )
 """"them" after a medicine verb ("took them with my tea") is the tablets, not people."""
-_ZH_THIRD: Final = re.compile(r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人|家里人|家人")
-"""Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …)."""
+_ZH_THIRD: Final = re.compile(
+    r"老爷子|老两口|小两口|老姐姐|老哥|他家|她家|他们家|人家|别人|家里人|家人"
+    r"|[你您]们?家?的?(?:妈|爸|爹|娘|闺女|儿子|女儿|老伴|爱人|孩子|老公|老婆|媳妇|奶奶|爷爷|姥姥|姥爷|外婆|外公|哥|姐|弟|妹|孙子|孙女|家)"
+)
+"""Person words beside the distress lexicon's (pronouns and titles; 老爷子, 老两口 …), and "your"
+someone (你妈, 您老伴: said to a person in the room, about a third person, not to the assistant)."""
 _EN_ASKS_US: Final = re.compile(
     r"(?<![a-z])((can|could|would|will|do|did|have|should) you|you (can|could|should|have|did|sent)|please|let me"
     r"|for me|remind me|tell me|me (a|an|the|some)|you are|are you|you)(?![a-z])"
@@ -64,13 +68,46 @@ _ZH_IMPERATIVE: Final = re.compile(
 )
 _ZH_QUESTION: Final = re.compile(
     r"(?<!没)(?<!没有)(?<!不)(什么|啥)(?!事|都|也)|怎么(治|办|回事|预防|引起)|为什么|为啥|多少|(?<![好没这那前])几(天|个|次|岁|年|种|回)"
-    r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)"
+    r"|哪(个|种|些|里|儿)(?!都)|区别|原因|是不是真的|真的(能|会|有|管用|可以)|好还是|靠谱|管用吗|有用吗|一般来说|一般(几|多)|(?<!好)多久|多长时间|会不会"
 )
 """A Mandarin question about something in general: a question word used as one (没啥事, 好几天,
 哪儿都挺好, 吃啥都没味 — 啥都 / 什么也 is "whatever", "everything" — are statements) or "in general". A bare 吗 does not count: subjects are dropped, so
 早上起来就牙疼是不是上火了 (folded to …是上火了吗) is the speaker wondering about their own symptom."""
 
 
+_EN_GENERIC_YOU: Final = re.compile(
+    rf"^{_EN_FILLER}((why|how|when|where|what|how (much|many|long|often|far))( \w+){{0,3}} )?"
+    r"(can|could|do|does|should|would|will|must|may|might) you"
+    r" (get|catch|have|feel|need|shrink|lose|put on|take|drink|eat|sleep|live|tell|know|stop|avoid|prevent|treat|cure"
+    r"|keep|mix|die|go|grow|become|develop|inherit|pass)(?![a-z])"
+    r"(?! (me|my|us|our|hold|him|her|them|anna|david|the (doctor|surgery|nurse|chemist|gp)|dr|a (doctor|nurse|word|look)"
+    r"|an ambulance|someone|somebody|anyone|help|through|in touch|it (again|louder|quieter|up|down)|that again))"
+)
+"""A question about people in general with "you" as its subject ("can you get shingles twice", "how
+long should you keep taking antibiotics"), not a request to the assistant ("can you get my son")."""
+_EN_ASKS_NOW: Final = re.compile(
+    r"(?<![a-z])((can|could|would|will) you|please|for me|remind me|tell me|let me|i (want|need|would like|'d like)"
+    r"|(need|want|have) to (see|ring|call|order|book))(?![a-z])"
+)
+"""Asked now, in a story of long ago (a generic "you had to pay" is no request)."""
+_EN_GENERIC_ONE: Final = re.compile(
+    r"(?<![a-z])((give|gives|gave|giving) (everyone|everybody|anyone|anybody|people|you|one) (a |the )?"
+    r"|(make|makes|made|making) (everyone|everybody|anyone|anybody|people|you|one) (feel )?"
+    r"|enough to (make|give) (you|anyone|anybody|a person|a saint))"
+)
+_ZH_GENERIC_ONE: Final = re.compile(r"让人|叫人|令人|谁都|谁也|大家都|人人都|够人")
+"""A state said of anyone ("gives everyone a headache", 让人头疼, 谁都头疼): an opinion, not a report."""
+_EN_LONG_AGO: Final = re.compile(
+    r"(?<![a-z])(in my day|in those days|back then|back in the \w+|years ago|long ago|used to|when i was (young|little|small"
+    r"|\w+ years|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|a girl|a boy|a child|a lad|at school)"
+    r"|when we were (first married|married|young|kids|children|courting|little)|when the children were (small|little|young)"
+    r"|during the war|in the war|in the (fifties|sixties|seventies|eighties))(?![a-z])"
+)
+_ZH_LONG_AGO: Final = re.compile(
+    r"(?<!比)(?<!跟)(?<!和)以前|从前|过去那|那时候|那时|那会儿|当年|年轻(时|的时候)|小时候|那年|那些年|刚结婚|\d+几?年代|[五六七八九]几年"
+    r"|早些年|早年"
+)
+"""Long ago (以前, 当年, 小时候; 比以前 compares with now and is not)."""
 _ZH_STATE: Final = re.compile(
     r"了|过|着|老是|总是|一直|老(?=[^人年师板伴头太爷])|这(两|几)天|最近|好几天|今天|昨天"
 )
@@ -120,14 +157,16 @@ class Speaker:
 
     def involved(self, text: str) -> bool:
         """The speaker takes part: themselves, the assistant addressed, or a request verb first."""
+        people = self._person_spans(text)
         if self.lang == "en":
             if _EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text):
                 return True
-        elif _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text):
-            return True
+        elif _ZH_IMPERATIVE.search(text) or any(
+            not any(start <= m.start() < end for start, end in people) for m in _ZH_ASKS_US.finditer(text)
+        ):
+            return True  # 你妈身体还好吧: "your mother", not the assistant addressed
         if self._first is None:
             return False
-        people = self._person_spans(text)
         for m in self._first.finditer(text):
             if self.lang == "en" and m.group() in ("my", "our"):
                 rest = m.end() + 1
@@ -139,6 +178,40 @@ class Speaker:
                 continue  # 我老伴, 俺儿子: someone else
             return True
         return False
+
+    def names_a_third_person(self, text: str) -> bool:
+        """Someone is named who is not the listener's own ("ask my sister to ring me", 叫我妹妹给我回个电话;
+        not "tell your dad to call me", 让你爸给我回个电话)."""
+        for start, end in self._person_spans(text):
+            word = text[start:end]
+            if word.startswith(("你", "您")) or text[:start].endswith(("your ", "你", "您")):
+                continue
+            return True
+        return False
+
+    def generic_you(self, text: str) -> bool:
+        """ "You" or "one" meaning anyone, so a state named is nobody's own: an English question with
+        "you" as its subject and no first-person word ("can you get shingles twice", "how long should
+        you keep antibiotics"), or a state said of people in general ("it gives everyone a headache",
+        这天气谁都头疼, 那人真让人头疼)."""
+        if (_EN_GENERIC_ONE if self.lang == "en" else _ZH_GENERIC_ONE).search(text):
+            return True
+        return (
+            self.lang == "en"
+            and _EN_GENERIC_YOU.search(text) is not None
+            and (self._first is None or self._first.search(text) is None)
+        )
+
+    def reminiscing(self, text: str) -> bool:
+        """Told about long ago ("in my day the doctor came to the house", 以前大夫背着药箱上门看病):
+        asks for nothing now, unless it also asks (…, so ring my son)."""
+        if self.lang == "en":
+            return _EN_LONG_AGO.search(text) is not None and not (
+                _EN_ASKS_NOW.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text)
+            )
+        return _ZH_LONG_AGO.search(text) is not None and not (
+            _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text)
+        )
 
     def someone_else(self, text: str, spare: frozenset[str] = frozenset()) -> bool:
         """Another person (not one of the ``spare`` words, e.g. the callee of a call) is talked about

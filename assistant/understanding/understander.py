@@ -133,6 +133,12 @@ _EN_PET_UNWELL: Final = (
 _ZH_PET_UNWELL: Final = r"(?:狗|猫|宠物|鹦鹉|鸟|兔子)(?!.*(?:咬|抓|绊|撞|扑)(?:了|伤了)?我)"
 """An animal that is unwell is not a symptom to send the doctor ("my dog's limping", 我家狗一直咳嗽),
 unless it hurt her ("the dog bit me")."""
+_EN_ATTITUDE: Final = (
+    r"\b(tired|weary|bored) (of|with)\b|\bsick (of|to death of)\b|\bsick and tired\b"
+    r"|\bfeel like (a|an|some|another|my|a nice|a bit of) (?!(sick|faint|dizzy|wreck|zombie|rag|ton|lump|different|new)\b)"
+)
+"""Symptom words for an attitude or a wish ("tired of this weather", "sick of these adverts", "i feel
+like a bit of cake"), not a state to report."""
 _EN_SERVICE: Final = (
     r"\b(hairdressers?|hair|nails|barbers?|groomers?|vet|vets|car|mot|boiler|plumber|window cleaner|chimney|sweep|table"
     r"|restaurant|pub|hotel|solicitor|bank|massage|spa|church hall|coach|taxi|cab|electrician|builder|gas man|tickets?)\b"
@@ -150,7 +156,7 @@ EXCLUDED: Final = {
         "medication_taken": _EN_NOT_FOR_ME,
         "medication_query": _EN_NOT_FOR_ME,
         "book_appointment": _EN_SERVICE,
-        "report_symptom": _EN_PET_UNWELL,
+        "report_symptom": _EN_PET_UNWELL + "|" + _EN_ATTITUDE,
         "volume_up": _EN_VOLUME_ELSEWHERE,
         "volume_down": _EN_VOLUME_ELSEWHERE,
         "cancel": _EN_CANCEL_ELSEWHERE,
@@ -202,11 +208,32 @@ SPEAKERS_OWN: Final = ACTS | {"medication_query", "appointment_query", "feeling_
 """Intents about the speaker's own care: never for talk about someone else (the acting ones, "when is
 her appointment", 孩子们都挺好的)."""
 NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
+LONG_AGO_NOT: Final = (ACTS - {"emergency", "report_symptom"}) | {"feeling_fine"}
+"""Intents a story of long ago ("in my day the doctor came to the house", 以前大夫背着药箱上门看病) never
+is; an emergency (fail-closed) and a symptom ("my hands shake more than they used to") may be."""
 """Intents a general question ("what causes cramp at night", 感冒一般几天能好) never is."""
 _ZH_QUESTION: Final = re.compile(
     r"是不是|有没有|吃没吃|吃了没|了没|没有[吗呀啊]?$|吗[？?]?$|呢[？?]$|[？?]$|还是"
 )
 """A Mandarin question: "I took my pills" asked (我是不是吃过药了) is a medicine question."""
+_ZH_ASKS_BACK: Final = re.compile(
+    r"([见到完懂白]了?(没有|没)|(?<!不)(是不是|对不对|好不好|行不行|懂不懂)|知道不|明白不)[吗呀啊]?[？?]?$|[吗呢][？?]?$|[？?]$"
+)
+_EN_ASKS_BACK: Final = re.compile(
+    r"(?<![a-z])(do you (hear|understand)( me)?|are you (listening|deaf)|did you hear( me)?|you hear me|is that clear)[?]?$"
+)
+"""A yes / no said as a question to someone ("no, do you hear me", 听见没有)."""
+_VACCINE: Final = {
+    "en": r"\s*(jab|jabs|vaccine|vaccines|vaccination|injection|shot|shots|booster|season|clinic|ward)\b",
+    "zh": r"(疫苗|针|预防针|季|病房|门诊)",
+}
+"""Words that make a symptom word a name for something else (流感疫苗, "flu jab", "flu season")."""
+_CALLS_ME: Final = {
+    "en": r"(?<![a-z])(call|ring|phone|text|message|bell|buzz) me(?![a-z])|(give|gives) me a (call|ring|bell|buzz)",
+    "zh": r"给(我|俺|阿拉)(回)?(个|一个)?(电话|打|拨|回|来)",
+}
+"""The speaker as the one called: said to someone in the room (到了给我打个电话) unless a contact is
+named ("ask anna to ring me back", 让安娜给我回个电话)."""
 _CALLEE: Final = {
     "en": r"(?:^|\s)(?:call|ring|phone|dial|text|message|contact|get hold of|speak to|talk to|speak with|talk with)"
     r"\s+(?:my |our |the |up )?(?P<who>[a-z]+)",
@@ -323,6 +350,13 @@ class Understander:
             intent = None
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
+        if (
+            intent == "call_contact"
+            and "contact" not in config_values
+            and re.search(_CALLS_ME[self.lang], display)
+            and not self.speaker.names_a_third_person(display)
+        ):
+            intent = None  # 到了给我打个电话, "give me a ring when you get there": someone asked to call her
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
@@ -336,6 +370,12 @@ class Understander:
             intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
         if intent in ("call_doctor", "call_contact") and self.speaker.past_call(display):
             intent = None  # "the doctor phoned yesterday, all's well": news, not a request
+        if intent in LONG_AGO_NOT and self.speaker.reminiscing(display):
+            intent = None  # "we never had a telephone until the seventies", 当年结婚…
+        if intent in ("report_symptom", "feeling_fine") and self.speaker.generic_you(display):
+            intent = None  # "can you get shingles twice": anyone, not the speaker's own state
+        if intent in ("yes", "no") and exact != intent and self._asks_back(display):
+            intent = None  # 不许咬电线，听见没有: a question to someone, not an answer to ours
         if intent in NOT_GENERAL and self.speaker.general_question(display):
             intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
@@ -345,6 +385,11 @@ class Understander:
         slots = self._slot_values(intent, display, catalog_values, config_values)
         urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
         return self._result(display, intent, p, p - runner, slots, urgent=urgent)
+
+    def _asks_back(self, display: str) -> bool:
+        """A yes / no that is itself a question (听见没有, 对不对, "no, are you listening?")."""
+        pattern = _ZH_ASKS_BACK if self.lang == "zh" else _EN_ASKS_BACK
+        return pattern.search(display) is not None
 
     def _urgent(self, symptom: str) -> bool:
         """The vocabulary marks this symptom id ``urgent: true``."""
@@ -439,6 +484,8 @@ class Understander:
         found = self.symptoms.find(display, normalized=True)
         if found is None or found.loose or found.urgent:
             return None, p
+        if re.match(_VACCINE[self.lang], display[found.span[1] :]):
+            return None, p  # 流感疫苗, "the shingles jab": a vaccine named for the illness, no symptom
         p_report = prediction.prob(REPORT)
         if p_report < SYMPTOM_RULE_P:
             return None, p
