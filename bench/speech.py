@@ -486,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
         tallies = run_commands(always, meter, data.EN_COMMANDS, args.every, "own", own_conditions)
         table("(b) our commands, flite kal16 / slt + festival kal_diphone, no wake phrase", tallies)
     if "dev" in sets:
-        tallies = run_commands(always, meter, data.dev_commands(), args.every, "dev", own_conditions)
+        commands = dict(list(data.dev_commands().items())[args.offset :: args.every])
+        tallies = run_commands(always, meter, commands, 1, "dev", own_conditions)
         table("(dev) our tuning commands (out of scope: no intent is right), no wake phrase", tallies)
     wake = family_settings.voice.wake_phrase or data.WAKE_PHRASE
     woken = build_pipeline(family_settings, PipelineOptions(isolated=False, wake_phrase=wake))

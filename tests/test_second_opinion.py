@@ -97,10 +97,18 @@ def test_a_sure_second_reading_overrules_the_grammar(pipeline) -> None:
         heard("call my daughter", "call my doctor", intent="call_contact", slots=[("contact", "Anna")])
     )
     assert u.intent == "call_doctor"
+
+
+def test_same_command_for_another_person_asks_did_you_say(pipeline) -> None:
+    """Round 14: the readings agree on calling but not on whom: ask, never ring the wrong one."""
     u = pipeline.understand_heard(
         heard("call my daughter", "call david", intent="call_contact", slots=[("contact", "Anna")])
     )
-    assert (u.intent, u.slots) == ("call_contact", {"contact": "David"})
+    assert (u.intent, u.slots, u.unsure) == ("call_contact", {"contact": "David"}, True)
+    agreed = pipeline.understand_heard(
+        heard("call my daughter", "call anna", intent="call_contact", slots=[("contact", "Anna")])
+    )
+    assert (agreed.intent, agreed.unsure) == ("call_contact", False)
 
 
 def test_grammar_alone_when_the_second_reading_heard_mostly_the_same_words(pipeline) -> None:
