@@ -81,6 +81,13 @@ least this share of its words appear, in order, in the language model's transcri
 decoders heard mostly the same words; the grammar had the catalog's wording)."""
 GRAMMAR_ALONE_MAX_P: Final = 0.7
 """See :data:`GRAMMAR_ALONE_OVERLAP`."""
+EMERGENCY_NEEDS_BOTH: Final = True
+"""An emergency decided from one reading only (the language model's alone or overruling, or the
+grammar's alone) is not acted on silently but asked about, as the distress spotter's one-reading
+candidates are ("Did you call for help?", ``Understanding.spot_check``: yes / help / silence →
+the emergency, no → nothing). Both readings an emergency → acted on as before. Always listening
+on household talk, a sentence one decoder forces onto an emergency was a false alarm
+(docs/benchmarks/speech.md, round 14)."""
 GRAMMAR_ALONE_CONFIDENCE: Final = 0.6
 """Confidence reported for a grammar reading the language model did not confirm (agreement: 1.0;
 the language model alone: the understander's probability)."""
@@ -188,6 +195,31 @@ class Pipeline:
         nothing = Understanding(
             text=second.text, lang=self.lang, intent=None, confidence=0.0, transcript=heard.transcript
         )
+        decided = self._one_of_two_readings(heard, grammar, second, nothing)
+        both = (
+            grammar is not None
+            and second.intent is not None
+            and self.understander.catalog.tier(second.intent) == "emergency"
+            and grammar.intent is not None
+            and self.understander.catalog.tier(grammar.intent) == "emergency"
+        )
+        if (
+            EMERGENCY_NEEDS_BOTH
+            and decided.intent is not None
+            and self.understander.catalog.tier(decided.intent) == "emergency"
+            and (not both or heard.spot_check)
+        ):
+            return dataclasses.replace(decided, spot_check=True)
+        return decided
+
+    def _one_of_two_readings(
+        self,
+        heard: UtteranceRecognized,
+        grammar: Understanding | None,
+        second: Understanding,
+        nothing: Understanding,
+    ) -> Understanding:
+        """:meth:`understand_two_readings`' choice between the readings."""
         if grammar is None or grammar.intent is None:
             if second.intent is not None and second.confidence >= SECOND_ALONE_P:
                 return self._decided(second, second.confidence)

@@ -345,6 +345,7 @@ def run_household(
             spot_checks=asked,
             confidence=[round(u.confidence, 4) for u in understood],
             wakes=wakes,
+            readings=_readings(events),
         )
         tallies.append(tally)
     return tallies
@@ -550,6 +551,10 @@ def main(argv: list[str] | None = None) -> int:
         household_table(
             run_household(woken, meter, audio, "dev-household"),
             f"(dev) household-like tuning audio (every {args.every}th from {args.offset}), wake phrase {wake!r}",
+        )
+        household_table(
+            run_household(always, meter, audio, "dev-household-always"),
+            f"(dev) household-like tuning audio (every {args.every}th from {args.offset}), always listening",
         )
     _spotter_stats(woken)
     _summary(meter, started)

@@ -431,3 +431,66 @@ def test_stage_two_acts_asks_or_drops(woken, speechgen, candidate, free, second,
     heard, parse, check = verified
     assert heard.text == candidate and parse.intent == "emergency"
     assert check is (outcome == "ask")
+
+
+@pytest.fixture(scope="module")
+def always():
+    settings = speech.settings_with(speech.FAMILY_CONFIG, [])
+    return build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""))
+
+
+def _conversation_line(speechgen, text: str, voice: str) -> Path:
+    """A line of household talk as the household-like tuning audio renders it."""
+    return speechgen.say(text, voice, lead_s=0.2, trail_s=0.3)
+
+
+def test_wake_search_own_emergency_in_household_talk_is_asked_not_acted_on(woken, speechgen) -> None:
+    """Round 14: the wake search (with its chatter loop) hears "help me" in "Help me with this jar
+    lid, would you?" (household-like tuning audio). Its own emergency now goes through stage 2
+    too; neither reading confirms it, so she is asked "Did you call for help?" (fail closed:
+    never dropped), and nothing is sent."""
+    wav = _conversation_line(speechgen, "Help me with this jar lid, would you?", "flite:rms")
+    events, results = _listen(woken, wav)
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert len(heard) == 1 and heard[0].spotted and heard[0].spot_check, (events, results)
+    (result,) = results
+    assert result.text == result.candidate == "help me", result  # the wake search's own emergency
+    assert result.free_text, result  # stage 2 read it
+    understood = woken.understand_heard(heard[0])
+    assert understood.intent == "emergency" and understood.spot_check
+    d, _clock = _dialogue(woken)
+    out = d.handle(understood)
+    assert [a.prompt_id for a in out if isinstance(a, act.Say)] == ["spot_check"]
+    assert not [a for a in out if isinstance(a, act.SendRequest)]
+
+
+def test_wake_search_own_emergency_confirmed_by_both_readings_is_acted_on(woken, speechgen) -> None:
+    """The same path with a real emergency both stage-2 readings confirm: acted on, no question."""
+    wav = _conversation_line(speechgen, "i have fallen", "flite:rms")
+    events, results = _listen(woken, wav)
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert len(heard) == 1 and heard[0].spotted and not heard[0].spot_check, (events, results)
+    (result,) = results
+    assert result.candidate == result.text and result.spot_second, result
+    understood = woken.understand_heard(heard[0])
+    assert understood.intent == "emergency" and not understood.spot_check
+
+
+def test_always_listening_one_reading_emergency_is_asked(always, speechgen) -> None:
+    """Always listening (no wake phrase): the grammar forces "help me with this jar …" onto "help
+    me", the second opinion hears the jar; an emergency from one reading is asked about."""
+    wav = _conversation_line(speechgen, "Help me with this jar lid, would you?", "flite:kal16")
+    events = always.listen_wav(wav)
+    (heard,) = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert heard.parsed and heard.intent == "emergency" and "jar" not in heard.transcript, heard
+    assert not always.heard_emergency(heard.second), heard
+    understood = always.understand_heard(heard)
+    assert understood.intent == "emergency" and understood.spot_check
+
+
+def test_always_listening_emergency_both_readings_hear_is_acted_on(always, speechgen) -> None:
+    wav = _conversation_line(speechgen, "i have fallen", "flite:kal16")
+    events = always.listen_wav(wav)
+    (heard,) = [e for e in events if isinstance(e, UtteranceRecognized)]
+    understood = always.understand_heard(heard)
+    assert understood.intent == "emergency" and not understood.spot_check, (heard, understood)

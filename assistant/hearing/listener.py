@@ -478,13 +478,14 @@ class Listener:
         assert self.grammar is not None
         engine = self.recognizer.engine
         parse = self.grammar.parse(result.text, self._mode) if result.text else None
-        spot_check = False
+        spot_check = verified_candidate = False
         if self._mode == "wake" and (
             parse is None or not (parse.woke or parse.intent in self.grammar.spotted)
         ):
             verified = self._verified_candidate(result)
             if verified is not None:
                 result, parse, spot_check = verified
+                verified_candidate = True
         if parse is None and self._mode == "command" and result.second:
             after_wake = self._close_window()
             heard = self._recognized(result, result.second, speech_s, endpoint_at, done_at, after_wake, ())
@@ -511,6 +512,8 @@ class Listener:
                 after_wake = True
             elif parse.intent in self.grammar.spotted:
                 spotted, after_wake = True, False
+                if not verified_candidate:
+                    spot_check = self._wake_emergency_unconfirmed(result)
             else:
                 self._put(UtteranceRejected("not_woken", engine, speech_s))
                 return
@@ -536,30 +539,11 @@ class Listener:
         assert self.grammar is not None
         if not result.candidate or self._verify is None:
             return None
-        from assistant.hearing import spotter
 
-        candidate = result.candidate
-        free = [
-            t for t in (result.free_text, *result.free_alternatives) if spotter.sentence_sized(candidate, t)
-        ]
-        free_ok = [text for text in free if self._verify(text)]
-        second_ok = spotter.sentence_sized(candidate, result.spot_second) and self._verify(
-            result.spot_second, True
-        )
-        check = False
-        if spotter.SPOT_VERIFY_BOTH and result.spot_second:
-            if not (free_ok and second_ok):
-                confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
-                if not (
-                    spotter.SPOT_CHECK_ONE_READING
-                    and confirming
-                    and max(spotter.agreement(result.candidate, t) for t in confirming)
-                    >= spotter.SPOT_CHECK_MIN_AGREEMENT
-                ):
-                    return None
-                check = True
-        elif not (free_ok or second_ok):
+        verdict = self._stage_two(result)
+        if verdict is None:
             return None
+        check = verdict == "ask"
         parse = self.grammar.parse(result.candidate, "spot")
         if parse is None or parse.woke or parse.intent not in self.grammar.spotted:
             return None
@@ -570,6 +554,42 @@ class Listener:
         else:
             _LOGGER.debug("event=spotter_verified check=%s", check)
         return dataclasses.replace(result, text=result.candidate), parse, check
+
+    def _stage_two(self, result: Transcript) -> str | None:
+        """Stage 2 on ``result.candidate``: "act" (confirmed), "ask" (only one reading confirms it,
+        saying much the same words) or None (not confirmed)."""
+        from assistant.hearing import spotter
+
+        assert self._verify is not None
+        candidate = result.candidate
+        free = [
+            t for t in (result.free_text, *result.free_alternatives) if spotter.sentence_sized(candidate, t)
+        ]
+        free_ok = [text for text in free if self._verify(text)]
+        second_ok = spotter.sentence_sized(candidate, result.spot_second) and self._verify(
+            result.spot_second, True
+        )
+        if spotter.SPOT_VERIFY_BOTH and result.spot_second:
+            if free_ok and second_ok:
+                return "act"
+            confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
+            if (
+                spotter.SPOT_CHECK_ONE_READING
+                and confirming
+                and max(spotter.agreement(candidate, t) for t in confirming)
+                >= spotter.SPOT_CHECK_MIN_AGREEMENT
+            ):
+                return "ask"
+            return None
+        return "act" if free_ok or second_ok else None
+
+    def _wake_emergency_unconfirmed(self, result: Transcript) -> bool:
+        """The wake search's own emergency (stage 2's readings attached, ``candidate`` = its
+        sentence) that stage 2 does not confirm: asked about, never dropped
+        (:data:`spotter.VERIFY_WAKE_EMERGENCY`)."""
+        if not result.candidate or result.candidate != result.text or self._verify is None:
+            return False
+        return self._stage_two(result) != "act"
 
     def _open_wake_window(self) -> None:
         self._awake_until = self._audio_t + WAKE_COMMAND_WINDOW_S

@@ -222,12 +222,12 @@ class _PsDecoder:
             elif confirmed is not None:
                 (raw, second), candidate, wake_end = confirmed, "", None
             elif owner._spotted(candidate):
-                best, others = owner.free.transcribe(audio)
-                free = (best, *others)
-                if spotter_module.SPOT_SECOND_OPINION and owner.has_second_opinion:
-                    spot_second = owner._decode_with(SECOND_OPINION_SEARCH, audio)
+                free, spot_second = owner._stage_two(audio)
             else:
                 candidate = ""
+        elif audible and self._mode == "wake" and owner.spots and owner._spotted_by_wake(raw):
+            # the wake search's own emergency gets stage 2's readings too (spotter.VERIFY_WAKE_EMERGENCY)
+            candidate, free, spot_second = raw, *owner._stage_two(audio)
         if wake_end is not None and owner.command_after_wake and not candidate:
             raw, second = owner._command_after_wake(raw, audio[wake_end:], second)
         return raw, confidence, second, candidate, free, spot_second
@@ -696,6 +696,24 @@ class PocketsphinxRecognizer:
         assert self.grammar is not None
         parse = self.grammar.parse(sentence, "wake") if sentence else None
         return parse is not None and (parse.woke or parse.intent in self.grammar.spotted)
+
+    def _spotted_by_wake(self, sentence: str) -> bool:
+        """The wake search's own sentence (with its chatter loop) is an emergency, to be verified
+        as a spotter candidate is (:data:`spotter.VERIFY_WAKE_EMERGENCY`)."""
+        assert self.grammar is not None
+        if not spotter_module.VERIFY_WAKE_EMERGENCY or not sentence:
+            return False
+        parse = self.grammar.parse(sentence, "wake")
+        return parse is not None and not parse.woke and parse.intent in self.grammar.spotted
+
+    def _stage_two(self, audio: bytes) -> tuple[tuple[str, ...], str]:
+        """Stage 2's readings of a candidate emergency: the free transcripts (best first) and the
+        second opinion's ("" without one)."""
+        best, others = self.free.transcribe(audio)
+        spot_second = ""
+        if spotter_module.SPOT_SECOND_OPINION and self.has_second_opinion:
+            spot_second = self._decode_with(SECOND_OPINION_SEARCH, audio)
+        return (best, *others), spot_second
 
     def _spotted(self, sentence: str) -> bool:
         """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""

@@ -88,6 +88,12 @@ speech, stage 1 forces it onto a short emergency and the distress detector finds
 a forty-word reading of a news item ("… the price of petrol has fallen for the third month …"),
 which also acted on the round-11 rule (household-like tuning audio, television + dishes 10 dB).
 Measured on the tuning material: no emergency lost (docs/benchmarks/speech.md, round 12)."""
+VERIFY_WAKE_EMERGENCY: Final = True
+"""The wake search's own emergency (heard without the wake phrase *with* its chatter loop, so no
+stage-1 candidate) goes through stage 2 as well: acted on when both readings confirm it, else
+asked about ("Did you call for help?") — never dropped, since the chatter loop already stood
+against it. Before (rounds 7–12) it was acted on unverified: "Help me with this jar lid, would
+you?" → "help me" (household-like tuning audio, docs/benchmarks/speech.md, round 14)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
