@@ -21,7 +21,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from typing import Any, Final
 from assistant import data
 from assistant.conversation.actions import Say
 from assistant.conversation.playback import PLAYBACK_MARGIN_S, AudioSink, Pcm, read_wav, scale_pcm
-from assistant.ops.paths import child_env
+from assistant.ops.paths import start_child
 from assistant.ops.settings import Settings, Voice
 
 _LOGGER = logging.getLogger(__name__)
@@ -269,21 +268,10 @@ class SynthesisWorker:
         if self._process is not None:  # died on its own
             self._discard()
             self.restarts += 1
-        mine, theirs = socket.socketpair()
-        parent = Connection(mine.detach())
-        child_fd = theirs.detach()
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "assistant.conversation.tts_child", str(child_fd)],
-                pass_fds=(child_fd,),
-                stdin=subprocess.DEVNULL,
-                env=child_env(),
-            )
+            parent, process = start_child("assistant.conversation.tts_child")
         except OSError as err:
-            parent.close()
             raise SynthesisFailed(f"TTS worker could not start: {err}") from None
-        finally:
-            os.close(child_fd)
         try:
             parent.send(list(sys.path))
             parent.send((self._synth_fn, self._warm_up))

@@ -17,11 +17,8 @@ child, raises :class:`RecognizerCrashed` for that one utterance, and a new child
 from __future__ import annotations
 
 import logging
-import os
 import re
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
-from assistant.ops.paths import child_env
+from assistant.ops.paths import start_child
 
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
@@ -416,24 +413,10 @@ class IsolatedRecognizer:
         return self._proc.pid if self._proc is not None else None
 
     def _start(self) -> None:
-        # A plain child process (``python -m assistant.hearing.recognizer_child``) on a socket pair, not
-        # multiprocessing's spawn: spawn re-imports the daemon's main module in the child and
-        # starts a resource-tracker process beside it (13 MB more, bench/memory.py).
-        mine, theirs = socket.socketpair()
-        parent = Connection(mine.detach())
-        child_fd = theirs.detach()
         try:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "assistant.hearing.recognizer_child", str(child_fd)],
-                pass_fds=(child_fd,),
-                stdin=subprocess.DEVNULL,
-                env=child_env(),
-            )
+            parent, proc = start_child("assistant.hearing.recognizer_child")
         except OSError as err:
-            parent.close()
             raise RecognitionError(f"{self.engine} recognizer could not start: {err}") from None
-        finally:
-            os.close(child_fd)
         try:
             parent.send(("spec", self.spec))
             ready = parent.poll(self._start_timeout_s)

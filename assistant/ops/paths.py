@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 
@@ -23,3 +27,26 @@ def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
     return env
+
+
+def start_child(module: str) -> tuple[Connection, subprocess.Popen[bytes]]:
+    """Start ``python -m <module> FD`` with ``FD`` one end of a socket pair; return the other end (a
+    :class:`~multiprocessing.connection.Connection`) and the process. A plain child, not
+    multiprocessing's spawn, which re-imports the daemon's main module in the child and starts a
+    resource-tracker process beside it (13 MB, ``bench/memory.py``). OSError if it cannot start."""
+    mine, theirs = socket.socketpair()
+    parent = Connection(mine.detach())
+    child_fd = theirs.detach()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", module, str(child_fd)],
+            pass_fds=(child_fd,),
+            stdin=subprocess.DEVNULL,
+            env=child_env(),
+        )
+    except OSError:
+        parent.close()
+        raise
+    finally:
+        os.close(child_fd)
+    return parent, process
