@@ -96,6 +96,17 @@ class Tally:
     asked_right: int = 0
     extra: dict[str, float] = field(default_factory=dict)
 
+    def count(self, intents: list[str], asked: list[str], intent: str | None) -> None:
+        """One utterance: the intents acted on and asked about (:func:`decide`), against ``intent``
+        (None: out of scope, where no intent is right)."""
+        expected = [] if intent is None else [intent]
+        self.total += 1
+        self.right += intents == expected
+        self.wrong += any(x != intent for x in intents)
+        self.rejected += not intents and not asked and intent is not None
+        self.asked += bool(asked) and not intents
+        self.asked_right += bool(asked) and not intents and asked == expected
+
     def row(self) -> str:
         n = max(1, self.total)
         return (
@@ -255,6 +266,20 @@ def run_pico(pipeline: Pipeline, meter: Meter, snrs: Iterable[str], every: int, 
     return tallies
 
 
+def decide(understood: list[Any]) -> tuple[list[str], list[str]]:
+    """The intents acted on and those asked about, as the dialogue does: an unsure reading is asked
+    back, except what is never asked; a spotted emergency only one reading confirmed is asked about
+    ("Did you call for help?")."""
+    acted = [
+        u
+        for u in understood
+        if u.intent is not None and (not u.unsure or u.intent in NEVER_CHECKED) and not u.spot_check
+    ]
+    return [u.intent for u in acted], [
+        u.intent for u in understood if u.intent is not None and u not in acted
+    ]
+
+
 def run_commands(
     pipeline: Pipeline,
     meter: Meter,
@@ -272,24 +297,9 @@ def run_commands(
             for i, (text, intent) in enumerate(texts):
                 wav = data.spoken(text, voice, noise, snr, seed=100 + i)
                 events, understood = meter.run(pipeline, wav)
-                # as the dialogue does: an unsure reading is asked back, except what is never asked;
-                # a spotted emergency only one reading confirmed is asked about ("Did you call for help?")
-                acted = [
-                    u
-                    for u in understood
-                    if u.intent is not None
-                    and (not u.unsure or u.intent in NEVER_CHECKED)
-                    and not u.spot_check
-                ]
-                intents = [u.intent for u in acted]
-                asked = [u.intent for u in understood if u.intent is not None and u not in acted]
-                expected = [] if intent is None else [intent]  # out of scope: no intent is right
-                tally.total += 1
-                tally.right += intents == expected
-                tally.wrong += any(x != intent for x in intents)
-                tally.rejected += not intents and not asked and intent is not None
-                tally.asked += bool(asked) and not intents
-                tally.asked_right += bool(asked) and not intents and asked == expected
+                intents, asked = decide(understood)
+                expected = [] if intent is None else [intent]
+                tally.count(intents, asked, intent)
                 meter.note(
                     set=set_name,
                     cond=label,

@@ -20,7 +20,6 @@ sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
 import speech  # noqa: E402
 
-from assistant.conversation.dialogue import NEVER_CHECKED  # noqa: E402
 from assistant.hearing.listener import UtteranceRecognized  # noqa: E402
 from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline  # noqa: E402
 
@@ -48,19 +47,9 @@ def score(pipeline: Pipeline, records: list[dict[str, Any]]) -> dict[str, speech
         key = f"{record['set']} {record['cond']}"
         tally = tallies.setdefault(key, speech.Tally(key))
         understood = [pipeline.understand_heard(heard(r)) for r in record["readings"]]
-        acted = [
-            u for u in understood if u.intent is not None and (not u.unsure or u.intent in NEVER_CHECKED)
-        ]
-        intents = [u.intent for u in acted]
-        asked = [u.intent for u in understood if u.intent is not None and u not in acted]
+        intents, asked = speech.decide(understood)
         intent = record["expected"]
-        expected = [] if intent is None else [intent]
-        tally.total += 1
-        tally.right += intents == expected
-        tally.wrong += any(x != intent for x in intents)
-        tally.rejected += not intents and not asked and intent is not None
-        tally.asked += bool(asked) and not intents
-        tally.asked_right += bool(asked) and not intents and asked == expected
+        tally.count(intents, asked, intent)
         if any(x != intent for x in intents) and record.get("show"):
             print(
                 f"  wrong: {record['text']!r} {record['voice']} {record['cond']}: {record['readings']} -> {intents}"
