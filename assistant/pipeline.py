@@ -68,8 +68,8 @@ OVERRULE_ASK_CONFIDENCE: Final = 0.9
 """Confidence of such an overruling reading (in the "Did you say …?" band of the defaults)."""
 SLOTS_DIFFER_ASK: Final[frozenset[str]] = frozenset({"contact", "doctor", "medication"})
 """The two readings give the same intent but one of these slots (whom to call, which medicine)
-differs ("call Anna" / "call David"): ask
-"Did you say …?" (:data:`OVERRULE_ASK_CONFIDENCE`) on the language model's reading when it is
+differs ("call Anna" / "call David"): ask "Did you say …?" (:data:`OVERRULE_ASK_CONFIDENCE`) on
+the language model's reading when it is
 :data:`SECOND_OVERRULES_P` sure, else on the grammar's, instead of acting on either (round 14,
 docs/benchmarks/speech.md; an empty set = round 12's rule: the sure language-model reading acts;
 symptoms are not in it: replayed on the tuning half, asking on them lost 4 right of 333, no
@@ -196,21 +196,14 @@ class Pipeline:
             text=second.text, lang=self.lang, intent=None, confidence=0.0, transcript=heard.transcript
         )
         decided = self._one_of_two_readings(heard, grammar, second, nothing)
-        both = (
-            grammar is not None
-            and second.intent is not None
-            and self.understander.catalog.tier(second.intent) == "emergency"
-            and grammar.intent is not None
-            and self.understander.catalog.tier(grammar.intent) == "emergency"
-        )
-        if (
-            EMERGENCY_NEEDS_BOTH
-            and decided.intent is not None
-            and self.understander.catalog.tier(decided.intent) == "emergency"
-            and (not both or heard.spot_check)
-        ):
-            return dataclasses.replace(decided, spot_check=True)
+        if EMERGENCY_NEEDS_BOTH and self._emergency(decided):
+            both = grammar is not None and self._emergency(grammar) and self._emergency(second)
+            if not both or heard.spot_check:
+                return dataclasses.replace(decided, spot_check=True)
         return decided
+
+    def _emergency(self, u: Understanding) -> bool:
+        return u.intent is not None and self.understander.catalog.tier(u.intent) == "emergency"
 
     def _one_of_two_readings(
         self,
@@ -231,8 +224,8 @@ class Pipeline:
         if second.intent == grammar.intent and any(
             second.slots.get(k, v) != v for k, v in grammar.slots.items() if k in SLOTS_DIFFER_ASK
         ):
-            # Same command, another name / symptom / medicine: which one the audio does not
-            # settle, and acting on the wrong one is worse than asking "Did you say …?".
+            # Same command, another person or medicine: which one the audio does not settle,
+            # and acting on the wrong one is worse than asking "Did you say …?".
             sure = second if second.confidence >= SECOND_OVERRULES_P else grammar
             return self._decided(sure, OVERRULE_ASK_CONFIDENCE)
         if second.intent is not None and second.confidence >= SECOND_OVERRULES_P:

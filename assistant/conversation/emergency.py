@@ -127,10 +127,10 @@ class EmergencyFlow(DialogueBase):
         return self._ask_urgent([self._say("urgent_check", slow=True)])
 
     def _spot_check(self, u: Understanding) -> list[object]:
-        """An emergency heard without the wake phrase that only one of the spotter's two readings
-        confirmed (``Understanding.spot_check``): ask, slowly, "Did you call for help?", answered
-        as the urgent-symptom question is (yes / help → the emergency; no → nothing; silence or
-        unclear twice → the emergency: fail closed)."""
+        """An emergency heard by one reading only (``Understanding.spot_check``: one of the
+        spotter's two readings, the wake search's own, or the grammar's alone): ask, slowly, "Did
+        you call for help?", answered as the urgent-symptom question is (yes / help → the
+        emergency; no → nothing; silence or unclear twice → the emergency: fail closed)."""
         self._to_idle()
         self._pending = Pending(EMERGENCY_INTENT, dict(u.slots), dataclasses.replace(u, spot_check=False))
         self._urgent_asks = 1
