@@ -67,6 +67,40 @@ def test_tuning_commands_with_the_second_opinion_slice() -> None:
     assert tally.wrong <= 1, tally
 
 
+def test_the_meter_books_building_the_recognizer_apart(tmp_path: Path) -> None:
+    """The recognizer is built (models, grammar, language model) before the first file is
+    timed, once per pipeline: the daemon does it at start, so it is not in the real-time factor."""
+    import time
+    import wave
+
+    wav = tmp_path / "silence.wav"
+    with wave.open(str(wav), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(b"\x00\x00" * 16000)
+
+    class SlowToBuild:
+        builds = 0
+
+        def recognizer(self) -> object:
+            self.builds += 1
+            started = time.process_time()
+            while time.process_time() - started < 0.2:
+                pass
+            return object()
+
+        def listen_wav(self, path: Path) -> list[object]:
+            return []
+
+    pipeline, meter = SlowToBuild(), speech.Meter()
+    meter.run(pipeline, wav)  # type: ignore[arg-type]
+    meter.run(pipeline, wav)  # type: ignore[arg-type]
+    assert pipeline.builds == 1
+    assert meter.load_s >= 0.2
+    assert meter.cpu_s < 0.1 and meter.audio_s == 2.0
+
+
 def test_results_do_not_depend_on_the_order_of_the_files(coffee_pipeline) -> None:
     items = data.pico_items(PICO_EVERY)[:3]
     wavs = [wav for _item, wav in data.pico_wavs(items, "12")]
