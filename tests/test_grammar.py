@@ -238,6 +238,13 @@ def test_spoken_commands_through_the_catalog_automaton(
     assert right >= len(SPOKEN) - 2 and wrong <= 1, (right, wrong)
 
 
+def test_the_catalog_decoder_scores_with_grammar_topn(catalog_recognizer) -> None:
+    """The grammar-mode decoder (every search of it) uses GRAMMAR_TOPN Gaussians per codebook."""
+    from assistant.hearing import pocketsphinx_engine
+
+    assert catalog_recognizer._decoder.config["topn"] == pocketsphinx_engine.GRAMMAR_TOPN
+
+
 def test_silence_gives_nothing_through_the_catalog_automaton(catalog_recognizer, speechgen) -> None:
 
     d = catalog_recognizer.begin("command")

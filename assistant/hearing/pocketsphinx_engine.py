@@ -55,6 +55,13 @@ the model's ``feat.params``: the model's file overrides a decoder option that eq
 default, so setting it on the decoder alone does nothing."""
 GRAMMAR_BEAMS: Final[dict[str, float]] = {}
 """Search beams in grammar mode (``beam``, ``wbeam``, ``pbeam``; empty = the library's)."""
+GRAMMAR_TOPN: Final = 4
+"""Gaussians per codebook the grammar-mode decoder scores each senone with (pocketsphinx's
+``topn``, the library's default 4). It is the acoustic model's, so every search of that decoder
+(command, wake, spotter, second opinion) uses it; the spotter's free transcriber and the
+language-model mode keep the library's. Measured (docs/benchmarks/speech.md, round 15): 3 saves
+about 10–20 % of the decodes' CPU and kept the tuning commands' accuracy, but lost one of 12 set
+(b) commands in kitchen noise; 2 lost 1 + 3 tuning commands in noise. Kept at 4."""
 PHONE_LOOP_CONFIDENCE: Final = False
 """Grammar mode: decode the utterance a second time with a free phone loop and report how far
 the grammar's acoustic score falls below it (:func:`confidence_from_gap`). Off: measured, it did
@@ -488,7 +495,7 @@ class PocketsphinxRecognizer:
             samprate=SAMPLE_RATE,
             bestpath=False,
             loglevel="FATAL",
-            **GRAMMAR_BEAMS,
+            **{"topn": GRAMMAR_TOPN, **GRAMMAR_BEAMS},
         )
         for word, phones in EXTRA_PRONUNCIATIONS.items():
             for index, pron in enumerate(phones):
