@@ -1,7 +1,8 @@
 """Regional Mandarin and recogniser homophones (round 10, dev13zh): regional words read the standard
-way (``normalize.standard_zh``) by the symptom finder, the rules and a second distress pass; symptom
-phrases found by their pinyin when the recogniser wrote homophones (three characters or more); more
-sound-alikes of danger words; a medicine named without asking for it orders nothing."""
+way (``normalize.standard_zh``) by the symptom finder, the rules and a second distress pass (the
+model reads the words as said); symptom phrases found by their pinyin when the recogniser wrote
+homophones (three characters or more); more sound-alikes of danger words; a medicine named without
+asking for it orders nothing."""
 
 from __future__ import annotations
 
@@ -78,12 +79,13 @@ def test_two_character_sound_alikes_are_not_symptoms(finder: SymptomFinder, text
     ("text", "intent"),
     [
         ("我头先食咗降压药喇", "medication_taken"),  # 粤: 食咗 = 吃了
+        ("唔使打畀安娜住", None),  # 粤: 唔使 = 不用, the call declined
         ("佢喺厨房跌咗，起唔到身", "emergency"),  # 粤: a fall no lexicon word spells
         ("老头子突然抽过去了", "emergency"),  # 东北: 抽过去 = a fit; someone near, not far
         ("小便憋了一晚上憋得难受", "report_symptom"),  # holding water is no breathing trouble
     ],
 )
-def test_regional_requests_and_emergencies(zh, text: str, intent: str) -> None:
+def test_regional_requests_and_emergencies(zh, text: str, intent: str | None) -> None:
     assert zh.match(text).intent == intent
 
 

@@ -236,12 +236,13 @@ _ZH_CANTONESE_LA: Final = re.compile(r"喇(?![叭嘛])")
 
 def standard_zh(normalized: str) -> str:
     """Normalised Mandarin with regional words said the standard way (俺咋瞅不清 → 我怎么看不清,
-    侬今朝好伐 → 你今天好伐, 我啱啱食咗药 → 我刚刚吃了药): what the understander gives the learned model,
-    the symptom finder, the rules (polarity, whose request, evidence) and a second distress pass, so
-    a word one region uses meets the vocabulary and patterns written in another. The model is
-    trained on its lines as written (they carry regional wording too; training on them standardised
-    as well cost one consequential accept and one negated line acting on the earlier dev sets'
-    unseen halves). The text shown and sent keeps the speaker's words."""
+    侬今朝好伐 → 你今天好伐, 我啱啱食咗药 → 我刚刚吃了药): what the symptom finder, the rules (polarity,
+    whose request, evidence) and a second distress pass read, so a word one region uses meets the
+    vocabulary and patterns written in another. The learned model reads the words as said, as it
+    was trained (its lines carry regional wording; giving it the standard form lost 12 of its own
+    lines, 唔使了 / 覅了 / 我听唔明 among them, and training it on standardised lines too cost a
+    consequential accept and a negated line acting on the earlier dev sets' unseen halves). The
+    text shown and sent keeps the speaker's words."""
     # 唔要喇，唔该 = 不要了，谢谢
     text = _ZH_CANTONESE_LA.sub("了", _ZH_CANTONESE_THANKS.sub("谢谢", normalized))
     return _ZH_REGIONAL_RE.sub(lambda m: _ZH_REGIONAL_MAP[m.group(0)], text)

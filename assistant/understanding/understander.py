@@ -329,8 +329,10 @@ class Understander:
         if self.lang == "zh":
             display = standard_zh(display)
             if display != shown and not distress.any_cue:
-                distress = self.distress.detect(display, normalized=True)  # 我跌咗落地起唔到身
-        tokens, config_values = model_tokens(self._slots, display)
+                again = self.distress.detect(display, normalized=True)  # 我跌咗落地起唔到身
+                if again.emergency:  # it only adds alarms: a cue it clears must not block a symptom report
+                    distress = again
+        tokens, config_values = model_tokens(self._slots, shown)  # the model learnt the words as said
         prediction = self.model.predict(tokens) if self.model is not None else None
         if distress.emergency and EMERGENCY in self._reportable:
             p = prediction.prob(EMERGENCY) if prediction else 0.0
