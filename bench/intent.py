@@ -71,6 +71,11 @@ Sets (``bench/data``):
   person in the room, commands for other smart-speaker skills; zh also sound-alikes and digits) plus
   ~100 in-scope lines said in the same surroundings; written by a new writer and committed before
   that round's tuning. In halves like dev10-oos: odd lines tuned on, even lines totals only.
+* ``intent-dev13zh-zh.jsonl`` — round 10 (issue 10, Mandarin only): 310 lines (116 in scope, 44
+  symptom reports labelled with symptom ids, 50 emergencies, 38 harmless danger-word lines, 62 out
+  of scope) in regional older speakers' Mandarin (东北, 四川/重庆, 粤语-influenced, 上海, 闽南) and
+  recogniser homophones (要/药, 一声/医生, 九命/救命); written by a new writer and committed before
+  tuning. Odd lines tuned on, even lines totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -114,7 +119,7 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos")
+HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13zh")
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
@@ -422,7 +427,7 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         res["sets"][name] = evaluate(understander, rows, keep_errors)
     for kind in HALVED_SETS:
         if not (ROOT / "bench" / "data" / f"intent-{kind}-{lang}.jsonl").exists():
-            continue  # dev8 is Mandarin only
+            continue  # dev8 and dev13zh are Mandarin only
         rows = load_set(lang, kind)
         sets[f"{kind} odd"], sets[f"{kind} even"] = rows[0::2], rows[1::2]
         res["sets"][f"{kind} odd"] = evaluate(understander, rows[0::2], keep_errors)

@@ -258,6 +258,7 @@ def test_no_dev12_oos_line_is_a_training_sentence(lang: str) -> None:
 
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
+    ("dev13zh", "zh", 200, 90),
 ])  # fmt: skip
 def test_no_in_scope_dev_line_is_a_training_sentence(
     name: str, lang: str, in_scope: int, out_of_scope: int

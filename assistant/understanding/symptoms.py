@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from assistant import data
-from assistant.understanding.normalize import normalize
+from assistant.understanding.normalize import normalize, pinyin_tokens, standard_zh, tokenize
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,8 +37,9 @@ LOOSE_PHRASES: Final = {
 }
 """Phrases too loose to count when anything longer matched (helper's note in the vocabulary)."""
 
-_ZH_DEGREE: Final = re.compile(r"有一点儿?|有点儿?|有些|特别|非常|挺|蛮|越来越")
-"""Mandarin degree words said inside a symptom phrase (气有点短 = 气短, 头有些晕 = 头晕)."""
+_ZH_DEGREE: Final = re.compile(r"有一点儿?|有点儿?|有些|特别|非常|挺|蛮|越来越|又|老是|总是|一直")
+"""Mandarin degree and again-words said inside a symptom phrase (气有点短 = 气短, 头有些晕 = 头晕,
+血压又高了 = 血压高了)."""
 
 # "my X hurts" kinds: (English pattern with {part}, Mandarin pattern with {part}, symptom suffix)
 _PART_PATTERNS_EN: Final = (
@@ -201,7 +202,7 @@ class SymptomFinder:
         phrase_to_id: dict[str, str] = {}
         for sid, entry in self.vocab.symptoms.items():
             for phrase in entry.phrases(lang):
-                key = normalize(phrase, lang)
+                key = self._key(phrase)
                 if key and key not in phrase_to_id:
                     phrase_to_id[key] = sid
         self._phrase_to_id = phrase_to_id
@@ -214,7 +215,7 @@ class SymptomFinder:
         part_words: dict[str, str] = {}
         for pid, part in self.vocab.body_parts.items():
             for word in part.words.get(lang, ()):
-                key = normalize(word, lang)
+                key = self._key(word)
                 if key and key not in part_words:
                     part_words[key] = pid
         self._part_of_word = part_words
@@ -226,11 +227,44 @@ class SymptomFinder:
             (re.compile(self._bounded(p.replace("{part}", f"(?P<part>{part_alt})"))), kind)
             for p, kind in patterns
         ]
+        # Mandarin sound-alikes of a phrase (咳素 / 拉度子 / 眼经 for 咳嗽 / 拉肚子 / 眼睛, as a recogniser
+        # writes them): the phrase's toneless pinyin → the phrases that read so
+        self._by_sound: dict[tuple[str, ...], list[str]] = {}
+        if lang == "zh":
+            for phrase in strict:
+                chars = tokenize(phrase, lang)
+                if len(chars) >= 3 and len(chars) == len(phrase):
+                    self._by_sound.setdefault(tuple(pinyin_tokens(chars)), []).append(phrase)
+        self._longest_sound = max((len(k) for k in self._by_sound), default=0)
         self._by_part_kind: dict[tuple[str, str], str] = {}
         for sid, entry in self.vocab.symptoms.items():
             for kind in ("pain", "swelling", "itch", "numbness"):
                 if sid == f"{entry.body_part}_{kind}" or (kind == "pain" and sid == f"{entry.body_part}ache"):
                     self._by_part_kind.setdefault((entry.body_part, kind), sid)
+
+    def _key(self, phrase: str) -> str:
+        key = normalize(phrase, self.lang)
+        return standard_zh(key) if self.lang == "zh" else key
+
+    def _sound_alike(self, text: str) -> FoundSymptom | None:
+        """A vocabulary phrase of three or more characters the recogniser wrote with homophones: the
+        same toneless pinyin, at most half of the characters different (拉度子 = 拉肚子, 头云眼花 =
+        头晕眼花). Two characters are too many words' sound (干疼 / 肝疼, 发少 / 发烧): those are left
+        to the model's pinyin features. Longest first."""
+        chars = list(text)
+        if not self._by_sound or len(chars) < 2 or any(len(c.encode()) < 3 for c in chars):
+            return None
+        sound = pinyin_tokens(chars)
+        for size in range(min(self._longest_sound, len(chars)), 2, -1):
+            for start in range(len(chars) - size + 1):
+                said = "".join(chars[start : start + size])
+                for phrase in self._by_sound.get(tuple(sound[start : start + size]), ()):
+                    same = sum(a == b for a, b in zip(said, phrase, strict=True))
+                    if same >= 1 and size - same <= size // 2:
+                        sid = self._phrase_to_id[phrase]
+                        entry = self.vocab.symptoms[sid]
+                        return FoundSymptom(sid, self._named_part(text), entry.urgent, (start, start + size))
+        return None
 
     def _bounded(self, body: str) -> str:
         return f"(?<![a-z0-9])(?:{body})(?![a-z0-9])" if self.lang == "en" else f"(?:{body})"
@@ -245,13 +279,15 @@ class SymptomFinder:
         Mandarin puts degree words inside a phrase (气有点短, 头有些晕, 腿特别沉): when nothing matched
         as said, the text without them is tried (the span is then in that text)."""
         text = text if normalized else normalize(text, self.lang)
+        if self.lang == "zh":
+            text = standard_zh(text)  # 脑壳疼 / 波棱盖疼 / 膝头哥痛: 头疼, 膝盖疼
         if not text:
             return None
         found = self._find(text, loose_ok=self.lang != "zh")
         if found is None and self.lang == "zh":
             plain = _ZH_DEGREE.sub("", text)
             found = self._find(plain, loose_ok=False) if plain != text else None
-            found = found or self._find(text, loose_ok=True)
+            found = found or self._sound_alike(text.replace(" ", "")) or self._find(text, loose_ok=True)
         return found
 
     def _find(self, text: str, *, loose_ok: bool) -> FoundSymptom | None:

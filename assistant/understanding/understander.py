@@ -41,7 +41,7 @@ from assistant.understanding.catalog import Catalog, load_catalog
 from assistant.understanding.distress import DistressDetector
 from assistant.understanding.matcher import IntentMatcher
 from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
-from assistant.understanding.normalize import normalize, strip_hedges
+from assistant.understanding.normalize import normalize, standard_zh, strip_hedges
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
 from assistant.understanding.speaker import Speaker
@@ -98,6 +98,12 @@ EVIDENCE: Final = {
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+_ZH_ORDER_WORDS: Final = (
+    r"买|订|开|配|拿|续|要|没了|没有了|完了|光了|快没|见底|补|剩|来点|来一|来些|送|断|缺|够|用完|吃完|吃光|下单"
+    r"|取|领|备|再|多|没得|莫得|冇|空了|有没有|还有|没几|没有几|到头|整"
+)
+"""A Mandarin medicine order asks for more or says the medicine is running out: a sentence that only
+names the medicine (降压药是白色的小药片, 降压药挺管用) orders nothing."""
 _EN_DEVICES: Final = r"(tv|telly|television|radio|wireless|music|song|heating|thermostat|oven|fan|tap|heater|fire|lights?|hob|doorbell|alarm clock)"
 _EN_VOLUME_ELSEWHERE: Final = (
     rf"\b(turn|put|make|switch|crank|bring|whack)( up| down)? (the |that |my |our )?{_EN_DEVICES}\b"
@@ -319,13 +325,20 @@ class Understander:
         if not display:
             return Understanding(text=display, lang=self.lang, intent=None)
         distress = self.distress.detect(display, normalized=True)
-        tokens, config_values = model_tokens(self._slots, display)
+        shown = display  # the speaker's words; the rules below read regional words the standard way
+        if self.lang == "zh":
+            display = standard_zh(display)
+            if display != shown and not distress.any_cue:
+                again = self.distress.detect(display, normalized=True)  # 我跌咗落地起唔到身
+                if again.emergency:  # it only adds alarms: a cue it clears must not block a symptom report
+                    distress = again
+        tokens, config_values = model_tokens(self._slots, shown)  # the model learnt the words as said
         prediction = self.model.predict(tokens) if self.model is not None else None
         if distress.emergency and EMERGENCY in self._reportable:
             p = prediction.prob(EMERGENCY) if prediction else 0.0
             danger = DANGER_VALUES.get(distress.category or "")
             return self._result(
-                display,
+                shown,
                 EMERGENCY,
                 max(p, EMERGENCY_CONFIDENCE),
                 1.0 - p,
@@ -348,6 +361,8 @@ class Understander:
             intent = None
         if intent is not None and not self._has_evidence(intent, display, tokens):
             intent = None
+        if intent == "reorder_medication" and self.lang == "zh" and not re.search(_ZH_ORDER_WORDS, display):
+            intent = None  # 降压药是白色的小药片: the medicine named, nothing asked for or running out
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
         if (
@@ -360,7 +375,11 @@ class Understander:
         if intent == "call_contact" and self.lang == "zh" and not re.search(_ZH_CALL_WORDS, display):
             if not any(name and name in display for name in self._known_callees):
                 intent = None  # a sound-alike of a name (晚安啊 ~ 安娜), no call word: asks for nobody
-        if intent in SPEAKERS_OWN and self.speaker.someone_else(display, self._callee_words(intent)):
+        if (
+            intent in SPEAKERS_OWN
+            and not (intent == EMERGENCY and self._near_only(display))
+            and self.speaker.someone_else(display, self._callee_words(intent))
+        ):
             intent = None  # "joan has to take her water tablets", 她三天两头给医生打电话
         if (
             intent in ("yes", "no")
@@ -380,11 +399,19 @@ class Understander:
             intent = None  # "what causes cramp in your legs at night", 感冒一般几天能好
         if intent is None or intent not in self._reportable:
             return Understanding(
-                text=display, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
+                text=shown, lang=self.lang, intent=None, confidence=_unit(p), margin=_unit(p - runner)
             )
         slots = self._slot_values(intent, display, catalog_values, config_values)
         urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
-        return self._result(display, intent, p, p - runner, slots, urgent=urgent)
+        return self._result(shown, intent, p, p - runner, slots, urgent=urgent)
+
+    def _near_only(self, display: str) -> bool:
+        """Mandarin: the person named is someone near (老伴, 老头子, 孙子: the distress lexicon's near
+        words) and nobody far: the model's emergency stands for them as for the speaker (我老伴抽过去了)."""
+        if self.lang != "zh":
+            return False
+        near, far = self.distress.lex.others_near, self.distress.lex.others_far
+        return bool(near and near.search(display)) and not (far and far.search(display))
 
     def _asks_back(self, display: str) -> bool:
         """A yes / no that is itself a question (听见没有, 对不对, "no, are you listening?")."""
