@@ -8,6 +8,7 @@ import subprocess
 import sys
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 
 def state_dir(configured: str = "") -> Path:
@@ -50,3 +51,16 @@ def start_child(module: str) -> tuple[Connection, subprocess.Popen[bytes]]:
     finally:
         os.close(child_fd)
     return parent, process
+
+
+def sha256(data: bytes = b"") -> Any:
+    """A SHA-256 hash object, as ``hashlib.sha256(data)`` (the same digests), from CPython's
+    built-in ``_sha256`` when there is one: ``hashlib`` loads OpenSSL's libcrypto (3.4 MB resident
+    in the recognizer's process, which needs no other use of it; docs/benchmarks/speech.md, Memory)."""
+    try:
+        from _sha256 import sha256 as builtin
+    except ImportError:  # another Python build: hashlib's
+        import hashlib
+
+        return hashlib.sha256(data)
+    return builtin(data)
