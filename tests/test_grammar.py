@@ -204,6 +204,38 @@ SPOKEN = {  # through the real catalog automaton (asr.decoder: grammar, the daem
 }
 
 
+def test_cached_fsg_transitions_are_the_built_ones(en_settings, tmp_path) -> None:
+    """The recognizer reads its FSGs from the state dir's models/ from the second start on: the
+    same transitions (order, weights, types) and the same automaton for ``accepts``."""
+    from dataclasses import replace
+
+    from assistant.hearing import grammar as grammar_module
+
+    grammar = replace(compile_grammar(load_catalog("en"), en_settings), wake_phrase="hello jiayi")
+    cases = {
+        "command": {"chatter": False},
+        "wake": {"chatter": True, "chatter_weight": grammar_module.CHATTER_WEIGHT},
+        "spot": {"chatter": False},
+    }
+    for mode, options in cases.items():
+        grammar_module._DFA_CACHE.pop(grammar, None)
+        built = grammar.fsg_transitions(mode, **options)
+        automaton = grammar_module._DFA_CACHE.pop(grammar, None)
+        first = grammar_module.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        grammar_module._DFA_CACHE.pop(grammar, None)
+        again = grammar_module.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        assert first == built and again == built
+        assert [tuple(map(type, t)) for t in again[2]] == [tuple(map(type, t)) for t in built[2]]
+        assert grammar_module._DFA_CACHE.get(grammar) == automaton  # kept for the command search only
+    assert len(list(tmp_path.glob("fsg-*.json"))) == 3
+    grammar_module._DFA_CACHE.pop(grammar, None)
+    assert grammar_module.cached_fsg_transitions(grammar, "command", str(tmp_path), chatter=False)
+    for text in ("what time is it", "call my daughter", "what time", "hello jiayi what time is it"):
+        assert grammar.accepts(text, "wake") == (
+            text in ("what time is it", "call my daughter", "hello jiayi what time is it")
+        )
+
+
 @pytest.fixture(scope="module")
 def catalog_recognizer(en_settings):
     from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer

@@ -29,7 +29,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing.grammar_nodes import (
     Choice,
@@ -47,9 +47,10 @@ from assistant.hearing.grammar_nodes import (
     random_path,
     refs,
 )
-from assistant.ops.settings import Settings
-from assistant.understanding.catalog import Catalog, SlotRef, Template, Words, parse_template
-from assistant.understanding.normalize import number_to_words
+
+if TYPE_CHECKING:
+    from assistant.ops.settings import Settings
+    from assistant.understanding.catalog import Catalog, Template
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -380,6 +381,59 @@ class SpokenGrammar:
 
 
 _DFA_CACHE: dict[SpokenGrammar, tuple[int, frozenset[int], list[dict[Any, int]]]] = {}
+
+
+def cached_fsg_transitions(
+    grammar: SpokenGrammar, mode: str, cache_dir: str, **options: Any
+) -> tuple[int, int, list[Any]]:
+    """:meth:`SpokenGrammar.fsg_transitions` of ``grammar`` (``options`` as there), kept in
+    ``cache_dir`` (the state dir's ``models/``; "" = built every time) under a hash of the
+    grammar, the mode, the options and the code that builds the automaton: a later start of the
+    recognizer reads the transitions instead of building the minimal automaton, whose Python
+    objects cost that process about 6 MB of resident memory that stays (docs/benchmarks/speech.md,
+    Memory). The same transitions, in the same order and with the same weights (JSON keeps a
+    float's exact value); the command automaton that :meth:`SpokenGrammar.accepts` walks is
+    rebuilt from them when it would have been kept."""
+    if not cache_dir:
+        return grammar.fsg_transitions(mode, **options)
+    import json
+    import os
+    from pathlib import Path
+
+    from assistant.hearing import grammar_nodes
+    from assistant.ops.paths import sha256
+
+    digest = sha256(f"{mode} {sorted(options.items())!r}\n{grammar!r}\n".encode())
+    for module in (__file__, grammar_nodes.__file__):
+        digest.update(Path(module).read_bytes())
+    path = Path(cache_dir) / f"fsg-{mode}-{digest.hexdigest()[:16]}.json"
+    try:
+        start, final, rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        start, final, transitions = grammar.fsg_transitions(mode, **options)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps([start, final, transitions], separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            _LOGGER.warning("event=fsg_not_cached path=%s error=%s", path, err)
+        return start, final, transitions
+    transitions = [tuple(row) for row in rows]
+    del rows
+    if (mode == "command" or not grammar.wake_phrase) and grammar not in _DFA_CACHE:
+        edges: list[dict[Any, int]] = [{} for _ in range(final)]
+        accepting: set[int] = set()
+        for row in transitions:
+            if len(row) == 4 and row[0] < final and row[1] < final:
+                edges[row[0]][row[3]] = row[1]
+            elif len(row) == 3 and row[0] < final and row[1] == final:
+                accepting.add(row[0])
+        _DFA_CACHE[grammar] = (start, frozenset(accepting), edges)
+    return start, final, transitions
+
+
 _TAGGED_CACHE: dict[tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, list[Any]]]]] = {}
 _WAKE_TAG: Final[Tag] = ("@wake", "", "")
 """The tag of the wake phrase's words (:class:`WordNfa` labels them so)."""
@@ -435,6 +489,8 @@ def spoken_words(text: str, lang: str) -> list[str]:
     if lang == "zh":
         compact = "".join(text.split())
         return [compact] if compact else []
+    from assistant.understanding.normalize import number_to_words  # compiling only (child's memory)
+
     words: list[str] = []
     for word in _WORD_RE.findall(text.lower().replace("’", "'")):
         if word.isdigit():
@@ -493,6 +549,8 @@ class _TemplateCompiler:
         self.det = Choice(tuple(Word(d) for d in determiners), optional=True) if determiners else None
 
     def seq(self, items: Template) -> Node:
+        from assistant.understanding.catalog import SlotRef, Words
+
         out: list[Node] = []
         prev = ""
         for item in items:
@@ -537,6 +595,8 @@ def compile_grammar(
     spot_wordings: bool = True,
 ) -> SpokenGrammar:
     """Compile ``catalog`` (+ config names from ``settings``) into a :class:`SpokenGrammar`."""
+    from assistant.understanding.catalog import parse_template
+
     lang = catalog.lang
     en = lang == "en"
     compiler = _TemplateCompiler(lang, DETERMINERS_EN if en and determiners else ())
@@ -589,6 +649,8 @@ def _spot_rules(
     """The first spotted intent's rule as the spotter's stage-1 search has it: its templates
     plus :data:`SPOT_WORDINGS_EN`, with optional fillers around (no optional determiners before
     every word: on the tuning set they let nearly every harmless sentence become a candidate)."""
+    from assistant.understanding.catalog import parse_template
+
     if not spotted:
         return ()
     compiler = _TemplateCompiler("en", ())
