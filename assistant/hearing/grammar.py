@@ -300,7 +300,7 @@ class SpokenGrammar:
         woke, intent, slots = readings[0]
         return GrammarParse(intent or None, dict(slots), woke, ambiguous=len(readings) > 1)
 
-    def _reading_table(self, *, spot: bool) -> tuple[int, frozenset[int], list[dict[str, list[Any]]]]:
+    def _reading_table(self, *, spot: bool) -> tuple[int, frozenset[int], list[dict[str, tuple[Any, ...]]]]:
         """The tagged minimal automaton of ``<command>`` (with the spotter's wordings of its
         intent for ``spot``), grouped by word; built once per grammar."""
         key = (self, "spot" if spot else "command")
@@ -434,7 +434,9 @@ def cached_fsg_transitions(
     return start, final, transitions
 
 
-_TAGGED_CACHE: dict[tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, list[Any]]]]] = {}
+_TAGGED_CACHE: dict[
+    tuple[SpokenGrammar, str], tuple[int, frozenset[int], list[dict[str, tuple[Any, ...]]]]
+] = {}
 _WAKE_TAG: Final[Tag] = ("@wake", "", "")
 """The tag of the wake phrase's words (:class:`WordNfa` labels them so)."""
 _MAX_PARSE_PATHS: Final = 1000
@@ -455,15 +457,77 @@ class GrammarParse:
     """More than one reading (same words, different intent or slots); the first is given."""
 
 
-def _by_word(edges: list[dict[Any, int]]) -> list[dict[str, list[Any]]]:
-    """Tagged edges grouped by word: state → word → [(tag, target)]."""
-    out: list[dict[str, list[Any]]] = []
+def _by_word(edges: list[dict[Any, int]]) -> list[dict[str, tuple[Any, ...]]]:
+    """Tagged edges grouped by word: state → word → ((tag, target), …); equal tags and pairs
+    are one object (a third less memory than a list and a tuple per edge)."""
+    shared: dict[Any, Any] = {}
+    out: list[dict[str, tuple[Any, ...]]] = []
     for state_edges in edges:
         grouped: dict[str, list[Any]] = {}
         for (word, intent, slot, value), target in state_edges.items():
-            grouped.setdefault(word, []).append(((intent, slot, value), target))
-        out.append(grouped)
+            tag = (intent, slot, value)
+            tag = shared.setdefault(tag, tag)
+            pair = shared.setdefault((tag, target), (tag, target))
+            grouped.setdefault(word, []).append(pair)
+        out.append({word: tuple(pairs) for word, pairs in grouped.items()})
     return out
+
+
+def preload_reading_tables(grammar: SpokenGrammar, cache_dir: str) -> None:
+    """Read the tables :meth:`SpokenGrammar.parse` reads sentences back with (``command``, and
+    ``spot`` when the grammar has spotter rules) from ``cache_dir`` (the state dir's
+    ``models/``), or build them now and keep them there. Building one walks the tagged automaton
+    (a peak of about three times the table in Python objects, which stays resident); reading it
+    back holds the table alone: 5.7 → about 2 MB in each of the daemon and the recognizer
+    (docs/benchmarks/speech.md, Memory). The same table, edge for edge in the same order."""
+    if not cache_dir:
+        return
+    import json
+    import os
+    import sys
+    from pathlib import Path
+
+    from assistant.hearing import grammar_nodes
+    from assistant.ops.paths import sha256
+
+    for spot in (False, True) if grammar.spot_rules else (False,):
+        key = (grammar, "spot" if spot else "command")
+        if key in _TAGGED_CACHE:
+            continue
+        digest = sha256(f"reading {key[1]}\n{grammar!r}\n".encode())
+        for module in (__file__, grammar_nodes.__file__):
+            digest.update(Path(module).read_bytes())
+        path = Path(cache_dir) / f"reading-{key[1]}-{digest.hexdigest()[:16]}.jsonl"
+        try:
+            with open(path, encoding="utf-8") as handle:
+                start, accepting = json.loads(handle.readline())
+                shared: dict[Any, Any] = {}
+                table: list[dict[str, tuple[Any, ...]]] = []
+                for line in handle:
+                    grouped: dict[str, list[Any]] = {}
+                    for word, intent, slot, value, target in json.loads(line):
+                        tag = (sys.intern(intent), sys.intern(slot), sys.intern(value))
+                        tag = shared.setdefault(tag, tag)
+                        pair = shared.setdefault((tag, target), (tag, target))
+                        grouped.setdefault(sys.intern(word), []).append(pair)
+                    table.append({word: tuple(pairs) for word, pairs in grouped.items()})
+            _TAGGED_CACHE[key] = (start, frozenset(accepting), table)
+            continue
+        except (OSError, ValueError, TypeError):
+            pass
+        start, accepting, table = grammar._reading_table(spot=spot)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(json.dumps([start, sorted(accepting)]) + "\n")
+                for state in table:
+                    rows = [[w, *tag, target] for w, pairs in state.items() for tag, target in pairs]
+                    out.write(json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n")
+            os.replace(tmp, path)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            _LOGGER.warning("event=reading_table_not_cached path=%s error=%s", path, err)
 
 
 def _reading(tags: Iterable[Tag]) -> tuple[bool, str, tuple[tuple[str, str], ...]]:

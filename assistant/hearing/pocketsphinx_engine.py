@@ -435,6 +435,8 @@ class PocketsphinxRecognizer:
             self._add_spoken_grammar(grammar, wake_phrase)
             if corpus and self.grammar is not None:
                 self._add_second_opinion(corpus)
+            if self.grammar is not None:  # read back in this process too (wake, spot)
+                grammar_module.preload_reading_tables(self.grammar, cache_dir)
             return
         self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if phrases is not None:
