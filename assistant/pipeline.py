@@ -332,7 +332,7 @@ class Pipeline:
             return None
         reading = dataclasses.replace(grammar, wake_phrase=normalize_phrase(self.wake_phrase))
         if spec.cache_dir:  # the tables kept in models/ beside the recognizer's (memory)
-            from assistant.hearing.grammar import preload_reading_tables
+            from assistant.hearing.grammar_cache import preload_reading_tables
 
             preload_reading_tables(reading, spec.cache_dir)
         return reading

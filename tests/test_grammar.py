@@ -210,6 +210,7 @@ def test_cached_fsg_transitions_are_the_built_ones(en_settings, tmp_path) -> Non
     from dataclasses import replace
 
     from assistant.hearing import grammar as grammar_module
+    from assistant.hearing import grammar_cache
 
     grammar = replace(compile_grammar(load_catalog("en"), en_settings), wake_phrase="hello jiayi")
     cases = {
@@ -221,15 +222,15 @@ def test_cached_fsg_transitions_are_the_built_ones(en_settings, tmp_path) -> Non
         grammar_module._DFA_CACHE.pop(grammar, None)
         built = grammar.fsg_transitions(mode, **options)
         automaton = grammar_module._DFA_CACHE.pop(grammar, None)
-        first = grammar_module.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        first = grammar_cache.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
         grammar_module._DFA_CACHE.pop(grammar, None)
-        again = grammar_module.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        again = grammar_cache.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
         assert first == built and again == built
         assert [tuple(map(type, t)) for t in again[2]] == [tuple(map(type, t)) for t in built[2]]
         assert grammar_module._DFA_CACHE.get(grammar) == automaton  # kept for the command search only
     assert len(list(tmp_path.glob("fsg-*.json"))) == 3
     grammar_module._DFA_CACHE.pop(grammar, None)
-    assert grammar_module.cached_fsg_transitions(grammar, "command", str(tmp_path), chatter=False)
+    assert grammar_cache.cached_fsg_transitions(grammar, "command", str(tmp_path), chatter=False)
     for text in ("what time is it", "call my daughter", "what time", "hello jiayi what time is it"):
         assert grammar.accepts(text, "wake") == (
             text in ("what time is it", "call my daughter", "hello jiayi what time is it")
@@ -243,6 +244,7 @@ def test_cached_reading_tables_are_the_built_ones(en_settings, tmp_path) -> None
     from dataclasses import replace
 
     from assistant.hearing import grammar as grammar_module
+    from assistant.hearing import grammar_cache
 
     grammar = replace(compile_grammar(load_catalog("en"), en_settings), wake_phrase="hello jiayi")
     keys = [(grammar, "command"), (grammar, "spot")]
@@ -251,12 +253,12 @@ def test_cached_reading_tables_are_the_built_ones(en_settings, tmp_path) -> None
     built = [grammar._reading_table(spot=spot) for spot in (False, True)]
     for key in keys:
         grammar_module._TAGGED_CACHE.pop(key, None)
-    grammar_module.preload_reading_tables(grammar, str(tmp_path))  # builds and writes
+    grammar_cache.preload_reading_tables(grammar, str(tmp_path))  # builds and writes
     assert [grammar_module._TAGGED_CACHE[key] for key in keys] == built
     assert len(list(tmp_path.glob("reading-*.jsonl"))) == 2
     for key in keys:
         grammar_module._TAGGED_CACHE.pop(key, None)
-    grammar_module.preload_reading_tables(grammar, str(tmp_path))  # reads
+    grammar_cache.preload_reading_tables(grammar, str(tmp_path))  # reads
     assert [grammar_module._TAGGED_CACHE[key] for key in keys] == built
     rng = random.Random(5)
     sentences = grammar.sample_phrases(300) + ["hello jiayi", "help me", "i have fallen", "the the"]

@@ -23,6 +23,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing import grammar as grammar_module
+from assistant.hearing import grammar_cache
 from assistant.hearing import spotter as spotter_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
 from assistant.hearing.sources import SAMPLE_RATE, rms_level
@@ -436,7 +437,7 @@ class PocketsphinxRecognizer:
             if corpus and self.grammar is not None:
                 self._add_second_opinion(corpus)
             if self.grammar is not None:  # read back in this process too (wake, spot)
-                grammar_module.preload_reading_tables(self.grammar, cache_dir)
+                grammar_cache.preload_reading_tables(self.grammar, cache_dir)
             return
         self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if phrases is not None:
@@ -657,7 +658,7 @@ class PocketsphinxRecognizer:
         self.dropped_alternatives = grammar.dropped
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
-            start, final, transitions = grammar_module.cached_fsg_transitions(
+            start, final, transitions = grammar_cache.cached_fsg_transitions(
                 grammar,
                 mode,
                 self.cache_dir,
@@ -670,7 +671,7 @@ class PocketsphinxRecognizer:
             self._grammar_modes.add(mode)
         self.wake_tail = WAKE_TAIL and "wake" in modes and "wake" in CHATTER_MODES and bool(grammar.chatter)
         if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
-            start, final, transitions = grammar_module.cached_fsg_transitions(
+            start, final, transitions = grammar_cache.cached_fsg_transitions(
                 grammar, "spot", self.cache_dir, chatter=False
             )
             self._decoder.add_fsg(
