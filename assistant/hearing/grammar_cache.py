@@ -44,6 +44,11 @@ def cached_fsg_transitions(
     path = Path(cache_dir) / f"fsg-{mode}-{digest.hexdigest()[:16]}.json"
     try:
         start, final, rows = json.loads(path.read_text(encoding="utf-8"))
+        transitions = [tuple(row) for row in rows]
+        if not all(isinstance(n, int) for n in (start, final)) or any(
+            len(row) not in (3, 4) or not all(isinstance(n, int) for n in row[:2]) for row in transitions
+        ):
+            raise ValueError(f"{path}: not FSG transitions")
     except (OSError, ValueError, TypeError):
         start, final, transitions = grammar.fsg_transitions(mode, **options)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
@@ -55,7 +60,6 @@ def cached_fsg_transitions(
             tmp.unlink(missing_ok=True)
             _LOGGER.warning("event=fsg_not_cached path=%s error=%s", path, err)
         return start, final, transitions
-    transitions = [tuple(row) for row in rows]
     del rows
     if (mode == "command" or not grammar.wake_phrase) and grammar not in grammar_module._DFA_CACHE:
         edges: list[dict[Any, int]] = [{} for _ in range(final)]
