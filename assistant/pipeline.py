@@ -330,7 +330,12 @@ class Pipeline:
         grammar = self.grammar()
         if grammar is None:
             return None
-        return dataclasses.replace(grammar, wake_phrase=normalize_phrase(self.wake_phrase))
+        reading = dataclasses.replace(grammar, wake_phrase=normalize_phrase(self.wake_phrase))
+        if spec.cache_dir:  # the tables kept in models/ beside the recognizer's (memory)
+            from assistant.hearing.grammar_cache import preload_reading_tables
+
+            preload_reading_tables(reading, spec.cache_dir)
+        return reading
 
     def listen_wav(self, path: str | Path, *, recognizer: Recognizer | None = None) -> list[object]:
         """Every listener event for a WAV file, in order, decoded as fast as it goes."""

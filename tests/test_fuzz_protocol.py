@@ -72,6 +72,37 @@ def test_valid_messages_with_fields_replaced(sample: m.Message, data: st.DataObj
     _parse_only_protocol_errors(text.encode())
 
 
+EVERY_TYPE = [
+    *SAMPLES,
+    m.Request(device_id="dev-1", request_type="call_doctor", slots={"doctor": "Dr. Chen"}, confidence=0.9),
+    m.Pong(device_id="dev-1", ping_id=m.new_message_id()),
+    m.Status(device_id="dev-1", state="online", version="1", health={"mic": "ok"}),
+]
+FIELD_VALUES_JSON = (
+    json_values
+    | st.sampled_from(["", "a", "x" * 41, "2030-01-01T00:00", "en", "emergency", "dev_1", "A-b"])
+    | st.dictionaries(st.sampled_from(["doctor", "a", "Bad", "x" * 70]), json_values, max_size=20)
+)
+
+
+@FUZZ
+@given(st.sampled_from(EVERY_TYPE), st.data())
+def test_the_light_schema_check_agrees_with_jsonschema(sample: m.Message, data: st.DataObject) -> None:
+    """protocol._conforms (no jsonschema import for a valid message: 5.7 MB of the daemon's
+    memory) accepts and refuses exactly what jsonschema's validator does."""
+    fields = sample.to_dict()
+    kind = fields["type"]
+    assert m._conforms(m._schema(kind), fields)
+    keys = sorted({*fields, "extra", "slots", "context", "medications", "health", "confidence"})
+    for key in data.draw(st.lists(st.sampled_from(keys), max_size=3, unique=True)):
+        if data.draw(st.booleans()) and key in fields:
+            del fields[key]
+        else:
+            fields[key] = data.draw(FIELD_VALUES_JSON)
+    expected = m._validator(kind).is_valid(fields)
+    assert m._conforms(m._schema(kind), fields) == expected
+
+
 NAMES = KnownNames.from_settings(default_settings())
 FIELD_VALUES = [
     "Dr. Chen",

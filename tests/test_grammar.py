@@ -204,6 +204,72 @@ SPOKEN = {  # through the real catalog automaton (asr.decoder: grammar, the daem
 }
 
 
+def test_cached_fsg_transitions_are_the_built_ones(en_settings, tmp_path) -> None:
+    """The recognizer reads its FSGs from the state dir's models/ from the second start on: the
+    same transitions (order, weights, types) and the same automaton for ``accepts``."""
+    from dataclasses import replace
+
+    from assistant.hearing import grammar as grammar_module
+    from assistant.hearing import grammar_cache
+
+    grammar = replace(compile_grammar(load_catalog("en"), en_settings), wake_phrase="hello jiayi")
+    cases = {
+        "command": {"chatter": False},
+        "wake": {"chatter": True, "chatter_weight": grammar_module.CHATTER_WEIGHT},
+        "spot": {"chatter": False},
+    }
+    for mode, options in cases.items():
+        grammar_module._DFA_CACHE.pop(grammar, None)
+        built = grammar.fsg_transitions(mode, **options)
+        automaton = grammar_module._DFA_CACHE.pop(grammar, None)
+        first = grammar_cache.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        grammar_module._DFA_CACHE.pop(grammar, None)
+        again = grammar_cache.cached_fsg_transitions(grammar, mode, str(tmp_path), **options)
+        assert first == built and again == built
+        assert [tuple(map(type, t)) for t in again[2]] == [tuple(map(type, t)) for t in built[2]]
+        assert grammar_module._DFA_CACHE.get(grammar) == automaton  # kept for the command search only
+    assert len(list(tmp_path.glob("fsg-*.json"))) == 3
+    grammar_module._DFA_CACHE.pop(grammar, None)
+    assert grammar_cache.cached_fsg_transitions(grammar, "command", str(tmp_path), chatter=False)
+    for text in ("what time is it", "call my daughter", "what time", "hello jiayi what time is it"):
+        assert grammar.accepts(text, "wake") == (
+            text in ("what time is it", "call my daughter", "hello jiayi what time is it")
+        )
+
+
+def test_cached_reading_tables_are_the_built_ones(en_settings, tmp_path) -> None:
+    """``preload_reading_tables``: the tables read back from models/ equal the built ones (state
+    for state, word for word, edge order included), so every sentence reads the same."""
+    import random
+    from dataclasses import replace
+
+    from assistant.hearing import grammar as grammar_module
+    from assistant.hearing import grammar_cache
+
+    grammar = replace(compile_grammar(load_catalog("en"), en_settings), wake_phrase="hello jiayi")
+    keys = [(grammar, "command"), (grammar, "spot")]
+    for key in keys:
+        grammar_module._TAGGED_CACHE.pop(key, None)
+    built = [grammar._reading_table(spot=spot) for spot in (False, True)]
+    for key in keys:
+        grammar_module._TAGGED_CACHE.pop(key, None)
+    grammar_cache.preload_reading_tables(grammar, str(tmp_path))  # builds and writes
+    assert [grammar_module._TAGGED_CACHE[key] for key in keys] == built
+    assert len(list(tmp_path.glob("reading-*.jsonl"))) == 2
+    for key in keys:
+        grammar_module._TAGGED_CACHE.pop(key, None)
+    grammar_cache.preload_reading_tables(grammar, str(tmp_path))  # reads
+    assert [grammar_module._TAGGED_CACHE[key] for key in keys] == built
+    rng = random.Random(5)
+    sentences = grammar.sample_phrases(300) + ["hello jiayi", "help me", "i have fallen", "the the"]
+    sentences += [f"hello jiayi {s}" for s in rng.sample(sentences, 50)]
+    readings = [grammar.parse(s, mode) for s in sentences for mode in ("command", "wake", "spot")]
+    for key in keys:
+        grammar_module._TAGGED_CACHE[key] = built[keys.index(key)]
+    assert [grammar.parse(s, mode) for s in sentences for mode in ("command", "wake", "spot")] == readings
+    assert sum(r is not None for r in readings) > 300
+
+
 @pytest.fixture(scope="module")
 def catalog_recognizer(en_settings):
     from assistant.hearing.pocketsphinx_engine import PocketsphinxRecognizer

@@ -89,3 +89,30 @@ def test_household_talk_with_hello_does_not_wake_through_the_command(woken, spee
     )
     events = woken.listen_wav(wav)
     assert not any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events), events
+
+
+def test_each_search_gives_back_its_utterance_memory_with_the_same_readings(
+    woken, speechgen, monkeypatch
+) -> None:
+    """``RELEASE_AFTER_DECODE``: after a decode has been read, an empty utterance resets the search
+    (its history and lattice are freed; docs/benchmarks/speech.md, Memory). The readings, word
+    alignments included, are the ones decoding without it gives, in any order of searches."""
+    from assistant.hearing import pocketsphinx_engine
+
+    recognizer = cached_recognizer(woken.engine_spec())
+    pcm = read_pcm(speechgen.say("hello jiayi call my son", "flite:kal16", stretch=data.STRETCH))
+    other = read_pcm(speechgen.say("i have fallen and i can't get up", "flite:slt", stretch=data.STRETCH))
+
+    def readings() -> list[object]:
+        out: list[object] = []
+        for audio in (pcm, other, pcm):
+            for search in ("wake", "spot", "command", "second", "wake_kws"):
+                out.append((recognizer._decode_with(search, audio), tuple(recognizer.last_words)))
+        return out
+
+    released = readings()
+    hyp = recognizer._decoder.hyp()
+    assert hyp is None or not hyp.hypstr  # the last search holds nothing of the utterance
+    monkeypatch.setattr(pocketsphinx_engine, "RELEASE_AFTER_DECODE", False)
+    assert readings() == released
+    assert released[0][0] == "hello jiayi call my son"

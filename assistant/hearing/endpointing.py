@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import collections
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from assistant.hearing.sources import CHUNK_BYTES, CHUNK_MS, SAMPLE_RATE, rms_level
 from assistant.ops.settings import Asr
@@ -80,10 +81,8 @@ class Endpointer:
     """Feed 30 ms frames of 16 kHz mono PCM with :meth:`process`; one instance per stream."""
 
     def __init__(self, config: EndpointConfig | None = None) -> None:
-        import webrtcvad  # C extension, no audio device; imported here to keep import time small
-
         self.config = config or EndpointConfig()
-        self._vad = webrtcvad.Vad(self.config.vad_aggressiveness)
+        self._vad = _vad(self.config.vad_aggressiveness)
         self._preroll: collections.deque[bytes] = collections.deque(
             maxlen=max(1, round(self.config.preroll_s / FRAME_S))
         )
@@ -112,7 +111,7 @@ class Endpointer:
         floor = self._noise_floor if self._noise_floor is not None else 0.0
         if level < MIN_RMS or level < floor * NOISE_FLOOR_RATIO:
             return False
-        return bool(self._vad.is_speech(frame, SAMPLE_RATE))
+        return bool(self._vad(frame, SAMPLE_RATE))
 
     def _track_floor(self, level: float) -> None:
         if self._noise_floor is None:
@@ -185,3 +184,26 @@ class Endpointer:
         self._preroll.clear()
         self._window.clear()
         self._frames = self._speech_frames = self._silent_frames = 0
+
+
+def _vad(mode: int) -> Callable[[bytes, int], Any]:
+    """webrtcvad's ``Vad(mode).is_speech`` (frame, sample rate) -> speech, from its C extension
+    ``_webrtcvad`` directly when it is there: the ``webrtcvad`` module around it reads its own
+    version with ``importlib.metadata`` at import, which brings in ``email``, ``zipfile`` and
+    ``csv`` (≈ 2.7 MB resident in the daemon; docs/benchmarks/speech.md, Memory). The same calls
+    as ``Vad.__init__`` / ``set_mode`` / ``is_speech`` make. Imported here, not at module load:
+    a C extension, no audio device, kept out of import time."""
+    try:
+        import _webrtcvad
+    except ImportError:  # a webrtcvad build without the separate extension module
+        import webrtcvad
+
+        return webrtcvad.Vad(mode).is_speech  # type: ignore[no-any-return]
+    handle = _webrtcvad.create()
+    _webrtcvad.init(handle)
+    _webrtcvad.set_mode(handle, mode)
+
+    def is_speech(frame: bytes, sample_rate: int) -> Any:
+        return _webrtcvad.process(handle, sample_rate, frame, len(frame) // 2)
+
+    return is_speech

@@ -16,7 +16,6 @@ words (:func:`filtered_dictionary`) pocketsphinx searches a few hundred words in
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import logging
 import math
@@ -25,10 +24,12 @@ import random
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+
+from assistant.ops.paths import sha256
 
 if TYPE_CHECKING:
     from assistant.hearing.grammar import SpokenGrammar
@@ -98,8 +99,16 @@ class LanguageModel:
         return path
 
 
-def cached_arpa(sentences: Sequence[tuple[str, float]], name: str, workdir: str, cache_dir: str = "") -> Path:
-    """The ARPA file of :func:`train` (:data:`BACKOFF_SCALE`) on ``sentences``.
+def cached_arpa(
+    sentences: Sequence[tuple[str, float]] | Callable[[], Iterable[tuple[str, float]]],
+    name: str,
+    workdir: str,
+    cache_dir: str = "",
+) -> Path:
+    """The ARPA file of :func:`train` (:data:`BACKOFF_SCALE`) on ``sentences`` (or on what the
+    function ``sentences`` yields, called again only to train: the hash is taken as they are
+    made, so a later start never holds them all; about 3 MB of the recognizer's resident memory
+    for the second opinion's 13,600 sentences).
 
     With ``cache_dir`` (the state dir's ``models/``) the file is kept there under a hash of the
     sentences, their weights and this module's code, and a later start reads it instead of
@@ -107,14 +116,14 @@ def cached_arpa(sentences: Sequence[tuple[str, float]], name: str, workdir: str,
     for the second opinion's model (docs/benchmarks/speech.md, Memory), reading the file a few
     milliseconds. The file is the one training would write, byte for byte."""
     if cache_dir:
-        digest = hashlib.sha256(f"{name} {BACKOFF_SCALE!r} {ORDER}\n".encode())
+        digest = sha256(f"{name} {BACKOFF_SCALE!r} {ORDER}\n".encode())
         digest.update(Path(__file__).read_bytes())
-        for sentence, weight in sentences:
+        for sentence, weight in sentences() if callable(sentences) else sentences:
             digest.update(f"{sentence}\t{weight!r}\n".encode())
         path = Path(cache_dir) / f"lm-{name}-{digest.hexdigest()[:16]}.arpa"
         if path.exists():
             return path
-    model = train(sentences, backoff_scale=BACKOFF_SCALE)
+    model = train(list(sentences()) if callable(sentences) else sentences, backoff_scale=BACKOFF_SCALE)
     if cache_dir:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)

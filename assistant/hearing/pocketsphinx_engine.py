@@ -11,17 +11,19 @@ hypothesis that equals a complete grammar phrase is accepted; partial phrases ar
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing import grammar as grammar_module
+from assistant.hearing import grammar_cache
 from assistant.hearing import spotter as spotter_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
 from assistant.hearing.sources import SAMPLE_RATE, rms_level
@@ -146,6 +148,13 @@ WAKE_CUT_BACK_S: Final = 0.0
 """How far before the end of the wake phrase's last word (as aligned) the command's audio starts."""
 MIN_COMMAND_AFTER_WAKE_S: Final = 0.25
 """Less audio than this after the wake phrase is not decoded as a command."""
+RELEASE_AFTER_DECODE: Final = True
+"""After a whole-utterance decode has been read (sentence and word alignment), start and end an
+empty utterance on the same search (:func:`release_search`): a search keeps its word history and
+lattice until its next utterance, so each of the wake, spotter and command searches held its own
+(about 6 MB for a 10 s utterance, searches added up in the recognizer's peak memory). Results are
+unchanged: every search starts afresh at ``start_utt`` and grammar decoding keeps nothing between
+utterances (:data:`GRAMMAR_WHOLE_UTTERANCE`; docs/benchmarks/speech.md, Memory)."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -316,6 +325,13 @@ def _span_score(loop: list[tuple[float, int, int]], start: int, end: int) -> flo
     return total
 
 
+def release_search(decoder: Any) -> None:
+    """Free what the active search holds from its last utterance (history, lattice, hypothesis):
+    an empty utterance resets it, as the next real one would (:data:`RELEASE_AFTER_DECODE`)."""
+    decoder.start_utt()
+    decoder.end_utt()
+
+
 def _private_model(src: str, workdir: str, remove_noise: bool | None) -> str:
     """A model folder of links to ``src`` with its own ``feat.params`` (``remove_noise`` set)."""
     dst = os.path.join(workdir, "am")
@@ -427,6 +443,8 @@ class PocketsphinxRecognizer:
             self._add_spoken_grammar(grammar, wake_phrase)
             if corpus and self.grammar is not None:
                 self._add_second_opinion(corpus)
+            if self.grammar is not None:  # read back in this process too (wake, spot)
+                grammar_cache.preload_reading_tables(self.grammar, cache_dir)
             return
         self._decoder = pocketsphinx.Decoder(lm=None, samprate=SAMPLE_RATE, loglevel="FATAL")
         if phrases is not None:
@@ -513,12 +531,13 @@ class PocketsphinxRecognizer:
         from assistant.hearing import langmodel
 
         assert self.grammar is not None
-        catalog = langmodel.domain_sentences(self.grammar)
-        sentences = [
-            (text, weight)
-            for text, weight in [*catalog, *corpus]
-            if all(self._known_word(w) for w in text.split())
-        ]
+        grammar = self.grammar
+
+        def sentences() -> Iterator[tuple[str, float]]:  # made as they are read (memory)
+            for text, weight in itertools.chain(langmodel.domain_sentences(grammar), corpus):
+                if all(self._known_word(w) for w in text.split()):
+                    yield text, weight
+
         arpa = langmodel.cached_arpa(sentences, SECOND_OPINION_SEARCH, self._workdir, self.cache_dir)
         config = self._decoder.config
         before = {key: config[key] for key in SECOND_OPINION_CONFIG}
@@ -548,6 +567,8 @@ class PocketsphinxRecognizer:
         self.last_words = (
             [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()] if text else []
         )
+        if RELEASE_AFTER_DECODE and not self.phone_loop:  # the phone loop reads this decode's segments
+            release_search(decoder)
         return text
 
     def _wake_end(self, sentence: str) -> int | None:
@@ -644,8 +665,10 @@ class PocketsphinxRecognizer:
         self.dropped_alternatives = grammar.dropped
         modes = ["command", "wake"] if grammar.wake_phrase else ["command"]
         for mode in modes:
-            start, final, transitions = grammar.fsg_transitions(
+            start, final, transitions = grammar_cache.cached_fsg_transitions(
+                grammar,
                 mode,
+                self.cache_dir,
                 chatter=mode in CHATTER_MODES,
                 chatter_weight=grammar_module.CHATTER_WEIGHT,
                 wake_tail=WAKE_TAIL and mode == "wake",
@@ -655,7 +678,9 @@ class PocketsphinxRecognizer:
             self._grammar_modes.add(mode)
         self.wake_tail = WAKE_TAIL and "wake" in modes and "wake" in CHATTER_MODES and bool(grammar.chatter)
         if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
-            start, final, transitions = grammar.fsg_transitions("spot", chatter=False)
+            start, final, transitions = grammar_cache.cached_fsg_transitions(
+                grammar, "spot", self.cache_dir, chatter=False
+            )
             self._decoder.add_fsg(
                 SPOT_SEARCH, self._decoder.create_fsg(SPOT_SEARCH, start, final, transitions)
             )

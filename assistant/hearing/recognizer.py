@@ -18,17 +18,18 @@ from __future__ import annotations
 
 import logging
 import re
-import subprocess
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from assistant.ops.paths import start_child
 
 if TYPE_CHECKING:
+    import subprocess
+    from multiprocessing.connection import Connection
+
     from assistant.hearing.grammar import SpokenGrammar
     from assistant.ops.settings import Settings
 
@@ -297,6 +298,8 @@ def open_recognizer(
 
 def _wait(proc: subprocess.Popen[bytes]) -> None:
     """Reap a child (killed if it has not exited within the stop timeout)."""
+    import subprocess  # the parent's (the child process keeps it out: 0.6 MB)
+
     try:
         proc.wait(CHILD_STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:

@@ -25,7 +25,6 @@ audio; the understanding is applied by the listener with the pipeline's understa
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -36,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing.recognizer import normalize_phrase
 from assistant.hearing.sources import SAMPLE_RATE
+from assistant.ops.paths import sha256
 
 if TYPE_CHECKING:
     from assistant.pipeline import Understander
@@ -169,6 +169,10 @@ class FreeTranscriber:
             text = normalize_phrase(path.hypstr or "") if path is not None else ""
             if text and text != best and text not in others:
                 others.append(text)
+        from assistant.hearing.pocketsphinx_engine import RELEASE_AFTER_DECODE, release_search
+
+        if RELEASE_AFTER_DECODE:
+            release_search(decoder)
         self.calls += 1
         self.cpu_s += time.process_time() - started
         self._used_at = time.monotonic()
@@ -263,7 +267,7 @@ def _frequent_words_dictionary(
 def _cached_dictionary_path(lm_path: str, full_dict: str, count: int, cache_dir: str) -> Path:
     """Where the frequent-words dictionary is kept: named by the model files (path, size, time),
     the word count and this module's code."""
-    digest = hashlib.sha256(f"{count}\n".encode())
+    digest = sha256(f"{count}\n".encode())
     for name in (lm_path, full_dict):
         info = os.stat(name)
         digest.update(f"{name} {info.st_size} {info.st_mtime_ns}\n".encode())

@@ -15,12 +15,9 @@ import logging
 import os
 import shutil
 import struct
-import tarfile
 import tempfile
 import threading
 import time
-import urllib.request
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -307,6 +304,11 @@ def _find_model_root(folder: Path) -> Path:
 
 
 def _safe_extract(archive: Path, into: Path) -> None:
+    # Imported here: tarfile, zipfile and urllib.request (http.client, email) cost the daemon
+    # ≈ 2 MB resident at every start and are needed only to install a model.
+    import tarfile
+    import zipfile
+
     name = archive.name.lower()
     if name.endswith(".zip"):
         with zipfile.ZipFile(archive) as zf:
@@ -369,6 +371,8 @@ Fetcher = Callable[[str, Path], None]
 
 
 def _urllib_fetch(url: str, dest: Path) -> None:
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as resp, dest.open("wb") as out:
         shutil.copyfileobj(resp, out, 1 << 20)
 

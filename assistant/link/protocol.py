@@ -256,11 +256,19 @@ Message = _Message
 
 
 @functools.cache
+def _schema(message_type: str) -> dict[str, Any]:
+    text = resources.files("assistant.link").joinpath("schemas", f"{message_type}.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@functools.cache
 def _validator(message_type: str):
+    """jsonschema's validator of one message type: only to say what is wrong with a message
+    :func:`_conforms` refused (importing jsonschema costs the daemon 5.7 MB resident)."""
     import jsonschema
 
-    text = resources.files("assistant.link").joinpath("schemas", f"{message_type}.json").read_text("utf-8")
-    schema = json.loads(text)
+    schema = _schema(message_type)
     validator_cls = jsonschema.validators.validator_for(schema)
     validator_cls.check_schema(schema)
     return validator_cls(schema)
@@ -268,7 +276,90 @@ def _validator(message_type: str):
 
 def schema_for(message_type: str) -> dict[str, Any]:
     """The JSON Schema (as a dict) of one message type."""
-    return dict(_validator(message_type).schema)
+    return dict(_schema(message_type))
+
+
+_ANNOTATIONS: Final = frozenset({"$schema", "$id", "title", "description"})
+_TYPES: Final[dict[str, Any]] = {
+    "object": lambda v: isinstance(v, dict),
+    "array": lambda v: isinstance(v, list),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "null": lambda v: v is None,
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+    ),
+}
+
+
+class _Unsupported(Exception):
+    """A schema keyword :func:`_conforms` does not implement: jsonschema decides instead."""
+
+
+def _conforms(schema: Any, value: Any) -> bool:
+    """Whether ``value`` is valid against ``schema``, as jsonschema's draft 2020-12 validator
+    decides, for the keywords the message schemas use (type, const, enum of strings, pattern
+    (``re.search``), min/maxLength, minimum/maximum, maxItems, items, required, properties,
+    additionalProperties, maxProperties, propertyNames); any other keyword raises
+    :class:`_Unsupported`. Checked against jsonschema in tests/test_protocol.py. Valid messages
+    (every one the device sends) never import jsonschema."""
+    if isinstance(schema, bool):  # true accepts anything, false nothing
+        return schema
+    if not isinstance(schema, dict):
+        raise _Unsupported(str(schema)[:40])
+    for key, rule in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key == "type":
+            names = rule if isinstance(rule, list) else [rule]
+            if not any(_TYPES[name](value) for name in names):
+                return False
+        elif key in ("const", "enum"):
+            options = [rule] if key == "const" else rule
+            if not all(isinstance(o, str) for o in options):
+                raise _Unsupported(key)
+            if not isinstance(value, str) or value not in options:
+                return False
+        elif key == "pattern":
+            if isinstance(value, str) and not re.search(rule, value):
+                return False
+        elif key in ("maxLength", "minLength"):
+            if isinstance(value, str) and (len(value) > rule if key == "maxLength" else len(value) < rule):
+                return False
+        elif key in ("minimum", "maximum"):
+            if _TYPES["number"](value) and (value < rule if key == "minimum" else value > rule):
+                return False
+        elif key == "maxItems":
+            if isinstance(value, list) and len(value) > rule:
+                return False
+        elif key == "items":
+            if isinstance(value, list) and not all(_conforms(rule, item) for item in value):
+                return False
+        elif key == "maxProperties":
+            if isinstance(value, dict) and len(value) > rule:
+                return False
+        elif key == "required":
+            if isinstance(value, dict) and any(name not in value for name in rule):
+                return False
+        elif key == "properties":
+            if isinstance(value, dict) and not all(
+                _conforms(sub, value[name]) for name, sub in rule.items() if name in value
+            ):
+                return False
+        elif key == "additionalProperties":
+            if isinstance(value, dict):
+                if "patternProperties" in schema:
+                    raise _Unsupported(key)
+                known = schema.get("properties", {})
+                if not all(_conforms(rule, value[name]) for name in value if name not in known):
+                    return False
+        elif key == "propertyNames":
+            if isinstance(value, dict) and not all(_conforms(rule, name) for name in value):
+                return False
+        else:
+            raise _Unsupported(key)
+    return True
 
 
 def validate_dict(data: Any) -> type[_Message]:
@@ -281,12 +372,17 @@ def validate_dict(data: Any) -> type[_Message]:
     cls = MESSAGE_CLASSES.get(message_type) if isinstance(message_type, str) else None
     if cls is None:
         raise ProtocolError(f"unknown message type {str(message_type)[:40]!r}")
-    validator = _validator(message_type)
-    if not validator.is_valid(data):
+    try:
+        valid = _conforms(_schema(message_type), data)
+    except _Unsupported:
+        valid = _validator(message_type).is_valid(data)
+    if not valid:  # jsonschema says what is wrong (and has the last word)
+        validator = _validator(message_type)
         errors = sorted(validator.iter_errors(data), key=lambda e: list(e.path))
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(message)"
-        raise ProtocolError(f"{message_type} message invalid at {where}: {first.message[:200]}")
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.absolute_path) or "(message)"
+            raise ProtocolError(f"{message_type} message invalid at {where}: {first.message[:200]}")
     _check_identifiers(message_type, data)
     for key in ("sent_at", "expires_at"):
         if key in data:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import sys
-from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import subprocess
+    from multiprocessing.connection import Connection
 
 
 def state_dir(configured: str = "") -> Path:
@@ -34,6 +36,10 @@ def start_child(module: str) -> tuple[Connection, subprocess.Popen[bytes]]:
     :class:`~multiprocessing.connection.Connection`) and the process. A plain child, not
     multiprocessing's spawn, which re-imports the daemon's main module in the child and starts a
     resource-tracker process beside it (13 MB, ``bench/memory.py``). OSError if it cannot start."""
+    import socket  # here, not at the top: the recognizer's child imports this module too
+    import subprocess
+    from multiprocessing.connection import Connection
+
     mine, theirs = socket.socketpair()
     parent = Connection(mine.detach())
     child_fd = theirs.detach()
@@ -50,3 +56,16 @@ def start_child(module: str) -> tuple[Connection, subprocess.Popen[bytes]]:
     finally:
         os.close(child_fd)
     return parent, process
+
+
+def sha256(data: bytes = b"") -> Any:
+    """A SHA-256 hash object, as ``hashlib.sha256(data)`` (the same digests), from CPython's
+    built-in ``_sha256`` when there is one: ``hashlib`` loads OpenSSL's libcrypto (3.4 MB resident
+    in the recognizer's process, which needs no other use of it; docs/benchmarks/speech.md, Memory)."""
+    try:
+        from _sha256 import sha256 as builtin
+    except ImportError:  # another Python build: hashlib's
+        import hashlib
+
+        return hashlib.sha256(data)
+    return builtin(data)
