@@ -145,6 +145,9 @@ def test_leaving_a_message_is_no_refusal() -> None:
         ("en", "in case the chemist shuts early, order them now", "reorder_medication", False),
         ("en", "if it's no trouble, phone my son", "call_contact", False),
         ("en", "if it gets worse i will feel awful", "report_symptom", False),  # symptoms are never put off
+        ("en", "when i got up i took my tablets then i had my porridge", "medication_taken", False),
+        ("en", "when i woke up i was giddy so i'll ring the doctor", "call_doctor", False),
+        ("en", "i'll have my evening tablets after my bath", "medication_taken", True),
         ("zh", "万一半夜又疼起来，我就给医生打电话", "call_doctor", True),
         ("zh", "等药快吃完了再订", "reorder_medication", True),
         ("zh", "改天再约吧，今天下雨", "book_appointment", True),

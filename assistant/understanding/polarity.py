@@ -366,7 +366,7 @@ _EN_DEFER_REQUEST: Final = {
     "reorder_medication": _EN_REQUEST["reorder_medication"] + r"|get (?:some )?more|order more|tell you",
     "book_appointment": _EN_REQUEST["book_appointment"]
     + r"|make (?:an|the) appointment|book (?:me )?in|see (?:the|a|dr)",
-    "medication_taken": r"take|have|had|taken|took",
+    "medication_taken": r"take|have",  # a plan takes the base form; "had", "took" tell a dose
 }
 _EN_COND: Final = re.compile(
     r"(?<![a-z])(?:if|unless|in case|should (?:it|the|my|i|she|he|they|that|this|things|anything|he|she)|when|once|as soon as)(?![a-z])"
@@ -379,7 +379,7 @@ _EN_LATER_SUBJECT: Final = re.compile(
 "… maybe we'll give him a ring". Without it the main clause is an imperative ("if it's no trouble,
 order my tablets", "in case I forget, order them now", "when you get a minute, ring David")."""
 _EN_LATER_AFTER: Final = re.compile(
-    r"(?<![a-z])(?:later|tomorrow|tonight|after (?:tea|lunch|dinner|breakfast|that|the)|in a (?:bit|while|minute)"
+    r"(?<![a-z])(?:later|tomorrow|tonight|after|in a (?:bit|while|minute)"
     r"|next (?:week|month)|at the weekend|then|not (?:yet|now|before))(?![a-z])"
 )
 _EN_PUT_OFF: Final = re.compile(
@@ -395,6 +395,10 @@ _EN_FALLBACK: Final = re.compile(
     r"|can not get (?:through|hold)|(?:is|are|she is|he is) out)(?![a-z])"
 )
 """… "if she doesn't answer, then try David": a fallback for a call asked now, not a plan."""
+_EN_TOLD: Final = re.compile(
+    r"(?<![a-z])(?:was|were|had|did|woke|came|went|felt|fell|said|told|rang|called|got up|so|[a-z]{3,}ed)(?![a-z])"
+)
+"""A condition told in the past, or a consequence ("so I'll ring"): what happened, not a plan."""
 _EN_POLITE_IF: Final = re.compile(
     r"(?<![a-z])(?:if|when) (?:you (?:could|would|can|will|do not mind|would not mind|have a|get a|are able)"
     r"|it is (?:no trouble|not too much|all right|alright|ok|okay|possible)|possible|you please)(?![a-z])"
@@ -453,6 +457,8 @@ def _en_deferred(text: str, intent: str) -> bool:
     if not _EN_LATER_SUBJECT.search(before):
         return False
     cond = _EN_COND.search(before)
+    if cond is not None and _EN_TOLD.search(before[cond.end() :]):
+        return False  # "when I woke up I was dizzy, so I'll ring the doctor": a story, decided now
     if cond is not None:
         if _last_match(rf"(?<![a-z])(?:{_EN_DEFER_REQUEST[intent]})(?![a-z])", before[: cond.start()]):
             return False  # "ring David, and if he doesn't answer then try Anna": asked now
