@@ -162,3 +162,15 @@ def test_a_plan_for_later_is_deferred_a_polite_condition_is_not(
     lang: str, text: str, intent: str, expected: bool
 ) -> None:
     assert deferred(normalize(text, lang), intent, lang) is expected, text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [
+        ("en", "honestly the last thing i need is you ringing the surgery", "call_doctor"),
+        ("en", "we'll give the chemist a miss this week", "reorder_medication"),
+        ("zh", "我最不愿意的就是你去麻烦医生", "call_doctor"),
+    ],
+)
+def test_refusals_said_as_idioms_are_negated(lang: str, text: str, intent: str) -> None:
+    assert negated(normalize(text, lang), intent, lang), text

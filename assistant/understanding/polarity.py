@@ -163,7 +163,11 @@ def mask_non_negations(text: str, lang: str) -> str:
 def negated(text: str, intent: str, lang: str) -> bool:
     """True when ``text`` (normalised) declines or negates ``intent``'s action (and the last request
     for it does not stand in a clause of its own: :func:`stands`)."""
-    if intent not in CONSEQUENTIAL or stands(text, intent, lang):
+    if intent not in CONSEQUENTIAL:
+        return False
+    if lang == "zh" and _ZH_DECLINE_IDIOM.search(text):
+        return True  # 我最不想的就是你给我儿子打电话: the request after it is what she does not want
+    if stands(text, intent, lang):
         return False
     if lang == "zh":
         declined = _ZH_DECLINED.get(intent)
@@ -195,8 +199,17 @@ def _zh_negated(cleaned: str, intent: str) -> bool:
     return re.search(rf"{neg}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
 
 
+_EN_DECLINE_IDIOM: Final = re.compile(
+    r"(?<![a-z])(?:the last thing (?:i|we) (?:want|need)|give (?:the |my |our )?[a-z]+(?: [a-z]+)? a miss"
+    r")(?![a-z])"
+)
+"""Refusals said as idioms: "the last thing I want is you phoning my son", "let's give the doctor a miss"."""
+_ZH_DECLINE_IDIOM: Final = re.compile(r"最不想|最不愿意|最怕你")
+"""我最不想的就是你给我儿子打电话."""
+
+
 def _en_negated(cleaned: str, intent: str) -> bool:
-    if _EN_RETRACT.search(cleaned):
+    if _EN_RETRACT.search(cleaned) or _EN_DECLINE_IDIOM.search(cleaned):
         return True
     action = _EN_ACTION[intent]
     if re.search(
