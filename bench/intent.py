@@ -76,6 +76,15 @@ Sets (``bench/data``):
   of scope) in regional older speakers' Mandarin (东北, 四川/重庆, 粤语-influenced, 上海, 闽南) and
   recogniser homophones (要/药, 一声/医生, 九命/救命); written by a new writer and committed before
   tuning. Odd lines tuned on, even lines totals only.
+* ``intent-dev13-oos-<lang>.jsonl`` — round 10 (issue 10): ~160 / 120 out-of-scope lines that talk
+  about the domain without asking (doctors, pills, the pharmacy, family members by name, phones,
+  hospitals, TV medical dramas, opinions, other people's plans, complaints about past care,
+  how-things-work questions; some harmless danger words), ~45 / 33 negated, declined, deferred or
+  conditional requests ("if it gets worse I'll ring the doctor", 先别打给我儿子, 等会儿再说) and ~55 / 40
+  real requests that merely contain such words ("if it's no trouble, order my diabetes tablets",
+  万一我忘了，现在就把降压药订上); written by a new writer and committed before that round's tuning.
+  In halves like dev10-oos. ``earlier even halves, pooled`` adds up the even halves of every halved
+  set before it (none tuned on in round 10).
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -119,10 +128,15 @@ false accept."""
 CHECKED_SLOTS = frozenset({"contact", "medication"})
 """Slots compared for accuracy (symptom / danger / body_part are detail, reported separately)."""
 HOLDOUT_EVERY = 5
-HALVED_SETS = ("dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13zh")
+HALVED_SETS = (
+    "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
+)  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
+POOLED_BEFORE = "dev13-oos"
+"""The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry before
+this one (sets never tuned on in round 10): one larger unseen figure beside the per-set rows."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
     "zh": {"{contact}": "安娜", "{doctor}": "陈医生", "{medication}": "降压药"},
@@ -260,6 +274,27 @@ def evaluate(understander, rows: list[dict], keep_errors: bool) -> dict:
         "symptom_recall": rate("symptom_hit", "symptom", 1.0),
         "negated_acted_rate": rate("negated_acted", "negated", 0.0),
         "errors": errors,
+    }
+
+
+def pooled(parts: list[dict]) -> dict:
+    """Totals of several ``evaluate`` results added up (rates recomputed from the sums)."""
+    keys = [k for k, v in parts[0].items() if isinstance(v, int)]
+    c = {k: sum(p[k] for p in parts) for k in keys}
+
+    def rate(num: str, den: str, empty: float) -> float:
+        return c[num] / c[den] if c[den] else empty
+
+    return {
+        **c,
+        "accuracy": rate("correct", "in_scope", 1.0),
+        "false_accept_rate": rate("false_accepts", "oos", 0.0),
+        "emergency_recall": rate("emergency_hit", "emergency", 1.0),
+        "emergency_false_alarm_rate": rate("false_alarms", "harmless", 0.0),
+        "any_false_alarm_rate": rate("false_alarm_any", "non_emergency", 0.0),
+        "symptom_recall": rate("symptom_hit", "symptom", 1.0),
+        "negated_acted_rate": rate("negated_acted", "negated", 0.0),
+        "errors": [],
     }
 
 
@@ -432,6 +467,10 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         sets[f"{kind} odd"], sets[f"{kind} even"] = rows[0::2], rows[1::2]
         res["sets"][f"{kind} odd"] = evaluate(understander, rows[0::2], keep_errors)
         res["sets"][f"{kind} even"] = {**evaluate(understander, rows[1::2], keep_errors=False), "errors": []}
+    earlier = HALVED_SETS[: HALVED_SETS.index(POOLED_BEFORE)]
+    res["sets"]["earlier even halves, pooled"] = pooled(
+        [res["sets"][f"{k} even"] for k in earlier if f"{k} even" in res["sets"]]
+    )
     res["sets"]["holdout"] = evaluate(held, holdout_rows(lang), keep_errors)
     texts = [r["text"] for rows in sets.values() for r in rows]
     if fresh:

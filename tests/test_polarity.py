@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.understanding.normalize import normalize
-from assistant.understanding.polarity import negated, stands
+from assistant.understanding.polarity import deferred, negated, stands
 
 
 @pytest.mark.parametrize(
@@ -130,3 +130,47 @@ def test_refusals_and_whole_denials_decline(text: str, intent: str, lang: str) -
 
 def test_leaving_a_message_is_no_refusal() -> None:
     assert negated(normalize("leave a message for Anna", "en"), "call_contact", "en") is False
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent", "expected"),
+    [
+        ("en", "if it turns nasty in the night we'll ring the doctor", "call_doctor", True),
+        ("en", "should the box run low before easter i'll ask you to order more", "reorder_medication", True),
+        ("en", "when my son's home we might book the eye test", "book_appointment", True),
+        ("en", "i haven't phoned anna yet, i'll sort it later", "call_contact", True),
+        ("en", "ring david, and if he doesn't pick up then try anna", "call_contact", False),
+        ("en", "if anna isn't answering then you can ring david", "call_contact", False),
+        ("en", "if you would be so kind, order my tablets", "reorder_medication", False),
+        ("en", "in case the chemist shuts early, order them now", "reorder_medication", False),
+        ("en", "if it's no trouble, phone my son", "call_contact", False),
+        ("en", "if it gets worse i will feel awful", "report_symptom", False),  # symptoms are never put off
+        ("en", "when i got up i took my tablets then i had my porridge", "medication_taken", False),
+        ("en", "when i woke up i was giddy so i'll ring the doctor", "call_doctor", False),
+        ("en", "i'll have my evening tablets after my bath", "medication_taken", True),
+        ("zh", "万一半夜又疼起来，我就给医生打电话", "call_doctor", True),
+        ("zh", "等药快吃完了再订", "reorder_medication", True),
+        ("zh", "改天再约吧，今天下雨", "book_appointment", True),
+        ("zh", "给儿子的电话先取消", "call_contact", True),
+        ("zh", "给大卫打电话，要是他不接再打给安娜", "call_contact", False),
+        ("zh", "要是安娜不接，就给大卫打", "call_contact", False),
+        ("zh", "等了一个礼拜药也没送来，再订一回", "reorder_medication", False),
+        ("zh", "要是可以的话，帮我约陈医生", "book_appointment", False),
+    ],
+)
+def test_a_plan_for_later_is_deferred_a_polite_condition_is_not(
+    lang: str, text: str, intent: str, expected: bool
+) -> None:
+    assert deferred(normalize(text, lang), intent, lang) is expected, text
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [
+        ("en", "honestly the last thing i need is you ringing the surgery", "call_doctor"),
+        ("en", "we'll give the chemist a miss this week", "reorder_medication"),
+        ("zh", "我最不愿意的就是你去麻烦医生", "call_doctor"),
+    ],
+)
+def test_refusals_said_as_idioms_are_negated(lang: str, text: str, intent: str) -> None:
+    assert negated(normalize(text, lang), intent, lang), text

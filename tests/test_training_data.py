@@ -256,6 +256,19 @@ def test_no_dev12_oos_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev12-oos {lang} lines {overlap} equal training sentences"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev13-oos (round 10): topic-adjacent talk that asks nothing, negated / conditional requests and
+    real requests that contain the same words. Odd half tuned on by reading misses (never copied into
+    training), even half the held-out check: no line may be a training sentence."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev13-oos-{lang}.jsonl")
+    assert len(rows) >= {"en": 250, "zh": 150}[lang]
+    assert sum(row.get("not_intent") is not None for row in rows) >= 30
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev13-oos {lang} lines {overlap} equal training sentences"
+
+
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90),

@@ -614,3 +614,35 @@ def test_a_model_in_the_shared_cache_is_used_instead_of_training(tmp_path: Path,
     model = model_mod.load_or_build("en", str(tmp_path / "b"))
     assert trained == [] and "emergency" in model.classes
     assert (cache_dir(str(tmp_path / "b")) / first.name).exists()  # copied into the new state dir
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "intent"),
+    [
+        # round 10 (oos13): a plan for later or on a condition asks for nothing now …
+        ("en", "if the swelling hasn't gone down by friday i'll get you to ring the surgery", None),
+        ("en", "once anna's back from spain i might give her a ring", None),
+        ("en", "we can phone the doctor later if it doesn't settle", None),
+        ("zh", "如果晚上还不退烧，我就叫医生", None),
+        ("zh", "等闺女出差回来了再给她打电话", None),
+        ("zh", "过两天再给大卫打吧", None),
+        # … a polite condition, a fallback or "now" still asks
+        ("en", "if you don't mind, ring anna for me", "call_contact"),
+        ("en", "when you're ready, call the doctor please", "call_doctor"),
+        ("zh", "要是方便的话，就给我女儿打个电话", "call_contact"),
+        ("zh", "万一药店关门了，你现在就帮我订降糖药", "reorder_medication"),
+        # the listener's relative: a person in the room is asked
+        ("en", "tom, could you phone your mum tonight about the party", None),
+        ("zh", "小涛，你晚上给你妈打个电话", None),
+        # a contact's own complaint, how things work, a medicine named with no order
+        ("en", "david's had a nasty cold all week", None),
+        ("zh", "我女儿这几天一直咳嗽，班都没上", None),
+        ("en", "how does the chemist know which tablets are mine", None),
+        ("zh", "药店是怎么知道我该拿药了", None),
+        ("en", "my water pills are called furosemide, what a mouthful", None),
+        ("en", "i've nearly run out of my water pills", "reorder_medication"),
+    ],
+)
+def test_plans_relatives_and_talk_about_things_ask_for_nothing(request, lang: str, text: str, intent) -> None:
+    u = request.getfixturevalue(lang)
+    assert u.match(text).intent == intent, text

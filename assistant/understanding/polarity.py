@@ -163,7 +163,11 @@ def mask_non_negations(text: str, lang: str) -> str:
 def negated(text: str, intent: str, lang: str) -> bool:
     """True when ``text`` (normalised) declines or negates ``intent``'s action (and the last request
     for it does not stand in a clause of its own: :func:`stands`)."""
-    if intent not in CONSEQUENTIAL or stands(text, intent, lang):
+    if intent not in CONSEQUENTIAL:
+        return False
+    if lang == "zh" and _ZH_DECLINE_IDIOM.search(text):
+        return True  # 我最不想的就是你给我儿子打电话: the request after it is what she does not want
+    if stands(text, intent, lang):
         return False
     if lang == "zh":
         declined = _ZH_DECLINED.get(intent)
@@ -195,8 +199,17 @@ def _zh_negated(cleaned: str, intent: str) -> bool:
     return re.search(rf"{neg}(?:[\u4e00-\u9fff]{{0,3}}?){action}", cleaned) is not None
 
 
+_EN_DECLINE_IDIOM: Final = re.compile(
+    r"(?<![a-z])(?:the last thing (?:i|we) (?:want|need)|give (?:the |my |our )?[a-z]+(?: [a-z]+)? a miss"
+    r")(?![a-z])"
+)
+"""Refusals said as idioms: "the last thing I want is you phoning my son", "let's give the doctor a miss"."""
+_ZH_DECLINE_IDIOM: Final = re.compile(r"最不想|最不愿意|最怕你")
+"""我最不想的就是你给我儿子打电话."""
+
+
 def _en_negated(cleaned: str, intent: str) -> bool:
-    if _EN_RETRACT.search(cleaned):
+    if _EN_RETRACT.search(cleaned) or _EN_DECLINE_IDIOM.search(cleaned):
         return True
     action = _EN_ACTION[intent]
     if re.search(
@@ -350,3 +363,139 @@ def _zh_stands(cleaned: str, intent: str) -> bool:
 def _last_match(pattern: str, text: str) -> re.Match[str] | None:
     matches = list(re.finditer(pattern, text))
     return matches[-1] if matches else None
+
+
+# ------------------------------------------------------------ deferred: a plan for later, not a request now
+
+DEFERRABLE: Final = frozenset(
+    {"call_doctor", "call_contact", "reorder_medication", "book_appointment", "medication_taken"}
+)
+"""Intents a condition or a later time can put off ("if it gets worse I'll ring the doctor"). Symptom
+reports and emergencies are never put off: the state is told now, whatever is planned about it."""
+_EN_DEFER_REQUEST: Final = {
+    **_EN_REQUEST,
+    "call_doctor": _EN_REQUEST["call_doctor"] + r"|get (?:the |a )?(?:doctor|gp)|bother|trouble",
+    "call_contact": _EN_CALL_REQUEST + r"|bother|trouble",
+    "reorder_medication": _EN_REQUEST["reorder_medication"] + r"|get (?:some )?more|order more|tell you",
+    "book_appointment": _EN_REQUEST["book_appointment"]
+    + r"|make (?:an|the) appointment|book (?:me )?in|see (?:the|a|dr)",
+    "medication_taken": r"take|have",  # a plan takes the base form; "had", "took" tell a dose
+}
+_EN_COND: Final = re.compile(
+    r"(?<![a-z])(?:if|unless|in case|should (?:it|the|my|i|she|he|they|that|this|things|anything|he|she)|when|once|as soon as)(?![a-z])"
+)
+_EN_LATER_SUBJECT: Final = re.compile(
+    r"(?<![a-z])(?:(?:i|we) (?:will|shall|might|may|would|could|can)|then|maybe|perhaps|you can)"
+    r"(?: (?:just|probably|maybe|then|have to|get you to|ask you to|you|to|give|we|i|a|let|know|you can))*$"
+)
+"""Who acts, and when, just before the request verb: "… I'll ring the doctor", "… then you can call him",
+"… maybe we'll give him a ring". Without it the main clause is an imperative ("if it's no trouble,
+order my tablets", "in case I forget, order them now", "when you get a minute, ring David")."""
+_EN_LATER_AFTER: Final = re.compile(
+    r"(?<![a-z])(?:later|tomorrow|tonight|after|in a (?:bit|while|minute)"
+    r"|next (?:week|month)|at the weekend|then|not (?:yet|now|before))(?![a-z])"
+)
+_EN_PUT_OFF: Final = re.compile(
+    r"(?<![a-z])(?:i|we) (?:will|shall) (?:do|sort|see to|deal with) (?:it|that|them)(?: [a-z]+)? "
+    r"(?:later|tomorrow|after|in a (?:bit|while|minute)|myself)(?![a-z])"
+    r"|(?<![a-z])not (?:yet|now|today|tonight|right now|just yet|this (?:week|time))(?![a-z])"
+    r"|(?<![a-z])(?:maybe later|some other time|another (?:time|day))(?![a-z])"
+)
+"""Put off whatever the verb: "I haven't rung David yet, I'll do it later", "… I'll tell you, not yet"."""
+_EN_NOW: Final = re.compile(r"(?<![a-z])(?:now|right away|straight away|at once|instead|after all)$")
+_EN_FALLBACK: Final = re.compile(
+    r"(?<![a-z])(?:not (?:answer|answering|in|home|there|pick up|picking up)|no answer|no reply|engaged|busy"
+    r"|can not get (?:through|hold)|(?:is|are|she is|he is) out)(?![a-z])"
+)
+"""… "if she doesn't answer, then try David": a fallback for a call asked now, not a plan."""
+_EN_TOLD: Final = re.compile(
+    r"(?<![a-z])(?:was|were|had|did|woke|came|went|felt|fell|said|told|rang|called|got up|so|[a-z]{3,}ed)(?![a-z])"
+)
+"""A condition told in the past, or a consequence ("so I'll ring"): what happened, not a plan."""
+_EN_POLITE_IF: Final = re.compile(
+    r"(?<![a-z])(?:if|when) (?:you (?:could|would|can|will|do not mind|would not mind|have a|get a|are able)"
+    r"|it is (?:no trouble|not too much|all right|alright|ok|okay|possible)|possible|you please)(?![a-z])"
+)
+"""A condition that is politeness, not a plan ("if you could, then ring her", "when you get a minute …")."""
+
+_ZH_COND: Final = re.compile(
+    r"要是|如果|万一|假如|假使|等到|的话|到时候"
+    r"|等(?!了|着|半天|好久|老半天|一上午|一下午|一天|几天)(?:[\u4e00-\u9fff]{1,10}?)(?:了|完|以后|之后|回来|下班)"
+)
+_ZH_FALLBACK: Final = re.compile(r"不接|没人接|打不通|不在家|不在|占线|关机|没空|忙")
+"""要是安娜不接，就给大卫打: a fallback for a call asked now, not a plan."""
+_ZH_POLITE_IF: Final = re.compile(r"(?:要是|如果|假如)(?:你)?(?:不麻烦|方便|可以|行|有空|有时间|得空)")
+"""要是方便的话，就给安娜打个电话: politeness, not a plan."""
+_ZH_THEN: Final = re.compile(
+    r"(?<!现在)(?<!马上)(?<!立刻)(?:再|才|到时候|(?:我|俺|咱|咱们|我们)(?:就|再|才))"
+)
+"""The later step of a plan: 再 / 才 / 到时候, or 我就 (the speaker acts then); a bare 就 is too common
+(要是方便就…, 就是) to mark one."""
+_ZH_LATER_AGAIN: Final = re.compile(
+    r"(?:下礼拜|下星期|下周|下个月|明天|明儿|后天|过两天|过几天|改天|回头|晚点|晚些|以后|等会儿?|一会儿|过一阵|下回)(?:再|才)"
+)
+_ZH_NOT_URGENT: Final = re.compile(r"(?:现在|先)?不(?:急|着急|忙)(?:吧|呢|了)?$")
+_ZH_CANCELLED: Final = {
+    "call_contact": r"电话(?:先|就)?(?:取消|不打了|算了|免了)|取消(?:给)?[\u4e00-\u9fff]{0,4}电话",
+    "call_doctor": r"电话(?:先|就)?(?:取消|不打了|算了|免了)|取消(?:给)?[\u4e00-\u9fff]{0,4}电话",
+    "reorder_medication": r"(?:订单|订的药|药)(?:先|就)?(?:取消|不订了|算了|免了)|取消(?:订单|订药)",
+    "book_appointment": r"(?:预约|约的号|号)(?:先|就)?(?:取消|不约了|算了|免了)|取消预约",
+}
+"""A request named and cancelled in one breath (给安娜的电话取消吧, 预约先取消)."""
+
+
+def deferred(text: str, intent: str, lang: str) -> bool:
+    """True when ``text`` (normalised) plans ``intent`` for later or on a condition ("if it gets worse
+    I'll ring the doctor", "when David gets home maybe we'll give him a ring", 要是再疼得厉害，我就给医生打
+    电话, 万一明天脚还肿，再约医生看看, 下礼拜再约吧，现在不急) or names it cancelled (给安娜的电话取消吧):
+    nothing to do now. A polite condition before a request ("if you could ring my daughter", "in case I
+    forget, order them now", 要是不麻烦的话，给我女儿打个电话, 万一我忘了，现在就订上) still asks."""
+    if intent not in DEFERRABLE:
+        return False
+    if lang == "zh":
+        return _zh_deferred(text, intent)
+    return _en_deferred(text, intent)
+
+
+def _en_deferred(text: str, intent: str) -> bool:
+    cleaned = _EN_NOT_A_NEGATION.sub(" . ", text)
+    if _EN_NOW.search(cleaned) or _EN_POLITE_IF.search(cleaned):
+        return False
+    if _EN_PUT_OFF.search(cleaned):
+        return True
+    last = _last_match(rf"(?<![a-z])(?:{_EN_DEFER_REQUEST[intent]})(?![a-z])", cleaned)
+    if last is None:
+        return False
+    before = cleaned[: last.start()].rstrip()
+    if not _EN_LATER_SUBJECT.search(before):
+        return False
+    cond = _EN_COND.search(before)
+    if cond is not None and _EN_TOLD.search(before[cond.end() :]):
+        return False  # "when I woke up I was dizzy, so I'll ring the doctor": a story, decided now
+    if cond is not None:
+        if _last_match(rf"(?<![a-z])(?:{_EN_DEFER_REQUEST[intent]})(?![a-z])", before[: cond.start()]):
+            return False  # "ring David, and if he doesn't answer then try Anna": asked now
+        said = _EN_COND.search(text)  # the words as said: the masking above hides "is not answering"
+        return said is None or _EN_FALLBACK.search(text[said.end() :]) is None
+    return _EN_LATER_AFTER.search(cleaned[last.end() :]) is not None
+
+
+def _zh_deferred(text: str, intent: str) -> bool:
+    cancelled = _ZH_CANCELLED.get(intent)
+    if cancelled is not None and re.search(cancelled, text):
+        return True
+    if _ZH_POLITE_IF.search(text):
+        return False
+    if _ZH_NOT_URGENT.search(text) or _ZH_LATER_AGAIN.search(text):
+        return True
+    request = _ZH_REQUEST.get(intent)
+    last = _last_match(request, text) if request else None
+    if last is None:
+        return False
+    before = text[: last.start()]
+    cond = _last_match(_ZH_COND.pattern, before)
+    if cond is None or _ZH_THEN.search(before[cond.end() :]) is None:
+        return False
+    if request and re.search(request, before[: cond.start()]):
+        return False  # 给大卫打电话，要是他不接就打给安娜: asked now
+    return _ZH_FALLBACK.search(before[cond.end() :]) is None

@@ -19,6 +19,7 @@ cramp in your legs at night", 感冒一般几天能好). Both have a shape a wor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Final
 
 from assistant.understanding.distress import DistressLexicon
@@ -121,6 +122,7 @@ _EN_WANTS: Final = re.compile(
 )
 _EN_PAST_CALL: Final = re.compile(
     r"(?<![a-z])(?<!not )(?<!never )(rang|phoned|called|rung|used to|would always|would come)(?![a-z])"
+    r"|(?<![a-z])(have|has|had) not (spoken|talked|rung|called|phoned)( to each other| to one another)? (since|for)(?![a-z])"
 )
 _EN_CALL_NOW: Final = re.compile(
     r"(?<![a-z])(?<!used to )(?<!would )(give|call|ring|phone)"
@@ -130,20 +132,68 @@ _EN_CALL_NOW: Final = re.compile(
 _ZH_WANTS: Final = re.compile(r"要|想|得|该|需要|赶紧|快")
 _ZH_PAST_CALL: Final = re.compile(
     r"(打|来|通)(过|了)(个|一个|一通|两个|几个)?电话|(来|打)(个|了)?电话(来|过来)|电话(来|打)过|以前|那时候|那会儿|当年|年轻时"
+    r"|(?:从|自从)[\u4e00-\u9fff]{1,8}(?:以后|之后|以来)(?:就|都|再)?没(?:有)?(?:再)?(?:说过|说过话|联系过|打过|通过)"
 )
 """A call that already happened (the doctor phoned yesterday, 大卫昨晚打电话来) or long ago."""
+
+
+_EN_RELATIVE: Final = (
+    r"mum|mother|mom|mam|dad|father|brother|sister|husband|wife|son|daughter|kids|children|boy|girl|gran|granny"
+    r"|grandma|grandad|grandpa|nan|nana|nanna|auntie|aunt|uncle|cousin|boss|friend|pal|mate|partner|fella"
+    r"|other half|in laws|family|teacher|wee one|little one|sister in law|brother in law|father in law|mother in law"
+)
+_EN_YOUR_PERSON: Final = re.compile(rf"(?<![a-z])your ({_EN_RELATIVE})(?![a-z])")
+_ZH_YOUR_PERSON: Final = re.compile(
+    r"[你您]们?家?的?(?:妈|爸|爹|娘|闺女|儿子|女儿|老伴|爱人|孩子|老公|老婆|媳妇|奶奶|爷爷|姥姥|姥爷|外婆|外公|哥|姐|弟|妹"
+    r"|孙子|孙女|舅|姨|姑|叔|伯|婶|老师|领导|同学|朋友)"
+)
+"""The listener's relative ("ring your brother", 给你哥打个电话): the assistant has none, so the one
+spoken to is a person in the room and nothing is asked of us."""
+_EN_HOW_IT_WORKS: Final = re.compile(
+    rf"^{_EN_FILLER}(how|why) (do|does|did|is|are|can|could|would|will|on earth do|on earth does)"
+    r" (?!(i|you|we|me|my (head|chest|leg|legs|arm|arms|back|tummy|stomach|heart|knee|knees|feet|foot|eyes|ears|hands))(?![a-z]))"
+    r"([a-z]+ ){1,6}(know|knows|work|works|manage|decide|decides|measure|measures|tell|find|get|make|keep|go|put|choose)(?![a-z])"
+)
+"""A question about how something works or why people do things ("how does the pharmacy know when my
+prescription is due", "how do they make the tablets so tiny"): asks for nothing, whoever's things it
+names ("how do I ring David", "why does my chest hurt" are not this shape)."""
+_ZH_HOW_IT_WORKS: Final = re.compile(
+    r"^(?!.*我)(?:[一-鿿]{1,8}?)(?:是)?怎么(?:知道|分得清|分清|测|算|弄出来|做出来|穿过|传|工作|运作|找到|认出)"
+    r"|(?<![我])(?:是)?怎么(?:知道|分得清|测出来|算出来)(?:我|谁|是谁)"
+)
+"""药房怎么知道我的药该续了, 电话怎么知道是谁打来的, 手指上夹的东西怎么测血氧: how things work."""
 
 
 class Speaker:
     """Whether an utterance is the speaker's own request (English or Mandarin)."""
 
-    def __init__(self, lang: str, lexicon: DistressLexicon) -> None:
+    def __init__(self, lang: str, lexicon: DistressLexicon, names: Iterable[str] = ()) -> None:
         self.lang = lang
         self._first = lexicon.first_person
         self._others = [p for p in (lexicon.others_near, lexicon.others_far) if p is not None]
         self._doctor = _DOCTOR.get(lang, set())
+        words = sorted({n for n in names if n}, key=len, reverse=True)
+        self._names = (
+            None
+            if not words
+            else re.compile(
+                "|".join(re.escape(w) for w in words)
+                if lang == "zh"
+                else r"(?<![a-z])(?:" + "|".join(re.escape(w) for w in words) + r")(?![a-z])"
+            )
+        )
 
-    def _person_spans(self, text: str) -> list[tuple[int, int]]:
+    def listeners_relative(self, text: str) -> bool:
+        """ "your brother", 你哥: said to a person in the room (:data:`_EN_YOUR_PERSON`)."""
+        return (_EN_YOUR_PERSON if self.lang == "en" else _ZH_YOUR_PERSON).search(text) is not None
+
+    def how_it_works(self, text: str) -> bool:
+        """A question about how something works (:data:`_EN_HOW_IT_WORKS`), not asked of us."""
+        if self.lang == "en":
+            return _EN_HOW_IT_WORKS.search(text) is not None and _EN_ASKS_NOW.search(text) is None
+        return _ZH_HOW_IT_WORKS.search(text) is not None and not _ZH_ASKS_US.search(text)
+
+    def _person_spans(self, text: str, names: bool = False) -> list[tuple[int, int]]:
         spans = [
             m.span()
             for pattern in self._others
@@ -151,6 +201,8 @@ class Speaker:
             if m.group() not in self._doctor and not any(d in m.group() for d in self._doctor)
         ]
         spans += [m.span() for m in (_EN_THIRD if self.lang == "en" else _ZH_THIRD).finditer(text)]
+        if names and self._names is not None:
+            spans += [m.span() for m in self._names.finditer(text)]
         if self.lang == "en":
             spans = [(a, b) for a, b in spans if text[a:b] != "them" or not _EN_THINGS.search(text[:a])]
         return spans
@@ -213,10 +265,11 @@ class Speaker:
             _ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text)
         )
 
-    def someone_else(self, text: str, spare: frozenset[str] = frozenset()) -> bool:
-        """Another person (not one of the ``spare`` words, e.g. the callee of a call) is talked about
-        and the speaker takes no part."""
-        people = [text[a:b] for a, b in self._person_spans(text)]
+    def someone_else(self, text: str, spare: frozenset[str] = frozenset(), names: bool = False) -> bool:
+        """Another person (not one of the ``spare`` words, e.g. the callee of a call; with ``names`` also
+        a contact by name: "anna's got a terrible cough", 安娜咳嗽得厉害) is talked about and the speaker
+        takes no part."""
+        people = [text[a:b] for a, b in self._person_spans(text, names)]
         if not any(p not in spare and not any(w in p for w in spare) for p in people):
             return False
         return not self.involved(text)
