@@ -85,6 +85,11 @@ Sets (``bench/data``):
   万一我忘了，现在就把降压药订上); written by a new writer and committed before that round's tuning.
   In halves like dev10-oos. ``earlier even halves, pooled`` adds up the even halves of every halved
   set before it (none tuned on in round 10).
+* ``intent-dev13-<lang>.jsonl`` — in-scope dev set (issue 10, round 10) in recogniser style:
+  lowercase, no punctuation, fillers (um, well, you know; 嗯, 那个, 就是), false starts and
+  self-corrections ("call my son no my daughter"), misheard names ("am low dipine", 安那, 将压药); en
+  202 in scope + 64 out of scope, zh 127 + 40; written before that round's tuning, in halves like
+  dev6: ``dev13 odd`` tuned on, ``dev13 even`` totals only.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -130,6 +135,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
+    "dev13",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

@@ -646,3 +646,18 @@ def test_a_model_in_the_shared_cache_is_used_instead_of_training(tmp_path: Path,
 def test_plans_relatives_and_talk_about_things_ask_for_nothing(request, lang: str, text: str, intent) -> None:
     u = request.getfixturevalue(lang)
     assert u.match(text).intent == intent, text
+    ("lang", "text", "contact"),
+    [
+        ("en", "phone my daughter no my son", "David"),
+        ("en", "ring david sorry i mean anna", "Anna"),
+        ("en", "get my son uh actually my daughter on the phone", "Anna"),
+        ("en", "call anna not david", "Anna"),
+        ("zh", "给我女儿打 不对 给我儿子打", "David"),
+    ],
+)
+def test_a_self_correction_names_the_one_meant(en, zh, lang: str, text: str, contact: str) -> None:
+    """Recogniser-style self-corrections (round 10): after "no", "sorry", "I mean", 不对, 说错了 the
+    later name is the one meant, unless "not" / 不是 stands right before it."""
+    got = {"en": en, "zh": zh}[lang].match(text)
+    assert got.intent == "call_contact", (text, got)
+    assert got.slots.get("contact") == contact, (text, got)

@@ -43,6 +43,14 @@ NEGATION_WINDOW: Final = 2
 """Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
 EMERGENCY_SLOT: Final = "danger"
 WEAK_EMERGENCY_VALUES: Final = frozenset({"help"})
+CORRECTION_SLOTS: Final = frozenset({"contact", "medication"})
+"""Slots whose value a self-correction replaces: "call my son no my daughter", 给我儿子打 不对 给我女儿打."""
+_CORRECTIONS: Final = {
+    "en": frozenset({"no", "nope", "sorry", "mean", "actually", "wait", "rather", "correction"}),
+    "zh": ("不对", "说错了", "错了", "我是说", "应该是", "不是不是"),
+}
+_NOT_THIS: Final = {"en": frozenset({"not", "never"}), "zh": ("不是", "别", "不要", "不用")}
+"""Said right before the second value, it is the one excluded: "ring anna, no, not david"."""
 """Emergency values that alone ("help me find my glasses") only count when the rest is in vocabulary."""
 
 
@@ -61,7 +69,7 @@ class Marked:
     surface: list[str]
     keys: list[str]
     found: dict[str, str]
-    """slot → canonical value (first occurrence)."""
+    """slot → canonical value (first occurrence, or the later one after a self-correction)."""
     emergency_strong: bool = False
     emergency_weak: bool = False
 
@@ -284,11 +292,24 @@ class SlotIndex:
                         weak = True
                     else:
                         strong = True
+            if hit.slot in found and found[hit.slot] != hit.value and self._corrects(marked, hit.slot):
+                found[hit.slot] = hit.value  # "call my son no my daughter": the later one was meant
             found.setdefault(hit.slot, hit.value)
             marked.append("#" + hit.slot)
             marked_keys.append("#" + hit.slot)
             i += len(hit.keys)
         return Marked(marked, marked_keys, found, strong, weak)
+
+    def _corrects(self, marked: list[str], slot: str) -> bool:
+        """A self-correction between the slot's first value and this one ("no", "sorry", "I mean",
+        不对, 说错了), and no "not" / 不是 right before this one ("ring Anna, no, not David")."""
+        if slot not in CORRECTION_SLOTS:
+            return False
+        span = marked[marked.index("#" + slot) + 1 :]
+        if self.lang == "zh":
+            text = "".join(span)
+            return any(w in text for w in _CORRECTIONS["zh"]) and not text.endswith(_NOT_THIS["zh"])
+        return bool(set(span) & _CORRECTIONS["en"]) and not (span and span[-1] in _NOT_THIS["en"])
 
     def _homophone_ok(self, syn: _Synonym, surface: list[str]) -> bool:
         """A two-syllable Mandarin word heard only as its pinyin must share a character with it:
