@@ -646,6 +646,9 @@ def test_a_model_in_the_shared_cache_is_used_instead_of_training(tmp_path: Path,
 def test_plans_relatives_and_talk_about_things_ask_for_nothing(request, lang: str, text: str, intent) -> None:
     u = request.getfixturevalue(lang)
     assert u.match(text).intent == intent, text
+
+
+@pytest.mark.parametrize(
     ("lang", "text", "contact"),
     [
         ("en", "phone my daughter no my son", "David"),
