@@ -132,7 +132,7 @@ def test_broken_cases_file_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
         distress_veto.cases("en")
 
 
-@pytest.mark.parametrize("name", ["dev10", "dev11", "dev12"])
+@pytest.mark.parametrize("name", ["dev10", "dev11", "dev12", "dev13"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_dev_check_half_is_never_trained_on(lang: str, name: str) -> None:
     """distress-dev10's and dev11's even lines are the round-7 and round-8 checks: no veto case or
