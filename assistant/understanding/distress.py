@@ -34,6 +34,7 @@ from assistant import data
 from assistant.understanding.normalize import normalize
 
 if TYPE_CHECKING:
+    from assistant.understanding.distress_raise import DistressRaiser
     from assistant.understanding.distress_veto import DistressVeto
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +48,9 @@ AFTER_WINDOW: Final = {"en": 40, "zh": 8}
 class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
 
+
+LEARNED: Final = "learned"
+"""Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
 
 _NEVER_THINGS: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose", "other", "bleeding"})
 """Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
@@ -354,24 +358,36 @@ class DistressDetector:
     """Decides, per utterance, whether a danger cue stands. Stateless after construction."""
 
     def __init__(
-        self, lang: str, lexicon: DistressLexicon | None = None, *, veto: DistressVeto | None = None
+        self,
+        lang: str,
+        lexicon: DistressLexicon | None = None,
+        *,
+        veto: DistressVeto | None = None,
+        raiser: DistressRaiser | None = None,
     ) -> None:
         self.lang = lang
         self.lex = lexicon or load_lexicon(lang)
         self.veto = veto
+        self.raiser = raiser
 
     @classmethod
     def for_stage(cls, lang: str, state_dir: str = "") -> DistressDetector:
-        """The lexicon plus the learned veto (built or loaded from the cache); the lexicon alone if
-        the veto cannot be built (fail-closed: the veto only ever removes alarms)."""
-        from assistant.understanding import distress_veto
+        """The lexicon plus the learned veto and raiser (built or loaded from the cache); without
+        either one if it cannot be built (the veto only removes alarms, the raiser only adds them on
+        lines without any cue, so each is safe to lose)."""
+        from assistant.understanding import distress_raise, distress_veto
 
         try:
             veto = distress_veto.load_or_build(lang, state_dir)
         except Exception as err:  # any failure leaves the lexicon deciding alone
             _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
             veto = None
-        return cls(lang, veto=veto)
+        try:
+            raiser = distress_raise.load_or_build(lang, state_dir)
+        except Exception as err:
+            _LOGGER.error("event=distress_raiser_unavailable lang=%s error=%s", lang, err)
+            raiser = None
+        return cls(lang, veto=veto, raiser=raiser)
 
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
         """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
@@ -390,7 +406,7 @@ class DistressDetector:
             if sound in self.lex.cry_sounds:
                 return DistressResult(True, (Cue("cry", 0, len(text), text),))
         if not found and self.lex.mentions is None:
-            return DistressResult(False)
+            return self._raised(text)
         found = self._outermost(found)
         if self.lex.mentions is not None:  # weak words: only their clearing counts (a veto)
             for m in self.lex.mentions.finditer(text):
@@ -408,7 +424,16 @@ class DistressDetector:
         if standing and self.veto is not None and self.veto.clears(text, {c.category for c in standing}):
             cleared += [(cue, "learned") for cue in standing]
             standing = []
+        if not standing and not cleared:
+            return self._raised(text)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
+
+    def _raised(self, text: str) -> DistressResult:
+        """No danger word at all: the learned raiser may still hear an emergency (category
+        ``learned``: "there's a heaviness on my chest", 我出气不赢了)."""
+        if self.raiser is not None and text and self.raiser.raises(text):
+            return DistressResult(True, (Cue(LEARNED, 0, len(text), text),))
+        return DistressResult(False)
 
     @staticmethod
     def _outermost(cues: list[Cue]) -> list[Cue]:
