@@ -16,7 +16,10 @@ emergency unless strong contrary evidence in the same utterance clears *that* cu
 Several cues: one uncleared cue is enough. With a learned veto (:mod:`.distress_veto`, built by
 :meth:`DistressDetector.for_stage`), a classifier trained on danger-word sentences may still clear
 the standing cues of a longer utterance it is confident is harmless — never a cry, an alarm,
-self-harm or an overdose. The dialogue's cancel window stays the safety net for the false alarms
+self-harm or an overdose. Where the lexicon heard no danger word at all, a learned raiser
+(:mod:`.distress_raise`, trained on every training line and the tuned-on dev halves) may still
+call the line an emergency (category ``learned``) when it is confident; it never overrides a cue
+the rules cleared. The dialogue's cancel window stays the safety net for the false alarms
 that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
 """
 
