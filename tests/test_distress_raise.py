@@ -27,7 +27,16 @@ def en(state: Path) -> DistressDetector:
 
 @pytest.fixture(scope="module")
 def zh(state: Path) -> DistressDetector:
-    return DistressDetector.for_stage("zh", str(state))
+    """The Mandarin detector with the (default-off) raiser at its round-13 candidate threshold."""
+    detector = DistressDetector.for_stage("zh", str(state))
+    assert detector.raiser is None  # off by default (RAISE_AT["zh"] is None)
+    detector.raiser = distress_raise.load_or_build("zh", str(state))
+    return detector
+
+
+@pytest.fixture(autouse=True)
+def _zh_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(distress_raise.RAISE_AT, "zh", distress_raise.ZH_CANDIDATE)
 
 
 def test_raiser_is_built_once_and_cached(en: DistressDetector, zh: DistressDetector, state: Path) -> None:
@@ -37,6 +46,16 @@ def test_raiser_is_built_once_and_cached(en: DistressDetector, zh: DistressDetec
     meta = en.raiser.model.meta
     assert meta["examples"] > 5000 and 0 < meta["emergencies"] < meta["examples"], meta
     assert distress_raise.load_or_build("en", str(state)) is en.raiser
+
+
+def test_mandarin_raiser_is_off_by_default(state: Path) -> None:
+    assert distress_raise.RAISE_AT["zh"] == distress_raise.ZH_CANDIDATE  # the autouse fixture
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(distress_raise.RAISE_AT, "zh", None)
+        detector = DistressDetector.for_stage("zh", str(state))
+        assert detector.raiser is None
+        raiser = distress_raise.load_or_build("zh", str(state))
+        assert not raiser.raises("胳膊麻了使不上劲觉得不对劲")  # never raises while off
 
 
 # Own probe sentences (in no bench set): wordings without any lexicon cue that the raiser hears.

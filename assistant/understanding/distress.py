@@ -385,11 +385,12 @@ class DistressDetector:
         except Exception as err:  # any failure leaves the lexicon deciding alone
             _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
             veto = None
-        try:
-            raiser = distress_raise.load_or_build(lang, state_dir)
-        except Exception as err:
-            _LOGGER.error("event=distress_raiser_unavailable lang=%s error=%s", lang, err)
-            raiser = None
+        raiser = None
+        if distress_raise.RAISE_AT.get(lang) is not None:  # off for Mandarin (round 13: see RAISE_AT)
+            try:
+                raiser = distress_raise.load_or_build(lang, state_dir)
+            except Exception as err:
+                _LOGGER.error("event=distress_raiser_unavailable lang=%s error=%s", lang, err)
         return cls(lang, veto=veto, raiser=raiser)
 
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
