@@ -96,6 +96,7 @@ Sets (``bench/data``):
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–13 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -104,8 +105,10 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set and ``dev12`` round 9's (``distress-dev11-<lang>``, ``distress-dev12-<lang>``, same halves);
-``all`` runs every one.
+round 8's set, ``dev12`` round 9's and ``dev13`` round 13's (``distress-dev11-<lang>`` …
+``distress-dev13-<lang>``, same halves); ``all`` runs every one. ``--distress-pool`` prints one pooled
+"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev13) together, per
+decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
 
 from __future__ import annotations
@@ -379,7 +382,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -434,6 +437,38 @@ def dev5(lang: str, keep_errors: bool, name: str = "dev5") -> dict:
     times.sort()
     out["detector_ms"] = {"p50": times[len(times) // 2], "p99": times[int(len(times) * 0.99)]}
     return out
+
+
+def distress_pool(lang: str) -> dict:
+    """The even halves (never tuned on) of every set in ``DISTRESS_HALVES``, pooled: one "unseen"
+    recall and false-alarm figure per decider, totals only."""
+    res: dict = {"lang": lang, "sets": {}, "pool": {}}
+    for name in DISTRESS_HALVES:
+        one = dev5(lang, False, name)
+        res["sets"][name] = {k.split(", ")[1]: v for k, v in one["halves"].items() if k.startswith("even")}
+    for who in ("lexicon", "detector", "stage"):
+        res["pool"][who] = {
+            k: sum(s[who][k] for s in res["sets"].values())
+            for k in ("emergency", "hit", "harmless", "false_alarms")
+        }
+    return res
+
+
+def report_pool(res: dict) -> None:
+    print(f"## {res['lang']}: pooled unseen distress halves (even lines of {', '.join(res['sets'])})")
+    print("| decided by | emergency recall | false alarms (non-emergency lines) |")
+    print("|---|---|---|")
+    for who, d in res["pool"].items():
+        print(
+            f"| {who} | {_pct(d['hit'] / d['emergency'])} ({d['hit']}/{d['emergency']}) "
+            f"| {_pct(d['false_alarms'] / d['harmless'])} ({d['false_alarms']}/{d['harmless']}) |"
+        )
+    for name, s in res["sets"].items():
+        d = s["stage"]
+        print(
+            f"  {name} even, stage: {d['hit']}/{d['emergency']} recall, {d['false_alarms']}/{d['harmless']} false alarms"
+        )
+    print()
 
 
 def report_dev5(res: dict) -> None:
@@ -576,9 +611,19 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10/dev11/dev12 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev13 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+    )
+    parser.add_argument(
+        "--distress-pool",
+        action="store_true",
+        help="only the pooled unseen figure: even halves of every halved distress dev set together",
     )
     args = parser.parse_args()
+    if args.distress_pool:
+        for lang in args.lang or ["en", "zh"]:
+            res = distress_pool(lang)
+            print(json.dumps(res, ensure_ascii=False)) if args.json else report_pool(res)
+        return 0
     names = (["dev5"] if args.dev5 else []) + list(args.distress_dev or [])
     if "all" in names:
         names = list(DISTRESS_HALVES + DISTRESS_WHOLE)

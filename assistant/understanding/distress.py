@@ -16,7 +16,10 @@ emergency unless strong contrary evidence in the same utterance clears *that* cu
 Several cues: one uncleared cue is enough. With a learned veto (:mod:`.distress_veto`, built by
 :meth:`DistressDetector.for_stage`), a classifier trained on danger-word sentences may still clear
 the standing cues of a longer utterance it is confident is harmless — never a cry, an alarm,
-self-harm or an overdose. The dialogue's cancel window stays the safety net for the false alarms
+self-harm or an overdose. Where the lexicon heard no danger word at all, a learned raiser
+(:mod:`.distress_raise`, trained on every training line and the tuned-on dev halves) may still
+call the line an emergency (category ``learned``) when it is confident; it never overrides a cue
+the rules cleared. The dialogue's cancel window stays the safety net for the false alarms
 that remain. Measured in ``docs/benchmarks/intent.md`` (section "Distress").
 """
 
@@ -34,6 +37,7 @@ from assistant import data
 from assistant.understanding.normalize import normalize
 
 if TYPE_CHECKING:
+    from assistant.understanding.distress_raise import DistressRaiser
     from assistant.understanding.distress_veto import DistressVeto
 
 _LOGGER = logging.getLogger(__name__)
@@ -47,6 +51,9 @@ AFTER_WINDOW: Final = {"en": 40, "zh": 8}
 class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
 
+
+LEARNED: Final = "learned"
+"""Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
 
 _NEVER_THINGS: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose", "other", "bleeding"})
 """Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
@@ -354,24 +361,37 @@ class DistressDetector:
     """Decides, per utterance, whether a danger cue stands. Stateless after construction."""
 
     def __init__(
-        self, lang: str, lexicon: DistressLexicon | None = None, *, veto: DistressVeto | None = None
+        self,
+        lang: str,
+        lexicon: DistressLexicon | None = None,
+        *,
+        veto: DistressVeto | None = None,
+        raiser: DistressRaiser | None = None,
     ) -> None:
         self.lang = lang
         self.lex = lexicon or load_lexicon(lang)
         self.veto = veto
+        self.raiser = raiser
 
     @classmethod
     def for_stage(cls, lang: str, state_dir: str = "") -> DistressDetector:
-        """The lexicon plus the learned veto (built or loaded from the cache); the lexicon alone if
-        the veto cannot be built (fail-closed: the veto only ever removes alarms)."""
-        from assistant.understanding import distress_veto
+        """The lexicon plus the learned veto and raiser (built or loaded from the cache); without
+        either one if it cannot be built (the veto only removes alarms, the raiser only adds them on
+        lines without any cue, so each is safe to lose)."""
+        from assistant.understanding import distress_raise, distress_veto
 
         try:
             veto = distress_veto.load_or_build(lang, state_dir)
         except Exception as err:  # any failure leaves the lexicon deciding alone
             _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
             veto = None
-        return cls(lang, veto=veto)
+        raiser = None
+        if distress_raise.RAISE_AT.get(lang) is not None:  # off for Mandarin (round 13: see RAISE_AT)
+            try:
+                raiser = distress_raise.load_or_build(lang, state_dir)
+            except Exception as err:
+                _LOGGER.error("event=distress_raiser_unavailable lang=%s error=%s", lang, err)
+        return cls(lang, veto=veto, raiser=raiser)
 
     def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
         """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
@@ -390,7 +410,7 @@ class DistressDetector:
             if sound in self.lex.cry_sounds:
                 return DistressResult(True, (Cue("cry", 0, len(text), text),))
         if not found and self.lex.mentions is None:
-            return DistressResult(False)
+            return self._raised(text)
         found = self._outermost(found)
         if self.lex.mentions is not None:  # weak words: only their clearing counts (a veto)
             for m in self.lex.mentions.finditer(text):
@@ -408,7 +428,16 @@ class DistressDetector:
         if standing and self.veto is not None and self.veto.clears(text, {c.category for c in standing}):
             cleared += [(cue, "learned") for cue in standing]
             standing = []
+        if not standing and not cleared:
+            return self._raised(text)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
+
+    def _raised(self, text: str) -> DistressResult:
+        """No danger word at all: the learned raiser may still hear an emergency (category
+        ``learned``: "there's a heaviness on my chest", 我出气不赢了)."""
+        if self.raiser is not None and text and self.raiser.raises(text):
+            return DistressResult(True, (Cue(LEARNED, 0, len(text), text),))
+        return DistressResult(False)
 
     @staticmethod
     def _outermost(cues: list[Cue]) -> list[Cue]:
