@@ -105,7 +105,7 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set, ``dev12`` round 9's and ``dev13`` round 13's (``distress-dev11-<lang>`` …
+round 8's set, ``dev12`` round 9's and ``dev13`` round 10's (``distress-dev11-<lang>`` …
 ``distress-dev13-<lang>``, same halves); ``all`` runs every one. ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev13) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.

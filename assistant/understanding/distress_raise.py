@@ -11,7 +11,7 @@ It only ever **adds** an emergency, and only where the lexicon heard no danger w
 the lexicon cleared — "he fell asleep", "no chest pain now" — stays cleared: those rules are
 specific evidence, the raiser is not). It raises when p(emergency) ≥ :data:`RAISE_AT`; the
 thresholds were chosen leaving each dev set's odd half out of training in turn (docs/benchmarks/
-intent.md, round 13), never on an even half or a fresh set. The dialogue's cancel window is the
+intent.md, round 10), never on an even half or a fresh set. The dialogue's cancel window is the
 safety net for the false alarms that remain.
 
 Same features and file format as the veto and the intent model (scikit-learn in a child process,
@@ -52,9 +52,9 @@ threshold from 0.8 to 0.95 (0.7: 1 false alarm). zh (with ``distress-raise-negat
 with 0 false alarms at 0.9 (1 at 0.85); at 0.9 it raised the pooled unseen dev halves' stage recall
 87.2 → 91.7 % with false alarms unchanged, but on the held-out fresh sets it gained no emergency and
 added one false alarm on a harmless danger-word line (fresh 1/72 → 2/72), so it is off until a round
-improves it (:data:`ZH_CANDIDATE`; docs/benchmarks/intent.md, round 13)."""
+improves it (:data:`ZH_CANDIDATE`; docs/benchmarks/intent.md, round 10)."""
 ZH_CANDIDATE: Final = 0.9
-"""The Mandarin threshold measured in round 13 (tests check the model with it)."""
+"""The Mandarin threshold measured in round 10 (tests check the model with it)."""
 LR_C: Final = 10.0
 RECIPE: Final = 1
 """Bump when :func:`train` or :func:`examples` changes (names the cached model with the data)."""
@@ -70,7 +70,7 @@ def odd_halves_file(lang: str) -> Path:
 
 def training_files(lang: str) -> list[Path]:
     folder = data.intents_dir() / "training"
-    negatives = folder / f"distress-raise-negatives-{lang}.jsonl"  # zh only (round 13): README
+    negatives = folder / f"distress-raise-negatives-{lang}.jsonl"  # zh only (round 10): README
     return [
         *distress_veto.training_files(lang),
         folder / f"negatives-{lang}.jsonl",
