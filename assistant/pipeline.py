@@ -74,7 +74,7 @@ the language model's reading when it is
 docs/benchmarks/speech.md; an empty set = round 12's rule: the sure language-model reading acts;
 symptoms are not in it: replayed on the tuning half, asking on them lost 4 right of 333, no
 wrong action)."""
-RIVAL_ASK_MARGIN: Final[float | None] = 0.45
+RIVAL_ASK_MARGIN: Final[float | None] = None
 """The reading decided on (both agreeing included) has a near-homophone rival in a configured
 value ("call my daughter" / "call my doctor", ``UtteranceRecognized.rivals``) that the
 understander reads as another command or person and that fits the audio within this margin

@@ -22,6 +22,18 @@ from assistant.hearing.listener import UtteranceRecognized  # noqa: E402
 from assistant.hearing.pocketsphinx_engine import phone_distance  # noqa: E402
 from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline  # noqa: E402
 
+MARGIN = 0.45
+"""The margin measured in round 15 (off in the daemon: it asked two right commands for each wrong
+one it stopped, docs/benchmarks/speech.md)."""
+
+
+@pytest.fixture(name="rule_on")
+def rival_rule_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.hearing import pocketsphinx_engine
+
+    monkeypatch.setattr(pipeline_module, "RIVAL_ASK_MARGIN", MARGIN)
+    monkeypatch.setattr(pocketsphinx_engine, "CONFUSABLE_CHECK", True)
+
 
 @pytest.fixture(scope="module")
 def pipeline() -> Pipeline:
@@ -59,27 +71,27 @@ def doctor(rivals) -> UtteranceRecognized:
     )
 
 
+@pytest.mark.usefixtures("rule_on")
 def test_agreement_with_a_close_rival_asks_did_you_say(pipeline) -> None:
-    margin = pipeline_module.RIVAL_ASK_MARGIN
-    assert margin is not None
-    u = pipeline.understand_heard(doctor([("call my daughter", margin - 0.01)]))
+    u = pipeline.understand_heard(doctor([("call my daughter", MARGIN - 0.01)]))
     assert (u.intent, u.unsure) == ("call_doctor", True)
     assert u.confidence == pipeline_module.OVERRULE_ASK_CONFIDENCE
 
 
+@pytest.mark.usefixtures("rule_on")
 def test_agreement_acts_when_the_audio_clearly_prefers_what_was_heard(pipeline) -> None:
-    margin = pipeline_module.RIVAL_ASK_MARGIN
-    assert margin is not None
-    u = pipeline.understand_heard(doctor([("call my daughter", margin + 0.01)]))
+    u = pipeline.understand_heard(doctor([("call my daughter", MARGIN + 0.01)]))
     assert (u.intent, u.unsure, u.confidence) == ("call_doctor", False, 1.0)
     assert not pipeline.understand_heard(doctor([])).unsure
 
 
+@pytest.mark.usefixtures("rule_on")
 def test_a_rival_that_means_the_same_command_is_no_reason_to_ask(pipeline) -> None:
     u = pipeline.understand_heard(doctor([("call my doc", -1.0)]))
     assert (u.intent, u.unsure) == ("call_doctor", False)
 
 
+@pytest.mark.usefixtures("rule_on")
 def test_a_rival_of_the_other_readings_words_is_not_this_ones(pipeline) -> None:
     # the second reading heard other words: its rival says nothing about the sentence acted on
     u = pipeline.understand_heard(
@@ -94,12 +106,20 @@ def test_a_rival_of_the_other_readings_words_is_not_this_ones(pipeline) -> None:
     assert (u.intent, u.unsure) == ("call_doctor", False)
 
 
+def test_the_daemon_has_the_rule_off() -> None:
+    from assistant.hearing import pocketsphinx_engine
+
+    assert pipeline_module.RIVAL_ASK_MARGIN is None
+    assert pocketsphinx_engine.CONFUSABLE_CHECK is False
+
+
 def test_off_acts_as_before(pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline_module, "RIVAL_ASK_MARGIN", None)
     u = pipeline.understand_heard(doctor([("call my daughter", -5.0)]))
     assert (u.intent, u.unsure) == ("call_doctor", False)
 
 
+@pytest.mark.usefixtures("rule_on")
 def test_an_emergency_is_never_held_back_by_a_rival(pipeline) -> None:
     u = pipeline.understand_heard(
         heard("i have fallen", "i have fallen", [("i have swollen", -1.0)], intent="emergency")
@@ -108,6 +128,7 @@ def test_an_emergency_is_never_held_back_by_a_rival(pipeline) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("rule_on")
 def test_recognizer_aligns_a_spoken_doctor_against_daughter(pipeline) -> None:
     """Real speech: the command search reports the daughter sentence as a rival with a margin."""
     wav = data.spoken("call my doctor please", "flite:kal16", None, 0, seed=1)
@@ -117,3 +138,14 @@ def test_recognizer_aligns_a_spoken_doctor_against_daughter(pipeline) -> None:
     daughter = [r for r in rivals if "daughter" in r.split()]
     assert daughter, rivals
     assert all(isinstance(m, float) for m in rivals.values())
+
+
+def test_my_daughter_is_a_contact_in_the_grammar(pipeline) -> None:
+    """``grammar.CONTACT_POSSESSIVE``: "my <relation>" is spoken for contacts as "my doctor" is
+    for the doctor, so the grammar no longer forces "talk to my daughter" onto "my doctor"."""
+    grammar = pipeline.grammar()
+    for sentence in ("i want to talk to my daughter", "can i speak to my daughter", "phone my son"):
+        parse = grammar.parse(sentence)
+        assert parse is not None and parse.intent == "call_contact", sentence
+    assert grammar.parse("can i speak to my daughter").slots == {"contact": "Anna"}
+    assert grammar.parse("can i speak to my doctor").intent == "call_doctor"

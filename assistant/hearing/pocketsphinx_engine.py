@@ -139,7 +139,7 @@ WAKE_CUT_BACK_S: Final = 0.0
 """How far before the end of the wake phrase's last word (as aligned) the command's audio starts."""
 MIN_COMMAND_AFTER_WAKE_S: Final = 0.25
 """Less audio than this after the wake phrase is not decoded as a command."""
-CONFUSABLE_CHECK: Final = True
+CONFUSABLE_CHECK: Final = False
 """Command search: when one word of the grammar's sentence sounds like another word that would
 make a grammar sentence with another intent or slot value ("call my daughter" / "call my
 doctor"), align the audio to both sentences and report how much better the heard one fits
