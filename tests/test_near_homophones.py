@@ -140,10 +140,17 @@ def test_recognizer_aligns_a_spoken_doctor_against_daughter(pipeline) -> None:
     assert all(isinstance(m, float) for m in rivals.values())
 
 
-def test_my_daughter_is_a_contact_in_the_grammar(pipeline) -> None:
-    """``grammar.CONTACT_POSSESSIVE``: "my <relation>" is spoken for contacts as "my doctor" is
-    for the doctor, so the grammar no longer forces "talk to my daughter" onto "my doctor"."""
-    grammar = pipeline.grammar()
+def test_my_daughter_is_a_contact_in_the_grammar(pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``grammar.CONTACT_POSSESSIVE`` (measured, off until the wake + command set is measured):
+    "my <relation>" is spoken for contacts as "my doctor" is for the doctor, so the grammar no
+    longer forces "talk to my daughter" onto "my doctor"."""
+    from assistant.hearing import grammar as grammar_module
+    from assistant.pipeline import DAEMON_GRAMMAR_OPTIONS
+
+    catalog, settings = pipeline.understander.catalog, pipeline.settings
+    assert pipeline.grammar().parse("can i speak to my daughter") is None  # the daemon: off
+    monkeypatch.setattr(grammar_module, "CONTACT_POSSESSIVE", True)
+    grammar = grammar_module.compile_grammar(catalog, settings, **DAEMON_GRAMMAR_OPTIONS)
     for sentence in ("i want to talk to my daughter", "can i speak to my daughter", "phone my son"):
         parse = grammar.parse(sentence)
         assert parse is not None and parse.intent == "call_contact", sentence

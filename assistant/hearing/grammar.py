@@ -464,7 +464,7 @@ def _choice(texts: Iterable[str | tuple[str, str]], lang: str) -> Choice | None:
     return Choice(tuple(seen)) if seen else None
 
 
-CONTACT_POSSESSIVE: Final = True
+CONTACT_POSSESSIVE: Final = False
 """English: a contact's relation words are also spoken with "my" ("talk to my daughter"), as the
 doctor slot's synonyms are ("my doctor"). Without them only "call my {contact}" could say "my
 daughter", and the grammar forced "i want to talk to my daughter", "can i speak to my daughter",
