@@ -74,6 +74,12 @@ the language model's reading when it is
 docs/benchmarks/speech.md; an empty set = round 12's rule: the sure language-model reading acts;
 symptoms are not in it: replayed on the tuning half, asking on them lost 4 right of 333, no
 wrong action)."""
+RIVAL_ASK_MARGIN: Final[float | None] = None
+"""The reading decided on (both agreeing included) has a near-homophone rival in a configured
+value ("call my daughter" / "call my doctor", ``UtteranceRecognized.rivals``) that the
+understander reads as another command or person and that fits the audio within this margin
+(acoustic log score per frame of the differing word, forced alignment of both sentences): ask
+"Did you say …?" (:data:`OVERRULE_ASK_CONFIDENCE`) instead of acting. None = off."""
 GRAMMAR_ALONE_OVERLAP: Final = 0.5
 """The readings disagree, the language model's transcript has no intent (or one the understander
 gives less than :data:`GRAMMAR_ALONE_MAX_P`): the grammar's reading is still acted on when at
@@ -196,11 +202,37 @@ class Pipeline:
             text=second.text, lang=self.lang, intent=None, confidence=0.0, transcript=heard.transcript
         )
         decided = self._one_of_two_readings(heard, grammar, second, nothing)
+        if decided.intent is not None and not decided.unsure and self._close_rival(heard, decided):
+            # both decoders may share a near-homophone ("daughter" / "doctor"): the audio barely
+            # prefers the one heard over a word that would call someone else, so ask
+            decided = self._decided(decided, min(decided.confidence, OVERRULE_ASK_CONFIDENCE))
         if EMERGENCY_NEEDS_BOTH and self._emergency(decided):
             both = grammar is not None and self._emergency(grammar) and self._emergency(second)
             if not both or heard.spot_check:
                 return dataclasses.replace(decided, spot_check=True)
         return decided
+
+    def _close_rival(self, heard: UtteranceRecognized, decided: Understanding) -> bool:
+        """The decided reading's words have a near-homophone rival (``heard.rivals``: one
+        configured value swapped for one that sounds like it) that fits the audio within
+        :data:`RIVAL_ASK_MARGIN` and that the understander reads as another command or another
+        person, doctor or medicine."""
+        if RIVAL_ASK_MARGIN is None:
+            return False
+        said = (decided.transcript or decided.text).split()
+        for rival, margin in heard.rivals:
+            words = rival.split()
+            if margin >= RIVAL_ASK_MARGIN or len(words) != len(said):
+                continue
+            if sum(a != b for a, b in zip(said, words, strict=True)) != 1:
+                continue  # a rival of the other reading's words
+            other = self.understander.match(rival)
+            if other.intent is not None and (
+                other.intent != decided.intent
+                or any(decided.slots.get(k, v) != v for k, v in other.slots.items() if k in SLOTS_DIFFER_ASK)
+            ):
+                return True
+        return False
 
     def _emergency(self, u: Understanding) -> bool:
         return u.intent is not None and self.understander.catalog.tier(u.intent) == "emergency"

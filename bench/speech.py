@@ -14,6 +14,9 @@ Sets (``--sets``, default all):
 * ``dev`` — our own *tuning* commands (``bench/data/speech-dev-commands-en.jsonl``: 73 sentences
   in older people's wording, 8 of them out of scope, written for tuning the command search and
   never part of (b)), same voices and noises as (b); choices are made here, (b) is only reported;
+* ``dev-confusable`` — the second *tuning* set of the command search
+  (``bench/data/speech-dev-confusable-en.jsonl``, round 15: near-homophone contacts, doctors and
+  medicines, falls against swollen limbs), as ``dev``: every ``--every``-th from ``--offset``;
 * ``emergency`` — (d) spoken emergencies with the wake phrase on (the distress spotter must hear
   them without it), clean and kitchen 10 / 5 dB; and the wake phrase before our commands (wake
   misses);
@@ -331,9 +334,17 @@ def run_commands(
 
 def _readings(events: list[object]) -> list[list[Any]]:
     """Per recognized utterance: [transcript, second opinion, the grammar's intent (None = it
-    rejected), its slots, after the wake phrase], so decision rules can be replayed offline."""
+    rejected), its slots, after the wake phrase, near-homophone rivals with their margins], so decision
+    rules can be replayed offline."""
     return [
-        [e.transcript, e.second, e.intent if e.parsed else None, dict(e.slots), e.after_wake]
+        [
+            e.transcript,
+            e.second,
+            e.intent if e.parsed else None,
+            dict(e.slots),
+            e.after_wake,
+            [[r, round(m, 3)] for r, m in e.rivals],
+        ]
         for e in events
         if isinstance(e, UtteranceRecognized)
     ]
@@ -513,6 +524,10 @@ def main(argv: list[str] | None = None) -> int:
         commands = dict(list(data.dev_commands().items())[args.offset :: args.every])
         tallies = run_commands(always, meter, commands, 1, "dev", own_conditions)
         table("(dev) our tuning commands (out of scope: no intent is right), no wake phrase", tallies)
+    if "dev-confusable" in sets:
+        commands = dict(list(data.dev_commands(data.DEV_CONFUSABLE).items())[args.offset :: args.every])
+        tallies = run_commands(always, meter, commands, 1, "dev-confusable", own_conditions)
+        table("(dev) confusable tuning commands (daughter / doctor …), no wake phrase", tallies)
     wake = family_settings.voice.wake_phrase or data.WAKE_PHRASE
     woken = build_pipeline(family_settings, PipelineOptions(isolated=False, wake_phrase=wake))
     if "household" in sets:

@@ -66,11 +66,15 @@ DEV_COMMANDS: Final = REPO / "bench" / "data" / "speech-dev-commands-en.jsonl"
 """Tuning commands for the command search (never part of (b)); ``intent: null`` = out of scope."""
 
 
-def dev_commands() -> dict[str, str | None]:
+DEV_CONFUSABLE: Final = REPO / "bench" / "data" / "speech-dev-confusable-en.jsonl"
+"""Second tuning set for the command search (round 15, never part of (b)): commands whose
+contact, doctor or medicine sounds like another ("ring my daughter" / "ring my doctor"), falls
+against swollen limbs, and out-of-scope sentences with those words."""
+
+
+def dev_commands(path: Path = DEV_COMMANDS) -> dict[str, str | None]:
     """The tuning commands: text → intent (None = out of scope, no intent is right)."""
-    rows = (
-        json.loads(line) for line in DEV_COMMANDS.read_text(encoding="utf-8").splitlines() if line.strip()
-    )
+    rows = (json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
     return {row["text"]: row["intent"] for row in rows}
 
 

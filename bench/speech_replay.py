@@ -25,7 +25,8 @@ from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline  # noqa
 
 
 def heard(reading: list[Any]) -> UtteranceRecognized:
-    transcript, second, intent, slots, after_wake = reading
+    transcript, second, intent, slots, after_wake = reading[:5]
+    rivals = tuple((r, m) for r, m in reading[5]) if len(reading) > 5 else ()
     return UtteranceRecognized(
         transcript,
         "en",
@@ -38,6 +39,7 @@ def heard(reading: list[Any]) -> UtteranceRecognized:
         intent=intent,
         slots=tuple(slots.items()),
         second=second,
+        rivals=rivals,
     )
 
 
@@ -61,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("jsonl", nargs="+")
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
-    ap.add_argument("--sets", default="dev,dev-wake-cmd")
+    ap.add_argument("--sets", default="dev,dev-wake-cmd,dev-confusable")
     ap.add_argument(
         "--show-wrong", action="store_true", help="print each wrong action (tuning material only)"
     )
@@ -71,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=""))
     wanted = set(args.sets.split(","))
     records = []
-    expected = speech.data.dev_commands()
+    expected = speech.data.dev_commands() | speech.data.dev_commands(speech.data.DEV_CONFUSABLE)
     for path in args.jsonl:
         for line in Path(path).read_text().splitlines():
             record = json.loads(line)

@@ -476,6 +476,13 @@ def _choice(texts: Iterable[str | tuple[str, str]], lang: str) -> Choice | None:
     return Choice(tuple(seen)) if seen else None
 
 
+CONTACT_POSSESSIVE: Final = False
+"""English: a contact's relation words are also spoken with "my" ("talk to my daughter"), as the
+doctor slot's synonyms are ("my doctor"). Without them only "call my {contact}" could say "my
+daughter", and the grammar forced "i want to talk to my daughter", "can i speak to my daughter",
+"phone my daughter" … onto "… my doctor" (docs/benchmarks/speech.md, round 15)."""
+
+
 def slot_values(catalog: Catalog, name: str, settings: Settings | None) -> list[tuple[str, str]]:
     """(spoken text, canonical value) of a slot: catalog values by id, config names by the
     contact's, doctor's or medication's configured name (what the matcher fills slots with)."""
@@ -490,8 +497,10 @@ def slot_values(catalog: Catalog, name: str, settings: Settings | None) -> list[
         for contact in settings.contacts:
             words = [contact.name, *contact.aliases]
             if contact.relation:
-                words.append(contact.relation)
-                words += slot.relations.get(contact.relation.strip().lower(), ())
+                related = [contact.relation, *slot.relations.get(contact.relation.strip().lower(), ())]
+                words += related
+                if CONTACT_POSSESSIVE and catalog.lang == "en":
+                    words += [f"my {w}" for w in related]
             texts += [(t, contact.name) for t in words]
     elif slot.from_config == "medications":
         for med in settings.medications:

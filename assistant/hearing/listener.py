@@ -137,6 +137,9 @@ class UtteranceRecognized:
     the pipeline acts when both readings agree (:meth:`assistant.pipeline.Pipeline.understand_heard`).
     With ``parsed`` False and ``second`` set, the grammar rejected the sentence and this is all
     that was heard."""
+    rivals: tuple[tuple[str, float], ...] = ()
+    """Near-homophone rivals of the readings and how much better the heard words fit the audio
+    (:attr:`assistant.hearing.recognizer.Transcript.rivals`)."""
 
 
 @dataclass(frozen=True)
@@ -625,6 +628,7 @@ class Listener:
             alternatives=alternatives,
             confidence=result.confidence,
             decoded_ahead_s=result.ahead_s,
+            rivals=result.rivals,
         )
 
 

@@ -155,6 +155,26 @@ lattice until its next utterance, so each of the wake, spotter and command searc
 (about 6 MB for a 10 s utterance, searches added up in the recognizer's peak memory). Results are
 unchanged: every search starts afresh at ``start_utt`` and grammar decoding keeps nothing between
 utterances (:data:`GRAMMAR_WHOLE_UTTERANCE`; docs/benchmarks/speech.md, Memory)."""
+CONFUSABLE_CHECK: Final = False
+"""Command search: when one word of the grammar's sentence sounds like another word that would
+make a grammar sentence with another intent or slot value ("call my daughter" / "call my
+doctor"), align the audio to both sentences and report how much better the heard one fits
+(:attr:`Transcript.rivals`); the pipeline asks "Did you say …?"
+when the heard sentence wins by little (``pipeline.RIVAL_ASK_MARGIN``, docs/benchmarks/speech.md,
+round 15). Both decoders share such near-homophones, so their agreement cannot catch them."""
+CONFUSABLE_MAX_PHONE_SHARE: Final = 0.5
+"""Two words are confusable when the phone edit distance between their pronunciations is at
+most this share of the longer one's phones (daughter D AO T ER / doctor D AA K T ER: 2 of 5)."""
+CONFUSABLE_MAX_RIVALS: Final = 3
+"""At most this many rival sentences (the closest-sounding substitutions) are aligned."""
+RIVAL_SLOTS: Final = ("contact", "doctor", "medication")
+"""Slots whose spoken words get rivals: whom to call, which doctor, which medicine (the
+caregiver's configured values)."""
+RIVAL_ONE_VALUE_SLOTS: Final = frozenset({"doctor"})
+"""Slots with one value (one family doctor): two of its words are never rivals ("doctor" /
+"doctors")."""
+RIVAL_IGNORED_WORDS: Final = frozenset({"my", "the", "a", "an", "of", "family", "medical", "health"})
+"""Words of those slots that name nobody by themselves."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -192,6 +212,8 @@ class _PsDecoder:
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
         self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
+        self._rivals: tuple[tuple[str, float], ...] = ()
+        """(rival sentence, margin) of the last whole-utterance decode (:data:`CONFUSABLE_CHECK`)."""
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -218,6 +240,7 @@ class _PsDecoder:
         audio = b"".join(self._held)
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
         raw = owner._decode_with(self._search, audio) if audible else ""
+        owner.last_rivals = ()
         wake_end = owner._wake_end(raw) if self._mode == "wake" else None
         if raw and self._mode == "wake" and owner.wake_tail:
             raw = owner._wake_then_command(raw, audio)
@@ -225,6 +248,8 @@ class _PsDecoder:
         second = ""
         if audible and self._mode in owner._second_modes:
             second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
+        if self._mode == "command":
+            owner.last_rivals = owner._rival_of_readings(raw, second, audio)
         candidate, free, spot_second = "", (), ""
         if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode_with(SPOT_SEARCH, audio)
@@ -246,6 +271,7 @@ class _PsDecoder:
             candidate, free, spot_second = raw, *owner._stage_two(audio)
         if wake_end is not None and owner.command_after_wake and not candidate:
             raw, second = owner._command_after_wake(raw, audio[wake_end:], second)
+        self._rivals = owner.last_rivals
         return raw, confidence, second, candidate, free, spot_second
 
     def finish(self) -> Transcript:
@@ -295,7 +321,18 @@ class _PsDecoder:
             free_text=free[0] if free else "",
             free_alternatives=tuple(free[1:]),
             spot_second=spot_second,
+            rivals=self._rivals if self._whole else (),
         )
+
+
+def phone_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Edit distance between two phone sequences (insert, delete, substitute: 1 each)."""
+    row = list(range(len(b) + 1))
+    for i, pa in enumerate(a, 1):
+        diagonal, row[0] = row[0], i
+        for j, pb in enumerate(b, 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (pa != pb))
+    return row[-1]
 
 
 def confidence_from_gap(gap_per_frame: float) -> float:
@@ -428,6 +465,11 @@ class PocketsphinxRecognizer:
         self.free = spotter_module.FreeTranscriber(model_dir, GRAMMAR_REMOVE_NOISE, cache_dir)
         self.last_gaps = (0.0, 0.0)
         """(utterance, worst word) acoustic gap to the phone loop of the last confidence (tuning)."""
+        self.last_rivals: tuple[tuple[str, float], ...] = ()
+        """(rival sentence, margin) of the last command decode (:data:`CONFUSABLE_CHECK`)."""
+        self._confusable: dict[str, list[tuple[float, str]]] = {}
+        self._phones: dict[str, tuple[str, ...]] | None = None
+        self._one_value: dict[str, str] = {}
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
@@ -609,9 +651,9 @@ class PocketsphinxRecognizer:
         wake = self.grammar.wake_phrase
         command = self._decode_with("command", rest)
         heard = f"{wake} {command}" if command and self.grammar.accepts(command, "command") else wake
-        if self._second_skipped(command):
-            return heard, command
-        return heard, self._decode_with(SECOND_OPINION_SEARCH, rest)
+        second = command if self._second_skipped(command) else self._decode_with(SECOND_OPINION_SEARCH, rest)
+        self.last_rivals = self._rival_of_readings(command if heard != wake else "", second, rest)
+        return heard, second
 
     def _confidence(self, audio: bytes) -> float:
         """The grammar path's acoustic score against the free phone loop's, as 0–1: over the
@@ -638,6 +680,108 @@ class PocketsphinxRecognizer:
         self.last_gaps = (whole * CONFIDENCE_SCORE_UNIT, worst * CONFIDENCE_SCORE_UNIT)
         gap = worst if CONFIDENCE_PER_WORD else whole
         return confidence_from_gap(min(0.0, gap * CONFIDENCE_SCORE_UNIT))
+
+    def _rivals(self, sentence: str, audio: bytes) -> tuple[tuple[str, float], ...]:
+        """:data:`CONFUSABLE_CHECK`: the sentences one near-homophone away from ``sentence`` in a
+        configured value (:meth:`_rivals_of`), each with how much better ``sentence`` fits the
+        audio (forced alignment of both: acoustic log score difference per frame of the differing
+        word, :data:`CONFIDENCE_SCORE_UNIT` scaled; < 0: the rival fits better)."""
+        if not CONFUSABLE_CHECK or self.grammar is None:
+            return ()
+        rivals = self._rivals_of(sentence)
+        heard = self._aligned(sentence, audio) if rivals else None
+        if heard is None:
+            return ()
+        heard_score, heard_words = heard
+        out: list[tuple[str, float]] = []
+        for index, rival in rivals:
+            aligned = self._aligned(rival, audio)
+            if aligned is None or index >= len(heard_words):
+                continue
+            start, end = heard_words[index]
+            out.append((rival, (heard_score - aligned[0]) * CONFIDENCE_SCORE_UNIT / max(1, end - start + 1)))
+        return tuple(out)
+
+    def _rival_of_readings(self, sentence: str, second: str, audio: bytes) -> tuple[tuple[str, float], ...]:
+        """The rivals (:meth:`_rivals`) of the grammar's sentence and of the second opinion's."""
+        rivals = self._rivals(sentence, audio) if sentence else ()
+        if second and second != sentence:
+            rivals += self._rivals(second, audio)
+        return rivals
+
+    def _rivals_of(self, sentence: str) -> list[tuple[int, str]]:
+        """(word index, sentence): ``sentence`` with one of its configured-value words (whom to
+        call, which doctor or medicine: :data:`RIVAL_SLOTS`) replaced by another such word that
+        sounds like it, closest-sounding first (at most :data:`CONFUSABLE_MAX_RIVALS`). A rival
+        the grammar reads as the very same command is left out; whether one it cannot read means
+        something else is the understander's to say (``pipeline.close_rival``)."""
+        assert self.grammar is not None
+        parse = self.grammar.parse(sentence, "command")
+        words = sentence.split()
+        found: list[tuple[float, int, str]] = []
+        for index, word in enumerate(words):
+            for share, other in self._confusable_with(word):
+                rival = " ".join([*words[:index], other, *words[index + 1 :]])
+                other_parse = self.grammar.parse(rival, "command")
+                if (
+                    other_parse is not None
+                    and parse is not None
+                    and ((other_parse.intent, other_parse.slots) == (parse.intent, parse.slots))
+                ):
+                    continue
+                found.append((share, index, rival))
+        found.sort()
+        return [(index, rival) for _share, index, rival in found[:CONFUSABLE_MAX_RIVALS]]
+
+    def _confusable_with(self, word: str) -> list[tuple[float, str]]:
+        """The configured-value words (:data:`RIVAL_SLOTS`) that sound like ``word``, itself one
+        (:data:`CONFUSABLE_MAX_PHONE_SHARE`)."""
+        if word in self._confusable:
+            return self._confusable[word]
+        if self._phones is None:
+            assert self.grammar is not None
+            rules = dict(self.grammar.rules)
+            values: set[str] = set()
+            for slot in RIVAL_SLOTS:
+                if f"slot_{slot}" in rules:
+                    words = grammar_module.node_words(rules[f"slot_{slot}"])
+                    values |= words
+                    if slot in RIVAL_ONE_VALUE_SLOTS:
+                        self._one_value.update(dict.fromkeys(words, slot))
+            self._phones = {}
+            for other in values - RIVAL_IGNORED_WORDS:
+                phones = self._decoder.lookup_word(other) if set(other) <= _JSGF_WORD_OK else None
+                if phones:
+                    self._phones[other] = tuple(phones.split())
+        mine = self._phones.get(word)
+        close: list[tuple[float, str]] = []
+        if mine:
+            for other, phones in self._phones.items():
+                if other == word or self._one_value.get(other, "") == self._one_value.get(word, " "):
+                    continue  # e.g. "doctor" / "doctors": the same doctor
+                share = phone_distance(mine, phones) / max(len(mine), len(phones))
+                if share <= CONFUSABLE_MAX_PHONE_SHARE:
+                    close.append((share, other))
+        self._confusable[word] = sorted(close)
+        return self._confusable[word]
+
+    def _aligned(self, sentence: str, audio: bytes) -> tuple[float, list[tuple[int, int]]] | None:
+        """Forced alignment of ``audio`` to ``sentence``: (path log score, (first, last frame) per
+        word), or None when it does not align."""
+        decoder = self._decoder
+        try:
+            decoder.set_align_text(sentence)
+        except (RuntimeError, ValueError):
+            return None
+        self._active_search = ""  # the alignment search is active now
+        decoder.start_utt()
+        decoder.process_raw(audio, False, True)
+        decoder.end_utt()
+        hyp = decoder.hyp()
+        if hyp is None:
+            return None
+        spans = [(seg.start_frame, seg.end_frame) for seg in decoder.seg() if not _is_filler(seg.word)]
+        return _log(hyp.score), spans
 
     def _second_skipped(self, sentence: str) -> bool:
         """The grammar heard an intent of :data:`SECOND_OPINION_SKIP_INTENTS` (no second decode)."""

@@ -104,6 +104,11 @@ class Transcript:
     language model (the second opinion: the paraphrase corpus in older people's wording plus the
     catalog), read by the understander like the free transcripts (only with a :attr:`candidate`
     and :data:`assistant.hearing.spotter.SPOT_SECOND_OPINION`)."""
+    rivals: tuple[tuple[str, float], ...] = ()
+    """Command search (pocketsphinx grammar mode, ``CONFUSABLE_CHECK``): (sentence, margin) for
+    each sentence one near-homophone away from :attr:`raw` or :attr:`second` in a configured value
+    ("call my daughter" for "call my doctor"), with how much better the heard sentence fits the
+    audio (acoustic log score per frame of the differing word; < 0: the rival fits better)."""
 
 
 class UtteranceDecoder(Protocol):
