@@ -103,6 +103,10 @@ class Transcript:
     language model (the second opinion: the paraphrase corpus in older people's wording plus the
     catalog), read by the understander like the free transcripts (only with a :attr:`candidate`
     and :data:`assistant.hearing.spotter.SPOT_SECOND_OPINION`)."""
+    spot_keyword: str = ""
+    """Distress spotter, stage 2: the keyword of the candidate that keyphrase spotting also found
+    in its audio ("help"; "" = not looked for or not found;
+    :data:`assistant.hearing.spotter.SPOT_KEYWORD`)."""
 
 
 class UtteranceDecoder(Protocol):
