@@ -573,7 +573,11 @@ class Listener:
             if free_ok and second_ok:
                 return "act"
             confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
-            if not second_ok and self._spot_reads_emergency(result.spot_second):
+            if (
+                not second_ok
+                and spotter.sentence_sized(candidate, result.spot_second)
+                and self._spot_reads_emergency(result.spot_second)
+            ):
                 confirming.append(result.spot_second)  # for the question only (SPOT_CHECK_SECOND_PARSES)
             core = spotter.candidate_core(candidate, self._spot_parses) if confirming else ""
             if (
