@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--every", type=int, default=2)
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--sets", default="", help="comma-separated subset of the material's sets")
+    ap.add_argument("--conds", default="", help="comma-separated subset of clean, '10 dB', '5 dB'")
     ap.add_argument("--frontend", default="", help="noise filter for the listener (default: the config's)")
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
     ap.add_argument("--jsonl", required=True)
@@ -120,14 +121,17 @@ def main(argv: list[str] | None = None) -> int:
     if save is not None:
         save.mkdir(parents=True, exist_ok=True)
     if args.household:
-        return _household(pipeline, recognizer, noise_filter, args.every, args.offset, Path(args.jsonl))
+        return _household(pipeline, recognizer, noise_filter, args.every, args.offset, Path(args.jsonl), save)
     wanted = set(args.sets.split(",")) if args.sets else None
+    conds = set(args.conds.split(",")) if args.conds else None
     records = []
     for set_name, text, conditions in material(args.every, args.offset):
         if wanted is not None and set_name not in wanted:
             continue
         for noise, snr in conditions:
             cond = "clean" if noise is None else f"{snr} dB"
+            if conds is not None and cond not in conds:
+                continue
             seed = 100 if set_name != "dev-harmless" else 300
             for voice in data.VOICES:
                 wav = data.spoken(text, voice, noise, snr or 0, seed=seed)
@@ -176,12 +180,37 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _household(
-    pipeline: Pipeline, recognizer: Any, noise_filter: str, every: int, offset: int, out: Path
+    pipeline: Pipeline,
+    recognizer: Any,
+    noise_filter: str,
+    every: int,
+    offset: int,
+    out: Path,
+    save: Path | None = None,
 ) -> int:
-    """Each candidate of stage 1 in the household-like tuning audio: what both readings said."""
+    """Each candidate of stage 1 in the household-like tuning audio: what both readings said.
+    With ``save``: every utterance's audio too (``index.jsonl``: one record per recording, set
+    ``household``), for offline decoder variants (false wakes)."""
     records = []
+    index = []
     for label, wav in data.dev_household(every, offset):
         events, results = listen(pipeline, wav, noise_filter)
+        if save is not None:
+            utterances = []
+            for number, (mode, audio, result) in enumerate(results):
+                name = f"h{len(index):02d}-{number:03d}.raw"
+                (save / name).write_bytes(audio)
+                utterances.append({"mode": mode, "raw": result.raw, "audio": name})
+            index.append(
+                {
+                    "set": "household",
+                    "cond": label,
+                    "voice": "",
+                    "text": label,
+                    "woke": False,
+                    "utterances": utterances,
+                }
+            )
         for mode, audio, result in results:
             if not result.candidate:
                 continue
@@ -202,6 +231,8 @@ def _household(
         spotted = [e for e in events if isinstance(e, UtteranceRecognized) and e.spotted]
         print(json.dumps({"audio": label, "utterances": len(results), "spotted": len(spotted)}), flush=True)
     out.write_text("".join(json.dumps(r) + "\n" for r in records))
+    if save is not None:
+        (save / "index.jsonl").write_text("".join(json.dumps(r) + "\n" for r in index))
     return 0
 
 

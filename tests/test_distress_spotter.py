@@ -410,14 +410,28 @@ def test_long_readings_of_television_are_not_sentences(woken) -> None:
             None,
         ),
         ("help me", "help yourself to a biscuit", "help yourself to biscuits", None),  # neither
+        # round 15: stage 1 put "help" before the noise; without it the reading says half the words
+        ("help ring for an ambulance", "and it the bank or an ambulance", "bang grandson's", "ask"),
+        ("ring for an ambulance please", "then are a gamble", "bang grandson's", None),
+        # round 15: the second opinion says the candidate's emergency words, which stage 1's
+        # grammar reads as an emergency though the understander is not 0.95 sure of them
+        ("can somebody help", "can somebody out", "can somebody help", "ask"),
+        ("can somebody help", "can somebody out", "can somebody hold this", None),
         # twelve seconds of a news item forced onto a short emergency; both long readings are
         # emergencies to the understander ("… has fallen …"): not sentence-sized, dropped
         ("this is emergency help me", NEWS_FREE, NEWS_SECOND, None),
     ],
 )
-def test_stage_two_acts_asks_or_drops(woken, speechgen, candidate, free, second, outcome) -> None:
+def test_stage_two_acts_asks_or_drops(
+    woken, speechgen, monkeypatch, candidate, free, second, outcome
+) -> None:
     """Stage 2's decision on the recognizer's readings (the understander and grammar are the
-    daemon's): both readings → act; one reading saying the candidate's words → ask; else drop."""
+    daemon's): both readings → act; one reading saying the candidate's words → ask; else drop.
+    With round 15's two rules on (off in the daemon, as measured)."""
+    from assistant.hearing import spotter
+
+    monkeypatch.setattr(spotter, "SPOT_AGREEMENT_CORE", True)
+    monkeypatch.setattr(spotter, "SPOT_CHECK_SECOND_PARSES", True)
     wav = speechgen.say("help", "flite:slt")
     listener = woken.listener(lambda _e: None, source=WavSource(wav))
     result = Transcript(
@@ -431,6 +445,105 @@ def test_stage_two_acts_asks_or_drops(woken, speechgen, candidate, free, second,
     heard, parse, check = verified
     assert heard.text == candidate and parse.intent == "emergency"
     assert check is (outcome == "ask")
+
+
+def test_candidate_core_drops_stage_one_fillers_only_when_an_emergency_is_left(woken, monkeypatch) -> None:
+    from assistant.hearing import spotter
+
+    monkeypatch.setattr(spotter, "SPOT_AGREEMENT_CORE", True)
+
+    grammar = woken.reading_grammar()
+
+    def is_emergency(sentence: str) -> bool:
+        parse = grammar.parse(sentence, "spot")
+        return parse is not None and parse.intent in grammar.spotted
+
+    assert spotter.candidate_core("help ring for an ambulance", is_emergency) == "ring for an ambulance"
+    assert spotter.candidate_core("my chest hurts help me", is_emergency) == "my chest hurts"
+    assert spotter.candidate_core("help me", is_emergency) == "help me"  # not "me"
+    assert spotter.candidate_core("please help me", is_emergency) == "help me"
+    assert spotter.agreement("help ring for an ambulance", "they are an ambulance") == 0.4
+    assert (
+        spotter.agreement("help ring for an ambulance", "they are an ambulance", "ring for an ambulance")
+        == 0.5
+    )
+
+
+@pytest.mark.parametrize(
+    ("candidate", "free", "keyword", "outcome"),
+    [
+        ("help help", "l l", "help", "ask"),  # 10 dB: both readings lost the word, kws found it
+        ("help help", "l l", "", None),  # not found by keyphrase spotting: dropped as before
+        ("i have had a fall", "i have a full", "help", None),  # the candidate does not say it
+        ("this is emergency help me", NEWS_FREE, "help", None),  # a stretch of television
+    ],
+)
+def test_keyword_spotted_in_the_candidate_asks(woken, speechgen, candidate, free, keyword, outcome) -> None:
+    """spotter.SPOT_KEYWORD: "help" found by keyphrase spotting in a sentence-sized candidate's
+    audio is a third reading, for the question only."""
+    wav = speechgen.say("help", "flite:slt")
+    listener = woken.listener(lambda _e: None, source=WavSource(wav))
+    result = Transcript(
+        "",
+        "",
+        "pocketsphinx",
+        "en",
+        True,
+        candidate=candidate,
+        free_text=free,
+        spot_second="bell pelt",
+        spot_keyword=keyword,
+    )
+    verified = listener._verified_candidate(result)
+    assert (verified is not None and verified[2]) if outcome == "ask" else verified is None
+
+
+def test_keyword_spotting_finds_help_in_noise_and_not_elsewhere(woken, speechgen, tmp_path) -> None:
+    """The keyword reading itself (off in the daemon, spotter.SPOT_KEYWORD = ""; measured in
+    round 15): keyphrase spotting finds "help" in a noisy "help help" both grammar readings lost."""
+    from assistant.hearing import pocketsphinx_engine as engine
+    from assistant.hearing import spotter
+
+    recognizer = cached_recognizer(woken.engine_spec())
+    noisy = speechgen.with_noise(
+        speechgen.say("help help", "flite:slt", stretch=data.STRETCH), "kitchen.wav", 10, seed=101
+    )
+    assert recognizer._spot_keyword("help help", read_pcm(noisy)) == ""  # off: not looked for
+    path = tmp_path / "help.kws"
+    path.write_text(f"help /{spotter.SPOT_KEYWORD_THRESHOLD:g}/\n")
+    recognizer._decoder.add_kws(engine.SPOT_KEYWORD_SEARCH, str(path))  # made again if there
+    recognizer.spot_keyword = "help"
+    try:
+        assert recognizer._spot_keyword("help help", read_pcm(noisy)) == "help"
+        other = speechgen.say("i have had a fall", "flite:slt", stretch=data.STRETCH)
+        assert recognizer._spot_keyword("help i have had a fall", read_pcm(other)) == ""
+        assert recognizer._spot_keyword("i have had a fall", read_pcm(noisy)) == ""  # not said
+    finally:
+        recognizer.spot_keyword = ""
+
+
+def test_strict_wake_keyphrase_near_the_start_wakes(woken, speechgen, monkeypatch) -> None:
+    """pocketsphinx_engine.WAKE_KWS_ALONE_THRESHOLD: "hello jiayi" + words neither grammar search
+    can complete (a tuning sentence of dev-wake) leaves both with no sentence at all; strict
+    keyphrase spotting near the utterance's start finds the wake phrase, so it counts, and the
+    rest is decoded as a command said after the wake phrase (its own two readings)."""
+    from assistant.hearing import pocketsphinx_engine as engine
+    from assistant.hearing.listener import WakeDetected
+
+    recognizer = cached_recognizer(woken.engine_spec())
+    wav = speechgen.say("hello jiayi have i had my pills", "flite:slt", stretch=data.STRETCH)
+    pcm = read_pcm(wav)
+    assert recognizer._decode_with("wake", pcm) == "" and recognizer._decode_with("spot", pcm) == ""
+    end = recognizer._kws_wake_end(pcm)
+    assert end is not None and 0.5 * 32000 < end < len(pcm) - 0.5 * 32000
+    events, _results = _listen(woken, wav)
+    assert any(isinstance(e, WakeDetected) for e in events), events
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert all(e.after_wake and not e.spotted for e in heard), heard
+    harmless = read_pcm(speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH))
+    assert recognizer._kws_wake_end(harmless) is None
+    monkeypatch.setattr(engine, "WAKE_KWS_ALONE_MAX_START_S", 0.2)  # found, but too late
+    assert recognizer._kws_wake_end(pcm) is None
 
 
 @pytest.fixture(scope="module")

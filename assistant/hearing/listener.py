@@ -577,14 +577,42 @@ class Listener:
                 return "act"
             confirming = [*free_ok, *([result.spot_second] if second_ok else [])]
             if (
+                not second_ok
+                and spotter.sentence_sized(candidate, result.spot_second)
+                and self._spot_reads_emergency(result.spot_second)
+            ):
+                confirming.append(result.spot_second)  # for the question only (SPOT_CHECK_SECOND_PARSES)
+            core = spotter.candidate_core(candidate, self._spot_parses) if confirming else ""
+            if (
                 spotter.SPOT_CHECK_ONE_READING
                 and confirming
-                and max(spotter.agreement(candidate, t) for t in confirming)
+                and max(spotter.agreement(candidate, t, core) for t in confirming)
                 >= spotter.SPOT_CHECK_MIN_AGREEMENT
             ):
                 return "ask"
+            if (
+                spotter.SPOT_CHECK_ONE_READING
+                and result.spot_keyword
+                and result.spot_keyword in candidate.split()
+                and spotter.sentence_sized(candidate, result.free_text)
+            ):
+                return "ask"  # the keyword spotted in the audio too (spotter.SPOT_KEYWORD)
             return None
         return "act" if free_ok or second_ok else None
+
+    def _spot_reads_emergency(self, reading: str) -> bool:
+        """:data:`spotter.SPOT_CHECK_SECOND_PARSES`: stage 1's grammar reads ``reading`` (the
+        second opinion's) as an emergency."""
+        from assistant.hearing import spotter
+
+        return spotter.SPOT_CHECK_SECOND_PARSES and self._spot_parses(reading)
+
+    def _spot_parses(self, sentence: str) -> bool:
+        """Stage 1's grammar (``spot`` mode) reads ``sentence`` as an emergency."""
+        if not sentence or self.grammar is None:
+            return False
+        parse = self.grammar.parse(sentence, "spot")
+        return parse is not None and not parse.woke and parse.intent in self.grammar.spotted
 
     def _wake_emergency_unconfirmed(self, result: Transcript) -> bool:
         """The wake search's own emergency (stage 2's readings attached, ``candidate`` = its

@@ -128,6 +128,8 @@ alone would have missed 8 of 36, but round 5 measured that search alone waking 6
 on a conversation (docs/benchmarks/speech.md, round 9). Costs a keyphrase decode (≈ 0.02 of real
 time) only when the spotter's search starts with the wake phrase."""
 WAKE_KWS_SEARCH: Final = "wake_kws"
+SPOT_KEYWORD_SEARCH: Final = "spot_keyword"
+"""Keyphrase search of :data:`spotter.SPOT_KEYWORD` (stage 2's third reading)."""
 COMMAND_AFTER_WAKE: Final = True
 """A command said after the wake phrase in the same breath ("hello jiayi call my son") is heard
 as a command said alone is: the audio after the wake phrase's last word (the wake search's word
@@ -144,6 +146,21 @@ opinion hear the very same complete command, the wake phrase counts. Tuning half
 (111 per condition): wake misses kitchen / living 10 dB 53 / 30 -> 48 / 27; no false wake in 72
 harmless household sentences (dev-wake, clean and 10 dB) nor in 108 emergencies
 (docs/benchmarks/speech.md, round 12)."""
+WAKE_KWS_ALONE_THRESHOLD: Final = 1e-10
+"""A fourth chance for the wake phrase (0 = off): neither the wake search nor the spotter's
+search heard it (the chatter loop took "hello jiayi" as "are it call of see on …", and the
+search without the loop found no sentence at all, as for the flite slt voice at 10 dB kitchen
+noise), yet keyphrase spotting of the wake phrase alone finds it at this *strict* threshold
+(far stricter than :data:`WAKE_KWS_THRESHOLD`, which only confirms a search's wake phrase)
+within :data:`WAKE_KWS_ALONE_MAX_START_S` of the utterance's start. The wake phrase counts and
+the audio after the keyphrase's end is decoded as a command (:data:`COMMAND_AFTER_WAKE`)
+(docs/benchmarks/speech.md, round 15). Costs a keyphrase decode (≈ 0.02 of real time) on
+wake-mode utterances neither search woke on or proposed an emergency for."""
+WAKE_KWS_ALONE_SEARCH: Final = "wake_kws_alone"
+WAKE_KWS_ALONE_MAX_START_S: Final = 1.5
+"""The strict keyphrase must start this close to the utterance's start (the endpointer may start
+an utterance on a noise bump up to a second before the speech; a "hello jiayi" said in the middle
+of a television passage does not count)."""
 WAKE_CUT_BACK_S: Final = 0.0
 """How far before the end of the wake phrase's last word (as aligned) the command's audio starts."""
 MIN_COMMAND_AFTER_WAKE_S: Final = 0.25
@@ -211,6 +228,7 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
+        self._keyword = ""
         self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
         self._rivals: tuple[tuple[str, float], ...] = ()
         """(rival sentence, margin) of the last whole-utterance decode (:data:`CONFUSABLE_CHECK`)."""
@@ -250,7 +268,7 @@ class _PsDecoder:
             second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
         if self._mode == "command":
             owner.last_rivals = owner._rival_of_readings(raw, second, audio)
-        candidate, free, spot_second = "", (), ""
+        candidate, free, spot_second, keyword = "", (), "", ""
         if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode_with(SPOT_SEARCH, audio)
             spot_wake_end = owner._wake_end(candidate)
@@ -264,14 +282,20 @@ class _PsDecoder:
                 (raw, second), candidate, wake_end = confirmed, "", None
             elif owner._spotted(candidate):
                 free, spot_second = owner._stage_two(audio)
+                keyword = owner._spot_keyword(candidate, audio)
             else:
                 candidate = ""
+                kws_end = owner._kws_wake_end(audio)
+                if kws_end is not None:
+                    raw, wake_end = owner.grammar.wake_phrase, kws_end
         elif audible and self._mode == "wake" and owner.spots and owner._spotted_by_wake(raw):
             # the wake search's own emergency gets stage 2's readings too (spotter.VERIFY_WAKE_EMERGENCY)
             candidate, free, spot_second = raw, *owner._stage_two(audio)
+            keyword = owner._spot_keyword(candidate, audio)
         if wake_end is not None and owner.command_after_wake and not candidate:
             raw, second = owner._command_after_wake(raw, audio[wake_end:], second)
         self._rivals = owner.last_rivals
+        self._keyword = keyword  # read by finish() with the rest of this decode
         return raw, confidence, second, candidate, free, spot_second
 
     def finish(self) -> Transcript:
@@ -322,6 +346,7 @@ class _PsDecoder:
             free_alternatives=tuple(free[1:]),
             spot_second=spot_second,
             rivals=self._rivals if self._whole else (),
+            spot_keyword=self._keyword if candidate else "",
         )
 
 
@@ -456,6 +481,10 @@ class PocketsphinxRecognizer:
         """The distress spotter's two stages run on wake-mode utterances (:mod:`.spotter`)."""
         self.wake_kws = False
         """The wake phrase's keyphrase search exists (:data:`WAKE_KWS_THRESHOLD`)."""
+        self.spot_keyword = ""
+        """The keyword stage 2 spots in a candidate's audio (:data:`spotter.SPOT_KEYWORD`)."""
+        self.wake_kws_alone = False
+        """The strict keyphrase search exists (:data:`WAKE_KWS_ALONE_THRESHOLD`)."""
         self.wake_tail = False
         """The wake search lets the wake phrase be followed by chatter (:data:`WAKE_TAIL`)."""
         self.command_after_wake = False
@@ -835,6 +864,19 @@ class PocketsphinxRecognizer:
                     handle.write(f"{grammar.wake_phrase} /{WAKE_KWS_THRESHOLD:g}/\n")
                 self._decoder.add_kws(WAKE_KWS_SEARCH, path)
                 self.wake_kws = True
+            keyword = spotter_module.SPOT_KEYWORD
+            if keyword and self._known_word(keyword):
+                path = os.path.join(self._workdir, "spot-keyword.kws")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(f"{keyword} /{spotter_module.SPOT_KEYWORD_THRESHOLD:g}/\n")
+                self._decoder.add_kws(SPOT_KEYWORD_SEARCH, path)
+                self.spot_keyword = keyword
+            if WAKE_KWS_ALONE_THRESHOLD and grammar.wake_phrase:
+                path = os.path.join(self._workdir, "wake-alone.kws")
+                with open(path, "w", encoding="utf-8") as handle:
+                    handle.write(f"{grammar.wake_phrase} /{WAKE_KWS_ALONE_THRESHOLD:g}/\n")
+                self._decoder.add_kws(WAKE_KWS_ALONE_SEARCH, path)
+                self.wake_kws_alone = True
 
     def _wake_then_command(self, raw: str, audio: bytes) -> str:
         """The wake search heard the wake phrase followed by chatter (:data:`WAKE_TAIL`): the
@@ -867,6 +909,20 @@ class PocketsphinxRecognizer:
         parse = self.grammar.parse(sentence, "wake")
         return sentence if parse is not None and parse.woke else wake
 
+    def _kws_wake_end(self, audio: bytes) -> int | None:
+        """:data:`WAKE_KWS_ALONE_THRESHOLD`: byte offset where the wake phrase ends when strict
+        keyphrase spotting finds it near the start of ``audio``; None otherwise."""
+        if not self.wake_kws_alone:
+            return None
+        if not self._decode_with(WAKE_KWS_ALONE_SEARCH, audio):
+            return None
+        frame_samples = SAMPLE_RATE // int(self._decoder.config["frate"])
+        max_start = WAKE_KWS_ALONE_MAX_START_S * SAMPLE_RATE / frame_samples
+        for _word, start, end in self.last_words:
+            if start <= max_start:
+                return (end + 1) * frame_samples * 2
+        return None
+
     def _wakes_or_spots(self, sentence: str) -> bool:
         """The wake search's sentence starts with the wake phrase or is an emergency itself."""
         assert self.grammar is not None
@@ -890,6 +946,13 @@ class PocketsphinxRecognizer:
         if spotter_module.SPOT_SECOND_OPINION and self.has_second_opinion:
             spot_second = self._decode_with(SECOND_OPINION_SEARCH, audio)
         return (best, *others), spot_second
+
+    def _spot_keyword(self, candidate: str, audio: bytes) -> str:
+        """:data:`spotter.SPOT_KEYWORD` when the candidate says it and keyphrase spotting finds it
+        in ``audio`` too; "" otherwise."""
+        if not self.spot_keyword or self.spot_keyword not in candidate.split():
+            return ""
+        return self.spot_keyword if self._decode_with(SPOT_KEYWORD_SEARCH, audio) else ""
 
     def _spotted(self, sentence: str) -> bool:
         """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""

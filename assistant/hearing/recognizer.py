@@ -109,6 +109,10 @@ class Transcript:
     each sentence one near-homophone away from :attr:`raw` or :attr:`second` in a configured value
     ("call my daughter" for "call my doctor"), with how much better the heard sentence fits the
     audio (acoustic log score per frame of the differing word; < 0: the rival fits better)."""
+    spot_keyword: str = ""
+    """Distress spotter, stage 2: the keyword of the candidate that keyphrase spotting also found
+    in its audio ("help"; "" = not looked for or not found;
+    :data:`assistant.hearing.spotter.SPOT_KEYWORD`)."""
 
 
 class UtteranceDecoder(Protocol):

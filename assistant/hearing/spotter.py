@@ -30,6 +30,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -81,6 +82,34 @@ SPOT_CHECK_MIN_AGREEMENT: Final = 0.5
 candidate (:func:`agreement`, this share of the candidate's words in order): two decoders agreeing
 on the words, not just the understander finding an emergency in a different sentence ("send for
 an ambulance now" confirmed by "set alarm collapsed at the marathon")."""
+SPOT_AGREEMENT_CORE: Final = False
+"""Off, as measured (round 15: with :data:`SPOT_CHECK_SECOND_PARSES` on, 3 more of 36 tuning
+emergencies asked at 10 dB, none more in test set (d), and one question in (c)'s conversation,
+32.7 an hour, against 0). On: agreement is also measured against the candidate without the words stage 1's search may add
+before and after an emergency (``grammar.SPOT_PRE_EN`` / ``SPOT_POST_EN``: "please", "help",
+"help me"), and the higher share counts: the search often puts a "help" in front of noise before
+the speech ("help ring for an ambulance" against the free model's "they are an ambulance": 0.4
+with the filler, 0.5 without) (docs/benchmarks/speech.md, round 15)."""
+SPOT_CHECK_SECOND_PARSES: Final = False
+"""Off, as measured with :data:`SPOT_AGREEMENT_CORE` (round 15). On: for the question only ("ask", never "act"): the second opinion's reading also counts as
+confirming when stage 1's own grammar reads it as an emergency (``spot`` mode) and it agrees
+with the candidate (:data:`SPOT_CHECK_MIN_AGREEMENT`) — two decoders saying the same emergency
+words, though the understander is not 0.95 sure of that wording ("can somebody help")
+(docs/benchmarks/speech.md, round 15)."""
+SPOT_KEYWORD: Final = ""
+"""A third reading for the question only ("ask", never "act"; "" = off, as measured): when stage
+1's candidate says this word ("help"), keyphrase spotting of the word alone (pocketsphinx ``kws``
+search, :data:`SPOT_KEYWORD_THRESHOLD`) runs on the candidate's audio; if it finds the word, the
+free transcript is sentence-sized (:func:`sentence_sized`) and neither reading confirmed the
+candidate, it is asked about. In kitchen noise at 10 dB both readings turn a short "help help"
+into "l l" / "i'll tell" and "bell pelt", while keyphrase spotting finds "help". Off because the
+word is said in harmless sentences too: on the tuning half it asked "Did you call for help?"
+after "can you help me with the crossword", "help yourself to a biscuit" and "help me with this
+jar lid" (danger-word sentences asked 1 -> 7 of 45 clean, household-like conversation + kitchen
+10 dB 0 -> 89.9 questions an hour; docs/benchmarks/speech.md, round 15)."""
+SPOT_KEYWORD_THRESHOLD: Final = 1e-10
+"""Detection threshold of :data:`SPOT_KEYWORD` (stricter = fewer detections): on the tuning half
+at 10 dB, 1e-10 found "help" in every utterance with the word but none without it."""
 SPOT_READING_MAX_WORDS: Final = (2.0, 2)
 """A stage-2 reading counts only when it has at most this many words: (factor × the candidate's
 words + extra). Television talks in long stretches; the endpointer then hands over up to 12 s of
@@ -283,13 +312,37 @@ def sentence_sized(candidate: str, reading: str) -> bool:
     return 0 < words <= factor * len(candidate.split()) + extra
 
 
-def agreement(candidate: str, reading: str) -> float:
+def agreement(candidate: str, reading: str, core: str = "") -> float:
     """Share of the candidate's words the reading says too, in order (contractions expanded:
-    "i've think i'm dying" agrees fully with "i have think i am dying")."""
+    "i've think i'm dying" agrees fully with "i have think i am dying"); with ``core`` (the
+    candidate without stage 1's fillers, :func:`candidate_core`) the higher of the two shares
+    (:data:`SPOT_AGREEMENT_CORE`)."""
     from assistant.pipeline import word_overlap
     from assistant.understanding.normalize import normalize_en
 
-    return word_overlap(normalize_en(candidate), normalize_en(reading))
+    said = normalize_en(reading)
+    share = word_overlap(normalize_en(candidate), said)
+    if SPOT_AGREEMENT_CORE and core and core != candidate:
+        share = max(share, word_overlap(normalize_en(core), said))
+    return share
+
+
+def candidate_core(candidate: str, is_emergency: Callable[[str], bool]) -> str:
+    """The candidate without the fillers stage 1's search may put before and after an emergency
+    ("help i have chest pain" → "i have chest pain"), as long as what is left is an emergency
+    sentence itself (``is_emergency``: "help me" stays "help me"); else the candidate."""
+    from assistant.hearing.grammar import SPOT_POST_EN, SPOT_PRE_EN
+
+    words = candidate.split()
+    for fillers, from_start in ((SPOT_PRE_EN, True), (SPOT_POST_EN, False)):
+        for filler in sorted((f.split() for f in fillers), key=len, reverse=True):
+            size = len(filler)
+            part = words[:size] if from_start else words[-size:]
+            rest = words[size:] if from_start else words[:-size]
+            if part == filler and rest and is_emergency(" ".join(rest)):
+                words = rest
+                break
+    return " ".join(words)
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
