@@ -416,7 +416,9 @@ def test_long_readings_of_television_are_not_sentences(woken) -> None:
         # round 15: the second opinion says the candidate's emergency words, which stage 1's
         # grammar reads as an emergency though the understander is not 0.95 sure of them
         ("can somebody help", "can somebody out", "can somebody help", "ask"),
-        ("can somebody help", "can somebody out", "can somebody hold this", None),
+        # since issue 10 round 10 the distress raiser reads "can somebody out" itself as a call for
+        # help (p 0.92, no danger word), so that reading alone is enough to ask
+        ("can somebody help", "can somebody out", "can somebody hold this", "ask"),
         # twelve seconds of a news item forced onto a short emergency; both long readings are
         # emergencies to the understander ("… has fallen …"): not sentence-sized, dropped
         ("this is emergency help me", NEWS_FREE, NEWS_SECOND, None),
