@@ -25,8 +25,6 @@ import argparse
 import json
 import sys
 import threading
-import time
-from array import array
 from pathlib import Path
 from typing import Final
 
@@ -101,32 +99,7 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
 
 
 def train(lang: str) -> IntentModel:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    start = time.perf_counter()
-    texts, labels = examples(lang)
-    vec = TfidfVectorizer(
-        analyzer=lambda t: distress_veto.veto_features(t, lang), sublinear_tf=True, min_df=1
-    )
-    matrix = vec.fit_transform(texts)
-    clf = LogisticRegression(C=LR_C, max_iter=5000, class_weight="balanced").fit(matrix, labels)
-    vocabulary = [""] * len(vec.vocabulary_)
-    for feat, col in vec.vocabulary_.items():
-        vocabulary[col] = feat
-    half = clf.coef_[0] / 2.0  # two-class softmax at temperature 1 == the logistic of coef·x + b
-    weights = array("f")
-    for w in half.astype("float32").tolist():
-        weights.extend((-w, w))
-    b = float(clf.intercept_[0]) / 2.0
-    meta = {
-        "examples": len(texts),
-        "emergencies": sum(labels),
-        "features": len(vocabulary),
-        "train_s": round(time.perf_counter() - start, 2),
-    }
-    idf = array("f", vec.idf_.astype("float32").tolist())
-    return IntentModel(lang, [CLEAR, EMERGENCY], vocabulary, idf, weights, [-b, b], 1.0, meta)
+    return distress_veto.fit_binary(*examples(lang), lang, LR_C)
 
 
 class DistressRaiser:

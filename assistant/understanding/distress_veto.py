@@ -129,14 +129,20 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
 
 
 def train(lang: str) -> IntentModel:
+    return fit_binary(*examples(lang), lang, LR_C)
+
+
+def fit_binary(texts: list[str], labels: list[int], lang: str, c: float) -> IntentModel:
+    """A two-class logistic model (clear / emergency) over :func:`veto_features`, as an
+    :class:`IntentModel` the stage reads without scikit-learn; shared by the veto and the raiser
+    (:mod:`.distress_raise`), which differ only in their examples and thresholds."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     start = time.perf_counter()
-    texts, labels = examples(lang)
     vec = TfidfVectorizer(analyzer=lambda t: veto_features(t, lang), sublinear_tf=True, min_df=1)
     matrix = vec.fit_transform(texts)
-    clf = LogisticRegression(C=LR_C, max_iter=5000, class_weight="balanced").fit(matrix, labels)
+    clf = LogisticRegression(C=c, max_iter=5000, class_weight="balanced").fit(matrix, labels)
     vocabulary = [""] * len(vec.vocabulary_)
     for feat, col in vec.vocabulary_.items():
         vocabulary[col] = feat
