@@ -121,7 +121,8 @@ def data_hash(lang: str) -> str:
     return inputs_hash(
         f"distress-raise v{FEATURE_VERSION} recipe={RECIPE} C={LR_C} {lang}",
         training_files(lang),
-        ("model.py", "normalize.py"),  # not this file: RAISE_AT is read at run time
+        # the features and the fit are distress_veto.py's; not this file: RAISE_AT is read at run time
+        ("distress_veto.py", "model.py", "normalize.py"),
     )
 
 
