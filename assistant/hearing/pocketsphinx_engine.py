@@ -859,24 +859,27 @@ class PocketsphinxRecognizer:
             )
             self.spots = True
             if WAKE_KWS_THRESHOLD and grammar.wake_phrase:
-                path = os.path.join(self._workdir, "wake.kws")
-                with open(path, "w", encoding="utf-8") as handle:
-                    handle.write(f"{grammar.wake_phrase} /{WAKE_KWS_THRESHOLD:g}/\n")
-                self._decoder.add_kws(WAKE_KWS_SEARCH, path)
+                self._add_keyphrase(WAKE_KWS_SEARCH, "wake.kws", grammar.wake_phrase, WAKE_KWS_THRESHOLD)
                 self.wake_kws = True
             keyword = spotter_module.SPOT_KEYWORD
             if keyword and self._known_word(keyword):
-                path = os.path.join(self._workdir, "spot-keyword.kws")
-                with open(path, "w", encoding="utf-8") as handle:
-                    handle.write(f"{keyword} /{spotter_module.SPOT_KEYWORD_THRESHOLD:g}/\n")
-                self._decoder.add_kws(SPOT_KEYWORD_SEARCH, path)
+                self._add_keyphrase(
+                    SPOT_KEYWORD_SEARCH, "spot-keyword.kws", keyword, spotter_module.SPOT_KEYWORD_THRESHOLD
+                )
                 self.spot_keyword = keyword
             if WAKE_KWS_ALONE_THRESHOLD and grammar.wake_phrase:
-                path = os.path.join(self._workdir, "wake-alone.kws")
-                with open(path, "w", encoding="utf-8") as handle:
-                    handle.write(f"{grammar.wake_phrase} /{WAKE_KWS_ALONE_THRESHOLD:g}/\n")
-                self._decoder.add_kws(WAKE_KWS_ALONE_SEARCH, path)
+                self._add_keyphrase(
+                    WAKE_KWS_ALONE_SEARCH, "wake-alone.kws", grammar.wake_phrase, WAKE_KWS_ALONE_THRESHOLD
+                )
                 self.wake_kws_alone = True
+
+    def _add_keyphrase(self, search: str, filename: str, phrase: str, threshold: float) -> None:
+        """A keyphrase-spotting search for one phrase at one threshold (pocketsphinx reads the
+        phrase list from a file in the work directory)."""
+        path = os.path.join(self._workdir, filename)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f"{phrase} /{threshold:g}/\n")
+        self._decoder.add_kws(search, path)
 
     def _wake_then_command(self, raw: str, audio: bytes) -> str:
         """The wake search heard the wake phrase followed by chatter (:data:`WAKE_TAIL`): the

@@ -253,9 +253,10 @@ ring", "I don't think we should ring", "never asked you to phone", "not sure I w
 _EN_NEGATORS: Final = frozenset(
     "not never no nobody none without nah nope stop cancel scrap skip forget drop than".split()
 )
+_EN_NOT_NOW: Final = r"not (?:yet|now|today|tonight|right now|just yet|this (?:week|time))|maybe later|some other time|another (?:time|day)"
+"""Put off to some other time: "not now", "maybe later", "another day" (read by the two regexes below)."""
 _EN_DEFER_ANYWHERE: Final = re.compile(
-    r"(?<![a-z])(?:not (?:now|yet|today|tonight|right now|just yet|just now|this (?:week|time))|maybe later"
-    r"|some other time|another (?:time|day)|changed my mind|change of plan|on second thoughts?|no wait)(?![a-z])"
+    rf"(?<![a-z])(?:{_EN_NOT_NOW}|not just now|changed my mind|change of plan|on second thoughts?|no wait)(?![a-z])"
 )
 """Deferral or a change of mind anywhere: "not now, maybe ring Anna tomorrow"."""
 _EN_DEFER_AFTER: Final = re.compile(
@@ -398,8 +399,7 @@ _EN_LATER_AFTER: Final = re.compile(
 _EN_PUT_OFF: Final = re.compile(
     r"(?<![a-z])(?:i|we) (?:will|shall) (?:do|sort|see to|deal with) (?:it|that|them)(?: [a-z]+)? "
     r"(?:later|tomorrow|after|in a (?:bit|while|minute)|myself)(?![a-z])"
-    r"|(?<![a-z])not (?:yet|now|today|tonight|right now|just yet|this (?:week|time))(?![a-z])"
-    r"|(?<![a-z])(?:maybe later|some other time|another (?:time|day))(?![a-z])"
+    rf"|(?<![a-z])(?:{_EN_NOT_NOW})(?![a-z])"
 )
 """Put off whatever the verb: "I haven't rung David yet, I'll do it later", "… I'll tell you, not yet"."""
 _EN_NOW: Final = re.compile(r"(?<![a-z])(?:now|right away|straight away|at once|instead|after all)$")
