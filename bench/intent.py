@@ -143,9 +143,10 @@ HALVED_SETS = (
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_BEFORE = "dev13-oos"
-"""The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry before
-this one (sets never tuned on in round 10): one larger unseen figure beside the per-set rows."""
+POOLED_THROUGH = "dev13"
+"""The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
+and including this one (the sets of rounds 6–10, none tuned on in round 11): one larger unseen
+figure beside the per-set rows, comparable before and after a round."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
     "zh": {"{contact}": "安娜", "{doctor}": "陈医生", "{medication}": "降压药"},
@@ -508,7 +509,7 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         sets[f"{kind} odd"], sets[f"{kind} even"] = rows[0::2], rows[1::2]
         res["sets"][f"{kind} odd"] = evaluate(understander, rows[0::2], keep_errors)
         res["sets"][f"{kind} even"] = {**evaluate(understander, rows[1::2], keep_errors=False), "errors": []}
-    earlier = HALVED_SETS[: HALVED_SETS.index(POOLED_BEFORE)]
+    earlier = HALVED_SETS[: HALVED_SETS.index(POOLED_THROUGH) + 1]
     res["sets"]["earlier even halves, pooled"] = pooled(
         [res["sets"][f"{k} even"] for k in earlier if f"{k} even" in res["sets"]]
     )
