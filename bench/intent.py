@@ -387,6 +387,15 @@ DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
+DISTRESS_POOLED_THROUGH = "dev13"
+"""``--distress-pool`` sums the even halves of ``DISTRESS_HALVES`` up to and including this one (the
+sets of rounds 5–10, none tuned on in round 11), so the pooled figure stays comparable while a
+round adds sets; a new set's own halves are reported by ``--distress-dev <name>``."""
+
+
+def distress_set_exists(name: str, lang: str) -> bool:
+    """A distress dev set may be written for one language only (its other file absent)."""
+    return (ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl").exists()
 
 
 def dev5(lang: str, keep_errors: bool, name: str = "dev5") -> dict:
@@ -444,7 +453,8 @@ def distress_pool(lang: str) -> dict:
     """The even halves (never tuned on) of every set in ``DISTRESS_HALVES``, pooled: one "unseen"
     recall and false-alarm figure per decider, totals only."""
     res: dict = {"lang": lang, "sets": {}, "pool": {}}
-    for name in DISTRESS_HALVES:
+    pooled_names = DISTRESS_HALVES[: DISTRESS_HALVES.index(DISTRESS_POOLED_THROUGH) + 1]
+    for name in (n for n in pooled_names if distress_set_exists(n, lang)):
         one = dev5(lang, False, name)
         res["sets"][name] = {k.split(", ")[1]: v for k, v in one["halves"].items() if k.startswith("even")}
     for who in ("lexicon", "detector", "stage"):
@@ -630,7 +640,7 @@ def main() -> int:
         names = list(DISTRESS_HALVES + DISTRESS_WHOLE)
     if names:
         for lang in args.lang or ["en", "zh"]:
-            for name in names:
+            for name in (n for n in names if distress_set_exists(n, lang)):
                 res = dev5(lang, args.errors, name)
                 print(json.dumps(res, ensure_ascii=False)) if args.json else report_dev5(res)
         return 0
