@@ -58,3 +58,18 @@ def test_a_module_imported_already_is_not_deferred() -> None:
         check=True,
     )
     assert done.stdout.strip() == "['hashlib', 'urllib.request']"
+
+
+def test_paho_sets_up_tls_through_the_deferred_ssl() -> None:
+    """The relay's TLS set-up (``client.tls_set`` with ``ssl.CERT_REQUIRED``, as
+    ``link.connection`` calls it) works when ``ssl`` was deferred: the context is the real one."""
+    out = _run(
+        "import ssl\n"
+        "import paho.mqtt.client as mqtt\n"
+        "client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)\n"
+        "assert not loaded('ssl')\n"
+        "client.tls_set(cert_reqs=ssl.CERT_REQUIRED)\n"
+        "context = client._ssl_context\n"
+        "print(loaded('ssl'), isinstance(context, sys.modules['ssl'].SSLContext), context.verify_mode == ssl.CERT_REQUIRED)\n"
+    )
+    assert out.strip() == "True True True"
