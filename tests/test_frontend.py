@@ -197,3 +197,35 @@ def test_rnnoise_runs_without_numpy(noisy_command: bytes, tmp_path) -> None:
 def test_to_int16_rounds_half_to_even_and_clips() -> None:
     values = array.array("f", [0.5, 1.5, -0.5, -2.5, 2.4999, 40000.0, -40000.0, 32767.4, -32768.4])
     assert list(array.array("h", frontend.to_int16(values))) == [0, 2, 0, -2, 2, 32767, -32768, 32767, -32768]
+
+
+def test_the_int16_resampler_rounds_and_clips_as_to_int16(noisy_command: bytes) -> None:
+    """``SOXR_INT16_OUT``: libsoxr's own int16 output (scale 1/32768, no dither) is the float32
+    output rounded half to even and clipped by :func:`frontend.to_int16`, sample for sample —
+    on speech in noise, on it 6 times too loud (clipping), and on exact halves."""
+    loud = array.array("h", [max(-32768, min(32767, 6 * v)) for v in array.array("h", noisy_command)])
+    halves = array.array("h", [0, 1, -1, 3, -3] * 2000)
+    clipped = []
+    for pcm in (array.array("h", noisy_command), loud, halves):
+        samples = array.array("f", pcm)
+        up = frontend.SoxrStream(16000, 48000).resample(samples)
+        up = array.array("f", [v + 0.5 for v in up])  # many exact halves after the way back
+        as_float = frontend.SoxrStream(48000, 16000)
+        as_int16 = frontend.SoxrStream(48000, 16000, int16_out=True)
+        want, got = b"", b""
+        for start in range(0, len(up), 1440):
+            want += frontend.to_int16(as_float.resample(up[start : start + 1440]))
+            got += as_int16.resample(up[start : start + 1440]).tobytes()
+        assert len(got) > 1000 and got == want
+        clipped.append(sum(abs(v) >= 32767 for v in array.array("h", got)))
+    assert clipped[1] > 0  # the loud one did clip
+
+
+def test_rnnoise_gives_the_same_audio_with_the_int16_resampler(
+    noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _rnnoise_library()
+    assert frontend.SOXR_INT16_OUT  # the daemon's
+    fast = _denoise(frontend.RNNoise(), noisy_command)
+    monkeypatch.setattr(frontend, "SOXR_INT16_OUT", False)
+    assert _denoise(frontend.RNNoise(), noisy_command) == fast

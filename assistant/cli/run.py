@@ -57,6 +57,9 @@ def _microphone_available(settings) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from assistant.ops.lazy_imports import defer
+
+    defer()  # OpenSSL, http and email only once something uses them (before any import of them)
     from assistant.daemon import Daemon, DaemonOptions
 
     if args.demo and not args.config:

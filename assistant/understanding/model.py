@@ -20,7 +20,6 @@ markers before features are taken, so the model does not depend on one household
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -38,6 +37,7 @@ from pathlib import Path
 from typing import Final
 
 from assistant import data
+from assistant.ops.paths import sha256
 from assistant.understanding.normalize import pinyin_tokens, stem_tokens_en
 
 _LOGGER = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def data_hash(lang: str, holdout: bool = False) -> str:
 def inputs_hash(header: str, files: list[Path], code: tuple[str, ...]) -> str:
     """16 hex digits naming a cached model: ``header``, the data ``files`` (a missing one counts as
     such) and this package's modules named in ``code``."""
-    digest = hashlib.sha256(f"{header}\n".encode())
+    digest = sha256(f"{header}\n".encode())  # not hashlib: OpenSSL stays unloaded (ops.lazy_imports)
     for file in files:
         digest.update(file.name.encode())
         try:
