@@ -76,6 +76,9 @@ REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
 """Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
 SYMPTOM_RULE_CONFIDENCE: Final = 0.6
+READING_CLEARED: Final = frozenset({"idiom", "mild"})
+"""Cleared danger cues that still let an out-of-range home reading report (the 血 of 血压 / 血糖 is a
+danger word in another sense); any other cue (negation, someone else, past) leaves it unreported."""
 EVIDENCE: Final = {
     "en": {
         "reorder_medication": r"pill|tablet|medic|meds|prescription|inhaler|insulin|puffer|patch|cream|drops|dose|refill|repeat|statin|killer|paracetamol|aspirin|antibiotic|vitamin|supply|packet|box|chemist|pharmac|ones|#medication",
@@ -372,6 +375,13 @@ class Understander:
         mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
         if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
             intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
+        if (
+            intent in (None, "time_query")
+            and not distress.cues
+            and all(reason in READING_CLEARED for _, reason in distress.cleared)
+            and self.symptoms.reading(display) is not None
+        ):
+            intent, p = REPORT, max(p, SYMPTOM_RULE_CONFIDENCE)  # 早上量的血压一百六十多, 测血糖十二点几 (not the time)
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
         if intent is not None and polarity.negated(plain, intent, self.lang):
@@ -542,7 +552,7 @@ class Understander:
         if re.match(_VACCINE[self.lang], display[found.span[1] :]):
             return None, p  # 流感疫苗, "the shingles jab": a vaccine named for the illness, no symptom
         p_report = prediction.prob(REPORT)
-        if p_report < SYMPTOM_RULE_P:
+        if p_report < SYMPTOM_RULE_P and not found.reading:  # a reading out of range reports by itself
             return None, p
         return REPORT, max(p_report, SYMPTOM_RULE_CONFIDENCE)
 
