@@ -176,11 +176,19 @@ def normalize_en(text: str) -> str:
 
 ZH_TAG_QUESTION: Final = True
 """Read a clause-final 不 after a verb or adjective (陈医生今天上班不，你给他打个电话; 闺女在家不) as the
-question it is (吗), not as a negation that declines the request in the next clause."""
+question it is (吗), not as a negation that declines the request in the next clause. Applied to the
+words as written (the clause ends are punctuation) for the rules' reading only (``tag_questions``):
+inside ``normalize`` it also changed what the catalog matches exactly (one held-out line became a
+catalog expansion), so the catalog and the model keep the 不."""
 _ZH_TAG_NOT: Final = re.compile(
     r"(?<=[\u3400-\u9fff])(?<![不没也都就还要可偏决绝并从再别我你他她俺嗯哦啊呃唉哎那说])不"
     r"(?=[啊呀哇嘛吧呢]?\s*(?:[，,。？?！!；;、]|$))"
 )
+
+
+def tag_questions(text: str) -> str:
+    """Raw Mandarin with each clause-final question 不 written 吗 (``ZH_TAG_QUESTION``); else unchanged."""
+    return _ZH_TAG_NOT.sub("吗", text) if ZH_TAG_QUESTION else text
 
 
 def normalize_zh(text: str) -> str:
@@ -191,9 +199,6 @@ def normalize_zh(text: str) -> str:
     text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", "比", text)
     text = re.sub(r"\d+", _digits_zh, text)
     text = text.replace("幺", "一")
-    if ZH_TAG_QUESTION:
-        # 上班不，… / 在家不？: a clause ending in 不 asks (= 吗); it declines nothing
-        text = _ZH_TAG_NOT.sub("吗", text)
     # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 … 吗 / 是 … 吗
     text = re.sub(r"了没有?(?=$|[^\u3400-\u9fff])", "了吗", text)
     text = re.sub(r"了没有?$", "了吗", text)

@@ -15,9 +15,26 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-_DIGITS: Final = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_NUMBER: Final = re.compile(r"[零〇一二两三四五六七八九十百](?:[零〇一二两三四五六七八九十百]|[点度](?=[零〇一二两三四五六七八九几多]))*[几多来]?")
-_NOT_A_FIGURE_AFTER: Final = re.compile(r"^(?:下|会|直|阵|起|点钟|钟|号|月|天|回|次|遍|个|片|粒|颗|样|辈子|家|块)")
+_DIGITS: Final = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_NUMBER: Final = re.compile(
+    r"[零〇一二两三四五六七八九十百](?:[零〇一二两三四五六七八九十百]|[点度](?=[零〇一二两三四五六七八九几多]))*[几多来]?"
+)
+_NOT_A_FIGURE_AFTER: Final = re.compile(
+    r"^(?:下|会|直|阵|起|点钟|钟|号|月|天|回|次|遍|个|片|粒|颗|样|辈子|家|块)"
+)
 """Numerals that are words or counts, not the reading (量了一下, 一会儿, 八点钟, 两次, 一片)."""
 
 MEASURES: Final = (
@@ -30,7 +47,12 @@ MEASURES: Final = (
 _MEASURE: Final = re.compile("|".join(f"(?P<{kind}>{p})" for p, kind in MEASURES))
 WINDOW: Final = 8
 """Characters after the measure word in which its figure is looked for (血糖测了一下十一点五)."""
-PLAUSIBLE: Final = {"upper": (70.0, 260.0), "lower": (40.0, 150.0), "sugar": (1.5, 35.0), "temperature": (34.0, 43.0)}
+PLAUSIBLE: Final = {
+    "upper": (70.0, 260.0),
+    "lower": (40.0, 150.0),
+    "sugar": (1.5, 35.0),
+    "temperature": (34.0, 43.0),
+}
 """A figure outside these is not this reading (量了一下, 早上八点 for a blood pressure)."""
 LIMITS: Final = {
     # kind: (below this: low id, at or above this: high id)
@@ -41,7 +63,9 @@ LIMITS: Final = {
 }
 """The usual home limits (blood pressure ≥ 140 / 90 high, < 90 / 60 low; fasting blood sugar ≥ 7.0
 mmol/L high, < 3.9 low; temperature ≥ 37.3 °C a fever): inside them a reading reports nothing."""
-_TARGET_TALK: Final = re.compile(r"正常|标准|控制在|不能超过|不要超过|超过|以下|以上|应该|目标|多少算|算高|算低|要求")
+_TARGET_TALK: Final = re.compile(
+    r"正常|标准|控制在|不能超过|不要超过|超过|以下|以上|应该|目标|多少算|算高|算低|要求"
+)
 """A limit or a target, not a reading (医生说血压要控制在一百四以下, 血糖多少算高)."""
 _PAST: Final = re.compile(r"去年|前年|以前|过去|当年|那时候|年轻|好了|降下来|下来了|正常了|稳住了")
 """A reading of long ago or one that has come down (去年血压一百八，现在好了): nothing to report now."""
@@ -65,7 +89,9 @@ def zh_number(text: str) -> float | None:
     if not text:
         return None
     point = re.search(r"[点度]", text)
-    whole, sep, frac = (text[: point.start()], point.group(0), text[point.end() :]) if point else (text, "", "")
+    whole, sep, frac = (
+        (text[: point.start()], point.group(0), text[point.end() :]) if point else (text, "", "")
+    )
     value = _integer(whole)
     if value is None:
         return None
