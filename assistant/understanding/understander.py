@@ -85,6 +85,10 @@ _ZH_ASK_DOCTOR: Final = {
     r"|给{doctor}(?:打|拨|挂|去个电话|去电话)|{doctor}的电话",
     "book_appointment": r"(?:约|预约|挂)(?:一下|下|个|一个)?(?:号|{doctor})|挂(?:个)?号|(?:约|安排)(?:个|一个)?(?:时间|日子)",
 }
+ZH_ASKED_ORDER: Final = True
+"""Mandarin: an order asked as a question (降压药是不是该买了, 那个降糖的是不是该续了) is the order, not a
+question about the medicine."""
+_ZH_ASKED_ORDER: Final = r"(?:该|得|要|需要)(?:再|又)?(?:买|订|续|配|拿|开)(?:了|药|点|些|一盒)"
 ZH_CALLEE_FIRST: Final = True
 """Mandarin: with two contacts named, the one the call word governs is the callee (安娜手机打不通，打给大卫试试;
 大卫关机了，那你打给安娜), not the first one said."""
@@ -428,6 +432,14 @@ class Understander:
             )  # 早上量的血压一百六十多, 测血糖十二点几 (not the time)
         if intent == REPORT and self.lang == "zh" and ZH_REPORT_THEN_ASK:
             intent = self._asked_of_doctor(display) or intent
+        if (
+            intent == "medication_query"
+            and self.lang == "zh"
+            and ZH_ASKED_ORDER
+            and "reorder_medication" in self._reportable
+            and re.search(_ZH_ASKED_ORDER, display)
+        ):
+            intent = "reorder_medication"  # 降压药是不是该买了: asked, but an order
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
         if intent is not None and polarity.negated(plain, intent, self.lang):
