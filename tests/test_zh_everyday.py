@@ -138,8 +138,9 @@ def test_the_catalog_and_model_keep_the_bu() -> None:
 @pytest.mark.parametrize(
     ("text", "intent", "slots"),
     [
-        ("陈医生今天上班不，你帮我给他打个电话", "call_doctor", {}),
-        ("闺女在家不，你拨过去问问", "call_contact", {"contact": "Anna"}),
+        ("我想问一下陈医生今天上班不，你帮我给他打个电话", "call_doctor", {}),
+        ("陈医生在不，我想跟他说说话", "call_doctor", {}),
+        ("闺女在家不，你给她打个电话", "call_contact", {"contact": "Anna"}),
         ("儿子今天休息不，你给他打一个", "call_contact", {"contact": "David"}),
     ],
 )
@@ -196,3 +197,22 @@ def test_a_symptom_then_an_ask_for_the_doctor_is_the_ask(zh, text: str, intent: 
 def test_the_callee_is_the_contact_the_call_word_governs(zh, text: str, contact: str) -> None:
     got = zh.match(text)
     assert got.intent == "call_contact" and got.slots.get("contact") == contact
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("降压药是不是该买了", "reorder_medication"),
+        ("我看降压药是不是又该订了", "reorder_medication"),
+        ("是不是该吃药了", "medication_query"),  # taking, not ordering
+        ("降压药还剩多少", "medication_query"),
+    ],
+)
+def test_an_order_asked_as_a_question_is_the_order(zh, text: str, intent: str) -> None:
+    assert zh.match(text).intent == intent
+
+
+@pytest.mark.parametrize("text", ["晚上老起夜", "夜里老上厕所，睡不好"])
+def test_getting_up_at_night_is_night_urination(text: str) -> None:
+    found = SymptomFinder("zh").find(text)
+    assert found is not None and found.symptom == "night_urination"

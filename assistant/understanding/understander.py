@@ -92,7 +92,9 @@ _ZH_ASKED_ORDER: Final = r"(?:该|得|要|需要)(?:再|又)?(?:买|订|续|配|
 ZH_CALLEE_FIRST: Final = True
 """Mandarin: with two contacts named, the one the call word governs is the callee (安娜手机打不通，打给大卫试试;
 大卫关机了，那你打给安娜), not the first one said."""
-_ZH_CALLEE_OF: Final = r"(?:打给|拨给|打电话给|给|叫|找|联系|接通){who}(?!的(?!电话))|{who}的电话"
+_ZH_CALLEE_OF: Final = (
+    r"(?:打给|拨给|打电话给|给|叫|找|联系|接通)(?:我的|我家|我|俺家|俺|咱家)?{who}(?!的(?!电话))|{who}的电话"
+)
 READING_CLEARED: Final = frozenset({"idiom", "mild"})
 """Cleared danger cues that still let an out-of-range home reading report (the 血 of 血压 / 血糖 is a
 danger word in another sense); any other cue (negation, someone else, past) leaves it unreported."""
