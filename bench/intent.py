@@ -90,6 +90,13 @@ Sets (``bench/data``):
   self-corrections ("call my son no my daughter"), misheard names ("am low dipine", 安那, 将压药); en
   202 in scope + 64 out of scope, zh 127 + 40; written before that round's tuning, in halves like
   dev6: ``dev13 odd`` tuned on, ``dev13 even`` totals only.
+* ``intent-dev14zh-zh.jsonl`` — round 11 (issue 10, Mandarin only): 335 lines (233 in scope over all
+  18 non-emergency intents, 33 symptom reports labelled with symptom ids, 14 emergencies, 10 harmless
+  danger-word lines, 42 out of scope) in older speakers' everyday Mandarin: story first, hesitations
+  (那个那个, 就是说), indirect requests (能不能麻烦你, 你看看), complaints that are requests (这药又快没了),
+  kin terms (闺女, 小儿子, 老伴), medicines by purpose or look (降压的, 那个白色的小药片), colloquial times
+  (下礼拜三, 后儿个, 晌午) and recogniser homophones (陈一生, 二甲双呱, 头运); committed before tuning. Odd
+  lines tuned on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -138,7 +145,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13",
+    "dev13", "dev14zh",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
@@ -514,7 +521,7 @@ def run(lang: str, fresh: bool, keep_errors: bool, with_distress: bool) -> dict:
         res["sets"][name] = evaluate(understander, rows, keep_errors)
     for kind in HALVED_SETS:
         if not (ROOT / "bench" / "data" / f"intent-{kind}-{lang}.jsonl").exists():
-            continue  # dev8 and dev13zh are Mandarin only
+            continue  # dev8, dev13zh and dev14zh are Mandarin only
         rows = load_set(lang, kind)
         sets[f"{kind} odd"], sets[f"{kind} even"] = rows[0::2], rows[1::2]
         res["sets"][f"{kind} odd"] = evaluate(understander, rows[0::2], keep_errors)

@@ -120,6 +120,11 @@ def _digits_zh(match: re.Match[str]) -> str:
     return number_to_zh(int(digits))
 
 
+def _decimal_zh(match: re.Match[str]) -> str:
+    """37.8 → 三十七点八 (the whole part as a number, the decimals digit by digit)."""
+    return number_to_zh(int(match.group(1))) + "点" + "".join(_ZH_DIGITS[int(d)] for d in match.group(2))
+
+
 def _expand_word_en(word: str) -> str:
     if word in _CONTRACTIONS:
         return _CONTRACTIONS[word]
@@ -169,9 +174,29 @@ def normalize_en(text: str) -> str:
     return _EN_AFTER.sub(_after_perfect, " ".join(w for w in " ".join(words).split() if w))
 
 
+ZH_TAG_QUESTION: Final = True
+"""Read a clause-final 不 after a verb or adjective (陈医生今天上班不，你给他打个电话; 闺女在家不) as the
+question it is (吗), not as a negation that declines the request in the next clause. Applied to the
+words as written (the clause ends are punctuation) for the rules' reading only (``tag_questions``):
+inside ``normalize`` it also changed what the catalog matches exactly (one held-out line became a
+catalog expansion), so the catalog and the model keep the 不."""
+_ZH_TAG_NOT: Final = re.compile(
+    r"(?<=[\u3400-\u9fff])(?<![不没也都就还要可偏决绝并从再别我你他她俺嗯哦啊呃唉哎那说])不"
+    r"(?=[啊呀哇嘛吧呢]?\s*(?:[，,。？?！!；;、]|$))"
+)
+
+
+def tag_questions(text: str) -> str:
+    """Raw Mandarin with each clause-final question 不 written 吗 (``ZH_TAG_QUESTION``); else unchanged."""
+    return _ZH_TAG_NOT.sub("吗", text) if ZH_TAG_QUESTION else text
+
+
 def normalize_zh(text: str) -> str:
     """Mandarin with punctuation and spaces removed (Latin words kept, lowercased), digits as numerals."""
     text = unicodedata.normalize("NFKC", text).lower()
+    # readings written with figures: 37.8 → 三十七点八, 160/95 → 一六零比九十五 (two figures, not one run)
+    text = re.sub(r"(\d+)\.(\d+)", _decimal_zh, text)
+    text = re.sub(r"(?<=\d)\s*/\s*(?=\d)", "比", text)
     text = re.sub(r"\d+", _digits_zh, text)
     text = text.replace("幺", "一")
     # questions, not negations: 吃了没有 → 吃了吗, 有没有 / 是不是 (A-not-A) → 有 … 吗 / 是 … 吗

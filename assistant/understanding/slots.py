@@ -379,6 +379,13 @@ _EN_MEDICINE_LINKS: Final = (
 )
 _ZH_MEDICINE_TAILS: Final = ("的药", "药")
 _ZH_MEDICINE_VARIANTS: Final = ("那个药", "的那个药", "那种药", "的那种药", "那个药片", "的那个药片")
+ZH_PURPOSE_FORMS: Final = True
+"""Mandarin: a medicine named by what it is for without the word 药 (降血压的那个, 降糖的那种) or with a verb of
+treating before the illness (治糖尿病的, 管血压的, 控制血糖的药) reaches it like the purpose word itself."""
+_ZH_PURPOSE_BARE: Final = ("的", "的那个", "的那种", "的那盒")
+_ZH_TREAT_VERBS: Final = ("治", "管", "控制")
+_ZH_VERB_FIRST: Final = frozenset("降抗护稀排消止控平安睡治管利")
+"""A stem that starts with one of these already says what the medicine does (降压, 抗凝, 止痛)."""
 
 
 def medicine_word_variants(text: str, lang: str) -> tuple[str, ...]:
@@ -390,7 +397,14 @@ def medicine_word_variants(text: str, lang: str) -> tuple[str, ...]:
         for tail in _ZH_MEDICINE_TAILS:
             stem = text[: -len(tail)]
             if text.endswith(tail) and len(stem) >= 2:
-                return tuple(stem + v for v in _ZH_MEDICINE_VARIANTS if stem + v != text)
+                out = [stem + v for v in _ZH_MEDICINE_VARIANTS if stem + v != text]
+                if ZH_PURPOSE_FORMS and stem[0] in _ZH_VERB_FIRST:  # 降血压的药 → 降血压的 / 降血压的那个
+                    out += [stem + v for v in _ZH_PURPOSE_BARE]
+                elif ZH_PURPOSE_FORMS:  # 血压的药 → 治血压的 / 管血压的药 (血压的那个 alone may be the cuff)
+                    out += [
+                        verb + stem + end for verb in _ZH_TREAT_VERBS for end in ("的药", *_ZH_PURPOSE_BARE)
+                    ]
+                return tuple(dict.fromkeys(v for v in out if v != text))
         return ()
     words = text.split()
     if len(words) >= 2 and words[-1].lower() in _EN_MEDICINE_NOUNS:

@@ -26,6 +26,7 @@ from typing import Any, Final
 
 from assistant import data
 from assistant.understanding.normalize import normalize, pinyin_tokens, standard_zh, tokenize
+from assistant.understanding.readings import find_reading
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ LOOSE_PHRASES: Final = {
 }
 """Phrases too loose to count when anything longer matched (helper's note in the vocabulary)."""
 
+READINGS: Final = True
+"""Mandarin: a blood pressure, blood sugar or temperature said as an out-of-range figure (早上量的血压
+一百六十多, 空腹血糖九点多) is a symptom report (:mod:`.readings`) when no symptom word was heard."""
 _ZH_DEGREE: Final = re.compile(r"有一点儿?|有点儿?|有些|特别|非常|挺|蛮|越来越|又|老是|总是|一直")
 """Mandarin degree and again-words said inside a symptom phrase (气有点短 = 气短, 头有些晕 = 头晕,
 血压又高了 = 血压高了)."""
@@ -118,6 +122,8 @@ class FoundSymptom:
     span: tuple[int, int] = field(default=(0, 0))
     loose: bool = False
     """Only a loose one-word phrase matched (cold, 烧): weak evidence of a symptom report."""
+    reading: bool = False
+    """Found as an out-of-range home reading (血压一百六, 血糖十一点五), not a symptom word."""
 
 
 def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
@@ -288,7 +294,19 @@ class SymptomFinder:
             plain = _ZH_DEGREE.sub("", text)
             found = self._find(plain, loose_ok=False) if plain != text else None
             found = found or self._sound_alike(text.replace(" ", "")) or self._find(text, loose_ok=True)
+            if (found is None or found.loose) and READINGS:
+                found = self.reading(text) or found
         return found
+
+    def reading(self, text: str) -> FoundSymptom | None:
+        """An out-of-range home reading in normalised standard Mandarin (:mod:`.readings`) as a symptom."""
+        if self.lang != "zh":
+            return None
+        got = find_reading(text)
+        if got is None or got.symptom not in self.vocab.symptoms:
+            return None
+        entry = self.vocab.symptoms[got.symptom]
+        return FoundSymptom(got.symptom, entry.body_part, entry.urgent, got.span, reading=True)
 
     def _find(self, text: str, *, loose_ok: bool) -> FoundSymptom | None:
         best: re.Match[str] | None = None
