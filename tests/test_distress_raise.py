@@ -27,7 +27,7 @@ def en(state: Path) -> DistressDetector:
 
 @pytest.fixture(scope="module")
 def zh(state: Path) -> DistressDetector:
-    """The Mandarin detector with the (default-off) raiser at its round-13 candidate threshold."""
+    """The Mandarin detector with the (default-off) raiser at its candidate threshold (rounds 10 and 11)."""
     detector = DistressDetector.for_stage("zh", str(state))
     assert detector.raiser is None  # off by default (RAISE_AT["zh"] is None)
     detector.raiser = distress_raise.load_or_build("zh", str(state))

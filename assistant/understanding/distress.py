@@ -426,7 +426,7 @@ class DistressDetector:
             _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
             veto = None
         raiser = None
-        if distress_raise.RAISE_AT.get(lang) is not None:  # off for Mandarin (round 10: see RAISE_AT)
+        if distress_raise.RAISE_AT.get(lang) is not None:  # None switches a language's raiser off
             try:
                 raiser = distress_raise.load_or_build(lang, state_dir)
             except Exception as err:
