@@ -112,8 +112,8 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set, ``dev12`` round 9's and ``dev13`` round 10's (``distress-dev11-<lang>`` …
-``distress-dev13-<lang>``, same halves); ``all`` runs every one. ``--distress-pool`` prints one pooled
+round 8's set, ``dev12`` round 9's, ``dev13`` round 10's and ``dev14`` round 11's (``distress-dev11-<lang>`` …
+``distress-dev14-<lang>``, same halves; dev14 may exist for one language only); ``all`` runs every one. ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev13) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
@@ -390,7 +390,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -629,7 +629,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10-dev13 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev14 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     parser.add_argument(
         "--distress-pool",

@@ -413,3 +413,58 @@ def test_composed_cues_report_unknown_classes() -> None:
         parse_lexicon({"cues": {"cry": ["help"]}, "word_classes": {"body": []}}, "x.yaml", "en")
     with pytest.raises(DistressLexiconError, match="must be mappings"):
         parse_lexicon({"cues": {"cry": ["help"]}, "compose": ["{body}"]}, "x.yaml", "en")
+
+
+# Round 11 (dis14zh): kinds of wording from distress-dev14-zh's odd half, in sentences written for these tests.
+ZH_R11_EMERGENCIES = [
+    "老伴好像钟风了，手抬不起来",  # 钟风 sounds like 中风 (sound_words)
+    "叫旧护车，我妈昏过去了",  # 救护车 … 昏过去了 is no ambulance driving past
+    "我摔了一脚，腿动不了",  # 一脚 sounds like 一跤
+    "我雄口疼，透不过气",  # 雄口 sounds like 胸口
+    "喘得话都讲不出，躺着也喘",  # too breathless to speak, breathless at rest
+    "心口有点闷，左胳膊发麻",  # chest with the left arm: never mild
+    "我被电动车撞了，起不来",
+    "遭车撞了，腿在流血",
+    "一锅开水打翻了，腿上起了好多泡",
+    "刚磕着后脑勺，头晕想吐",
+    "他讲话讲不清楚了，嘴也歪",
+]  # fmt: skip
+ZH_R11_HARMLESS = [
+    "孙子去留学了，下个月回来",  # 留学 sounds like 流血 but is a real word
+    "我们明天在公园碰头吧",  # 碰头 is meeting up
+    "他说话本来就慢，你别急",  # how he always is
+    "急得我讲不出话来，钥匙又找不着",
+    "还以为着火了，原来是隔壁在熏腊肉",
+    "他是球队的中锋",
+    "走路走多了脚底磨起泡了",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ZH_R11_EMERGENCIES)
+def test_mandarin_round11_cues_and_sound_words(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R11_HARMLESS)
+def test_mandarin_round11_scope(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_sound_words_rewrite_only_near_homophones(zh: DistressDetector) -> None:
+    from assistant.understanding import distress
+
+    assert zh._sound_words("我老伴钟风了") == "我老伴中风了"  # same length, one character off
+    assert zh._sound_words("孙子去留学了") == "孙子去留学了"  # sound_keep
+    assert zh._sound_words("她是中学老师") == "她是中学老师"  # zhong xue is no danger word
+    assert zh._sound_words("我摔了一跤") == "我摔了一跤"  # already the word
+    assert zh._sound_words("我的胸口") == "我的胸口"
+    assert distress.SOUND_WORDS and zh.lex.sound_words  # on, and read from the lexicon
+    off = DistressDetector("zh", parse_lexicon({"cues": {"stroke": ["中风"]}}, "x.yaml", "zh"))
+    assert not off.detect("我老伴钟风了").emergency  # without sound_words the span stays as heard
+
+
+def test_a_lasting_trait_never_clears_a_fall_or_a_warning_sign(zh: DistressDetector) -> None:
+    assert not zh.detect("我老伴本来就说话含糊").emergency  # chronic: cleared as past
+    assert "past" in {why for _, why in zh.detect("我老伴本来就说话含糊").cleared}
+    assert zh.detect("我本来就腿脚不好，刚才摔倒了起不来").emergency  # a fall is never a trait
+    assert zh.detect("从来没这么头疼过，说话也说不清了").emergency  # 从来 is not a trait word

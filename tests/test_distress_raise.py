@@ -27,7 +27,7 @@ def en(state: Path) -> DistressDetector:
 
 @pytest.fixture(scope="module")
 def zh(state: Path) -> DistressDetector:
-    """The Mandarin detector with the (default-off) raiser at its round-13 candidate threshold."""
+    """The Mandarin detector with the (default-off) raiser at its candidate threshold (rounds 10 and 11)."""
     detector = DistressDetector.for_stage("zh", str(state))
     assert detector.raiser is None  # off by default (RAISE_AT["zh"] is None)
     detector.raiser = distress_raise.load_or_build("zh", str(state))
@@ -126,6 +126,8 @@ def test_odd_halves_file_is_exactly_the_tuned_on_halves(lang: str) -> None:
     even: set[str] = set()
     for name in DISTRESS_HALVES:
         path = ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl"
+        if not path.exists():
+            continue  # a set written for one language only (dev14: Mandarin here)
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         odd |= {r["text"] for r in rows[0::2]}
         even |= {normalize(r["text"], lang) for r in rows[1::2]}

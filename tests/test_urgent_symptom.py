@@ -240,3 +240,25 @@ def test_the_log_names_no_symptom(pipelines: dict[str, Pipeline], caplog: pytest
     text = caplog.text.lower()
     assert "event=urgent_check" in text
     assert "stomach" not in text and URGENT_SYMPTOM not in text
+
+
+def test_a_raised_emergency_gives_way_to_a_named_symptom(
+    pipelines: dict[str, Pipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Round 11 (left in, the Mandarin raiser off): with the raiser on at its candidate threshold it
+    hears 我肚子疼得受不了 as an emergency (no danger word), but the vocabulary names a symptom in it:
+    the report stands (urgent: the dialogue asks first)."""
+    from assistant.understanding import distress_raise, understander
+    from assistant.understanding.distress import LEARNED
+
+    under = pipelines["zh"].understander
+    assert under.distress.raiser is None  # off by default (distress_raise.RAISE_AT)
+    monkeypatch.setitem(distress_raise.RAISE_AT, "zh", distress_raise.ZH_CANDIDATE)
+    raiser = distress_raise.load_or_build("zh", pipelines["zh"].settings.state_dir)
+    monkeypatch.setattr(under.distress, "raiser", raiser)
+    assert under.distress.detect(URGENT["zh"]).category == LEARNED  # the raiser alone would call it
+    assert "zh" in understander.LEARNED_DEFERS_TO_SYMPTOM
+    u = pipelines["zh"].understand_text(URGENT["zh"])
+    assert u.intent == "report_symptom" and u.urgent is True
+    monkeypatch.setattr(understander, "LEARNED_DEFERS_TO_SYMPTOM", frozenset())
+    assert pipelines["zh"].understand_text(URGENT["zh"]).intent == "emergency"  # without the rule

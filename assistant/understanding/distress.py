@@ -42,6 +42,10 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+SOUND_WORDS: Final = True
+"""Mandarin: read a span that sounds like a danger word of ``sound_words:`` (toneless pinyin equal, at
+most half its characters different, not a real word of ``sound_keep:``) as that word — the general
+form of the hand-written ``sound_alikes`` (钟风 → 中风, 兄口 → 胸口, 摔了一脚 → 一跤). Round 11 (dis14zh)."""
 CUE_BEFORE_WINDOW: Final = {"en": 6, "zh": 6}
 """How far back (words / characters) a negation or a subject is looked for."""
 AFTER_WINDOW: Final = {"en": 40, "zh": 8}
@@ -55,6 +59,8 @@ class DistressLexiconError(Exception):
 LEARNED: Final = "learned"
 """Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
 
+_CHRONIC_CATEGORIES: Final = frozenset({"stroke", "breathing", "chest", "collapse"})
+"""Cue categories a lasting trait (``chronic:``, 本来就 / 向来) can clear; never a fall, a bleed or a cry."""
 _NEVER_THINGS: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose", "other", "bleeding"})
 """Cue categories a thing as subject never clears ("my dressing is soaked with blood")."""
 
@@ -152,6 +158,13 @@ class DistressLexicon:
     question_any: re.Pattern[str] | None = None
     sound_alikes: tuple[tuple[re.Pattern[str], str], ...] = ()
     """Recogniser sound-alikes rewritten before cues are looked for (跌到 → 跌倒, 凶口 → 胸口)."""
+    sound_words: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Mandarin danger words with their toneless pinyin: a span that sounds the same but is written
+    otherwise (钟风 → 中风, 旧护车 → 救护车) is read as the word (:meth:`DistressDetector._sound_words`)."""
+    chronic: re.Pattern[str] | None = None
+    """A lasting trait right before the cue in its clause (本来就, 向来, 天生): not happening now."""
+    sound_keep: frozenset[str] = frozenset()
+    """Real words that sound like a danger word and are never rewritten (中锋, 留学)."""
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -303,7 +316,24 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         mentions=rx("mentions"),
         question_any=rx("question_any", bounded=False),
         sound_alikes=_sound_alikes(raw.get("sound_alikes"), f"{path}: sound_alikes"),
+        sound_words=_sound_words(lang, words("sound_words")) if SOUND_WORDS else (),
+        sound_keep=frozenset(normalize(w, lang) for w in words("sound_keep")),
+        chronic=rx("chronic", bounded=False),
     )
+
+
+def _sound_words(lang: str, items: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``sound_words:`` normalised, each with its toneless pinyin (Mandarin only; two characters or more)."""
+    if lang != "zh":
+        return ()
+    from assistant.understanding.normalize import pinyin_tokens, tokenize
+
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for item in items:
+        word = normalize(item, lang)
+        if len(word) >= 2:
+            out.append((word, tuple(pinyin_tokens(tokenize(word, lang)))))
+    return tuple(sorted(out, key=lambda x: -len(x[0])))
 
 
 def _sound_alikes(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
@@ -353,6 +383,16 @@ def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text)] if pattern is not None else []
 
 
+def _overlaps_word(text: str, i: int, n: int, word: str) -> bool:
+    """``word`` occurs in ``text`` overlapping the span ``[i, i + n)``."""
+    start = text.find(word, max(0, i - len(word) + 1))
+    while start != -1 and start < i + n:
+        if start + len(word) > i:
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
 def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
     return any(s < a[1] and a[0] < e for s, e in spans)
 
@@ -386,7 +426,7 @@ class DistressDetector:
             _LOGGER.error("event=distress_veto_unavailable lang=%s error=%s", lang, err)
             veto = None
         raiser = None
-        if distress_raise.RAISE_AT.get(lang) is not None:  # off for Mandarin (round 10: see RAISE_AT)
+        if distress_raise.RAISE_AT.get(lang) is not None:  # None switches a language's raiser off
             try:
                 raiser = distress_raise.load_or_build(lang, state_dir)
             except Exception as err:
@@ -398,6 +438,8 @@ class DistressDetector:
         text = text if normalized else normalize(text, self.lang)
         for pattern, replacement in self.lex.sound_alikes:
             text = pattern.sub(lambda m, r=replacement: r if len(r) == len(m.group(0)) else m.group(0), text)
+        if self.lex.sound_words:
+            text = self._sound_words(text)
         found: list[Cue] = []
         for category, pattern in self.lex.cues:
             for m in pattern.finditer(text):
@@ -431,6 +473,37 @@ class DistressDetector:
         if not standing and not cleared:
             return self._raised(text)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
+
+    def _sound_words(self, text: str) -> str:
+        """Spans that sound like a danger word (toneless pinyin) but are written otherwise, rewritten to
+        the word: what a Mandarin recogniser writes for 中风 / 救护车 / 一跤 when it picks the wrong
+        characters. At least one and at most half the characters may differ (a span equal to the word
+        needs nothing; one that shares too few characters is another word); real words that sound the
+        same (``sound_keep``) stay. Same length, so cue positions hold."""
+        from assistant.understanding.normalize import pinyin_tokens, tokenize
+
+        if not re.search(r"[\u4e00-\u9fff]", text):
+            return text
+        tokens = tokenize(text, self.lang)
+        if "".join(tokens) != text:  # spaces or Latin words: positions would not hold
+            return text
+        sounds = pinyin_tokens(tokens)
+        chars = list(text)
+        taken = [False] * len(chars)
+        for word, sound in self.lex.sound_words:
+            n = len(word)
+            for i in range(len(chars) - n + 1):
+                if tuple(sounds[i : i + n]) != sound or any(taken[i : i + n]):
+                    continue
+                span = "".join(chars[i : i + n])
+                differ = sum(a != b for a, b in zip(span, word, strict=True))
+                if not 1 <= differ <= max(1, n // 2):
+                    continue
+                if any(_overlaps_word(text, i, n, keep) for keep in self.lex.sound_keep):
+                    continue
+                chars[i : i + n] = list(word)
+                taken[i : i + n] = [True] * n
+        return "".join(chars)
 
     def _raised(self, text: str) -> DistressResult:
         """No danger word at all: the learned raiser may still hear an emergency (category
@@ -492,6 +565,8 @@ class DistressDetector:
             return "other_person"
         if ctx.pretend:
             return "idiom"
+        if self._chronic(cue, before) and not ctx.urgent:
+            return "past"  # 我家老头子说话本来就含糊: how he always is
         if any(s <= cue.start < e and text.startswith(("from", "after", "since"), s) for s, e in ctx.history):
             return "past"
         if ctx.remote and not ctx.ongoing and not ctx.urgent:
@@ -501,6 +576,13 @@ class DistressDetector:
         if ctx.recovered_after(cue.end) and not ctx.urgent and not ctx.ongoing:
             return "recovered"
         return ""
+
+    def _chronic(self, cue: Cue, before: str) -> bool:
+        """A lasting trait (本来就, 向来, 天生) in the cue's clause before or inside a stroke, breathing,
+        chest or collapse cue (说话本来就含糊)."""
+        if self.lex.chronic is None or cue.category not in _CHRONIC_CATEGORIES:
+            return False
+        return bool(self.lex.chronic.search(before + cue.text))
 
     def _before(self, text: str, start: int) -> str:
         """The clause before ``start``, at most the window, cut after the last clause break."""
