@@ -54,12 +54,17 @@ Round 8 (dev11 cases, compositional cues): en 0/581 lost at 0.1 and 0.15, 1 at 0
 1 at 0.2 on the first round-8 lexicon and 0 at 0.2 / 1 at 0.3 on the final one — zh moved 0.2 → 0.15
 for the margin (out of fold it clears 1 harmless line at 0.15, 2 at 0.2). Round 9 (dev12 lexicon, probe cases;
 5 folds, seed 0): en 0/581 lost at 0.1, 1 at 0.15; zh 0/890 lost at 0.15 and 0.2, 2 at 0.3 — thresholds kept."""
-EXTRA_DATA: Final = {"en": True, "zh": False}
+EXTRA_DATA: Final = {"en": False, "zh": False}
 """Round 11 (dis14en): also train on the tuned-on odd halves of the distress dev sets and the
 out-of-scope negatives (:func:`extra_files`; only their lines with a danger word count, as for every
 veto example). en, 5 folds (seed 0), lexicon-standing lines outside the floor: without them 1/331
 emergencies lost at 0.1, 2 at 0.2, 6 at 0.25; with them 0/571 lost up to 0.3 (3 at 0.4) while 7 of
-15 standing harmless lines are cleared at 0.2–0.3 (5 at 0.1). zh: not measured this round (off)."""
+15 standing harmless lines are cleared at 0.2–0.3 (5 at 0.1). Those folds share duplicated lines;
+leaving each distress dev set's odd half out in turn (every copy of its lines) is stricter: with the
+extra data 2/240 standing emergencies lost at 0.2 and 1 at 0.1 ("i am choking on a bit of meat",
+"my spray is not helping with the chest pain this time") against 0 at 0.1 without, clearing 4 vs 3
+of 7 harmless. Pooled unseen halves 9 → 8/287 false alarms at the same recall, dev14 even 3 → 2/85;
+left OFF for the recall risk. zh: not measured (off)."""
 VETO_BELOW_EXTRA: Final = {"en": 0.2, "zh": 0.15}
 """The threshold used when :data:`EXTRA_DATA` is on for the language (margin: 0 lost up to 0.3)."""
 FLOOR_CATEGORIES: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose"})
