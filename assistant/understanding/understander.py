@@ -38,7 +38,7 @@ from typing import Final
 from assistant.ops.settings import Settings
 from assistant.understanding import polarity
 from assistant.understanding.catalog import Catalog, load_catalog
-from assistant.understanding.distress import DistressDetector
+from assistant.understanding.distress import LEARNED, DistressDetector, DistressResult
 from assistant.understanding.matcher import IntentMatcher
 from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
 from assistant.understanding.normalize import normalize, standard_zh, strip_hedges
@@ -72,6 +72,18 @@ MODEL_EMERGENCY_SURE: Final = 0.9
 """… and without an urgent word. Below it the model alone was never right on any tuning set (11
 lines: "i'm in a lot of pain", "i can't find my hearing aids anywhere", 脚肿得鞋都穿不上)."""
 EMERGENCY_CONFIDENCE: Final = 0.95
+RAISED_SYMPTOM_P: Final[float | None] = None
+"""Off (round 11, dis14en). When set, the distress raiser's emergency (no danger word at all: category
+``learned``) yields to the intent model reading a symptom report this surely (best intent
+``report_symptom`` at or above it); the report's urgent-symptom check would still ask "do you need
+help right now?". On the lines the raiser did not learn from (dev/tune/test, the intent dev sets' odd
+halves, each distress dev set's odd half with a raiser trained without it) 13 lines were raised, 6
+emergencies (model p(report_symptom) ≤ 0.21) and 7 not, 3 of them reports the model reads at ≥ 0.75
+("i've come out in a rash on my arm, all red and blotchy", "i've no energy and my legs are swollen").
+At 0.5 the pooled earlier even halves gained 2 in-scope lines (636 → 638/669) and 2 symptom reports
+(65 → 67/70) with 2 fewer false emergencies (6 → 4/1357), but the pooled unseen distress halves lost
+4 emergencies (278 → 274/298) and dev14's even half one (38 → 37/41); at 0.9 the distress pool still
+lost one (277/298). It costs unseen recall, so it stays off."""
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
 """Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
@@ -351,6 +363,8 @@ class Understander:
                     distress = again
         tokens, config_values = model_tokens(self._slots, shown)  # the model learnt the words as said
         prediction = self.model.predict(tokens) if self.model is not None else None
+        if distress.category == LEARNED and self._symptom_not_alarm(prediction):
+            distress = DistressResult(False)  # "i've no energy and my legs are swollen": a report
         if distress.emergency and EMERGENCY in self._reportable:
             p = prediction.prob(EMERGENCY) if prediction else 0.0
             danger = DANGER_VALUES.get(distress.category or "")
@@ -495,6 +509,15 @@ class Understander:
             if prediction.prob(intent) >= ANSWER_REQUEST_P and polarity.stands(plain, intent, self.lang):
                 return intent
         return None
+
+    @staticmethod
+    def _symptom_not_alarm(prediction: Prediction | None) -> bool:
+        """The model reads a symptom report (:data:`RAISED_SYMPTOM_P`) where only the raiser heard an
+        emergency."""
+        if RAISED_SYMPTOM_P is None or prediction is None:
+            return False
+        best, p, _ = prediction.best(frozenset({NEGATED}))
+        return best == REPORT and p >= RAISED_SYMPTOM_P
 
     def _model_emergency_p(self, display: str) -> float:
         urgency = self.distress.lex.urgency
