@@ -127,7 +127,7 @@ def test_odd_halves_file_is_exactly_the_tuned_on_halves(lang: str) -> None:
     for name in DISTRESS_HALVES:
         path = ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl"
         if not path.exists():
-            continue  # a set written for one language only (dev14: Mandarin here)
+            continue  # a set written for one language only
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         odd |= {r["text"] for r in rows[0::2]}
         even |= {normalize(r["text"], lang) for r in rows[1::2]}

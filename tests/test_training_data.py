@@ -140,16 +140,16 @@ def test_no_dev12_neg_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"{len(overlap)} dev12-neg {lang} line(s) equal training sentences: lines {overlap}"
 
 
-_DISTRESS_CHECKS = [(name, lang) for name in ("dev10", "dev11", "dev12", "dev13") for lang in ("en", "zh")]
-_DISTRESS_CHECKS += [("dev14", "zh")]  # round 11: distress-dev14-zh (the English file is another helper's)
-
-
-@pytest.mark.parametrize(("name", "lang"), _DISTRESS_CHECKS)
+@pytest.mark.parametrize("name", ["dev10", "dev11", "dev12", "dev13", "dev14"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_no_distress_dev_check_line_is_a_training_sentence(lang: str, name: str) -> None:
     """distress-dev10's and dev11's even halves are round 7's and round 8's checks for the distress
     detector: never trained on (the veto's own cases are checked in tests/test_distress_veto.py)."""
+    path = ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl"
+    if name == "dev14" and not path.exists():
+        pytest.skip("distress-dev14 is written per language by separate helpers; this one is not here")
     known = _training_sentences(lang)
-    rows = _jsonl(ROOT / "bench" / "data" / f"distress-{name}-{lang}.jsonl")
+    rows = _jsonl(path)
     assert len(rows) >= 200
     overlap = [n for n, row in enumerate(rows[1::2], 1) if normalize(row["text"], lang) in known]
     assert not overlap, f"{len(overlap)} {name} check line(s) equal training sentences"

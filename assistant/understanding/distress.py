@@ -56,6 +56,11 @@ class DistressLexiconError(Exception):
     """A distress lexicon file is broken; the message names the file and the key."""
 
 
+ONLY_ASKING: Final = False
+"""Round 11 (dis14en): the lexicon's ``only_asking`` ("…, just asking", "out of interest") clears every
+cue like ``pretend``. Off: on distress-dev14's odd half it cleared 1 of 7 false alarms; the even half
+and the pooled unseen halves did not move."""
+
 LEARNED: Final = "learned"
 """Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
 
@@ -308,7 +313,12 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         body_words=_body_words(lang),
         urgent_gap=rx("urgent_gap"),
         question_after=rx("question_after", bounded=False),
-        pretend=rx("pretend"),
+        pretend=_compile(
+            lang,
+            _regex_list(raw.get("pretend"), f"{path}: pretend")
+            + (_regex_list(raw.get("only_asking"), f"{path}: only_asking") if ONLY_ASKING else []),
+            f"{path}: pretend",
+        ),
         cry_sounds=frozenset(words("cry_sounds")),
         reported=rx("reported"),
         elsewhere=rx("elsewhere"),
@@ -684,10 +694,27 @@ class DistressDetector:
             if len(words) >= -i and words[i] in self._DETS:
                 before = words[i - 1] if len(words) > -i else ""
                 if before in self._PREPOSITIONS:
-                    return False  # "… in the garden, can't get up": a place, not the subject
+                    return THING_PHRASE and self._thing_with_place(words, i - 1, cue)
+                    # else "… in the garden, can't get up": a place, not the subject
                 if not (self.lex.never_thing is not None and self.lex.never_thing.search(cue.text)):
                     return True
         return False
+
+    def _thing_with_place(self, words: list[str], prep: int, cue: Cue) -> bool:
+        """``words[prep]`` is a preposition before the place ("in the pantry"): the subject is a thing
+        only if a determiner and a noun that names no person, body part or faculty open the clause
+        just before it ("the shelf in the pantry")."""
+        if prep - 2 < -len(words) or words[prep - 2] not in self._DETS:
+            return False
+        opener = prep - 2 == -len(words) or words[prep - 3] in _CLAUSE_OPENERS
+        noun = words[prep - 1]
+        if not opener or not noun.isalpha() or noun in self._FUNCTION or noun in self._FACULTIES:
+            return False
+        lex = self.lex
+        for pattern in (lex.first_person, lex.others_near, lex.others_far, lex.body_words):
+            if pattern is not None and pattern.fullmatch(noun):
+                return False
+        return not (lex.never_thing is not None and lex.never_thing.search(cue.text))
 
     _PREPOSITIONS: Final = frozenset(
         "in on at by near under behind from into onto off over against beside between through across round "
@@ -828,6 +855,8 @@ class DistressDetector:
         if cond is not None and cond.search(text, cue.end):
             if " you" in f" {text}" or (lex.question_start is not None and lex.question_start.search(text)):
                 return True
+            if ADVICE_QUESTION and self.lang == "en" and _ADVICE_EN.match(text):
+                return True  # "should i call an ambulance if i bang my head": asking what to do then
         if lex.question_start is not None and lex.question_start.search(text):
             if (
                 who != "self"
@@ -837,6 +866,20 @@ class DistressDetector:
                 return True
         return False
 
+
+ADVICE_QUESTION: Final = False
+"""Round 11 (dis14en), off (no unseen figure moved: dev14 even, pooled halves): a cue followed by a condition in a line that opens asking what the speaker
+should do ("should i call an ambulance if …", "do i ring 999 when …") is a question, like the same
+condition in a request to the assistant ("can you call an ambulance if i need one"). English only."""
+_ADVICE_EN: Final = re.compile(
+    r"^((so|oh|well|now|jiayi|er|erm|um|and|tell me|sorry) )*(should|shall|do|would|must|ought) (i|we)"
+    r"(?! not)(?![a-z])"
+)
+
+THING_PHRASE: Final = False
+"""Round 11 (dis14en), off (no unseen figure moved: dev14 even, pooled halves): a thing named with a place opens the clause ("the shelf in the pantry
+collapsed", "and the ladder by the shed gave way"): its subject is the thing, not the place."""
+_CLAUSE_OPENERS: Final = frozenset("and but so oh well then when".split())
 
 _DECLINED_HELP: Final = {
     "en": r"(?<![a-z])(?:do not|no need to|no need for|not|never|without) (?:call |get |send |ring |phone |need |want )?"

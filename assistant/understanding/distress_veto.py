@@ -54,6 +54,19 @@ Round 8 (dev11 cases, compositional cues): en 0/581 lost at 0.1 and 0.15, 1 at 0
 1 at 0.2 on the first round-8 lexicon and 0 at 0.2 / 1 at 0.3 on the final one — zh moved 0.2 → 0.15
 for the margin (out of fold it clears 1 harmless line at 0.15, 2 at 0.2). Round 9 (dev12 lexicon, probe cases;
 5 folds, seed 0): en 0/581 lost at 0.1, 1 at 0.15; zh 0/890 lost at 0.15 and 0.2, 2 at 0.3 — thresholds kept."""
+EXTRA_DATA: Final = {"en": False, "zh": False}
+"""Round 11 (dis14en): also train on the tuned-on odd halves of the distress dev sets and the
+out-of-scope negatives (:func:`extra_files`; only their lines with a danger word count, as for every
+veto example). en, 5 folds (seed 0), lexicon-standing lines outside the floor: without them 1/331
+emergencies lost at 0.1, 2 at 0.2, 6 at 0.25; with them 0/571 lost up to 0.3 (3 at 0.4) while 7 of
+15 standing harmless lines are cleared at 0.2–0.3 (5 at 0.1). Those folds share duplicated lines;
+leaving each distress dev set's odd half out in turn (every copy of its lines) is stricter: with the
+extra data 2/240 standing emergencies lost at 0.2 and 1 at 0.1 ("i am choking on a bit of meat",
+"my spray is not helping with the chest pain this time") against 0 at 0.1 without, clearing 4 vs 3
+of 7 harmless. Pooled unseen halves 9 → 8/287 false alarms at the same recall, dev14 even 3 → 2/85;
+left OFF for the recall risk. zh: not measured (off)."""
+VETO_BELOW_EXTRA: Final = {"en": 0.2, "zh": 0.15}
+"""The threshold used when :data:`EXTRA_DATA` is on for the language (margin: 0 lost up to 0.3)."""
 FLOOR_CATEGORIES: Final = frozenset({"cry", "request", "alarm", "self_harm", "overdose"})
 """``request`` (round 8): asking for a person while unwell ("fetch someone, I feel dreadful")."""
 FLOOR_LENGTH: Final = {"en": 6, "zh": 8}
@@ -87,6 +100,20 @@ class DistressCasesError(Exception):
     """``intents/distress-cases-<lang>.yaml`` is broken; the message names the file and the key."""
 
 
+def extra_files(lang: str) -> list[Path]:
+    """Files the veto also learns from when :data:`EXTRA_DATA` is on: the raiser's odd halves of the
+    distress dev sets (never an even half) and the out-of-scope negatives."""
+    if not EXTRA_DATA.get(lang):
+        return []
+    folder = data.intents_dir() / "training"
+    return [folder / f"distress-odd-{lang}.jsonl", folder / f"negatives-{lang}.jsonl"]
+
+
+def threshold(lang: str) -> float:
+    """p(emergency) under which a standing cue is cleared, for the data the veto is trained on."""
+    return VETO_BELOW_EXTRA[lang] if EXTRA_DATA.get(lang) else VETO_BELOW[lang]
+
+
 def cases(lang: str) -> list[tuple[str, bool]]:
     """``intents/distress-cases-<lang>.yaml``: ``emergency:`` and ``harmless:`` lists of sentences."""
     from assistant.understanding.catalog import read_yaml
@@ -109,8 +136,8 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
     from assistant.understanding.distress import DistressDetector
 
     rows: list[tuple[str, bool]] = list(cases(lang))
-    for path in training_files(lang):
-        if path.suffix == ".jsonl":
+    for path in training_files(lang) + extra_files(lang):
+        if path.suffix == ".jsonl" and path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     row = json.loads(line)
@@ -174,13 +201,13 @@ class DistressVeto:
     def clears(self, text: str, categories: set[str]) -> bool:
         if categories & FLOOR_CATEGORIES or len(tokenize(text, self.lang)) <= FLOOR_LENGTH[self.lang]:
             return False
-        return self.p_emergency(text) < VETO_BELOW[self.lang]
+        return self.p_emergency(text) < threshold(self.lang)
 
 
 def data_hash(lang: str) -> str:
     return inputs_hash(
         f"distress-veto v{FEATURE_VERSION} C={LR_C} {lang}",
-        training_files(lang),
+        training_files(lang) + extra_files(lang),
         ("distress_veto.py", "distress.py", "model.py", "normalize.py"),
     )
 

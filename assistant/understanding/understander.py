@@ -79,6 +79,18 @@ urgent: the dialogue asks whether help is needed now; 我这两天老是头晕: 
 of the lines the Mandarin raiser raised on the intent sets' pooled unseen halves, 5 of 6 non-emergency
 ones named a symptom (0 urgent), against 8 of 23 emergencies on the distress halves. Acts only where
 a raiser is on: the Mandarin raiser is off (``distress_raise.RAISE_AT``), English is not listed."""
+RAISED_SYMPTOM_P: Final[float | None] = None
+"""Off (round 11, dis14en). When set, the distress raiser's emergency (no danger word at all: category
+``learned``) yields to the intent model reading a symptom report this surely (best intent
+``report_symptom`` at or above it); the report's urgent-symptom check would still ask "do you need
+help right now?". On the lines the raiser did not learn from (dev/tune/test, the intent dev sets' odd
+halves, each distress dev set's odd half with a raiser trained without it) 13 lines were raised, 6
+emergencies (model p(report_symptom) ≤ 0.21) and 7 not, 3 of them reports the model reads at ≥ 0.75
+("i've come out in a rash on my arm, all red and blotchy", "i've no energy and my legs are swollen").
+At 0.5 the pooled earlier even halves gained 2 in-scope lines (636 → 638/669) and 2 symptom reports
+(65 → 67/70) with 2 fewer false emergencies (6 → 4/1357), but the pooled unseen distress halves lost
+4 emergencies (278 → 274/298) and dev14's even half one (38 → 37/41); at 0.9 the distress pool still
+lost one (277/298). It costs unseen recall, so it stays off."""
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
 """Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
@@ -410,6 +422,8 @@ class Understander:
             distress = DistressResult(False)  # a symptom report (urgent: the dialogue asks), not a call
         tokens, config_values = model_tokens(self._slots, shown)  # the model learnt the words as said
         prediction = self.model.predict(tokens) if self.model is not None else None
+        if distress.category == LEARNED and self._symptom_not_alarm(prediction):
+            distress = DistressResult(False)  # "i've no energy and my legs are swollen": a report
         if distress.emergency and EMERGENCY in self._reportable:
             p = prediction.prob(EMERGENCY) if prediction else 0.0
             danger = DANGER_VALUES.get(distress.category or "")
@@ -591,6 +605,15 @@ class Understander:
             if prediction.prob(intent) >= ANSWER_REQUEST_P and polarity.stands(plain, intent, self.lang):
                 return intent
         return None
+
+    @staticmethod
+    def _symptom_not_alarm(prediction: Prediction | None) -> bool:
+        """The model reads a symptom report (:data:`RAISED_SYMPTOM_P`) where only the raiser heard an
+        emergency."""
+        if RAISED_SYMPTOM_P is None or prediction is None:
+            return False
+        best, p, _ = prediction.best(frozenset({NEGATED}))
+        return best == REPORT and p >= RAISED_SYMPTOM_P
 
     def _model_emergency_p(self, display: str) -> float:
         urgency = self.distress.lex.urgency
