@@ -622,7 +622,10 @@ def _spot_rules(
     slot_rules = {n for n, _ in rules if n.startswith("slot_")}
     intent = catalog.intents[spotted[0]]
     options: list[Node] = []
-    for template in (*intent.phrases, *SPOT_WORDINGS_EN):
+    from assistant.hearing import spotter
+
+    extra = spotter.SPOT_EXTRA_WORDINGS_EN if spotter.SPOT_EXTRA_WORDINGS else ()
+    for template in (*intent.phrases, *SPOT_WORDINGS_EN, *extra):
         node = compiler.seq(parse_template(template))
         if refs(node) <= slot_rules:
             options.append(node)

@@ -597,8 +597,21 @@ class Listener:
                 and spotter.sentence_sized(candidate, result.free_text)
             ):
                 return "ask"  # the keyword spotted in the audio too (spotter.SPOT_KEYWORD)
+            if spotter.SPOT_CHECK_ONE_READING and self._phrase_heard(result):
+                return "ask"  # the candidate's own words found in its audio (spotter.SPOT_PHRASE_THRESHOLD)
             return None
         return "act" if free_ok or second_ok else None
+
+    def _phrase_heard(self, result: Transcript) -> bool:
+        """:data:`spotter.SPOT_PHRASE_THRESHOLD`: keyphrase spotting found the candidate's own
+        emergency words in its audio, and neither stage-2 reading says more than the candidate
+        (:func:`spotter.contradicts`)."""
+        from assistant.hearing import spotter
+
+        if not result.spot_phrase or not result.free_text:
+            return False
+        readings = [t for t in (result.free_text, result.spot_second) if t]
+        return not any(spotter.contradicts(result.candidate, t) for t in readings)
 
     def _spot_reads_emergency(self, reading: str) -> bool:
         """:data:`spotter.SPOT_CHECK_SECOND_PARSES`: stage 1's grammar reads ``reading`` (the

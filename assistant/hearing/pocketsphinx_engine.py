@@ -129,6 +129,9 @@ on a conversation (docs/benchmarks/speech.md, round 9). Costs a keyphrase decode
 time) only when the spotter's search starts with the wake phrase."""
 WAKE_KWS_SEARCH: Final = "wake_kws"
 SPOT_KEYWORD_SEARCH: Final = "spot_keyword"
+SPOT_PHRASE_SEARCH: Final = "spot_phrase"
+"""Keyphrase search of a candidate's own emergency words (:data:`spotter.SPOT_PHRASE_THRESHOLD`),
+made again for each candidate."""
 """Keyphrase search of :data:`spotter.SPOT_KEYWORD` (stage 2's third reading)."""
 COMMAND_AFTER_WAKE: Final = True
 """A command said after the wake phrase in the same breath ("hello jiayi call my son") is heard
@@ -161,6 +164,14 @@ WAKE_KWS_ALONE_MAX_START_S: Final = 1.5
 """The strict keyphrase must start this close to the utterance's start (the endpointer may start
 an utterance on a noise bump up to a second before the speech; a "hello jiayi" said in the middle
 of a television passage does not count)."""
+WAKE_KWS_LOOSE: Final = False
+"""A fifth chance for the wake phrase, for utterances the four above missed: keyphrase spotting
+of the wake phrase at the *confirming* threshold (:data:`WAKE_KWS_THRESHOLD`, looser than
+:data:`WAKE_KWS_ALONE_THRESHOLD`) near the utterance's start (:data:`WAKE_KWS_ALONE_MAX_START_S`),
+and the wake phrase counts only when the audio after it is heard as the very same complete
+command by the command search and the second opinion (:data:`WAKE_BY_COMMAND`'s test). Costs a
+keyphrase decode on wake-mode utterances nobody woke on, and two command decodes when it finds
+the phrase (docs/benchmarks/speech.md, round 16)."""
 WAKE_CUT_BACK_S: Final = 0.0
 """How far before the end of the wake phrase's last word (as aligned) the command's audio starts."""
 MIN_COMMAND_AFTER_WAKE_S: Final = 0.25
@@ -229,6 +240,7 @@ class _PsDecoder:
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
         self._keyword = ""
+        self._phrase = ""
         self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
         self._rivals: tuple[tuple[str, float], ...] = ()
         """(rival sentence, margin) of the last whole-utterance decode (:data:`CONFUSABLE_CHECK`)."""
@@ -268,7 +280,7 @@ class _PsDecoder:
             second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
         if self._mode == "command":
             owner.last_rivals = owner._rival_of_readings(raw, second, audio)
-        candidate, free, spot_second, keyword = "", (), "", ""
+        candidate, free, spot_second, keyword, phrase = "", (), "", "", ""
         if audible and self._mode == "wake" and owner.spots and not owner._wakes_or_spots(raw):
             candidate = owner._decode_with(SPOT_SEARCH, audio)
             spot_wake_end = owner._wake_end(candidate)
@@ -283,19 +295,25 @@ class _PsDecoder:
             elif owner._spotted(candidate):
                 free, spot_second = owner._stage_two(audio)
                 keyword = owner._spot_keyword(candidate, audio)
+                phrase = owner._spot_phrase(candidate, audio)
             else:
                 candidate = ""
                 kws_end = owner._kws_wake_end(audio)
+                loose = None if kws_end is not None else owner._loose_wake(audio)
                 if kws_end is not None:
                     raw, wake_end = owner.grammar.wake_phrase, kws_end
+                elif loose is not None:
+                    (raw, second), wake_end = loose, None
         elif audible and self._mode == "wake" and owner.spots and owner._spotted_by_wake(raw):
             # the wake search's own emergency gets stage 2's readings too (spotter.VERIFY_WAKE_EMERGENCY)
             candidate, free, spot_second = raw, *owner._stage_two(audio)
             keyword = owner._spot_keyword(candidate, audio)
+            phrase = owner._spot_phrase(candidate, audio)
         if wake_end is not None and owner.command_after_wake and not candidate:
             raw, second = owner._command_after_wake(raw, audio[wake_end:], second)
         self._rivals = owner.last_rivals
         self._keyword = keyword  # read by finish() with the rest of this decode
+        self._phrase = phrase
         return raw, confidence, second, candidate, free, spot_second
 
     def finish(self) -> Transcript:
@@ -347,6 +365,7 @@ class _PsDecoder:
             spot_second=spot_second,
             rivals=self._rivals if self._whole else (),
             spot_keyword=self._keyword if candidate else "",
+            spot_phrase=self._phrase if candidate else "",
         )
 
 
@@ -485,6 +504,8 @@ class PocketsphinxRecognizer:
         """The keyword stage 2 spots in a candidate's audio (:data:`spotter.SPOT_KEYWORD`)."""
         self.wake_kws_alone = False
         """The strict keyphrase search exists (:data:`WAKE_KWS_ALONE_THRESHOLD`)."""
+        self._phones_added = False
+        """The phone loop search exists (:meth:`_candidate_fit`)."""
         self.wake_tail = False
         """The wake search lets the wake phrase be followed by chatter (:data:`WAKE_TAIL`)."""
         self.command_after_wake = False
@@ -912,12 +933,21 @@ class PocketsphinxRecognizer:
         parse = self.grammar.parse(sentence, "wake")
         return sentence if parse is not None and parse.woke else wake
 
-    def _kws_wake_end(self, audio: bytes) -> int | None:
-        """:data:`WAKE_KWS_ALONE_THRESHOLD`: byte offset where the wake phrase ends when strict
-        keyphrase spotting finds it near the start of ``audio``; None otherwise."""
-        if not self.wake_kws_alone:
+    def _loose_wake(self, audio: bytes) -> tuple[str, str] | None:
+        """:data:`WAKE_KWS_LOOSE`: (wake phrase + command, second opinion) when keyphrase spotting
+        at the confirming threshold finds the wake phrase near the start of ``audio`` and both
+        readings of the audio after it are the same complete command; None otherwise."""
+        if not WAKE_KWS_LOOSE or not self.wake_kws:
             return None
-        if not self._decode_with(WAKE_KWS_ALONE_SEARCH, audio):
+        end = self._kws_wake_end(audio, WAKE_KWS_SEARCH)
+        return None if end is None else self._wake_confirmed(audio[end:])
+
+    def _kws_wake_end(self, audio: bytes, search: str = WAKE_KWS_ALONE_SEARCH) -> int | None:
+        """:data:`WAKE_KWS_ALONE_THRESHOLD`: byte offset where the wake phrase ends when strict
+        keyphrase spotting (``search``) finds it near the start of ``audio``; None otherwise."""
+        if search == WAKE_KWS_ALONE_SEARCH and not self.wake_kws_alone:
+            return None
+        if not self._decode_with(search, audio):
             return None
         frame_samples = SAMPLE_RATE // int(self._decoder.config["frate"])
         max_start = WAKE_KWS_ALONE_MAX_START_S * SAMPLE_RATE / frame_samples
@@ -956,6 +986,50 @@ class PocketsphinxRecognizer:
         if not self.spot_keyword or self.spot_keyword not in candidate.split():
             return ""
         return self.spot_keyword if self._decode_with(SPOT_KEYWORD_SEARCH, audio) else ""
+
+    def _spot_phrase(self, candidate: str, audio: bytes) -> str:
+        """:data:`spotter.SPOT_PHRASE_THRESHOLD`: the candidate's emergency words (without stage
+        1's fillers, :func:`spotter.candidate_core`; the whole candidate when that leaves one word)
+        when keyphrase spotting of them as one phrase finds them in ``audio``; "" otherwise (off,
+        or a single word: "help" alone is said in harmless sentences too, round 15)."""
+        threshold = spotter_module.SPOT_PHRASE_THRESHOLD
+        if not threshold or not candidate:
+            return ""
+        core = spotter_module.candidate_core(candidate, self._spotted)
+        if len(core.split()) < spotter_module.SPOT_PHRASE_MIN_WORDS:
+            core = candidate  # "help help": its core "help" alone is said in harmless sentences
+        if len(core.split()) < spotter_module.SPOT_PHRASE_MIN_WORDS or not self._known(core):
+            return ""
+        path = os.path.join(self._workdir, "spot-phrase.kws")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f"{core} /{threshold:g}/\n")
+        self._decoder.add_kws(SPOT_PHRASE_SEARCH, path)  # replaces the last candidate's search
+        self._active_search = ""  # activate the new search even when the name was active
+        if not self._decode_with(SPOT_PHRASE_SEARCH, audio):
+            return ""
+        least = spotter_module.SPOT_PHRASE_MIN_FIT
+        return core if least is None or self._candidate_fit(candidate, audio) >= least else ""
+
+    def _candidate_fit(self, sentence: str, audio: bytes) -> float:
+        """How well ``sentence`` fits the whole of ``audio``: its forced alignment's acoustic log
+        score per frame minus a free phone loop's (:data:`CONFIDENCE_SCORE_UNIT` scaled; ≤ 0
+        mostly, -inf when it does not align). The phone loop search is added on first use."""
+        aligned = self._aligned(sentence, audio)
+        if aligned is None:
+            return -math.inf
+        frames = max(1, int(self._decoder.n_frames()))
+        if not self._phones_added:
+            if not self.phone_loop:
+                self._decoder.add_allphone_file("phones", None)
+            self._phones_added = True
+        self._activate("phones")
+        self._decoder.start_utt()
+        self._decoder.process_raw(audio, False, True)
+        self._decoder.end_utt()
+        loop = sum(_log(seg.ascore) for seg in self._decoder.seg())
+        if RELEASE_AFTER_DECODE:
+            release_search(self._decoder)
+        return (aligned[0] - loop) / frames * CONFIDENCE_SCORE_UNIT
 
     def _spotted(self, sentence: str) -> bool:
         """Stage 1: the chatter-free search's sentence is an emergency (without the wake phrase)."""

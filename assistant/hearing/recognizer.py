@@ -113,6 +113,10 @@ class Transcript:
     """Distress spotter, stage 2: the keyword of the candidate that keyphrase spotting also found
     in its audio ("help"; "" = not looked for or not found;
     :data:`assistant.hearing.spotter.SPOT_KEYWORD`)."""
+    spot_phrase: str = ""
+    """Distress spotter, stage 2: the candidate's emergency words (without stage 1's fillers) when
+    keyphrase spotting of those words as one phrase found them in its audio ("" = not looked for
+    or not found; :data:`assistant.hearing.spotter.SPOT_PHRASE_THRESHOLD`)."""
 
 
 class UtteranceDecoder(Protocol):

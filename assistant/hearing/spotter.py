@@ -110,6 +110,35 @@ jar lid" (danger-word sentences asked 1 -> 7 of 45 clean, household-like convers
 SPOT_KEYWORD_THRESHOLD: Final = 1e-10
 """Detection threshold of :data:`SPOT_KEYWORD` (stricter = fewer detections): on the tuning half
 at 10 dB, 1e-10 found "help" in every utterance with the word but none without it."""
+SPOT_EXTRA_WORDINGS: Final = False
+"""Stage 1's search (``spot``) also proposes :data:`SPOT_EXTRA_WORDINGS_EN` (round 16)."""
+SPOT_EXTRA_WORDINGS_EN: Final = (
+    "my chest (is hurting|hurts|is tight|feels tight|is killing me)",
+    "(i've|i have) (slipped|tripped|fallen|fallen over|fallen down|had a fall) (in|on|down) the "
+    "(bath|bathroom|stairs|floor|kitchen|garden|hall)",
+    "i (slipped|tripped|fell|fell over|fell down) (in|on|down) the (bath|bathroom|stairs|floor|kitchen|garden|hall)",
+)
+"""Kinds of wording round 15 found stage 1 had no path for (a body part that hurts, a fall with
+where it happened: "my chest is hurting", "i've slipped in the bath"), in catalog template
+syntax as ``grammar.SPOT_WORDINGS_EN``; still only candidates until stage 2 confirms them."""
+SPOT_PHRASE_THRESHOLD: Final = 1e-30
+"""A third reading for the question only ("ask", never "act"; 0 = off): keyphrase spotting of
+the candidate's own emergency words as one phrase (stage 1's fillers left out,
+:func:`candidate_core`; at least :data:`SPOT_PHRASE_MIN_WORDS` words) at this detection threshold
+on the candidate's audio — the acoustic evidence for those words, where the two readings' 1-best
+sentences both misheard them ("get help quickly" → "get out quickly"). Asked about when it finds
+them and the free transcript is sentence-sized (:func:`sentence_sized`) with nothing in it that
+contradicts the candidate (:func:`contradicts`) (docs/benchmarks/speech.md, round 16)."""
+SPOT_PHRASE_MAX_EXTRA_WORDS: Final = 0
+""":func:`contradicts`: a stage-2 reading with more words than the candidate by more than this."""
+SPOT_PHRASE_MIN_FIT: Final[float | None] = -0.6
+"""With :data:`SPOT_PHRASE_THRESHOLD`, the candidate must also fit the whole audio about as well
+as a free phone loop does (forced alignment minus phone loop, per frame, scaled as
+``pocketsphinx_engine.CONFIDENCE_SCORE_UNIT``; None = not checked). Tuning half at 10 dB: the
+emergencies it recovers -0.32 to +0.16, harmless sentences whose candidate words were found
+-1.3 to -2.0 (docs/benchmarks/speech.md, round 16)."""
+SPOT_PHRASE_MIN_WORDS: Final = 2
+"""Fewest words of a candidate's emergency words :data:`SPOT_PHRASE_THRESHOLD` looks for."""
 SPOT_READING_MAX_WORDS: Final = (2.0, 2)
 """A stage-2 reading counts only when it has at most this many words: (factor × the candidate's
 words + extra). Television talks in long stretches; the endpointer then hands over up to 12 s of
@@ -343,6 +372,21 @@ def candidate_core(candidate: str, is_emergency: Callable[[str], bool]) -> str:
                 words = rest
                 break
     return " ".join(words)
+
+
+def contradicts(candidate: str, reading: str) -> bool:
+    """A stage-2 reading says more than the candidate (more than
+    :data:`SPOT_PHRASE_MAX_EXTRA_WORDS` more words, counted as said and with contractions
+    expanded, the smaller difference: "i'll tell" is as long as "help help"): other speech the
+    candidate does not account for ("help me" in "help me with this jar lid"), so the
+    candidate's words found in the audio may be part of a harmless sentence. A reading that
+    only mishears the candidate's words ("help help" as "i'll tell", "i got chest pain" as "i
+    have just been") says no more."""
+    from assistant.understanding.normalize import normalize_en
+
+    said = len(reading.split()) - len(candidate.split())
+    expanded = len(normalize_en(reading).split()) - len(normalize_en(candidate).split())
+    return min(said, expanded) > SPOT_PHRASE_MAX_EXTRA_WORDS
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
