@@ -273,6 +273,7 @@ def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90),
     ("dev13", "en", 200, 60), ("dev13", "zh", 125, 40),
+    ("dev14", "en", 290, 35),
 ])  # fmt: skip
 def test_no_in_scope_dev_line_is_a_training_sentence(
     name: str, lang: str, in_scope: int, out_of_scope: int
