@@ -46,6 +46,9 @@ OOS: Final = "__oos__"
 """The out-of-scope class (chit-chat, smart home, negated requests …)."""
 NEGATED: Final = "__negated__"
 """A declined or negated request ("no need to call Anna"): asks for nothing."""
+SKIP_BIGRAMS_EN: Final = True
+"""English stem pairs one word apart ("ring … boy", "order … tablets") as features too: a filler,
+an endearment or an article between the two words leaves the pair. Round 11 (dev14)."""
 FEATURE_VERSION: Final = 4
 """Bump when :func:`features` or the training recipe changes (invalidates cached models)."""
 TRAIN_TIMEOUT_S: Final = 300.0
@@ -69,6 +72,8 @@ def features(tokens: Sequence[str], lang: str) -> list[str]:
     out.extend("w:" + s for s in stems)
     padded_stems = ["^", *stems, "$"]
     out.extend("b:" + a + "_" + b for a, b in zip(padded_stems, padded_stems[1:], strict=False))
+    if SKIP_BIGRAMS_EN:
+        out.extend("s:" + a + "_" + b for a, b in zip(stems, stems[2:], strict=False))
     text = " " + " ".join(tokens) + " "
     for n in (3, 4, 5):
         out.extend("c:" + text[i : i + n] for i in range(len(text) - n + 1))
