@@ -15,6 +15,7 @@ import assistant.understanding.understander as understander_module
 from assistant.pipeline import build_understander
 from assistant.understanding import model as model_module
 from assistant.understanding import normalize as normalize_module
+from assistant.understanding import slots as slots_module
 from assistant.understanding.catalog import load_catalog
 from assistant.understanding.model import features
 from assistant.understanding.normalize import normalize, strip_hedges
@@ -39,8 +40,9 @@ def _plain(text: str) -> str:
         ("call my my daughter", "call my daughter"),
     ],
 )
-def test_polite_frames_and_word_searches_are_dropped(said: str, plain: str) -> None:
-    assert normalize_module.POLITE_FRAMES_EN
+def test_polite_frames_and_word_searches_are_dropped(said: str, plain: str, monkeypatch) -> None:
+    assert _plain(said) != plain or said.lower() == plain  # off by default: the frame stays
+    monkeypatch.setattr(normalize_module, "POLITE_FRAMES_EN", True)
     assert _plain(said) == plain
 
 
@@ -54,11 +56,13 @@ def test_polite_frames_and_word_searches_are_dropped(said: str, plain: str) -> N
         "what do you call it",
     ],
 )
-def test_questions_and_answers_keep_their_words(said: str) -> None:
+def test_questions_and_answers_keep_their_words(said: str, monkeypatch) -> None:
+    monkeypatch.setattr(normalize_module, "POLITE_FRAMES_EN", True)
     assert _plain(said) == normalize(said, "en")
 
 
-def test_frames_are_english_only_and_a_frame_alone_stays() -> None:
+def test_frames_are_english_only_and_a_frame_alone_stays(monkeypatch) -> None:
+    monkeypatch.setattr(normalize_module, "POLITE_FRAMES_EN", True)
     assert strip_hedges("不好意思帮我给安娜打个电话", "zh") == "帮我给安娜打个电话"
     assert _plain("would it be any trouble") == "would it be any trouble"
 
@@ -75,14 +79,18 @@ def slot_index():
         ("met for men running low", "metformin"),  # starting on a word that is no slot word, as before
     ],
 )
-def test_a_medicine_name_the_recogniser_split_is_found(slot_index, said: str, medication: str) -> None:
+def test_a_medicine_name_the_recogniser_split_is_found(
+    slot_index, said: str, medication: str, monkeypatch
+) -> None:
+    monkeypatch.setattr(slots_module, "FUZZY_SPLIT_NAMES", True)
     tokens, found = model_tokens(slot_index, normalize(said, "en"))
     assert found.get("medication") == medication
     assert "#medication" in tokens
 
 
 @pytest.mark.parametrize("said", ["i am on my tablets", "i am low today", "am i on the list"])
-def test_slot_words_alone_make_no_medicine(slot_index, said: str) -> None:
+def test_slot_words_alone_make_no_medicine(slot_index, said: str, monkeypatch) -> None:
+    monkeypatch.setattr(slots_module, "FUZZY_SPLIT_NAMES", True)
     _, found = model_tokens(slot_index, normalize(said, "en"))
     assert "medication" not in found
 
@@ -136,3 +144,29 @@ def test_clause_fallback_when_on_takes_a_clause_but_never_against_the_line(en, m
         "turn the radio down, it's too loud",
     ):
         assert en.match(line).intent is None, line
+
+
+def test_a_split_name_starting_on_a_slot_word_is_left_alone_when_off(slot_index) -> None:
+    assert slots_module.FUZZY_SPLIT_NAMES is False
+    _, found = model_tokens(slot_index, normalize("order more am low dipping", "en"))
+    assert "medication" not in found
+
+
+def test_everyday_paraphrases_are_off_and_well_formed() -> None:
+    import json
+
+    from assistant import data
+    from assistant.understanding import train
+
+    assert train.EVERYDAY_PARAPHRASES["en"] is False
+    rows = [
+        json.loads(line)
+        for line in (data.intents_dir() / "training" / "paraphrases-everyday-en.jsonl").open()
+    ]
+    intents = set(load_catalog("en").intent_ids())
+    assert len(rows) >= 150
+    assert all(
+        set(row) == {"text", "intent"} and (row["intent"] is None or row["intent"] in intents) for row in rows
+    )
+    texts, _ = train.examples("en")
+    assert not {row["text"] for row in rows} & set(texts)  # not trained on while off

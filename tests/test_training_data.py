@@ -70,7 +70,14 @@ def _training_sentences(lang: str) -> set[str]:
     ]
     known: set[str] = set()
     folder = data.intents_dir() / "training"
-    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl", f"negatives-{lang}.jsonl"):
+    for file in (
+        f"paraphrases-{lang}.jsonl",
+        f"paraphrases-everyday-{lang}.jsonl",  # round 11, off by default (train.EVERYDAY_PARAPHRASES)
+        f"negated-{lang}.jsonl",
+        f"negatives-{lang}.jsonl",
+    ):
+        if not (folder / file).exists():
+            continue
         for row in _jsonl(folder / file):
             known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
     return known

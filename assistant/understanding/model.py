@@ -290,6 +290,7 @@ def training_files(lang: str) -> list[Path]:
         folder / f"{lang}.yaml",
         folder / "relations.yaml",
         folder / "training" / f"paraphrases-{lang}.jsonl",
+        folder / "training" / f"paraphrases-everyday-{lang}.jsonl",
         folder / "training" / f"negated-{lang}.jsonl",
         folder / "training" / f"negatives-{lang}.jsonl",
     ]

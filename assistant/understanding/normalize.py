@@ -278,9 +278,11 @@ _ZH_HEDGES: Final = re.compile(
 )
 
 
-POLITE_FRAMES_EN: Final = True
+POLITE_FRAMES_EN: Final = False
 """Also drop English polite request frames and word-search hesitations (:data:`_EN_FRAMES`) before
-the model and the polarity check read a line. Round 11 (dev14, older people's everyday wording)."""
+the model and the polarity check read a line. Off: round 11 (dev14) measured it alone +2 lines on
+dev14's tuned-on half, -1 on its unseen half (129 → 128 of 149), the pooled earlier even halves
+unchanged (637 of 669, false accepts 11 of 705)."""
 _EN_FRAMES: Final = re.compile(
     # polite request frames: what follows is the request itself
     r"\bdo me a (?:favour|favor|kindness)(?: and| will you| would you)?\b"

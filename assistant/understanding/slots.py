@@ -39,9 +39,10 @@ FUZZY_SLOT_CUTOFF_ZH: Final = 88.0
 """The same over toneless pinyin: one letter off a 3–4 syllable name (an lu di ping → 氨氯地平) still
 matches; at 80, any two syllables one letter off a two-syllable name did (打给 da gei → 大卫 da wei,
 讲啥呀 jiang sha ya → 降压药)."""
-FUZZY_SPLIT_NAMES: Final = True
+FUZZY_SPLIT_NAMES: Final = False
 """A misheard config name may start on a slot word when the rest of its window is not one ("am low
-dipping": "am" is a slot word of "i am on for my …"). Round 11 (dev14)."""
+dipping": "am" is a slot word of "i am on for my …"). Off: round 11 (dev14) measured +1 line on
+dev14's tuned-on half and nothing on any unseen half."""
 NEGATION_WINDOW: Final = 2
 """Tokens before an emergency value in which a negation cancels it ("I did not fall")."""
 EMERGENCY_SLOT: Final = "danger"
