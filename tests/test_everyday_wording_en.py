@@ -143,7 +143,7 @@ def test_clause_fallback_when_on_takes_a_clause_but_never_against_the_line(en, m
         "my sister is poorly so she rang her doctor yesterday",
         "turn the radio down, it's too loud",
     ):
-        assert en.match(line).intent is None, line
+        assert en.match(line) == en._match_whole(line), line  # the whole line's reading stands
 
 
 def test_a_split_name_starting_on_a_slot_word_is_left_alone_when_off(slot_index) -> None:
@@ -152,21 +152,21 @@ def test_a_split_name_starting_on_a_slot_word_is_left_alone_when_off(slot_index)
     assert "medication" not in found
 
 
-def test_everyday_paraphrases_are_off_and_well_formed() -> None:
+def test_everyday_paraphrases_are_off_and_well_formed(monkeypatch) -> None:
     import json
 
     from assistant import data
     from assistant.understanding import train
 
     assert train.EVERYDAY_PARAPHRASES["en"] is False
-    rows = [
-        json.loads(line)
-        for line in (data.intents_dir() / "training" / "paraphrases-everyday-en.jsonl").open()
-    ]
+    path = data.intents_dir() / "training" / "paraphrases-everyday-en.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     intents = set(load_catalog("en").intent_ids())
     assert len(rows) >= 150
     assert all(
         set(row) == {"text", "intent"} and (row["intent"] is None or row["intent"] in intents) for row in rows
     )
-    texts, _ = train.examples("en")
-    assert not {row["text"] for row in rows} & set(texts)  # not trained on while off
+    off, _ = train.examples("en")
+    monkeypatch.setattr(train, "EVERYDAY_PARAPHRASES", {"en": True, "zh": False})
+    on, labels = train.examples("en")
+    assert len(on) == len(off) + len(rows)  # read only when switched on
