@@ -97,6 +97,11 @@ Sets (``bench/data``):
   kin terms (闺女, 小儿子, 老伴), medicines by purpose or look (降压的, 那个白色的小药片), colloquial times
   (下礼拜三, 后儿个, 晌午) and recogniser homophones (陈一生, 二甲双呱, 头运); committed before tuning. Odd
   lines tuned on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev14-en.jsonl`` — in-scope dev set (issue 10, round 11, English only): 268 in scope over
+  all 18 non-emergency intents + 30 symptom reports + 38 out-of-scope look-alikes in older people's
+  everyday wording (hesitant, indirect and polite frames, a story before the request, British / Irish /
+  Scots / Australian / US / Indian English, old-fashioned words, recogniser slips, requests said as
+  complaints); written and committed before that round's tuning, in halves like dev6.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -145,7 +150,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh",
+    "dev13", "dev14zh", "dev14",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

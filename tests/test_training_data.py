@@ -70,7 +70,14 @@ def _training_sentences(lang: str) -> set[str]:
     ]
     known: set[str] = set()
     folder = data.intents_dir() / "training"
-    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl", f"negatives-{lang}.jsonl"):
+    for file in (
+        f"paraphrases-{lang}.jsonl",
+        f"paraphrases-everyday-{lang}.jsonl",  # round 11, off by default (train.EVERYDAY_PARAPHRASES)
+        f"negated-{lang}.jsonl",
+        f"negatives-{lang}.jsonl",
+    ):
+        if not (folder / file).exists():
+            continue
         for row in _jsonl(folder / file):
             known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
     return known
@@ -276,6 +283,7 @@ def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50),
     ("dev13", "en", 200, 60), ("dev13", "zh", 125, 40),
+    ("dev14", "en", 290, 35),
 ])  # fmt: skip
 def test_no_in_scope_dev_line_is_a_training_sentence(
     name: str, lang: str, in_scope: int, out_of_scope: int

@@ -303,13 +303,47 @@ _ZH_HEDGES: Final = re.compile(
 )
 
 
+POLITE_FRAMES_EN: Final = False
+"""Also drop English polite request frames and word-search hesitations (:data:`_EN_FRAMES`) before
+the model and the polarity check read a line. Off: round 11 (dev14) measured it alone +2 lines on
+dev14's tuned-on half, -1 on its unseen half (129 → 128 of 149), the pooled earlier even halves
+unchanged (637 of 669, false accepts 11 of 705)."""
+_EN_FRAMES: Final = re.compile(
+    # polite request frames: what follows is the request itself
+    r"\bdo me a (?:favour|favor|kindness)(?: and| will you| would you)?\b"
+    r"|\b(?:(?:is there )?any|is there a) chance (?:of |that )?(?:you (?:could|would|can|might|will) )?(?=\w)"
+    r"|\bwould it be (?:any|too much|a|much of a) (?:trouble|bother)(?: for you)?(?: to| if you (?:could|would))?\b"
+    r"|\bi would be (?:ever so |very |really |most |so |awfully )?(?:grateful|obliged)(?: if you (?:would|could))?\b"
+    r"|\bi (?:was|am) (?:just )?wondering (?:if|whether)(?: you (?:could|would|might|can))?\b"
+    r"|\b(?:could|can|may|might) i (?:trouble|bother|ask) you (?:to|for)\b"
+    r"|\bwould you be (?:so kind|good enough|kind enough|a dear|an angel|a love)(?: as)?(?: to| and)?\b"
+    r"|\b(?:when|if) you (?:get|have) a (?:minute|moment|second|chance)\b"
+    r"|\bif you would be so kind\b"
+    r"|\bi wonder if you (?:could|would|might)\b"
+    r"|\bdo you think you (?:could|might|would)\b"
+    r"|^please to\b"
+    # searching for a word: "oh what's it called, the, the pills for my water", "what's her name, my daughter"
+    r"|\bwhat (?:is|are) (?:it|they|he|she|them) called\b"
+    r"|\bwhat do you call (?:it|them|him|her)\b(?= \w)"
+    r"|\bwhat is (?:his|her|its|their) name\b(?= (?:my|our|the|that|oh|er|um|uh|you know)\b)"
+    r"|\b(?:whatsit|whatsitsname|thingy|thingummy|thingamajig|thingamabob|doodah|doings)\b"
+)
+_EN_STUTTER: Final = re.compile(r"\b(the|a|my|our|to|of|for|i|me|it|that|this|some|an|and|with) (?:\1 )+")
+"""A function word said twice ("the, the pills", "my my daughter"): said once."""
+
+
 def strip_hedges(text: str, lang: str) -> str:
     """Normalised text without hesitations and content-free polite hedges ("um", "er", "I don't want
     to be a nuisance but", "I don't suppose", 不好意思, 我不想麻烦你可是, 不知道你能…): their negation
     words ask nothing, so neither the model nor the polarity check should read them as declining.
-    Text that is nothing but a hedge stays as it was (嗯 alone is a yes)."""
+    With :data:`POLITE_FRAMES_EN` also polite frames ("would it be any trouble to", "do me a favour
+    and", "is there any chance of") and word searches ("what's it called", "the the"). Text that is
+    nothing but a hedge stays as it was (嗯 alone is a yes)."""
     pattern = _ZH_HEDGES if lang == "zh" else _EN_HEDGES
     stripped = pattern.sub(" " if lang == "en" else "", text)
+    if lang == "en" and POLITE_FRAMES_EN:
+        stripped = _EN_FRAMES.sub(" ", stripped)
+        stripped = _EN_STUTTER.sub(r"\1 ", " ".join(stripped.split()) + " ")
     stripped = " ".join(stripped.split()) if lang == "en" else stripped
     return stripped if stripped.strip() else text
 

@@ -91,6 +91,29 @@ At 0.5 the pooled earlier even halves gained 2 in-scope lines (636 → 638/669) 
 (65 → 67/70) with 2 fewer false emergencies (6 → 4/1357), but the pooled unseen distress halves lost
 4 emergencies (278 → 274/298) and dev14's even half one (38 → 37/41); at 0.9 the distress pool still
 lost one (277/298). It costs unseen recall, so it stays off."""
+CLAUSE_FALLBACK: Final = {"en": False, "zh": False}
+"""When the whole line asks for nothing, try its last clause, then its first, alone (a story before
+the request, an afterthought after it: :meth:`Understander._clause_request`). Round 11 (dev14)."""
+CLAUSE_P: Final = 0.7
+"""Least confidence of a clause's intent."""
+CLAUSE_MIN_WORDS: Final = 2
+"""Shortest clause tried (one word alone — "right", "stop" — is too often said in passing)."""
+CLAUSE_INTENTS: Final = frozenset(
+    {
+        "call_contact",
+        "call_doctor",
+        "reorder_medication",
+        "book_appointment",
+        "appointment_query",
+        "time_query",
+        "sent_today_query",
+        "repeat",
+    }
+)
+"""Intents taken from one clause: requests people put a story before or an explanation after. Not
+answers, cancel, volume, capabilities, symptoms or doses: on the tuned-on halves their clauses
+were mostly talk in passing ("hang on, what's that noise", "i'm bored, what can i do", "sit
+yourself down love"); never an emergency (the distress detector reads the whole line)."""
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
 """Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
@@ -407,6 +430,70 @@ class Understander:
     # ------------------------------------------------------------ matching
 
     def match(self, text: str) -> Understanding:
+        whole = self._match_whole(text)
+        if whole.intent is not None or not CLAUSE_FALLBACK.get(self.lang, False):
+            return whole
+        found = self._clause_request(text, whole.text)
+        return found if found is not None else whole
+
+    def _clause_request(self, text: str, display: str) -> Understanding | None:
+        """A request said in one clause of a longer line whose other clause tells a story or an
+        afterthought ("the missus is out so i'd like a word with my son", "come again, the wireless
+        was on"): the first or the last clause alone, when it asks for something the model is sure of
+        and the whole line vetoes nothing (negated, deferred, someone else's, news, long ago, a
+        general question; no danger word anywhere)."""
+        clauses = _clauses_en(text) if self.lang == "en" else []
+        if (
+            len(clauses) < 2
+            or _CLAUSE_DOUBT.search(display)
+            or self.distress.detect(display, normalized=True).any_cue
+        ):
+            return None
+        plain = strip_hedges(display, self.lang)
+        for clause in (clauses[-1], clauses[0]):
+            if _length(normalize(clause, self.lang), self.lang) < CLAUSE_MIN_WORDS:
+                continue
+            part = self._match_whole(clause)
+            intent = part.intent
+            if intent not in CLAUSE_INTENTS or part.confidence < CLAUSE_P:
+                continue
+            if self._whole_line_vetoes(intent, display, plain):
+                continue
+            return Understanding(
+                text=display,
+                lang=self.lang,
+                intent=intent,
+                slots=part.slots,
+                confidence=part.confidence,
+                margin=part.margin,
+                tier=part.tier,
+                urgent=part.urgent,
+            )
+        return None
+
+    def _whole_line_vetoes(self, intent: str, display: str, plain: str) -> bool:
+        """The whole line's context rules ``intent`` out (the checks of :meth:`_match_whole` that read
+        the line around the request)."""
+        excluded = EXCLUDED.get(self.lang, {}).get(intent)
+        return bool(
+            (excluded is not None and re.search(excluded, display))
+            or polarity.negated(plain, intent, self.lang)
+            or polarity.deferred(plain, intent, self.lang)
+            or (
+                intent in SPEAKERS_OWN
+                and self.speaker.someone_else(
+                    display, self._callee_words(intent), names=intent not in ("call_contact", EMERGENCY)
+                )
+            )
+            or (intent in SPEAKERS_OWN and self.speaker.listeners_relative(display))
+            or (intent in NOT_GENERAL and self.speaker.how_it_works(display))
+            or (intent in ("call_doctor", "call_contact") and self.speaker.past_call(display))
+            or (intent in LONG_AGO_NOT and self.speaker.reminiscing(display))
+            or (intent in ("report_symptom", "feeling_fine") and self.speaker.generic_you(display))
+            or (intent in NOT_GENERAL and self.speaker.general_question(display))
+        )
+
+    def _match_whole(self, text: str) -> Understanding:
         display = normalize(text, self.lang)
         if not display:
             return Understanding(text=display, lang=self.lang, intent=None)
@@ -705,6 +792,25 @@ class Understander:
             tier=self.catalog.intents[intent].tier,  # type: ignore[arg-type]
             urgent=urgent,
         )
+
+
+_EN_CLAUSE_BREAK: Final = re.compile(
+    r"[,.;:!?]+\s*|\s+(?:so|because|cos|coz|as|and then|and i thought i would|and i thought)\s+",
+    re.IGNORECASE,
+)
+
+
+_CLAUSE_DOUBT: Final = re.compile(
+    r"\b(?:not|no|never|nothing|nobody|none|nor|neither|if|unless|whether|later|tomorrow|wait|hold on|instead"
+    r"|i will|we will|myself|leave it|forget|bother|cancel|never mind|rather|might|maybe|perhaps)\b"
+)
+"""Words that make another clause decline, defer or condition the request ("i was going to ring anna
+but don't bother", "if it gets worse, book me in"): no clause fallback on such a line."""
+
+
+def _clauses_en(text: str) -> list[str]:
+    """The clauses of a spoken line: split at punctuation and at "so", "because", "but" …"""
+    return [c.strip() for c in _EN_CLAUSE_BREAK.split(text) if c and c.strip()]
 
 
 def _length(display: str, lang: str) -> int:
