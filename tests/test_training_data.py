@@ -269,6 +269,20 @@ def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev13-oos {lang} lines {overlap} equal training sentences"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev14_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev14-oos (round 11): talk near the consequential intents that asks nothing, declined or
+    far-scoped negations and real requests with negation words. Odd half tuned on by reading misses
+    (training negatives are written, never copied from it), even half the held-out check."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev14-oos-{lang}.jsonl")
+    assert len(rows) >= {"en": 260, "zh": 200}[lang]
+    assert sum(row.get("not_intent") is not None for row in rows) >= 40
+    assert sum(row["intent"] is not None for row in rows) >= 25
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev14-oos {lang} lines {overlap} equal training sentences"
+
+
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90),
