@@ -70,7 +70,12 @@ def _training_sentences(lang: str) -> set[str]:
     ]
     known: set[str] = set()
     folder = data.intents_dir() / "training"
-    for file in (f"paraphrases-{lang}.jsonl", f"negated-{lang}.jsonl", f"negatives-{lang}.jsonl"):
+    for file in (
+        f"paraphrases-{lang}.jsonl",
+        f"negated-{lang}.jsonl",
+        f"negatives-{lang}.jsonl",
+        f"negatives-talk-{lang}.jsonl",  # round 11, read when train.TALK_NEGATIVES[lang]
+    ):
         for row in _jsonl(folder / file):
             known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
     return known
@@ -113,6 +118,8 @@ def test_training_rows_are_well_formed() -> None:
             assert row["intent"] is None or row["intent"] in intents[lang], row
         for row in _jsonl(folder / f"negated-{lang}.jsonl"):
             assert set(row) == {"text", "not_intent"} and row["not_intent"] in intents[lang], row
+        for row in _jsonl(folder / f"negatives-talk-{lang}.jsonl"):
+            assert set(row) == {"text", "intent"} and row["text"].strip() and row["intent"] is None, row
         negatives = _jsonl(folder / f"negatives-{lang}.jsonl")
         assert len(negatives) >= 400
         for row in negatives:
