@@ -75,6 +75,7 @@ def _training_sentences(lang: str) -> set[str]:
         f"paraphrases-everyday-{lang}.jsonl",  # round 11, off by default (train.EVERYDAY_PARAPHRASES)
         f"negated-{lang}.jsonl",
         f"negatives-{lang}.jsonl",
+        f"negatives-talk-{lang}.jsonl",  # round 11, read when train.TALK_NEGATIVES[lang]
     ):
         if not (folder / file).exists():
             continue
@@ -120,6 +121,8 @@ def test_training_rows_are_well_formed() -> None:
             assert row["intent"] is None or row["intent"] in intents[lang], row
         for row in _jsonl(folder / f"negated-{lang}.jsonl"):
             assert set(row) == {"text", "not_intent"} and row["not_intent"] in intents[lang], row
+        for row in _jsonl(folder / f"negatives-talk-{lang}.jsonl"):
+            assert set(row) == {"text", "intent"} and row["text"].strip() and row["intent"] is None, row
         negatives = _jsonl(folder / f"negatives-{lang}.jsonl")
         assert len(negatives) >= 400
         for row in negatives:
@@ -277,6 +280,20 @@ def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
     assert sum(row.get("not_intent") is not None for row in rows) >= 30
     overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
     assert not overlap, f"dev13-oos {lang} lines {overlap} equal training sentences"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev14_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev14-oos (round 11): talk near the consequential intents that asks nothing, declined or
+    far-scoped negations and real requests with negation words. Odd half tuned on by reading misses
+    (training negatives are written, never copied from it), even half the held-out check."""
+    known = _training_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev14-oos-{lang}.jsonl")
+    assert len(rows) >= {"en": 260, "zh": 200}[lang]
+    assert sum(row.get("not_intent") is not None for row in rows) >= 40
+    assert sum(row["intent"] is not None for row in rows) >= 25
+    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    assert not overlap, f"dev14-oos {lang} lines {overlap} equal training sentences"
 
 
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [

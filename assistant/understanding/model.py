@@ -293,6 +293,7 @@ def training_files(lang: str) -> list[Path]:
         folder / "training" / f"paraphrases-everyday-{lang}.jsonl",
         folder / "training" / f"negated-{lang}.jsonl",
         folder / "training" / f"negatives-{lang}.jsonl",
+        folder / "training" / f"negatives-talk-{lang}.jsonl",  # read when train.TALK_NEGATIVES[lang]
     ]
 
 

@@ -109,6 +109,21 @@ _EN_NOT_A_NEGATION: Final = re.compile(
     # a condition, not a refusal: "she'll worry if I don't ring, so call her"
     r"|if (?:i|she|he|it|they|we|you) (?:do|does|did|am|is|are|was|have|has|can|could) not)(?![a-z])"
 )
+_EN_ASKS_ANYWAY: Final = re.compile(
+    r"(?<![a-z])(?:(?:can|could) not not|(?:would|will) not say no to|(?:there is )?no harm in|(?:would|will|could) not hurt to"
+    r"|why not|not let me forget|never let me forget)(?![a-z])"
+)
+"""Round 11: a double negative or litotes that asks ("I can't not ring her on her birthday", "I wouldn't
+say no to you calling my son", "no harm in ordering them now", "don't let me forget, ring the doctor"):
+read like :data:`_EN_NOT_A_NEGATION` by the rules, but left out of the model's masking (masking them in
+training too moved held-out-style lines the wrong way: dev12-neg even −1 in scope)."""
+
+
+def _en_clean(text: str) -> str:
+    """Negations that decline nothing, replaced by a clause break for the English rules."""
+    return _EN_NOT_A_NEGATION.sub(" . ", _EN_ASKS_ANYWAY.sub(" . ", text))
+
+
 _ZH_NEG: Final = (
     r"(?:不用|不要|不需要|不必|别|甭|覅|先别|没|没有|还没|不想|不|无须|用不着|犯不着|犯不上|没必要)"
 )
@@ -143,6 +158,8 @@ _ZH_NOT_A_NEGATION: Final = re.compile(
     # how she feels or why she asks, not a declined request (我不太舒服你给医生打个电话, 我没忘药吃过了)
     r"|不太舒服|不大舒服|不怎么舒服|不太好受|没忘|没有忘|没忘记|不能断|别断了|断不得|不够吃|不够了|找不到|不会用|不会弄|打不通|没人接|不记得(?:号码|电话)"
     r"|别(?:嚷嚷|嚷|喊|吼|叫唤)|(?<![用要必])不(?=帮我|帮俺|给我)"  # 你别嚷嚷小点声; 陈医生能看我不帮我约 (a question's 不)
+    # round 11: a double negative that asks (不给安娜打个电话说不过去; 不能不, 不得不, 非…不可, 也无妨)
+    r"|不[\u4e00-\u9fff]{1,10}?(?:说不过去|可不行|不行啊)|不能不|不得不|非得?[\u4e00-\u9fff]{1,8}?不可|也无妨|也没什么不好|没什么不好"
 )
 _MASK: Final = "#nn"
 """What a negation word inside one of those phrases becomes for the learned model ("will not stop
@@ -174,7 +191,7 @@ def negated(text: str, intent: str, lang: str) -> bool:
         if declined is not None and re.search(declined, text):
             return True
         return _zh_negated(_ZH_NOT_A_NEGATION.sub("。", text), intent)
-    return _en_negated(_EN_NOT_A_NEGATION.sub(" . ", text), intent)
+    return _en_negated(_en_clean(text), intent)
 
 
 _EN_RETRACT: Final = re.compile(
@@ -254,9 +271,16 @@ _EN_NEGATORS: Final = frozenset(
     "not never no nobody none without nah nope stop cancel scrap skip forget drop than".split()
 )
 _EN_NOT_NOW: Final = r"not (?:yet|now|today|tonight|right now|just yet|this (?:week|time))|maybe later|some other time|another (?:time|day)"
+_EN_SOME_DAY: Final = r"one of these days|sooner or later|some day|someday|eventually|in due course"
+"""Round 11: put off to no time at all ("I should really book that eye test at some point", "one of these
+days I'll ring my cousin"): read with :data:`_EN_NOT_NOW` when ``SOME_DAY`` is on."""
+SOME_DAY: Final = False
+"""Round 11 (issue 10): some-day words defer a request (en ``_EN_SOME_DAY``, zh ``_ZH_SOME_DAY``). Off:
+it fixed tuned-on lines only; no unseen total (pooled earlier even halves, dev14-oos even) moved."""
+_EN_LATER_WORDS: Final = _EN_NOT_NOW + ("|" + _EN_SOME_DAY if SOME_DAY else "")
 """Put off to some other time: "not now", "maybe later", "another day" (read by the two regexes below)."""
 _EN_DEFER_ANYWHERE: Final = re.compile(
-    rf"(?<![a-z])(?:{_EN_NOT_NOW}|not just now|changed my mind|change of plan|on second thoughts?|no wait)(?![a-z])"
+    rf"(?<![a-z])(?:{_EN_LATER_WORDS}|not just now|changed my mind|change of plan|on second thoughts?|no wait)(?![a-z])"
 )
 """Deferral or a change of mind anywhere: "not now, maybe ring Anna tomorrow"."""
 _EN_DEFER_AFTER: Final = re.compile(
@@ -275,6 +299,7 @@ _EN_MYSELF: Final = re.compile(
 _ZH_CALL_REQUEST: Final = (
     r"(?:给|跟|和)(?:(?![不别没甭])[\u4e00-\u9fff]){1,4}?(?:打|拨|挂|发(?:个|条)?(?:微信|消息|短信)|视频|通话|说说|说话)"
     r"|叫(?:个)?(?:医生|大夫|陈医生)|找(?:个)?(?:医生|大夫)|联系|打(?:个|一个|一下)?电话|再打|打打看|打一遍"
+    r"|(?:打|拨)给"  # 打给安娜 (round 11): the callee after the verb, as in 别打给大卫，打给安娜
 )
 _ZH_REQUEST: Final = {
     "call_contact": _ZH_CALL_REQUEST,
@@ -312,7 +337,7 @@ def stands(text: str, intent: str, lang: str) -> bool:
     "I can't find my pills, order more", 我不舒服，帮我叫医生, "I haven't forgotten, I took them")."""
     if lang == "zh":
         return _zh_stands(_ZH_NOT_A_NEGATION.sub("。", text), intent)
-    return _en_stands(_EN_NOT_A_NEGATION.sub(" . ", text), intent)
+    return _en_stands(_en_clean(text), intent)
 
 
 def _en_stands(cleaned: str, intent: str) -> bool:
@@ -346,7 +371,8 @@ def _zh_stands(cleaned: str, intent: str) -> bool:
     before = cleaned[: last.start()]
     if _ZH_MYSELF.search(cleaned) or re.search(r"不是(?:让|叫|要|说)你?$", before):
         return False  # 我自己给闺女打; 我不是让你给安娜打 (不是 alone contrasts: 不是大卫，给安娜打)
-    started = bool(re.match(r"[给跟和]", last.group(0)))  # 给医生打 opens a clause of its own
+    # 给医生打 opens a clause of its own; so does 打给安娜 after another callee (别打给大卫打给安娜)
+    started = bool(re.match(r"[给跟和]", last.group(0))) or last.group(0) in ("打给", "拨给")
     for _ in range(6):
         gap = next((g for g in _ZH_WALK if before.endswith(g)), None)
         if gap is None or _ZH_NEGATORS.search(before):
@@ -399,7 +425,7 @@ _EN_LATER_AFTER: Final = re.compile(
 _EN_PUT_OFF: Final = re.compile(
     r"(?<![a-z])(?:i|we) (?:will|shall) (?:do|sort|see to|deal with) (?:it|that|them)(?: [a-z]+)? "
     r"(?:later|tomorrow|after|in a (?:bit|while|minute)|myself)(?![a-z])"
-    rf"|(?<![a-z])(?:{_EN_NOT_NOW})(?![a-z])"
+    rf"|(?<![a-z])(?:{_EN_LATER_WORDS})(?![a-z])"
 )
 """Put off whatever the verb: "I haven't rung David yet, I'll do it later", "… I'll tell you, not yet"."""
 _EN_NOW: Final = re.compile(r"(?<![a-z])(?:now|right away|straight away|at once|instead|after all)$")
@@ -458,7 +484,7 @@ def deferred(text: str, intent: str, lang: str) -> bool:
 
 
 def _en_deferred(text: str, intent: str) -> bool:
-    cleaned = _EN_NOT_A_NEGATION.sub(" . ", text)
+    cleaned = _en_clean(text)
     if _EN_NOW.search(cleaned) or _EN_POLITE_IF.search(cleaned):
         return False
     if _EN_PUT_OFF.search(cleaned):
@@ -480,7 +506,13 @@ def _en_deferred(text: str, intent: str) -> bool:
     return _EN_LATER_AFTER.search(cleaned[last.end() :]) is not None
 
 
+_ZH_SOME_DAY: Final = re.compile(r"早晚(?:得|要|也得|还得|都得)|迟早(?:得|要|都得)?|总有一天|哪天再|有空再")
+"""… 眼睛那个检查我早晚得约一下, 迟早要给他打个电话 (早晚 alone is "morning and evening": 早晚各吃一片)."""
+
+
 def _zh_deferred(text: str, intent: str) -> bool:
+    if SOME_DAY and _ZH_SOME_DAY.search(text):
+        return True
     cancelled = _ZH_CANCELLED.get(intent)
     if cancelled is not None and re.search(cancelled, text):
         return True

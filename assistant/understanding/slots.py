@@ -18,6 +18,7 @@ misrecognised config names ("met for men" → metformin).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -55,6 +56,13 @@ _CORRECTIONS: Final = {
 }
 _NOT_THIS: Final = {"en": frozenset({"not", "never"}), "zh": ("不是", "别", "不要", "不用")}
 """Said right before the second value, it is the one excluded: "ring anna, no, not david"."""
+_EXCLUDED_FIRST_EN: Final = frozenset({"not", "never"})
+_EXCLUDED_FIRST_ZH: Final = re.compile(r"(?:不是|别|不要|不用|甭|先别|不)(?:打给|拨给|给|找|叫|跟|打)?$")
+"""Said right before the *first* value, it excludes that one and the later value is meant ("no, not
+david, call anna", "don't ring david, ring anna", 别打给大卫，打给安娜, 不是大卫，打给安娜): the contrast a
+correction word would otherwise have to mark. Only for two different values of one slot."""
+NEGATED_FIRST_VALUE: Final = True
+"""Round 11 (issue 10): a negated first contact / medicine gives way to the later one (see above)."""
 """Emergency values that alone ("help me find my glasses") only count when the rest is in vocabulary."""
 
 
@@ -296,7 +304,11 @@ class SlotIndex:
                         weak = True
                     else:
                         strong = True
-            if hit.slot in found and found[hit.slot] != hit.value and self._corrects(marked, hit.slot):
+            if (
+                hit.slot in found
+                and found[hit.slot] != hit.value
+                and (self._corrects(marked, hit.slot) or self._first_excluded(marked, hit.slot))
+            ):
                 found[hit.slot] = hit.value  # "call my son no my daughter": the later one was meant
             found.setdefault(hit.slot, hit.value)
             marked.append("#" + hit.slot)
@@ -314,6 +326,15 @@ class SlotIndex:
             text = "".join(span)
             return any(w in text for w in _CORRECTIONS["zh"]) and not text.endswith(_NOT_THIS["zh"])
         return bool(set(span) & _CORRECTIONS["en"]) and not (span and span[-1] in _NOT_THIS["en"])
+
+    def _first_excluded(self, marked: list[str], slot: str) -> bool:
+        """The slot's first value was said as the one *not* meant (``_EXCLUDED_FIRST_EN`` / ``_ZH``)."""
+        if not NEGATED_FIRST_VALUE or slot not in CORRECTION_SLOTS:
+            return False
+        before = [t for t in marked[: marked.index("#" + slot)] if not t.startswith("#")]
+        if self.lang == "zh":
+            return _EXCLUDED_FIRST_ZH.search("".join(before)[-5:]) is not None
+        return any(t in _EXCLUDED_FIRST_EN for t in before[-3:])
 
     def _homophone_ok(self, syn: _Synonym, surface: list[str]) -> bool:
         """A two-syllable Mandarin word heard only as its pinyin must share a character with it:

@@ -24,6 +24,15 @@ from typing import Final
 
 from assistant.understanding.distress import DistressLexicon
 
+SPOKEN_CALLS: Final = False
+"""Round 11 (issue 10): conversations told as done count as past calls (``_EN_SPOKEN`` / ``_ZH_SPOKEN``).
+Off: it fixed tuned-on lines of dev14-oos (en 1, zh 2) but moved no unseen total (earlier even halves
+pooled, dev14-oos even; en and zh)."""
+TALK_NOT_ASKED: Final = False
+"""Round 11 (issue 10): device talk and letters read out act on nothing (:meth:`Speaker.not_asked`).
+Off for the same reason: tuned-on lines only (en 1, zh 3), no unseen total moved."""
+ZH_YEARS_AGO: Final = False
+"""Round 11 (issue 10): 十来年前, 好多年前 count as long ago (in ``_ZH_LONG_AGO``). Off: no unseen total moved."""
 _DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
 """Person words that are what our requests are about, not someone else's business."""
 _EN_THIRD: Final = re.compile(
@@ -107,6 +116,7 @@ _EN_LONG_AGO: Final = re.compile(
 _ZH_LONG_AGO: Final = re.compile(
     r"(?<!比)(?<!跟)(?<!和)以前|从前|过去那|那时候|那时|那会儿|当年|年轻(时|的时候)|小时候|那年|那些年|刚结婚|\d+几?年代|[五六七八九]几年"
     r"|早些年|早年"
+    + (r"|(?:\d+|[一二两三四五六七八九十几好多]+)来?(?:多)?年(?:以)?前" if ZH_YEARS_AGO else "")  # 十来年前
 )
 """Long ago (以前, 当年, 小时候; 比以前 compares with now and is not)."""
 _ZH_STATE: Final = re.compile(
@@ -135,6 +145,49 @@ _ZH_PAST_CALL: Final = re.compile(
     r"|(?:从|自从)[\u4e00-\u9fff]{1,8}(?:以后|之后|以来)(?:就|都|再)?没(?:有)?(?:再)?(?:说过|说过话|联系过|打过|通过)"
 )
 """A call that already happened (the doctor phoned yesterday, 大卫昨晚打电话来) or long ago."""
+_EN_SPOKEN: Final = re.compile(
+    r"(?<![a-z])(?:(?:have|has|had) (?:already |just |only just )?(?:spoken|talked|been on the phone)"
+    r"|already (?:spoke|spoken|talked|rang|called|phoned|rung)|(?:spoke|talked) (?:to|with))(?![a-z])"
+)
+"""Round 11: a conversation told as done ("I've already spoken to my daughter today", "I talked to
+David last night"): news, like :data:`_EN_PAST_CALL`."""
+_ZH_SPOKEN: Final = re.compile(
+    r"(?:通|打|来)(?:过|了)(?:[一两三四五几\d]+)?(?:回|次|趟|通|个)?电话|给(?:我|俺)(?:打|拨|来)(?:了|过)"
+)
+"""… 今天已经跟女儿通过两回电话了, 儿子礼拜天给我打了个电话 (someone called her)."""
+_ZH_CALLED_ME: Final = re.compile(r"给(?:我|俺)(?:打|拨|来)(?:了|过)")
+"""给我打了: the speaker was called; its 给我 is no request to us (:data:`_ZH_ASKS_US`)."""
+_EN_DEVICE: Final = (
+    r"(?:(?:this|that|the|my|our|your|joan's|anna's) (?:little |new |old |wee |clever |daft |silly |talking )?"
+    r"(?:thing|speaker|gadget|machine|box|contraption|device|yoke|robot|computer)(?: on the [a-z]+)?)"
+)
+_EN_DEVICE_TALK: Final = re.compile(
+    rf"(?<![a-z])(?:{_EN_DEVICE} (?:can|could|will|would|is able to|is meant to|is supposed to|rang|called|phoned|booked"
+    r"|ordered|reminds|remembers|knows|did|does|has|keeps|went and)|so (?:it|she|this thing) (?:can|could|will)"
+    r"|set (?:this|it|the speaker|this thing|the thing|the box) up|(?:number|numbers) (?:in|into|on) (?:this|it|the)"
+    r"|(?:by|all by) (?:itself|herself))(?![a-z])"
+)
+"""Round 11: the device itself talked about ("this thing rang anna all by itself", "anna set this speaker
+up so it can call her", "david says this gadget can book the doctor for me"): what it can do or did,
+not a request (a request says "can you" / "please": :data:`_EN_ASKS_NOW`)."""
+_ZH_DEVICE_TALK: Final = re.compile(
+    r"(?:音箱|机器|玩意儿?|东西|盒子|喇叭|小家伙|它)(?:[\u4e00-\u9fff]{0,2}?)(?:能|会|可以|自己|还能|就能)"
+    r"|给(?:我|俺)装的|(?:号码|电话)(?:存|输|设)(?:到|进|在)"
+)
+"""… 安娜给我装的这个音箱，能给她打电话, 大卫说这个小机器能帮我挂号, 这东西前几天自己就给安娜打过去了."""
+_EN_READ_OUT: Final = re.compile(
+    r"(?<![a-z])(?:it says|says here|it said|(?:the|this|that|your) (?:letter|card|label|leaflet|note|form|text|sign|notice|box)"
+    r" (?:says|said)|says the (?:letter|card|label|leaflet|note|box)|what it says|dear (?:mrs|mr|miss|ms|patient|sir|madam))(?![a-z])"
+)
+"""Round 11: a letter, card or label read out ("it says here please call the surgery to arrange your
+review", "dear mrs lee, your prescription is ready"): its imperatives are the writer's, not hers."""
+_ZH_READ_OUT: Final = re.compile(
+    r"(?:信|卡片|卡|通知|说明书|单子|药盒|盒子|条子|短信|告示|上面|上头|这上头|纸)上?(?:写着|写的|说|讲|印着)"
+    r"|尊敬的|亲爱的(?:患者|病人|用户)"
+)
+"""… 信上写着：请致电社区医院预约年度复查, 尊敬的李女士，您的处方药已可领取."""
+_ZH_ASKS_NOW: Final = re.compile(r"你|您|请|麻烦|帮我|给我(?!装|打了|打过)|让我")
+"""Asked of the assistant in a Mandarin line that reads something out or talks about the device."""
 
 
 _EN_RELATIVE: Final = (
@@ -306,7 +359,29 @@ class Speaker:
         return bool(_ZH_ASKS_US.search(text) or _ZH_IMPERATIVE.search(text) or _ZH_WANTS.search(text))
 
     def past_call(self, text: str) -> bool:
-        """A call told as something that happened ("the doctor phoned yesterday", 大卫昨晚打电话来),
+        """A call told as something that happened ("the doctor phoned yesterday", 大卫昨晚打电话来;
+        with ``SPOKEN_CALLS`` also "I've already spoken to my daughter", 通过两回电话, 给我打了个电话),
         not asked for."""
-        pattern = _EN_PAST_CALL if self.lang == "en" else _ZH_PAST_CALL
-        return pattern.search(text) is not None and not self.requested(text)
+        if self.lang == "en":
+            told = _EN_PAST_CALL.search(text) or (SPOKEN_CALLS and _EN_SPOKEN.search(text))
+            return bool(told) and not self.requested(text)
+        told = _ZH_PAST_CALL.search(text) or (SPOKEN_CALLS and _ZH_SPOKEN.search(text))
+        return bool(told) and not self.requested(_ZH_CALLED_ME.sub("", text) if SPOKEN_CALLS else text)
+
+    def not_asked(self, text: str) -> bool:
+        """With ``TALK_NOT_ASKED``: the device talked about (what it can do or did) or a letter read
+        out, and nothing asked of the assistant (``_EN_ASKS_NOW`` / ``_ZH_ASKS_NOW``)."""
+        if not TALK_NOT_ASKED:
+            return False
+        if self.lang == "en":
+            if _EN_READ_OUT.search(text):  # the letter's "please" is the writer's
+                text = re.sub(r"(?<![a-z])please(?![a-z])", "", text)
+            elif not _EN_DEVICE_TALK.search(text):
+                return False
+            return _EN_ASKS_NOW.search(text) is None and _EN_IMPERATIVE.search(text) is None
+        told = _ZH_DEVICE_TALK.search(text) or _ZH_READ_OUT.search(text)
+        # what the device can do is its own clause: 这个小机器能帮我挂号 asks nothing of us
+        rest = re.sub(rf"(?:{_ZH_DEVICE_TALK.pattern})[^，。,？?！!]*", "", text)
+        if _ZH_READ_OUT.search(text):
+            rest = rest.replace("请", "")  # the letter's 请 is the writer's
+        return bool(told) and _ZH_ASKS_NOW.search(rest) is None

@@ -152,6 +152,15 @@ def _fill(text: str, lang: str, catalog: Catalog, rng: random.Random) -> str:
     return _PLACEHOLDER.sub(one, text)
 
 
+TALK_NEGATIVES: Final = {"en": False, "zh": True}
+"""Round 11 (issue 10): also train on ``negatives-talk-<lang>.jsonl`` (device talk, calls / orders /
+bookings told as done, wondering aloud, other people's calls, complaints about phones and pharmacies;
+written for the round, out of scope). Measured on the unseen halves (earlier even halves pooled,
+dev14-oos even): zh in scope +1, false accepts 20 → 19 pooled and 14 → 11 (consequential 6 → 3) on
+dev14-oos even, negated lines acting 2 → 3 pooled: on. en cost in-scope lines (pooled 637 → 632 with
+59 lines, → 635 with the 45 kept here, for 11 → 9 false accepts): off."""
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -187,6 +196,10 @@ def examples(lang: str, holdout: bool = False) -> tuple[list[str], list[str]]:
     negatives = folder / f"negatives-{lang}.jsonl"
     if negatives.exists():
         for row in _read_jsonl(negatives):
+            texts.append(_fill(row["text"], lang, catalog, rng))
+            labels.append(OOS)
+    if TALK_NEGATIVES.get(lang, False):
+        for row in _read_jsonl(folder / f"negatives-talk-{lang}.jsonl"):
             texts.append(_fill(row["text"], lang, catalog, rng))
             labels.append(OOS)
     share = AUGMENT_SHARE.get(lang, 0.0)

@@ -287,6 +287,9 @@ SPEAKERS_OWN: Final = ACTS | {"medication_query", "appointment_query", "feeling_
 """Intents about the speaker's own care: never for talk about someone else (the acting ones, "when is
 her appointment", 孩子们都挺好的)."""
 NOT_GENERAL: Final = ACTS | {"feeling_fine", "cancel"}
+NOT_ASKED_ACTS: Final = ACTS - {"emergency", "report_symptom"}
+"""Acting intents that device talk or a letter read out never is (``Speaker.not_asked``); emergencies
+(fail-closed) and symptom reports (the state may be told beside them) are left alone."""
 LONG_AGO_NOT: Final = (ACTS - {"emergency", "report_symptom"}) | {"feeling_fine"}
 """Intents a story of long ago ("in my day the doctor came to the house", 以前大夫背着药箱上门看病) never
 is; an emergency (fail-closed) and a symptom ("my hands shake more than they used to") may be."""
@@ -592,6 +595,8 @@ class Understander:
             and _length(display, self.lang) > ANSWER_MAX.get(self.lang, 12)
         ):
             intent = None  # "不是不是，蓝的那件是我妹妹的": agreement or denial in passing, not an answer
+        if intent in NOT_ASKED_ACTS and exact != intent and self.speaker.not_asked(display):
+            intent = None  # "this thing rang anna all by itself", "it says here please call the surgery"
         if intent in ("call_doctor", "call_contact") and self.speaker.past_call(display):
             intent = None  # "the doctor phoned yesterday, all's well": news, not a request
         if intent in LONG_AGO_NOT and self.speaker.reminiscing(display):
