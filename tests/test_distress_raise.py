@@ -27,16 +27,10 @@ def en(state: Path) -> DistressDetector:
 
 @pytest.fixture(scope="module")
 def zh(state: Path) -> DistressDetector:
-    """The Mandarin detector with the (default-off) raiser at its candidate threshold (rounds 10 and 11)."""
+    """The Mandarin detector with its raiser (on since round 11, at ZH_CANDIDATE)."""
     detector = DistressDetector.for_stage("zh", str(state))
-    assert detector.raiser is None  # off by default (RAISE_AT["zh"] is None)
-    detector.raiser = distress_raise.load_or_build("zh", str(state))
+    assert detector.raiser is not None  # on by default (RAISE_AT["zh"] == ZH_CANDIDATE)
     return detector
-
-
-@pytest.fixture(autouse=True)
-def _zh_candidate(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(distress_raise.RAISE_AT, "zh", distress_raise.ZH_CANDIDATE)
 
 
 def test_raiser_is_built_once_and_cached(en: DistressDetector, zh: DistressDetector, state: Path) -> None:
@@ -48,8 +42,8 @@ def test_raiser_is_built_once_and_cached(en: DistressDetector, zh: DistressDetec
     assert distress_raise.load_or_build("en", str(state)) is en.raiser
 
 
-def test_mandarin_raiser_is_off_by_default(state: Path) -> None:
-    assert distress_raise.RAISE_AT["zh"] == distress_raise.ZH_CANDIDATE  # the autouse fixture
+def test_a_language_raiser_switches_off(state: Path) -> None:
+    assert distress_raise.RAISE_AT["zh"] == distress_raise.ZH_CANDIDATE
     with pytest.MonkeyPatch.context() as mp:
         mp.setitem(distress_raise.RAISE_AT, "zh", None)
         detector = DistressDetector.for_stage("zh", str(state))

@@ -245,17 +245,14 @@ def test_the_log_names_no_symptom(pipelines: dict[str, Pipeline], caplog: pytest
 def test_a_raised_emergency_gives_way_to_a_named_symptom(
     pipelines: dict[str, Pipeline], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Round 11 (left in, the Mandarin raiser off): with the raiser on at its candidate threshold it
+    """Round 11 (the Mandarin raiser on at its candidate threshold since the merge): it
     hears 我肚子疼得受不了 as an emergency (no danger word), but the vocabulary names a symptom in it:
     the report stands (urgent: the dialogue asks first)."""
-    from assistant.understanding import distress_raise, understander
+    from assistant.understanding import understander
     from assistant.understanding.distress import LEARNED
 
     under = pipelines["zh"].understander
-    assert under.distress.raiser is None  # off by default (distress_raise.RAISE_AT)
-    monkeypatch.setitem(distress_raise.RAISE_AT, "zh", distress_raise.ZH_CANDIDATE)
-    raiser = distress_raise.load_or_build("zh", pipelines["zh"].settings.state_dir)
-    monkeypatch.setattr(under.distress, "raiser", raiser)
+    assert under.distress.raiser is not None  # on by default (distress_raise.RAISE_AT)
     assert under.distress.detect(URGENT["zh"]).category == LEARNED  # the raiser alone would call it
     assert "zh" in understander.LEARNED_DEFERS_TO_SYMPTOM
     u = pipelines["zh"].understand_text(URGENT["zh"])

@@ -78,7 +78,7 @@ gives way to a symptom the vocabulary names in the same words (我肚子疼得�
 urgent: the dialogue asks whether help is needed now; 我这两天老是头晕: a report). Round 11 (dis14zh):
 of the lines the Mandarin raiser raised on the intent sets' pooled unseen halves, 5 of 6 non-emergency
 ones named a symptom (0 urgent), against 8 of 23 emergencies on the distress halves. Acts only where
-a raiser is on: the Mandarin raiser is off (``distress_raise.RAISE_AT``), English is not listed."""
+a raiser is on (``distress_raise.RAISE_AT``; Mandarin's since round 11); English is not listed."""
 RAISED_SYMPTOM_P: Final[float | None] = None
 """Off (round 11, dis14en). When set, the distress raiser's emergency (no danger word at all: category
 ``learned``) yields to the intent model reading a symptom report this surely (best intent
