@@ -295,7 +295,7 @@ class _PsDecoder:
             elif owner._spotted(candidate):
                 free, spot_second = owner._stage_two(audio)
                 keyword = owner._spot_keyword(candidate, audio)
-                phrase = owner._spot_phrase(candidate, audio)
+                phrase = owner._spot_phrase(candidate, audio, (free[0] if free else "", spot_second))
             else:
                 candidate = ""
                 kws_end = owner._kws_wake_end(audio)
@@ -308,7 +308,7 @@ class _PsDecoder:
             # the wake search's own emergency gets stage 2's readings too (spotter.VERIFY_WAKE_EMERGENCY)
             candidate, free, spot_second = raw, *owner._stage_two(audio)
             keyword = owner._spot_keyword(candidate, audio)
-            phrase = owner._spot_phrase(candidate, audio)
+            phrase = owner._spot_phrase(candidate, audio, (free[0] if free else "", spot_second))
         if wake_end is not None and owner.command_after_wake and not candidate:
             raw, second = owner._command_after_wake(raw, audio[wake_end:], second)
         self._rivals = owner.last_rivals
@@ -987,13 +987,20 @@ class PocketsphinxRecognizer:
             return ""
         return self.spot_keyword if self._decode_with(SPOT_KEYWORD_SEARCH, audio) else ""
 
-    def _spot_phrase(self, candidate: str, audio: bytes) -> str:
+    def _spot_phrase(self, candidate: str, audio: bytes, readings: tuple[str, str] | None = None) -> str:
         """:data:`spotter.SPOT_PHRASE_THRESHOLD`: the candidate's emergency words (without stage
         1's fillers, :func:`spotter.candidate_core`; the whole candidate when that leaves one word)
         when keyphrase spotting of them as one phrase finds them in ``audio``; "" otherwise (off,
-        or a single word: "help" alone is said in harmless sentences too, round 15)."""
+        or a single word: "help" alone is said in harmless sentences too, round 15). With stage 2's
+        ``readings`` (free, second opinion): "" without looking when the listener could not ask on
+        it anyway (no free reading, or one says more than the candidate: :func:`spotter.contradicts`),
+        which saves three decodes on television-length candidates and decides the same."""
         threshold = spotter_module.SPOT_PHRASE_THRESHOLD
         if not threshold or not candidate:
+            return ""
+        if readings is not None and (
+            not readings[0] or any(spotter_module.contradicts(candidate, t) for t in readings if t)
+        ):
             return ""
         core = spotter_module.candidate_core(candidate, self._spotted)
         if len(core.split()) < spotter_module.SPOT_PHRASE_MIN_WORDS:
