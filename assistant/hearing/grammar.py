@@ -476,11 +476,13 @@ def _choice(texts: Iterable[str | tuple[str, str]], lang: str) -> Choice | None:
     return Choice(tuple(seen)) if seen else None
 
 
-CONTACT_POSSESSIVE: Final = False
+CONTACT_POSSESSIVE: Final = True
 """English: a contact's relation words are also spoken with "my" ("talk to my daughter"), as the
 doctor slot's synonyms are ("my doctor"). Without them only "call my {contact}" could say "my
 daughter", and the grammar forced "i want to talk to my daughter", "can i speak to my daughter",
-"phone my daughter" … onto "… my doctor" (docs/benchmarks/speech.md, round 15)."""
+"phone my daughter" … onto "… my doctor" (docs/benchmarks/speech.md, round 15). On since round 16,
+with the second opinion's catalog part weighted per template (``langmodel.SECOND_OPINION_BY_TEMPLATE``):
+alone it let that model prefer the fragment "tell my son" to "call my son" (round 16)."""
 
 
 def slot_values(catalog: Catalog, name: str, settings: Settings | None) -> list[tuple[str, str]]:

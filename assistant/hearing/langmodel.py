@@ -325,21 +325,52 @@ def _expand(node: Any, rules: dict[str, Any], cap: int, rng: random.Random) -> l
     )
 
 
+SECOND_OPINION_BY_TEMPLATE: Final = True
+"""The second opinion's catalog part weights each *template* of an intent equally (its sentences
+share the template's part), not each sentence: otherwise a template with many expansions ("(ask|tell)
+{contact} to (call|phone|ring) me [back]": 2 × 3 × 2 per contact word) outweighs a short one
+("call my {contact}") by its combinatorics, not by how often people say it. With the contacts'
+"my daughter" forms (``grammar.CONTACT_POSSESSIVE``) the sentence-weighted model preferred the
+fragment "tell my son" to "call my son" (log10 −4.18 against −4.65) and so misheard a clear "call
+my son" (flite slt) as "tell my son"; template-weighted: −4.33 against −4.30 (docs/benchmarks/speech.md,
+round 16)."""
+
+
 def domain_sentences(
-    grammar: SpokenGrammar, per_intent: int = SENTENCES_PER_INTENT, *, wake_phrase: str = ""
+    grammar: SpokenGrammar,
+    per_intent: int = SENTENCES_PER_INTENT,
+    *,
+    wake_phrase: str = "",
+    by_template: bool = False,
 ) -> list[tuple[str, float]]:
     """(sentence, weight) to train on: every sentence of each intent's rule (a seeded random subset
     of ``per_intent`` when larger), weighted so that each intent has the same total count (an
-    intent with many slot values does not crowd out "yes"). With a wake phrase: the wake phrase
-    alone (the weight of one intent) and followed by each sentence, plus the plain sentences."""
+    intent with many slot values does not crowd out "yes"). ``by_template``: each of the intent's
+    templates gets the same share of that count, split among its sentences (a subset of
+    ``per_intent`` ÷ templates each; :data:`SECOND_OPINION_BY_TEMPLATE`). With a wake phrase: the
+    wake phrase alone (the weight of one intent) and followed by each sentence, plus the plain
+    sentences."""
+    from assistant.hearing.grammar_nodes import Choice
+
     rules = dict(grammar.rules)
     rng = random.Random(0)
     sep = "" if grammar.lang == "zh" else " "
     out: list[tuple[str, float]] = []
     for intent in grammar.intents:
-        paths = [p for p in _expand(rules[f"intent_{intent}"], rules, per_intent, rng) if p]
-        weight = INTENT_WEIGHT / len(paths) if paths else 0.0
-        out.extend((sep.join(p), weight) for p in paths)
+        rule = rules[f"intent_{intent}"]
+        if not by_template or not isinstance(rule, Choice) or not rule.options:
+            paths = [p for p in _expand(rule, rules, per_intent, rng) if p]
+            weight = INTENT_WEIGHT / len(paths) if paths else 0.0
+            out.extend((sep.join(p), weight) for p in paths)
+            continue
+        cap = max(1, per_intent // len(rule.options))
+        weights: dict[str, float] = {}
+        for option in rule.options:
+            paths = [p for p in _expand(option, rules, cap, rng) if p]
+            for p in paths:
+                text = sep.join(p)
+                weights[text] = weights.get(text, 0.0) + INTENT_WEIGHT / len(rule.options) / len(paths)
+        out.extend(weights.items())
     if wake_phrase:
         out = [(wake_phrase, INTENT_WEIGHT), *((f"{wake_phrase} {t}", w) for t, w in out), *out]
     return out

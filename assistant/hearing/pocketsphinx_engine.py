@@ -626,7 +626,8 @@ class PocketsphinxRecognizer:
         grammar = self.grammar
 
         def sentences() -> Iterator[tuple[str, float]]:  # made as they are read (memory)
-            for text, weight in itertools.chain(langmodel.domain_sentences(grammar), corpus):
+            domain = langmodel.domain_sentences(grammar, by_template=langmodel.SECOND_OPINION_BY_TEMPLATE)
+            for text, weight in itertools.chain(domain, corpus):
                 if all(self._known_word(w) for w in text.split()):
                     yield text, weight
 
