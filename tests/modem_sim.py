@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import select
 import threading
+import time
 import tty
 from dataclasses import dataclass, field
 from typing import Final
@@ -35,6 +36,8 @@ class CallScript:
     """``+CLCC`` stat for each poll: 2 dialing, 3 alerting, 0 active. The last one repeats."""
     end_with: str = ""
     """After ``states`` run out, the call ends with this unsolicited code (``BUSY``, ``NO ANSWER``...)."""
+    end_lag_s: float = 0.0
+    """How long after the empty ``+CLCC`` reply ``end_with`` follows (a modem whose result code lags)."""
     unplug_at_poll: int = 0
     """Close the pty (modem unplugged) when this ``AT+CLCC`` poll (1-based) arrives; 0 = never."""
 
@@ -174,6 +177,7 @@ class ModemSim:
         if call.polls > len(script.states) and script.end_with:
             self._call = None
             self._reply("OK")
+            time.sleep(script.end_lag_s)
             self._send(f"\r\n{script.end_with}\r\n".encode())
             return
         stat = script.states[min(call.polls, len(script.states)) - 1]

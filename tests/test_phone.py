@@ -95,6 +95,9 @@ def test_nobody_answers_every_contact_is_tried_in_order_then_texted() -> None:
         (CallScript(dial_reply="+CME ERROR: SIM not inserted"), CallOutcome.ERROR),
         (CallScript(states=(2, 3), end_with="NO CARRIER"), CallOutcome.NO_CARRIER),
         (CallScript(states=(2, 3), end_with="NO ANSWER"), CallOutcome.NO_ANSWER),
+        # the call leaves +CLCC before its result code arrives: still the code's outcome, not a drop
+        (CallScript(states=(2, 3), end_with="NO ANSWER", end_lag_s=0.2), CallOutcome.NO_ANSWER),
+        (CallScript(states=(2, 3), end_with="BUSY", end_lag_s=0.2), CallOutcome.BUSY),
         (CallScript(states=(2, 3)), CallOutcome.NO_ANSWER),
     ],
 )

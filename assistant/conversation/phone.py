@@ -152,6 +152,10 @@ class ModemTimeouts:
     sms_prompt_s: float = SMS_PROMPT_TIMEOUT_S
     sms_send_s: float = SMS_SEND_TIMEOUT_S
     read_slice_s: float = SERIAL_READ_SLICE_S
+    vanished_grace_s: float = 0.5
+    """When a ringing call drops out of ``+CLCC``, how long to listen for the result code that ends it
+    (``NO ANSWER``, ``BUSY``): a modem may list no call before that line reaches us. Only then is
+    it a dropped call (``NO_CARRIER``)."""
 
 
 @dataclass(frozen=True)
@@ -313,8 +317,11 @@ class ModemDriver:
                 return CallOutcome.ANSWERED
             if states:
                 seen_call = True
-            elif seen_call:  # the call vanished without a result code: the network dropped it
-                return CallOutcome.NO_CARRIER
+            elif seen_call:  # the call vanished: its result code may still be on the way
+                ended = _call_end(
+                    self._read_lines_for(self.timeouts.vanished_grace_s, stop_on=_CALL_END_CODES)
+                )
+                return ended or CallOutcome.NO_CARRIER  # none came: the network dropped it
             if time.monotonic() >= deadline:
                 self._hang_up_locked()
                 return CallOutcome.NO_ANSWER
