@@ -471,6 +471,14 @@ def test_candidate_core_drops_stage_one_fillers_only_when_an_emergency_is_left(w
     )
 
 
+def _verify(woken, speechgen, **readings):
+    """The listener's verdict on a stage-1 candidate with these stage-2 readings (``Transcript``
+    fields), decided on a short wav as the daemon decides it."""
+    wav = speechgen.say("help", "flite:slt")
+    listener = woken.listener(lambda _e: None, source=WavSource(wav))
+    return listener._verified_candidate(Transcript("", "", "pocketsphinx", "en", True, **readings))
+
+
 @pytest.mark.parametrize(
     ("candidate", "free", "keyword", "outcome"),
     [
@@ -483,20 +491,9 @@ def test_candidate_core_drops_stage_one_fillers_only_when_an_emergency_is_left(w
 def test_keyword_spotted_in_the_candidate_asks(woken, speechgen, candidate, free, keyword, outcome) -> None:
     """spotter.SPOT_KEYWORD: "help" found by keyphrase spotting in a sentence-sized candidate's
     audio is a third reading, for the question only."""
-    wav = speechgen.say("help", "flite:slt")
-    listener = woken.listener(lambda _e: None, source=WavSource(wav))
-    result = Transcript(
-        "",
-        "",
-        "pocketsphinx",
-        "en",
-        True,
-        candidate=candidate,
-        free_text=free,
-        spot_second="bell pelt",
-        spot_keyword=keyword,
+    verified = _verify(
+        woken, speechgen, candidate=candidate, free_text=free, spot_second="bell pelt", spot_keyword=keyword
     )
-    verified = listener._verified_candidate(result)
     assert (verified is not None and verified[2]) if outcome == "ask" else verified is None
 
 
@@ -640,20 +637,9 @@ def test_candidate_words_found_in_its_audio_ask(
 ) -> None:
     """spotter.SPOT_PHRASE_THRESHOLD: the candidate's own words found by keyphrase spotting are a
     third reading, for the question only, when no stage-2 reading says more than the candidate."""
-    wav = speechgen.say("help", "flite:slt")
-    listener = woken.listener(lambda _e: None, source=WavSource(wav))
-    result = Transcript(
-        "",
-        "",
-        "pocketsphinx",
-        "en",
-        True,
-        candidate=candidate,
-        free_text=free,
-        spot_second=second,
-        spot_phrase=phrase,
+    verified = _verify(
+        woken, speechgen, candidate=candidate, free_text=free, spot_second=second, spot_phrase=phrase
     )
-    verified = listener._verified_candidate(result)
     assert (verified is not None and verified[2]) if outcome == "ask" else verified is None
 
 
@@ -672,5 +658,11 @@ def test_keyphrase_spotting_finds_the_candidates_own_words_in_noise(woken, speec
     other = read_pcm(speechgen.say("i have had a fall", "flite:slt", stretch=data.STRETCH))
     assert recognizer._spot_phrase("i have chest pain", other) == ""
     assert recognizer._spot_phrase("help", noisy) == ""  # one word: not looked for
+    # with stage 2's readings: not looked for when one says more (the listener could not ask on it)
+    longer = ("i have chest pain in the film", "")
+    assert recognizer._spot_phrase("i have chest pain", noisy, longer) == ""
+    assert recognizer._spot_phrase("i have chest pain", noisy, ("", "")) == ""  # no free reading
+    same = ("i have just been", "")
+    assert recognizer._spot_phrase("i have chest pain", noisy, same) == "i have chest pain"
     monkeypatch.setattr(spotter, "SPOT_PHRASE_THRESHOLD", 0.0)
     assert recognizer._spot_phrase("i have chest pain", noisy) == ""
