@@ -108,7 +108,7 @@ Sets (``bench/data``):
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
-    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–13 pooled
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–14 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -119,7 +119,7 @@ written before that round's tuning: odd lines tuned on, even lines totals only);
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
 round 8's set, ``dev12`` round 9's, ``dev13`` round 10's and ``dev14`` round 11's (``distress-dev11-<lang>`` …
 ``distress-dev14-<lang>``, same halves; dev14 may exist for one language only); ``all`` runs every one. ``--distress-pool`` prints one pooled
-"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev13) together, per
+"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
 
@@ -155,9 +155,10 @@ HALVED_SETS = (
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_THROUGH = "dev13"
+POOLED_THROUGH = "dev14"
 """The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
-and including this one (the sets of rounds 6–10, none tuned on in round 11): one larger unseen
+and including this one (the sets of rounds 6–11, none tuned on in round 12; round 11 pooled through
+dev13): one larger unseen
 figure beside the per-set rows, comparable before and after a round."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
@@ -399,9 +400,9 @@ DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
-DISTRESS_POOLED_THROUGH = "dev13"
+DISTRESS_POOLED_THROUGH = "dev14"
 """``--distress-pool`` sums the even halves of ``DISTRESS_HALVES`` up to and including this one (the
-sets of rounds 5–10, none tuned on in round 11), so the pooled figure stays comparable while a
+sets of rounds 5–11, none tuned on in round 12; round 11 pooled through dev13), so the pooled figure stays comparable while a
 round adds sets; a new set's own halves are reported by ``--distress-dev <name>``."""
 
 
