@@ -192,8 +192,9 @@ spotter searches run on every wake-mode utterance, the command search after the 
 A search not built is made when it is next activated, from its transitions kept as JSON (about
 0.1 MB each; the same states, words and weights, so the same search and the same readings), and
 the least recently used one is removed first, giving its memory back. Costs ≈ 0.06 s of CPU per
-search made (here, under load), about two per spoken command; the daemon's recognizer peak
-73 → 63 MB (docs/benchmarks/speech.md, round 17)."""
+search made (here, under load), about two per spoken command, the command search's when its
+utterance begins (while it is spoken); the daemon's recognizer peak 73 → 63 MB
+(docs/benchmarks/speech.md, round 17)."""
 CONFUSABLE_CHECK: Final = False
 """Command search: when one word of the grammar's sentence sounds like another word that would
 make a grammar sentence with another intent or slot value ("call my daughter" / "call my
@@ -258,6 +259,8 @@ class _PsDecoder:
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
+        elif self._search in owner._fsg_sources:  # made now, while the utterance is spoken
+            owner._build_fsg(self._search)
 
     def accept(self, pcm: bytes) -> None:
         if self._whole:
