@@ -50,6 +50,40 @@ def test_wav_source_resamples_and_downmixes(tmp_path: Path) -> None:
     assert src.counters().last_chunk_monotonic is not None
 
 
+def test_a_wav_in_the_microphone_format_is_read_as_heard_with_the_same_chunks(tmp_path: Path) -> None:
+    """A 16 kHz mono 16-bit file is read chunk by chunk (no whole-file copy held: the daemon's
+    memory, docs/benchmarks/speech.md round 17), giving exactly the chunks of the whole-file read
+    (the last one padded), after a restart too; a file shorter than its header ends where the
+    data ends, as the whole-file read does."""
+    rng = random.Random(7)
+    wav = tmp_path / "m.wav"
+    with wave.open(str(wav), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(bytes(rng.randrange(256) for _ in range(2 * 16000 + 2 * 123)))
+    pcm = read_wav_pcm16k(wav)
+    expected = [pcm[i : i + CHUNK_BYTES].ljust(CHUNK_BYTES, b"\x00") for i in range(0, len(pcm), CHUNK_BYTES)]
+    src = WavSource(wav)
+    assert src._pcm is None and src.duration_s == len(pcm) / 32000
+    for _ in range(2):
+        src.start()
+        chunks = []
+        while (c := src.read_chunk(0.1)) is not None:
+            chunks.append(c)
+        assert chunks == expected and src.at_end
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(wav.read_bytes()[: 44 + 2 * 8000 + 7])  # the header still says 16123 frames
+    src = WavSource(cut)
+    src.start()
+    chunks = []
+    while (c := src.read_chunk(0.1)) is not None:
+        chunks.append(c)
+    whole = read_wav_pcm16k(cut)
+    assert b"".join(chunks).rstrip(b"\x00") == whole.rstrip(b"\x00")
+    assert len(chunks) == -(-len(whole) // CHUNK_BYTES)
+
+
 def test_wav_source_rejects_non_pcm_with_clear_error(tmp_path: Path) -> None:
     flt = tmp_path / "float.wav"
     subprocess.run(

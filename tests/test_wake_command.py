@@ -116,3 +116,39 @@ def test_each_search_gives_back_its_utterance_memory_with_the_same_readings(
     monkeypatch.setattr(pocketsphinx_engine, "RELEASE_AFTER_DECODE", False)
     assert readings() == released
     assert released[0][0] == "hello jiayi call my son"
+
+
+def test_grammar_searches_made_on_demand_read_as_searches_kept_built(woken, speechgen, monkeypatch) -> None:
+    """``RESIDENT_GRAMMAR_SEARCHES``: at most two of the command, wake and spotter searches are
+    built at a time; one removed is made again from its transitions when activated. In an order
+    of searches that removes and remakes each of them, every reading and word alignment is the one
+    the recognizer that keeps all three built gives (docs/benchmarks/speech.md, round 17)."""
+    from assistant.hearing import pocketsphinx_engine
+    from assistant.hearing.recognizer import build_recognizer
+
+    spec = woken.engine_spec()
+    on_demand = cached_recognizer(spec)
+    assert pocketsphinx_engine.RESIDENT_GRAMMAR_SEARCHES == 2
+    assert set(on_demand._fsg_sources) == {"command", "wake", "spot"}
+    assert on_demand._fsg_built[-2:] == on_demand._fsg_built  # never more than two
+    monkeypatch.setattr(pocketsphinx_engine, "RESIDENT_GRAMMAR_SEARCHES", 0)
+    kept = build_recognizer(spec)
+    assert not kept._fsg_sources and not kept._fsg_built
+    pcm = read_pcm(speechgen.say("hello jiayi call my son", "flite:kal16", stretch=data.STRETCH))
+    other = read_pcm(speechgen.say("i have fallen and i can't get up", "flite:slt", stretch=data.STRETCH))
+    order = ("command", "wake", "spot", "command", "second", "wake")
+
+    def readings(recognizer: pocketsphinx_engine.PocketsphinxRecognizer) -> list[object]:
+        out: list[object] = []
+        for audio in (pcm, other):
+            for search in order:
+                out.append((search, recognizer._decode_with(search, audio), tuple(recognizer.last_words)))
+                assert len(recognizer._fsg_built) <= 2
+        return out
+
+    remade = readings(on_demand)
+    assert remade == readings(kept)
+    assert remade[1][:2] == ("wake", "hello jiayi call my son")
+    removed = next(s for s in ("command", "wake", "spot") if s not in on_demand._fsg_built)
+    with pytest.raises(KeyError):  # a removed search is gone from the decoder
+        on_demand._decoder.activate_search(removed)

@@ -12,6 +12,7 @@ hypothesis that equals a complete grammar phrase is accepted; partial phrases ar
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import math
 import os
@@ -183,6 +184,17 @@ lattice until its next utterance, so each of the wake, spotter and command searc
 (about 6 MB for a 10 s utterance, searches added up in the recognizer's peak memory). Results are
 unchanged: every search starts afresh at ``start_utt`` and grammar decoding keeps nothing between
 utterances (:data:`GRAMMAR_WHOLE_UTTERANCE`; docs/benchmarks/speech.md, Memory)."""
+RESIDENT_GRAMMAR_SEARCHES: Final = 2
+"""At most this many of the grammar's searches (command, wake, spotter) are built in the decoder
+at a time (0 = all three, always). Each costs the recognizer about 10 MB (pocketsphinx gives
+every automaton state a 101-entry hash table and builds a lexical tree per search); the wake and
+spotter searches run on every wake-mode utterance, the command search after the wake phrase.
+A search not built is made when it is next activated, from its transitions kept as JSON (about
+0.1 MB each; the same states, words and weights, so the same search and the same readings), and
+the least recently used one is removed first, giving its memory back. Costs ≈ 0.06 s of CPU per
+search made (here, under load), about two per spoken command, the command search's when its
+utterance begins (while it is spoken); the daemon's recognizer peak 73 → 63 MB
+(docs/benchmarks/speech.md, round 17)."""
 CONFUSABLE_CHECK: Final = False
 """Command search: when one word of the grammar's sentence sounds like another word that would
 make a grammar sentence with another intent or slot value ("call my daughter" / "call my
@@ -247,6 +259,8 @@ class _PsDecoder:
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
+        elif self._search in owner._fsg_sources:  # made now, while the utterance is spoken
+            owner._build_fsg(self._search)
 
     def accept(self, pcm: bytes) -> None:
         if self._whole:
@@ -520,6 +534,11 @@ class PocketsphinxRecognizer:
         self._confusable: dict[str, list[tuple[float, str]]] = {}
         self._phones: dict[str, tuple[str, ...]] | None = None
         self._one_value: dict[str, str] = {}
+        self._fsg_sources: dict[str, str] = {}
+        """Grammar searches made on demand (:data:`RESIDENT_GRAMMAR_SEARCHES`): JSON of
+        ``[start, final, transitions]`` by search name."""
+        self._fsg_built: list[str] = []
+        """Those of :attr:`_fsg_sources` built in the decoder now, least recently used first."""
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
@@ -842,6 +861,8 @@ class PocketsphinxRecognizer:
         return parsed is not None and parsed.intent in SECOND_OPINION_SKIP_INTENTS
 
     def _activate(self, search: str) -> None:
+        if search in self._fsg_sources:
+            self._build_fsg(search)
         if self._active_search != search:  # current_search() crashes when none is active yet
             self._decoder.activate_search(search)
             self._active_search = search
@@ -868,17 +889,14 @@ class PocketsphinxRecognizer:
                 chatter_weight=grammar_module.CHATTER_WEIGHT,
                 wake_tail=WAKE_TAIL and mode == "wake",
             )
-            fsg = self._decoder.create_fsg(mode, start, final, transitions)
-            self._decoder.add_fsg(mode, fsg)
+            self._add_fsg_search(mode, start, final, transitions)
             self._grammar_modes.add(mode)
         self.wake_tail = WAKE_TAIL and "wake" in modes and "wake" in CHATTER_MODES and bool(grammar.chatter)
         if spotter_module.SPOTTER and "wake" in CHATTER_MODES and "wake" in modes and grammar.spotted:
             start, final, transitions = grammar_cache.cached_fsg_transitions(
                 grammar, "spot", self.cache_dir, chatter=False
             )
-            self._decoder.add_fsg(
-                SPOT_SEARCH, self._decoder.create_fsg(SPOT_SEARCH, start, final, transitions)
-            )
+            self._add_fsg_search(SPOT_SEARCH, start, final, transitions)
             self.spots = True
             if WAKE_KWS_THRESHOLD and grammar.wake_phrase:
                 self._add_keyphrase(WAKE_KWS_SEARCH, "wake.kws", grammar.wake_phrase, WAKE_KWS_THRESHOLD)
@@ -894,6 +912,34 @@ class PocketsphinxRecognizer:
                     WAKE_KWS_ALONE_SEARCH, "wake-alone.kws", grammar.wake_phrase, WAKE_KWS_ALONE_THRESHOLD
                 )
                 self.wake_kws_alone = True
+
+    def _add_fsg_search(self, search: str, start: int, final: int, transitions: list[Any]) -> None:
+        """A grammar search: built now, or kept as JSON and built on first activation
+        (:data:`RESIDENT_GRAMMAR_SEARCHES`; the last ones added are built now, wake-mode's)."""
+        if not RESIDENT_GRAMMAR_SEARCHES:
+            self._decoder.add_fsg(search, self._decoder.create_fsg(search, start, final, transitions))
+            return
+        self._fsg_sources[search] = json.dumps([start, final, transitions], separators=(",", ":"))
+        self._build_fsg(search)
+
+    def _build_fsg(self, search: str) -> None:
+        """Make ``search`` from :attr:`_fsg_sources` if it is not built, first removing the least
+        recently used grammar searches beyond :data:`RESIDENT_GRAMMAR_SEARCHES` (never the active
+        one); mark it the most recently used."""
+        if search in self._fsg_built:
+            self._fsg_built.remove(search)
+            self._fsg_built.append(search)
+            return
+        while len(self._fsg_built) >= RESIDENT_GRAMMAR_SEARCHES:
+            victim = next((s for s in self._fsg_built if s != self._active_search), None)
+            if victim is None:
+                break
+            self._fsg_built.remove(victim)
+            self._decoder.remove_search(victim)
+        start, final, rows = json.loads(self._fsg_sources[search])
+        transitions = [tuple(row) for row in rows]
+        self._decoder.add_fsg(search, self._decoder.create_fsg(search, start, final, transitions))
+        self._fsg_built.append(search)
 
     def _add_keyphrase(self, search: str, filename: str, phrase: str, threshold: float) -> None:
         """A keyphrase-spotting search for one phrase at one threshold (pocketsphinx reads the

@@ -214,16 +214,27 @@ class NullSource:
 # ----------------------------------------------------------------------------- wav
 
 
+def _open_wav(path: Path) -> wave.Wave_read:
+    """``path`` opened for reading; AudioSourceError when missing or not a PCM WAV file."""
+    try:
+        return wave.open(str(path), "rb")
+    except FileNotFoundError:
+        raise AudioSourceError(f"WAV file not found: {path}") from None
+    except (wave.Error, EOFError) as err:
+        raise AudioSourceError(
+            f"{path} is not a PCM WAV file ({err}); convert it, e.g. "
+            f"`sox {path.name} -r 16000 -c 1 -b 16 out.wav`"
+        ) from None
+
+
 def read_wav_pcm16k(path: str | Path) -> bytes:
     """Whole WAV file as 16 kHz mono 16-bit PCM (downmixed/resampled); AudioSourceError when unusable."""
     path = Path(path)
     try:
-        with wave.open(str(path), "rb") as wav:
+        with _open_wav(path) as wav:
             channels, width, rate = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
             frames = wav.readframes(wav.getnframes())
-    except FileNotFoundError:
-        raise AudioSourceError(f"WAV file not found: {path}") from None
-    except (wave.Error, EOFError) as err:
+    except EOFError as err:
         raise AudioSourceError(
             f"{path} is not a PCM WAV file ({err}); convert it, e.g. "
             f"`sox {path.name} -r 16000 -c 1 -b 16 out.wav`"
@@ -247,7 +258,12 @@ def read_wav_pcm16k(path: str | Path) -> bytes:
 
 
 class WavSource:
-    """A WAV file as if it came from a microphone. ``realtime=True`` paces chunks at speaking speed."""
+    """A WAV file as if it came from a microphone. ``realtime=True`` paces chunks at speaking speed.
+
+    A file already in the microphone's format (16 kHz mono 16-bit) is read chunk by chunk as it
+    is heard; any other is converted whole first (:func:`read_wav_pcm16k`). The same chunks either
+    way: reading a 54 s file whole kept 1.7 MB resident in the daemon (``bench/memory.py``,
+    docs/benchmarks/speech.md, round 17)."""
 
     name = "wav"
 
@@ -259,7 +275,20 @@ class WavSource:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.path = Path(path)
-        self._pcm = read_wav_pcm16k(self.path)
+        self._pcm: bytes | None = None
+        self._wav: wave.Wave_read | None = None
+        with _open_wav(self.path) as wav:
+            native = (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (
+                1,
+                SAMPLE_WIDTH,
+                SAMPLE_RATE,
+            )
+            frames = wav.getnframes()
+        if native:
+            self._size = frames * SAMPLE_WIDTH
+        else:
+            self._pcm = read_wav_pcm16k(self.path)
+            self._size = len(self._pcm)
         self._pos = 0
         self._realtime = realtime
         self._sleep = sleep
@@ -268,14 +297,29 @@ class WavSource:
 
     @property
     def duration_s(self) -> float:
-        return len(self._pcm) / (SAMPLE_RATE * SAMPLE_WIDTH)
+        return self._size / (SAMPLE_RATE * SAMPLE_WIDTH)
 
     def start(self) -> None:
         self._pos = 0
         self._started_at = time.monotonic()
 
+    def _read(self, start: int, size: int) -> bytes:
+        """``size`` bytes of the PCM from byte ``start`` (fewer at the end)."""
+        if self._pcm is not None:
+            return self._pcm[start : start + size]
+        if self._wav is None:
+            self._wav = _open_wav(self.path)
+        frame = start // SAMPLE_WIDTH
+        if self._wav.tell() != frame:
+            self._wav.setpos(frame)
+        data = self._wav.readframes(size // SAMPLE_WIDTH)
+        if len(data) < size and start + len(data) < self._size:  # the header promised more
+            self._size = start + len(data)
+        return data
+
     def read_chunk(self, timeout: float) -> bytes | None:
-        if self._pos >= len(self._pcm):
+        if self._pos >= self._size:
+            self._close()
             return None
         if self._realtime and self._started_at is not None:
             due = self._started_at + self._pos / (SAMPLE_RATE * SAMPLE_WIDTH)
@@ -285,18 +329,27 @@ class WavSource:
                 return None
             if wait > 0:
                 self._sleep(wait)
-        chunk = self._pcm[self._pos : self._pos + CHUNK_BYTES]
+        chunk = self._read(self._pos, CHUNK_BYTES)
         self._pos += CHUNK_BYTES
+        if not chunk and self._pos - CHUNK_BYTES >= self._size:  # the file was shorter than its header
+            self._close()
+            return None
         if len(chunk) < CHUNK_BYTES:
             chunk += b"\x00" * (CHUNK_BYTES - len(chunk))
         return self._stats.note(chunk)
 
+    def _close(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
+
     def stop(self) -> None:
-        self._pos = len(self._pcm)
+        self._pos = self._size
+        self._close()
 
     @property
     def at_end(self) -> bool:
-        return self._pos >= len(self._pcm)
+        return self._pos >= self._size
 
     def counters(self) -> SourceCounters:
         s = self._stats
