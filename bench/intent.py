@@ -102,6 +102,13 @@ Sets (``bench/data``):
   everyday wording (hesitant, indirect and polite frames, a story before the request, British / Irish /
   Scots / Australian / US / Indian English, old-fashioned words, recogniser slips, requests said as
   complaints); written and committed before that round's tuning, in halves like dev6.
+* ``intent-dev15-en.jsonl`` — in-scope dev set (issue 10, round 12, English only) by a new writer:
+  252 in scope over the 17 non-emergency intents + 30 symptom reports labelled with symptom ids + 36
+  out-of-scope look-alikes, in the words of older people with word-finding trouble and mild memory
+  problems (words that won't come: "the, the thing, for the pressure"; the wrong word for the right
+  thing: "the doctor lady", "ring the pill shop"; trailing off, repeating, two things in one breath,
+  asking again, describing instead of naming: "the little white ones I take at night"); committed
+  alone before tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -150,7 +157,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

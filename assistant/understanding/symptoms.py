@@ -199,6 +199,13 @@ def is_urgent(symptom_id: str) -> bool:
     return bool(entry and entry.urgent)
 
 
+SPOKEN_IS_EN: Final = False
+"""Round 12 (issue 10): an English phrase "<noun> is <state>" ("mouth is dry", "throat is sore") is also
+found as said with a contraction, which ``normalize`` reads as a possessive and drops ("my mouth's dry"
+→ "my mouth dry"). Off: dev15 odd +1 symptom, nothing on any unseen half."""
+_EN_NOUN_IS: Final = re.compile(r"^((?:my )?[a-z]+) is ([a-z].*)$")
+
+
 class SymptomFinder:
     """Finds one symptom (id + body part) in an utterance of one language."""
 
@@ -211,6 +218,11 @@ class SymptomFinder:
                 key = self._key(phrase)
                 if key and key not in phrase_to_id:
                     phrase_to_id[key] = sid
+        if lang == "en" and SPOKEN_IS_EN:
+            for key, sid in list(phrase_to_id.items()):
+                m = _EN_NOUN_IS.match(key)
+                if m is not None:
+                    phrase_to_id.setdefault(f"{m.group(1)} {m.group(2)}", sid)  # "my mouth's dry"
         self._phrase_to_id = phrase_to_id
         loose = LOOSE_PHRASES.get(lang, frozenset())
         strict = sorted((p for p in phrase_to_id if p not in loose), key=len, reverse=True)

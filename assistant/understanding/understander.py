@@ -46,6 +46,7 @@ from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
 from assistant.understanding.speaker import Speaker
 from assistant.understanding.symptoms import SymptomFinder
+from assistant.understanding.wordfinding import DOSE_TIME_NAMES, dose_time_forms, restate_en
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,6 +115,26 @@ CLAUSE_INTENTS: Final = frozenset(
 answers, cancel, volume, capabilities, symptoms or doses: on the tuned-on halves their clauses
 were mostly talk in passing ("hang on, what's that noise", "i'm bored, what can i do", "sit
 yourself down love"); never an emergency (the distress detector reads the whole line)."""
+CALL_NAMED_EN: Final = False
+"""Round 12 (issue 10): a line that starts by asking to call ("can you call …", "ring …", "I want to
+phone …") and names exactly one configured contact (and not the doctor) is ``call_contact`` when the
+model hesitates but ranks the call first among the intents (:data:`CALL_RULE_P`), as a plain symptom
+is a report (``SYMPTOM_RULE_P``): "can you call the, the young fella, my son", "phone the one who does
+my shopping, my daughter". Every veto after it (negated, deferred, past call, someone else) still applies.
+Off: dev15 odd +2, nothing on dev15 even, the pooled even halves or the holdout."""
+CALL_RULE_P: Final = 0.01
+CALL_RULE_CONFIDENCE: Final = 0.6
+_EN_CALL_ASKED: Final = re.compile(
+    r"^(?:(?:oh|well|now|so|and|jiayi|please|right) )*"
+    r"(?:(?:can|could|would|will) you (?:please |just )?|please |just "
+    r"|i (?:want|need|would like|wanna) (?:you )?to |let me |you )?"
+    r"(?:call|ring|phone|dial|telephone|buzz|give)\b"
+)
+OUT_CUE_EN: Final = False
+"""Round 12 (issue 10): "I'm nearly out", "all out", "I'm out" count as the order cue of
+``reorder_medication`` (``REQUEST_CUE`` asked for "run out" / "out of"). Off: alone it changed no line;
+with ``wordfinding.DOSE_TIME_NAMES`` (off) dev15 odd +1 more."""
+_EN_OUT_CUE: Final = re.compile(r"\b(?:nearly|almost|all|clean|right|just about|i am) out\b(?! of)")
 REPORT: Final = "report_symptom"
 SYMPTOM_RULE_P: Final = 0.02
 """Least model probability for ``report_symptom`` when a vocabulary symptom was heard."""
@@ -362,6 +383,11 @@ class Understander:
         )
         self.model = model
         self._slots = config_slot_index(catalog, settings)
+        if DOSE_TIME_NAMES and settings is not None and self.lang == "en":
+            for form, name in dose_time_forms(settings.medications):  # at match time only, never trained
+                self._slots.add(form, "medication", name)
+            for bucket in self._slots.by_first.values():
+                bucket.sort(key=lambda syn: len(syn.keys), reverse=True)
         self._reportable = frozenset(catalog.intent_ids())
         relations = load_relations()
         self._known_callees = {
@@ -433,6 +459,8 @@ class Understander:
     # ------------------------------------------------------------ matching
 
     def match(self, text: str) -> Understanding:
+        if self.lang == "en":
+            text = restate_en(text)  # memory asides and repeated fragments (off unless switched on)
         whole = self._match_whole(text)
         if whole.intent is not None or not CLAUSE_FALLBACK.get(self.lang, False):
             return whole
@@ -535,6 +563,8 @@ class Understander:
         mild_only = bool(distress.cleared) and all(reason == "mild" for _, reason in distress.cleared)
         if intent is None and (not distress.any_cue or mild_only) and prediction is not None:
             intent, p = self._symptom_report(display, prediction, p)  # mild: "I get a bit out of breath"
+        if intent is None and self._call_named(display, prediction, config_values):
+            intent, p = "call_contact", max(prediction.prob("call_contact"), CALL_RULE_CONFIDENCE)
         if (
             intent in (None, "time_query")
             and not distress.cues
@@ -614,6 +644,21 @@ class Understander:
         slots = self._slot_values(intent, display, catalog_values, config_values)
         urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
         return self._result(shown, intent, p, p - runner, slots, urgent=urgent)
+
+    def _call_named(self, display: str, prediction: Prediction | None, config_values: dict[str, str]) -> bool:
+        """:data:`CALL_NAMED_EN`: an asked call to the one named contact the model ranks first."""
+        if not (CALL_NAMED_EN and self.lang == "en" and prediction is not None):
+            return False
+        if (
+            "contact" not in config_values
+            or "doctor" in config_values
+            or "call_contact" not in self._reportable
+        ):
+            return False
+        if prediction.prob(NEGATED) >= NEGATED_VETO_P or not _EN_CALL_ASKED.search(display):
+            return False
+        best, p, _ = prediction.best(frozenset({OOS, NEGATED}))
+        return best == "call_contact" and p >= CALL_RULE_P
 
     def _asked_of_doctor(self, display: str) -> str | None:
         """``call_doctor`` / ``book_appointment`` when a Mandarin symptom report also asks in so many
@@ -738,7 +783,9 @@ class Understander:
             return False
         cue = REQUEST_CUE.get(self.lang, {}).get(intent)
         if cue is not None and re.search(cue, display) is None:
-            return False
+            said_out = OUT_CUE_EN and intent == "reorder_medication" and _EN_OUT_CUE.search(display)
+            if not said_out:
+                return False
         pattern = EVIDENCE.get(self.lang, {}).get(intent)
         if pattern is None:
             return True
