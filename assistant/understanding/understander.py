@@ -41,7 +41,14 @@ from assistant.understanding.catalog import Catalog, load_catalog
 from assistant.understanding.distress import LEARNED, DistressDetector, DistressResult
 from assistant.understanding.matcher import IntentMatcher
 from assistant.understanding.model import NEGATED, OOS, IntentModel, Prediction, load_or_build
-from assistant.understanding.normalize import normalize, standard_zh, strip_hedges, tag_questions
+from assistant.understanding.normalize import (
+    ZH_SOUND_READING,
+    normalize,
+    sound_zh,
+    standard_zh,
+    strip_hedges,
+    tag_questions,
+)
 from assistant.understanding.result import Understanding
 from assistant.understanding.slots import config_slot_index, load_relations, model_tokens
 from assistant.understanding.speaker import Speaker
@@ -504,6 +511,10 @@ class Understander:
         shown = display  # the speaker's words; the rules below read regional words the standard way
         if self.lang == "zh":
             display = standard_zh(normalize(tag_questions(text), self.lang))  # 上班不，… asks (not 不)
+            if ZH_SOUND_READING:
+                display = sound_zh(
+                    display
+                )  # 雪压一百七 → 血压一百七: the key words as a recogniser misspells them
             if display != shown and not distress.any_cue:
                 again = self.distress.detect(display, normalized=True)  # 我跌咗落地起唔到身
                 if again.emergency:  # it only adds alarms: a cue it clears must not block a symptom report
