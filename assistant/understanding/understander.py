@@ -98,6 +98,10 @@ At 0.5 the pooled earlier even halves gained 2 in-scope lines (636 → 638/669) 
 (65 → 67/70) with 2 fewer false emergencies (6 → 4/1357), but the pooled unseen distress halves lost
 4 emergencies (278 → 274/298) and dev14's even half one (38 → 37/41); at 0.9 the distress pool still
 lost one (277/298). It costs unseen recall, so it stays off."""
+ZH_SOUND_FOR_MODEL: Final = False
+"""Mandarin: the learned model too reads the domain's key words where the recogniser wrote a sound-alike
+(:func:`normalize.sound_zh`: 可嗽 → 咳嗽); regional words it still reads as said (``standard_zh`` is for
+the rules only). Round 12 (in15zh)."""
 CLAUSE_FALLBACK: Final = {"en": False, "zh": False}
 """When the whole line asks for nothing, try its last clause, then its first, alone (a story before
 the request, an afterthought after it: :meth:`Understander._clause_request`). Round 11 (dev14)."""
@@ -521,7 +525,8 @@ class Understander:
                     distress = again
         if distress.category == LEARNED and self.lang in LEARNED_DEFERS_TO_SYMPTOM and self._symptom(display):
             distress = DistressResult(False)  # a symptom report (urgent: the dialogue asks), not a call
-        tokens, config_values = model_tokens(self._slots, shown)  # the model learnt the words as said
+        heard = sound_zh(shown) if self.lang == "zh" and ZH_SOUND_FOR_MODEL else shown
+        tokens, config_values = model_tokens(self._slots, heard)  # the model learnt the words as said
         prediction = self.model.predict(tokens) if self.model is not None else None
         if distress.category == LEARNED and self._symptom_not_alarm(prediction):
             distress = DistressResult(False)  # "i've no energy and my legs are swollen": a report
