@@ -101,7 +101,8 @@ lost one (277/298). It costs unseen recall, so it stays off."""
 ZH_SOUND_FOR_MODEL: Final = False
 """Mandarin: the learned model too reads the domain's key words where the recogniser wrote a sound-alike
 (:func:`normalize.sound_zh`: 可嗽 → 咳嗽); regional words it still reads as said (``standard_zh`` is for
-the rules only). Round 12 (in15zh)."""
+the rules only). Off: round 12 (in15zh) measured dev15zh unchanged and one more out-of-scope false accept
+on the pooled unseen halves (21 → 22/701)."""
 CLAUSE_FALLBACK: Final = {"en": False, "zh": False}
 """When the whole line asks for nothing, try its last clause, then its first, alone (a story before
 the request, an afterthought after it: :meth:`Understander._clause_request`). Round 11 (dev14)."""
