@@ -109,6 +109,13 @@ Sets (``bench/data``):
   thing: "the doctor lady", "ring the pill shop"; trailing off, repeating, two things in one breath,
   asking again, describing instead of naming: "the little white ones I take at night"); committed
   alone before tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev15zh-zh.jsonl`` — round 12 (issue 10, Mandarin only): 341 lines (253 in scope over the
+  17 non-emergency intents, 36 symptom reports labelled with symptom ids, 10 emergencies, 6 harmless
+  danger-word lines, 36 out of scope) as a recogniser delivers older people's speech: no punctuation,
+  run-on sentences, words split by spaces, homophones and near-homophones (持药, 陈一声, 遇约, 将压药, 大为,
+  安那, 投疼, 雪压), times and numbers said every way (两点半, 下午两点三十, 十四点, 差一刻十点, 幺二零) and short
+  elliptic requests (那个药呢, 打点声, 在说一边); by a new writer, committed before tuning. Odd lines tuned
+  on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -157,7 +164,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
