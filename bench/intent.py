@@ -96,7 +96,7 @@ Sets (``bench/data``):
   (那个那个, 就是说), indirect requests (能不能麻烦你, 你看看), complaints that are requests (这药又快没了),
   kin terms (闺女, 小儿子, 老伴), medicines by purpose or look (降压的, 那个白色的小药片), colloquial times
   (下礼拜三, 后儿个, 晌午) and recogniser homophones (陈一生, 二甲双呱, 头运); committed before tuning. Odd
-  lines tuned on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+  lines tuned on, even lines totals only. In the pooled row since round 12.
 * ``intent-dev14-en.jsonl`` — in-scope dev set (issue 10, round 11, English only): 268 in scope over
   all 18 non-emergency intents + 30 symptom reports + 38 out-of-scope look-alikes in older people's
   everyday wording (hesitant, indirect and polite frames, a story before the request, British / Irish /
@@ -169,10 +169,11 @@ HALVED_SETS = (
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_THROUGH = "dev14"
+POOLED_THROUGH = "dev14-oos"
 """The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
 and including this one (the sets of rounds 6–11, none tuned on in round 12; round 11 pooled through
-dev13): one larger unseen
+dev13; round 12's helpers compared through dev14, i.e. without dev14-oos, and the round-12 summary
+adds it): one larger unseen
 figure beside the per-set rows, comparable before and after a round."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
