@@ -131,8 +131,10 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set, ``dev12`` round 9's, ``dev13`` round 10's and ``dev14`` round 11's (``distress-dev11-<lang>`` …
-``distress-dev14-<lang>``, same halves; dev14 may exist for one language only); ``all`` runs every one. ``--distress-pool`` prints one pooled
+round 8's set, ``dev12`` round 9's, ``dev13`` round 10's, ``dev14`` round 11's and ``dev15`` round 12's
+(``distress-dev11-<lang>`` … ``distress-dev15-<lang>``, same halves; dev14 may exist for one language only,
+dev15 is English only: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent symptom
+reports that must not alarm); ``all`` runs every one. ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
@@ -411,7 +413,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -459,6 +461,9 @@ def dev5(lang: str, keep_errors: bool, name: str = "dev5") -> dict:
                 "hit": len(em) - len(missed),
                 "harmless": len(harmless),
                 "false_alarms": len(alarms),
+                # dev15: plain non-urgent symptom reports (note "symptom"), counted among the harmless too
+                "symptom": sum(r.get("note") == "symptom" for r in harmless),
+                "symptom_alarms": sum(r.get("note") == "symptom" for r in alarms),
             }
             if keep_errors and not half.startswith("even"):
                 out["errors"] += [f"{who} missed: {r['text']!r} ({r['note']})" for r in missed]
@@ -488,7 +493,7 @@ def distress_pool(lang: str) -> dict:
     for who in ("lexicon", "detector", "stage"):
         res["pool"][who] = {
             k: sum(s[who][k] for s in res["sets"].values())
-            for k in ("emergency", "hit", "harmless", "false_alarms")
+            for k in ("emergency", "hit", "harmless", "false_alarms", "symptom", "symptom_alarms")
         }
     return res
 
@@ -517,9 +522,12 @@ def report_dev5(res: dict) -> None:
     for name, d in res["halves"].items():
         recall = d["hit"] / d["emergency"] if d["emergency"] else 1.0
         alarms = d["false_alarms"] / d["harmless"] if d["harmless"] else 0.0
+        of_which = (
+            f", of which symptom reports {d['symptom_alarms']}/{d['symptom']}" if d.get("symptom") else ""
+        )
         print(
             f"| {name} | {_pct(recall)} ({d['hit']}/{d['emergency']}) "
-            f"| {_pct(alarms)} ({d['false_alarms']}/{d['harmless']}) |"
+            f"| {_pct(alarms)} ({d['false_alarms']}/{d['harmless']}){of_which} |"
         )
     ms = res["detector_ms"]
     print(f"\ndetector latency per sentence (wall): p50 {ms['p50']:.3f} ms, p99 {ms['p99']:.3f} ms")
@@ -650,7 +658,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10-dev14 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev15 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     parser.add_argument(
         "--distress-pool",

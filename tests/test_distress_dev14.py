@@ -77,10 +77,16 @@ def test_raised_emergencies_the_model_does_not_read_as_reports_still_alarm(
 # ---------------------------------------------------------------- measured, left off
 
 
-def test_the_off_mechanisms_are_off() -> None:
+def test_the_off_mechanisms_are_off(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not distress.ONLY_ASKING and not distress.ADVICE_QUESTION and not distress.THING_PHRASE
-    assert not distress_veto.EXTRA_DATA["en"] and distress_veto.extra_files("en") == []
-    assert distress_veto.threshold("en") == distress_veto.VETO_BELOW["en"]
+    # the extra-data veto is on since round 12 (with the acute floor): tests/test_distress_dev15.py
+    assert distress_veto.EXTRA_DATA["en"] and distress_veto.ACUTE_FLOOR["en"]
+    assert distress_veto.threshold("en") == distress_veto.VETO_BELOW_EXTRA["en"]
+    monkeypatch.setitem(distress_veto.EXTRA_DATA, "en", False)
+    assert (
+        distress_veto.extra_files("en") == []
+        and distress_veto.threshold("en") == distress_veto.VETO_BELOW["en"]
+    )
 
 
 def test_veto_extra_data_names_the_odd_halves_and_negatives(monkeypatch: pytest.MonkeyPatch) -> None:

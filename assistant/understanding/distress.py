@@ -477,12 +477,78 @@ class DistressDetector:
                 cleared.append((cue, reason))
             elif cue.category != "mention":
                 standing.append(cue)
-        if standing and self.veto is not None and self.veto.clears(text, {c.category for c in standing}):
+        scope = self._scope(found, text, ctx) if standing and self._reads_scope() else ()
+        if (
+            standing
+            and self.veto is not None
+            and not self._acute(standing)
+            and self.veto.clears(text, {c.category for c in standing}, scope)
+        ):
             cleared += [(cue, "learned") for cue in standing]
             standing = []
         if not standing and not cleared:
             return self._raised(text)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
+
+    def _acute(self, standing: list[Cue]) -> bool:
+        """A standing cue for one of the most acute signs (``never_mild``), when
+        ``distress_veto.ACUTE_FLOOR`` is on: never vetoed."""
+        from assistant.understanding import distress_veto
+
+        never = self.lex.never_mild
+        return (
+            bool(distress_veto.ACUTE_FLOOR.get(self.lang))
+            and never is not None
+            and any(never.search(c.text) for c in standing)
+        )
+
+    def _reads_scope(self) -> bool:
+        from assistant.understanding import distress_veto
+
+        return bool(distress_veto.SCOPE_FEATURES.get(self.lang))
+
+    def scope(self, text: str) -> list[str]:
+        """The lexicon's reading of a normalised line as features for the veto
+        (``distress_veto.SCOPE_FEATURES``): see :meth:`_scope`. Empty without any cue."""
+        found: list[Cue] = []
+        for category, pattern in self.lex.cues:
+            found += [
+                Cue(category, m.start(), m.end(), m.group(0))
+                for m in pattern.finditer(text)
+                if m.end() > m.start()
+            ]
+        found = self._outermost(found)
+        if self.lex.mentions is not None:
+            for m in self.lex.mentions.finditer(text):
+                if not any(c.start <= m.start() < c.end for c in found):
+                    found.append(Cue("mention", m.start(), m.end(), m.group(0)))
+        return self._scope(found, text, _Context.of(self.lex, text)) if found else []
+
+    def _scope(self, found: list[Cue], text: str, ctx: _Context) -> list[str]:
+        """Per cue: ``#cat:`` its category, ``#who:`` whose it is (self / near / far / thing / none),
+        ``#why:`` the reason the rules clear it (``none``: it stands); per line: ``#ctx:`` the evidence
+        found (urgent, remote, recent, ongoing, recovered, media, reported, elsewhere, pretend, history,
+        idiom). Words, not decisions: the veto weighs them with the n-grams."""
+        out: list[str] = []
+        for cue in found:
+            who = self._who(text, cue, self._before(text, cue.start))
+            why = self._clearing(cue, text, ctx) or "none"
+            out += [f"#cat:{cue.category}", f"#who:{who}", f"#why:{why}", f"#catwho:{cue.category}:{who}"]
+        flags = {
+            "urgent": ctx.urgent,
+            "remote": ctx.remote,
+            "recent": ctx.recent,
+            "ongoing": ctx.ongoing,
+            "recovered": bool(ctx.recovered),
+            "media": ctx.media,
+            "reported": ctx.reported,
+            "elsewhere": ctx.elsewhere,
+            "pretend": ctx.pretend,
+            "history": bool(ctx.history),
+            "idiom": bool(ctx.idioms),
+        }
+        out += [f"#ctx:{name}" for name, on in flags.items() if on]
+        return out
 
     def _sound_words(self, text: str) -> str:
         """Spans that sound like a danger word (toneless pinyin) but are written otherwise, rewritten to

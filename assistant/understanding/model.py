@@ -200,9 +200,11 @@ class IntentModel:
         if len(weights) != len(vocabulary) * len(self.classes) or len(idf) != len(vocabulary):
             raise ValueError("model file is inconsistent (weights / vocabulary / classes)")
 
-    def scores(self, tokens: Sequence[str]) -> list[float]:
-        """Raw decision scores per class (TF-IDF with sublinear tf, l2-normalised, as in training)."""
+    def scores(self, tokens: Sequence[str], extra: Sequence[str] = ()) -> list[float]:
+        """Raw decision scores per class (TF-IDF with sublinear tf, l2-normalised, as in training);
+        ``extra``: features added to the n-grams (the distress veto's scope features)."""
         counts = Counter(features(tokens, self.lang))
+        counts.update(extra)
         n = len(self.classes)
         scores = list(self._bias)
         acc = [0.0] * n
@@ -222,8 +224,8 @@ class IntentModel:
             scores = [b + a * scale for b, a in zip(scores, acc, strict=True)]
         return scores
 
-    def predict(self, tokens: Sequence[str]) -> Prediction:
-        scores = self.scores(tokens)
+    def predict(self, tokens: Sequence[str], extra: Sequence[str] = ()) -> Prediction:
+        scores = self.scores(tokens, extra)
         top = max(scores)
         exps = [math.exp((s - top) / self.temperature) for s in scores]
         total = sum(exps)
