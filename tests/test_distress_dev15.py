@@ -137,6 +137,6 @@ def test_the_acute_floor_keeps_choking_from_any_veto(monkeypatch: pytest.MonkeyP
 
 def test_what_round_12_ships() -> None:
     assert distress_veto.EXTRA_DATA["en"] and distress_veto.ACUTE_FLOOR["en"]  # on: unseen false alarms fell
-    assert distress_veto.threshold("en") == 0.2
+    assert distress_veto.threshold("en") == 0.15  # 0.2 cleared one emergency with its half left out
     assert not distress_veto.SCOPE_FEATURES["en"] and not distress_raise.SYMPTOM_NEGATIVES["en"]  # off
     assert not distress_veto.EXTRA_DATA["zh"] and not distress_veto.ACUTE_FLOOR["zh"]  # Mandarin untouched
