@@ -118,7 +118,10 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
 round 8's set, ``dev12`` round 9's, ``dev13`` round 10's and ``dev14`` round 11's (``distress-dev11-<lang>`` …
-``distress-dev14-<lang>``, same halves; dev14 may exist for one language only); ``all`` runs every one. ``--distress-pool`` prints one pooled
+``distress-dev14-<lang>``, same halves; dev14 may exist for one language only), ``dev15`` round 12's
+(``distress-dev15-zh`` by dis15zh: Mandarin colloquial, dialect, understated and homophone emergencies,
+harmless danger-word lines and plain symptom reports; one file per language, either may be absent);
+``all`` runs every one. ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
@@ -396,7 +399,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -635,7 +638,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10-dev14 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev15 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     parser.add_argument(
         "--distress-pool",
