@@ -472,7 +472,6 @@ def test_a_lasting_trait_never_clears_a_fall_or_a_warning_sign(zh: DistressDetec
 
 # Round 12 (dis15zh): kinds of wording from distress-dev15-zh's odd half, in sentences written for these tests.
 ZH_R12_EMERGENCIES = [
-    "老伴吐雪了，吐了一大口",  # 雪 reads xue; 吐血 is read tu xie (SOUND_READINGS)
     "我老伴吃错要了，浑身发抖",  # 吃错要 sounds like 吃错药
     "佢透唔过气，快啲嚟",  # Cantonese 唔 = 不
     "我阿爸晕咗，叫佢都唔应",  # Cantonese 咗 = 了, 唔应 = 不应
@@ -513,11 +512,19 @@ def test_round12_comparisons_keep_verbs_of_distress(zh: DistressDetector) -> Non
     assert zh.detect("他还是叫不醒").emergency  # 还是 before a state is "still"
 
 
-def test_sound_readings_match_a_words_other_reading(zh: DistressDetector) -> None:
+def test_sound_readings_match_a_words_other_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     from assistant.understanding import distress
 
-    assert distress.SOUND_READINGS
-    assert zh._sound_words("他吐雪了") == "他吐血了"  # tu xue: the other reading of 吐血 (tu xie)
-    assert zh._sound_words("下了好多雪") == "下了好多雪"  # snow stays snow: 好多血 is no sound word
+    assert not distress.SOUND_READINGS  # off (round 12): no unseen gain
+    text = "sound_words: [吐血, 安眠药]\ncues:\n  bleeding: [吐血]\n"
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe").load(text)
+    off = DistressDetector("zh", parse_lexicon(raw, "x.yaml", "zh"))
+    assert off._sound_words("他吐雪了") == "他吐雪了"  # tu xue is not the reading picked for 吐血 (tu xie)
+    monkeypatch.setattr(distress, "SOUND_READINGS", True)
+    on = DistressDetector("zh", parse_lexicon(raw, "x.yaml", "zh"))
+    assert on._sound_words("他吐雪了") == "他吐血了" and on.detect("老伴吐雪了，吐了一大口").emergency
+    assert on._sound_words("下了好多雪") == "下了好多雪"  # snow stays snow: 好多血 is no sound word
     readings = distress._other_readings("吐血", ("tu", "xie"))
     assert ("tu", "xue") in readings and ("tu", "xie") not in readings
