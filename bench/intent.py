@@ -132,9 +132,11 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
 round 8's set, ``dev12`` round 9's, ``dev13`` round 10's, ``dev14`` round 11's and ``dev15`` round 12's
-(``distress-dev11-<lang>`` … ``distress-dev15-<lang>``, same halves; dev14 may exist for one language only,
-dev15 is English only: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent symptom
-reports that must not alarm); ``all`` runs every one. ``--distress-pool`` prints one pooled
+(``distress-dev11-<lang>`` … ``distress-dev15-<lang>``, same halves; dev14 and dev15 may exist for one
+language only; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent
+symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
+homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
+``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """

@@ -468,3 +468,63 @@ def test_a_lasting_trait_never_clears_a_fall_or_a_warning_sign(zh: DistressDetec
     assert "past" in {why for _, why in zh.detect("我老伴本来就说话含糊").cleared}
     assert zh.detect("我本来就腿脚不好，刚才摔倒了起不来").emergency  # a fall is never a trait
     assert zh.detect("从来没这么头疼过，说话也说不清了").emergency  # 从来 is not a trait word
+
+
+# Round 12 (dis15zh): kinds of wording from distress-dev15-zh's odd half, in sentences written for these tests.
+ZH_R12_EMERGENCIES = [
+    "我老伴吃错要了，浑身发抖",  # 吃错要 sounds like 吃错药
+    "佢透唔过气，快啲嚟",  # Cantonese 唔 = 不
+    "我阿爸晕咗，叫佢都唔应",  # Cantonese 咗 = 了, 唔应 = 不应
+    "老伴倒在阳台上，我扶不起他",  # can not lift him: urgent, whoever he is
+    "早上吐了些咖啡色的东西，现在心慌",  # coffee-ground vomit, verb first
+    "这气怎么喘都接不上",  # breath that will not come back
+    "说半句话就得歇，喘得厉害",
+    "脑袋像要裂开一样",  # a head that feels like bursting
+    "这辈子没这么疼过，头疼",
+]  # fmt: skip
+ZH_R12_HARMLESS = [
+    "炒菜的时候锅里起火了，盖上盖子火就灭了",  # a fire already out
+    "小孩子发烧了应该先做什么",  # what should one do first
+    "碗从桌上掉下去摔碎了",  # things shatter, people do not
+    "逛了一天街，逛得腿都迈不动了",  # limbs worn out by effort
+    "想闺女想得心口疼",  # missing someone
+    "牙龈发炎，半边脸都肿起来了",  # a toothache that swells the face
+    "他唱歌唱得跟喘不上气似的",  # a comparison after an everyday verb
+    "我年轻时候晕倒过一回，还是邻居送的医院",  # 还是 + a person: "it was … who", not "still"
+    "眼睛老花，看东西模模糊糊",  # blurred sight of old age, not sudden
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ZH_R12_EMERGENCIES)
+def test_mandarin_round12_cues(zh: DistressDetector, text: str) -> None:
+    assert zh.detect(text).emergency, (text, zh.detect(text))
+
+
+@pytest.mark.parametrize("text", ZH_R12_HARMLESS)
+def test_mandarin_round12_scope(zh: DistressDetector, text: str) -> None:
+    assert not zh.detect(text).emergency, (text, zh.detect(text))
+
+
+def test_round12_comparisons_keep_verbs_of_distress(zh: DistressDetector) -> None:
+    assert zh.detect("喘得跟要断气似的").emergency  # 喘得 is the distress itself
+    assert zh.detect("胸口疼得像刀割一样").emergency
+    assert zh.detect("心跳得像打鼓一样，又恶心又出汗").emergency
+    assert zh.detect("他还是叫不醒").emergency  # 还是 before a state is "still"
+
+
+def test_sound_readings_match_a_words_other_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.understanding import distress
+
+    assert not distress.SOUND_READINGS  # off (round 12): no unseen gain
+    text = "sound_words: [吐血, 安眠药]\ncues:\n  bleeding: [吐血]\n"
+    from ruamel.yaml import YAML
+
+    raw = YAML(typ="safe").load(text)
+    off = DistressDetector("zh", parse_lexicon(raw, "x.yaml", "zh"))
+    assert off._sound_words("他吐雪了") == "他吐雪了"  # tu xue is not the reading picked for 吐血 (tu xie)
+    monkeypatch.setattr(distress, "SOUND_READINGS", True)
+    on = DistressDetector("zh", parse_lexicon(raw, "x.yaml", "zh"))
+    assert on._sound_words("他吐雪了") == "他吐血了" and on.detect("老伴吐雪了，吐了一大口").emergency
+    assert on._sound_words("下了好多雪") == "下了好多雪"  # snow stays snow: 好多血 is no sound word
+    readings = distress._other_readings("吐血", ("tu", "xie"))
+    assert ("tu", "xue") in readings and ("tu", "xie") not in readings

@@ -153,3 +153,19 @@ def test_no_odd_halves_line_is_a_fresh_line(lang: str) -> None:
         assert not overlap, (
             f"{len(overlap)} line(s) of {path.name} equal a fresh test line: numbers {overlap}"
         )
+
+
+def test_odd_halves_after_the_cut_are_not_trained_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 12: distress-dev15-zh's odd half is in the file but trained on only when ODD_HALVES_UP_TO
+    reaches 15 (measured: no net unseen gain); the hash names the cut."""
+    rows = [json.loads(x) for x in distress_raise.odd_halves_file("zh").read_text("utf-8").splitlines() if x]
+    later = {normalize(r["text"], "zh") for r in rows if r["source"] == "distress-dev15 odd"}
+    earlier = {normalize(r["text"], "zh") for r in rows if r["source"] == "distress-dev14 odd"}
+    assert len(later) >= 120 and earlier
+    assert distress_raise.ODD_HALVES_UP_TO == {"en": 15, "zh": 14}  # English: dis15en measured it in
+    texts = set(distress_raise.examples("zh")[0])
+    assert earlier <= texts and not later & texts
+    cut = distress_raise.data_hash("zh")
+    monkeypatch.setitem(distress_raise.ODD_HALVES_UP_TO, "zh", 15)
+    assert later <= set(distress_raise.examples("zh")[0])
+    assert distress_raise.data_hash("zh") != cut

@@ -46,6 +46,11 @@ SOUND_WORDS: Final = True
 """Mandarin: read a span that sounds like a danger word of ``sound_words:`` (toneless pinyin equal, at
 most half its characters different, not a real word of ``sound_keep:``) as that word — the general
 form of the hand-written ``sound_alikes`` (钟风 → 中风, 兄口 → 胸口, 摔了一脚 → 一跤). Round 11 (dis14zh)."""
+SOUND_READINGS: Final = False
+"""Mandarin ``sound_words``: also match a danger word's other readings (血 is read xie in 吐血 / 流血, but
+the recogniser's 吐雪 / 流雪 reads xue). Round 12 (dis15zh), off: on ~20 k visible Mandarin lines it
+changed one decision (a dev15 odd line, rightly); the unseen halves (distress pool, dev15 even) did
+not move."""
 CUE_BEFORE_WINDOW: Final = {"en": 6, "zh": 6}
 """How far back (words / characters) a negation or a subject is looked for."""
 AFTER_WINDOW: Final = {"en": 40, "zh": 8}
@@ -342,8 +347,26 @@ def _sound_words(lang: str, items: list[str]) -> tuple[tuple[str, tuple[str, ...
     for item in items:
         word = normalize(item, lang)
         if len(word) >= 2:
-            out.append((word, tuple(pinyin_tokens(tokenize(word, lang)))))
+            sound = tuple(pinyin_tokens(tokenize(word, lang)))
+            out.append((word, sound))
+            if SOUND_READINGS:
+                out += [(word, other) for other in _other_readings(word, sound)]
     return tuple(sorted(out, key=lambda x: -len(x[0])))
+
+
+def _other_readings(word: str, sound: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The word's sound with one character read another way it can be read (血 is xie in 吐血 / 流血,
+    the recogniser's 吐雪 reads tu xue): one reading changed at a time."""
+    from pypinyin import Style, pinyin
+
+    out: list[tuple[str, ...]] = []
+    for i, ch in enumerate(word):
+        if i >= len(sound):
+            break
+        for alt in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]:
+            if alt != sound[i] and alt.isalpha():
+                out.append((*sound[:i], alt, *sound[i + 1 :]))
+    return out
 
 
 def _sound_alikes(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
