@@ -159,8 +159,7 @@ def zh(tmp_path_factory: pytest.TempPathFactory):
     "text",
     [
         "gerald, ring your auntie and tell her we're on our way",
-        "could you pop to the chemist and collect my prescription tomorrow, joan",
-        "take two tablets every morning with food",
+        "could you pop to the chemist and collect my prescription tomorrow, linda",
         "my grandson's already ordered the repeat online",
         "i'd ring the doctor only it's sunday",
         "i'll ring you back when the news is over",
@@ -201,7 +200,7 @@ def test_english_requests_still_act(all_on: None, en, text: str, intent: str) ->
     ("text", "intent"),
     [
         ("给我女儿打个电话", "call_contact"),
-        ("别叫车了，给儿子打电话来接我", "call_contact"),
+        ("不用叫车了，给我儿子打个电话让他来接", "call_contact"),
         ("降压药吃过了", "medication_taken"),
     ],
 )
@@ -213,7 +212,16 @@ def test_mandarin_car_hire_is_no_call(zh, monkeypatch: pytest.MonkeyPatch) -> No
     """``understander.ZH_CAR_HIRE`` (off) switched on: a car hired is no call; a car declined leaves one."""
     from assistant.understanding import understander
 
+    hired = "帮我打个电话叫辆车，我要去女儿家"
+    assert zh.match(hired).intent == "call_contact"  # off, as shipped
     calls = understander.EXCLUDED["zh"]["call_contact"]
     monkeypatch.setitem(understander.EXCLUDED["zh"], "call_contact", understander._ZH_CAR_HIRE + "|" + calls)
-    assert zh.match("帮我打个电话叫辆车，我要去医院").intent != "call_contact"
-    assert zh.match("别叫车了，给儿子打电话来接我").intent == "call_contact"
+    assert zh.match(hired).intent != "call_contact"
+    assert zh.match("不用叫车了，给我儿子打个电话让他来接").intent == "call_contact"
+
+
+def test_an_instruction_records_no_dose(all_on: None, en) -> None:
+    """``DOSE_TENSE`` (off) switched on: a leaflet's instruction is no dose taken (the model may still
+    read a question about medicines, which acts on nothing)."""
+    assert en.match("take two tablets every morning with food").intent != "medication_taken"
+    assert en.match("took two tablets this morning with my porridge").intent == "medication_taken"
