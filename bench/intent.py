@@ -116,6 +116,14 @@ Sets (``bench/data``):
   安那, 投疼, 雪压), times and numbers said every way (两点半, 下午两点三十, 十四点, 差一刻十点, 幺二零) and short
   elliptic requests (那个药呢, 打点声, 在说一边); by a new writer, committed before tuning. Odd lines tuned
   on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev15-oos-<lang>.jsonl`` — round 12 (issue 10): what is said to the speaker or near it that
+  belongs to other assistants or to people in the room (taxi, shopping list, radio, lights, TV,
+  recipes, jokes, weather, prayers, buses; gossip and memories of the doctor, pills and family; a
+  grandchild or carer asked to do things; a letter or pill leaflet read aloud; one side of a phone
+  call), ~8 harmless danger-word lines, ~40 negated / past / hypothetical requests per language and
+  ~25 % in-scope controls said in the same surroundings (en 275, zh 266); written by a new writer and
+  committed before that round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in
+  the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -168,7 +176,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
