@@ -51,6 +51,11 @@ level (dBFS; None = RNNoise always runs, the daemon's setting). Measured at −6
 docs/benchmarks/speech.md): same accuracy on the tuning commands and in noise, CPU RTF in a quiet
 room 0.015 (0.111 with RNNoise in the same run), but the Picovoice people's clean recordings lost
 2 of 104 (.952 → .933): RNNoise helps even there, so the gate is off."""
+RNNOISE_DRY_SHARE: Final = 0.0
+"""A gentler RNNoise (:class:`DryMix`): this share of the unfiltered signal (delayed as RNNoise
+delays it) is added back to RNNoise's output, which caps how far any sound is suppressed
+(0.1: about 20 dB) and keeps the speech RNNoise would clip in noise. 0.0 = RNNoise alone (the
+daemon's setting)."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
@@ -524,6 +529,29 @@ class QuietGate:
         return out
 
 
+class DryMix:
+    """RNNoise's output plus :data:`RNNOISE_DRY_SHARE` of its input, aligned (output sample j is
+    input sample j − :data:`RNNOISE_DELAY` on both paths)."""
+
+    name = "rnnoise"
+
+    def __init__(self, net: RNNoise, share: float) -> None:
+        self.net = net
+        self.share = share
+        self._dry = array.array("h", bytes(2 * RNNOISE_DELAY))
+
+    def process(self, pcm: bytes) -> bytes:
+        self._dry.frombytes(pcm)
+        wet = array.array("h", self.net.process(pcm))
+        dry = self._dry[: len(wet)]
+        del self._dry[: len(wet)]
+        k = self.share
+        mixed = (w + k * d for w, d in zip(wet, dry, strict=True))
+        return array.array(
+            "h", (-32768 if v < -32768 else 32767 if v > 32767 else round(v) for v in mixed)
+        ).tobytes()
+
+
 class WebRtcNoiseGain:
     """WebRTC noise suppression (0–4) and automatic gain (dBFS target, 0 = off)."""
 
@@ -556,7 +584,9 @@ def make_frontend(name: str) -> Frontend | None:
     if name == "rnnoise":
         try:
             net = RNNoise()
-            return net if RNNOISE_QUIET_DBFS is None else QuietGate(net, RNNOISE_QUIET_DBFS)
+            if RNNOISE_QUIET_DBFS is not None:
+                return QuietGate(net, RNNOISE_QUIET_DBFS)
+            return DryMix(net, RNNOISE_DRY_SHARE) if RNNOISE_DRY_SHARE > 0 else net
         except FrontendError as err:
             if not _WARNED:
                 _WARNED.append(True)
