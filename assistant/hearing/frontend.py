@@ -31,7 +31,9 @@ import array
 import ctypes
 import ctypes.util
 import importlib.util
+import itertools
 import logging
+import operator
 import os
 import struct
 from pathlib import Path
@@ -545,11 +547,13 @@ class DryMix:
         wet = array.array("h", self.net.process(pcm))
         dry = self._dry[: len(wet)]
         del self._dry[: len(wet)]
-        k = self.share
-        mixed = (w + k * d for w, d in zip(wet, dry, strict=True))
-        return array.array(
-            "h", (-32768 if v < -32768 else 32767 if v > 32767 else round(v) for v in mixed)
-        ).tobytes()
+        mixed = map(operator.add, wet, map(operator.mul, dry, itertools.repeat(self.share)))
+        try:
+            return array.array("h", map(round, mixed)).tobytes()
+        except OverflowError:  # a sum beyond the int16 range (rare): clip each
+            k = self.share
+            sums = (w + k * d for w, d in zip(wet, dry, strict=True))
+            return array.array("h", (max(-32768, min(32767, round(v))) for v in sums)).tobytes()
 
 
 class WebRtcNoiseGain:
