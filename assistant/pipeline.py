@@ -45,7 +45,10 @@ plus the chatter (garbage) words, which only the wake search uses
 (``pocketsphinx_engine.CHATTER_MODES``): in the command search the loop rejected 13 % of clean
 and 55 % of 6 dB Picovoice commands and made decoding five times slower. No optional determiners
 or politeness fillers (each made decoding slower and less accurate). Measured in
-docs/benchmarks/speech.md."""
+docs/benchmarks/speech.md. Round 17: ``"fillers": "short"`` (one word of
+``grammar.COMMAND_PRE_FILLERS_EN`` / ``COMMAND_POST_FILLERS_EN`` around any command) gave the
+same right answers on the tuning commands (224 of 270) with one more wrong action, 117 vs 116
+of 135 on the held-out quarter, command search +9 % CPU: not adopted."""
 
 
 SECOND_ALONE_P: Final = 0.95
@@ -71,7 +74,9 @@ OVERRULE_ASK_PERSON: Final[str | None] = None
 a reading phones someone (:data:`PERSON_INTENTS`): ask "Did you say …?"
 (:data:`OVERRULE_ASK_CONFIDENCE`) on the language model's reading instead of acting on it.
 ``"second"``: when the language model's reading names one ("please ring my doctor" over the
-grammar's "when is my appointment"); ``"either"``: when either reading does; None = acted on."""
+grammar's "when is my appointment"); ``"either"``: when either reading does; None = acted on.
+Replayed on the tuning quarter (round 17, two runs, 540 readings): "second" lost 21 right answers
+for 5 wrong actions fewer ("either" 26 for 5), as round 12's overlap rule: off."""
 SLOTS_DIFFER_ASK: Final[frozenset[str]] = frozenset({"contact", "doctor", "medication"})
 """The two readings give the same intent but one of these slots (whom to call, which medicine)
 differs ("call Anna" / "call David"): ask "Did you say …?" (:data:`OVERRULE_ASK_CONFIDENCE`) on
