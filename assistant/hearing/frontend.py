@@ -59,7 +59,9 @@ delays it) is added back to RNNoise's output, which caps how far any sound is su
 (0.1: about 20 dB) and keeps the speech RNNoise would clip in noise. 0.0 = RNNoise alone (the
 daemon's setting). Measured at 0.1 (round 17, docs/benchmarks/speech.md): tuning commands
 224 → 234 right of 270 but wrong actions 6 → 8; held-out quarter 116 → 120 of 135, wrong 2 → 1;
-set (b) kitchen 10 dB wrong actions 0 → 8.3 %; front-end CPU +0.005 of real time. Off."""
+set (b) kitchen 10 dB wrong actions 0 → 8.3 %; front-end CPU +0.005 of real time. At 0.05
+(kitchen and living room only): 146 → 155 right of 180, wrong 2 → 3; held-out 73 → 78 of 90,
+wrong 2 → 1. Off."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
