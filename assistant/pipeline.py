@@ -45,7 +45,10 @@ plus the chatter (garbage) words, which only the wake search uses
 (``pocketsphinx_engine.CHATTER_MODES``): in the command search the loop rejected 13 % of clean
 and 55 % of 6 dB Picovoice commands and made decoding five times slower. No optional determiners
 or politeness fillers (each made decoding slower and less accurate). Measured in
-docs/benchmarks/speech.md."""
+docs/benchmarks/speech.md. Round 17: ``"fillers": "short"`` (one word of
+``grammar.COMMAND_PRE_FILLERS_EN`` / ``COMMAND_POST_FILLERS_EN`` around any command) gave the
+same right answers on the tuning commands (224 of 270) with one more wrong action, 117 vs 116
+of 135 on the held-out quarter, command search +9 % CPU: not adopted."""
 
 
 SECOND_ALONE_P: Final = 0.95
@@ -66,6 +69,14 @@ tuning half of dev (docs/benchmarks/speech.md, round 12), 0.5 / 0.67 cost 2.7–
 points of accuracy for one wrong action fewer in 333 (the overruling readings are mostly right)."""
 OVERRULE_ASK_CONFIDENCE: Final = 0.9
 """Confidence of such an overruling reading (in the "Did you say …?" band of the defaults)."""
+OVERRULE_ASK_PERSON: Final[str | None] = None
+"""The language model overrules the grammar (another intent, :data:`SECOND_OVERRULES_P` sure) and
+a reading phones someone (:data:`PERSON_INTENTS`): ask "Did you say …?"
+(:data:`OVERRULE_ASK_CONFIDENCE`) on the language model's reading instead of acting on it.
+``"second"``: when the language model's reading names one ("please ring my doctor" over the
+grammar's "when is my appointment"); ``"either"``: when either reading does; None = acted on.
+Replayed on the tuning quarter (round 17, two runs, 540 readings): "second" lost 21 right answers
+for 5 wrong actions fewer ("either" 26 for 5), as round 12's overlap rule: off."""
 SLOTS_DIFFER_ASK: Final[frozenset[str]] = frozenset({"contact", "doctor", "medication"})
 """The two readings give the same intent but one of these slots (whom to call, which medicine)
 differs ("call Anna" / "call David"): ask "Did you say …?" (:data:`OVERRULE_ASK_CONFIDENCE`) on
@@ -74,6 +85,8 @@ the language model's reading when it is
 docs/benchmarks/speech.md; an empty set = round 12's rule: the sure language-model reading acts;
 symptoms are not in it: replayed on the tuning half, asking on them lost 4 right of 333, no
 wrong action)."""
+PERSON_INTENTS: Final = frozenset({"call_contact", "call_doctor"})
+"""Intents that phone someone (:data:`OVERRULE_ASK_PERSON`; "ring my doctor" has no slot)."""
 RIVAL_ASK_MARGIN: Final[float | None] = None
 """The reading decided on (both agreeing included) has a near-homophone rival in a configured
 value ("call my daughter" / "call my doctor", ``UtteranceRecognized.rivals``) that the
@@ -266,6 +279,8 @@ class Pipeline:
                 and word_overlap(heard.transcript, heard.second) >= OVERRULE_ASK_OVERLAP
             ):
                 return self._decided(second, min(second.confidence, OVERRULE_ASK_CONFIDENCE))
+            if self._names_person(second, grammar):
+                return self._decided(second, min(second.confidence, OVERRULE_ASK_CONFIDENCE))
             return self._decided(second, second.confidence)
         heard_again = word_overlap(heard.transcript, heard.second)
         if (
@@ -273,6 +288,14 @@ class Pipeline:
         ) and heard_again >= GRAMMAR_ALONE_OVERLAP:
             return self._decided(grammar, GRAMMAR_ALONE_CONFIDENCE)
         return nothing
+
+    @staticmethod
+    def _names_person(second: Understanding, grammar: Understanding) -> bool:
+        """:data:`OVERRULE_ASK_PERSON`: whether an overruling reading is asked back."""
+        if OVERRULE_ASK_PERSON is None:
+            return False
+        readings = (second,) if OVERRULE_ASK_PERSON == "second" else (second, grammar)
+        return any(u.intent in PERSON_INTENTS for u in readings)
 
     def _decided(self, understood: Understanding, confidence: float) -> Understanding:
         """``understood`` with ``confidence``: no intent when :func:`decide` says "repeat", marked

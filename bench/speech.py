@@ -493,6 +493,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offset", type=int, default=0, help="start at this recording (with --every)")
     ap.add_argument("--snrs", default=",".join(data.PICO_SNRS), help="Picovoice conditions")
     ap.add_argument("--own-snrs", default="20,10,5", help="noise levels for our commands")
+    ap.add_argument(
+        "--own-conds",
+        default="",
+        help="only these conditions of our commands and the dev sets: clean, kitchen, living (default all)",
+    )
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     ap.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
     ap.add_argument("--jsonl", help="write one record per utterance here")
@@ -517,6 +522,11 @@ def main(argv: list[str] | None = None) -> int:
     family_settings = settings_with(FAMILY_CONFIG, args.set)
     always = build_pipeline(family_settings, PipelineOptions(isolated=False, wake_phrase=""))
     own_conditions = [(None, None)] + [(n, int(s)) for n in data.OWN_NOISES for s in args.own_snrs.split(",")]
+    if args.own_conds:
+        keep = args.own_conds.split(",")
+        own_conditions = [
+            (n, s) for n, s in own_conditions if (n or "clean").split("_")[0].split(".")[0] in keep
+        ]
     if "own" in sets:
         tallies = run_commands(always, meter, data.EN_COMMANDS, args.every, "own", own_conditions)
         table("(b) our commands, flite kal16 / slt + festival kal_diphone, no wake phrase", tallies)

@@ -155,6 +155,30 @@ def test_the_gate_is_built_only_with_a_quiet_level(monkeypatch: pytest.MonkeyPat
     assert isinstance(gate, frontend.QuietGate) and gate.quiet_dbfs == -60.0
 
 
+def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
+    noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``RNNOISE_DRY_SHARE``: RNNoise's output plus that share of the input, delayed by
+    ``RNNOISE_DELAY`` as the filtered path is; built only when the share is above 0."""
+    _rnnoise_library()
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)  # 0.0: RNNoise alone
+    monkeypatch.setattr(frontend, "RNNOISE_DRY_SHARE", 0.25)
+    mix = frontend.make_frontend("rnnoise")
+    assert isinstance(mix, frontend.DryMix) and mix.share == 0.25
+    wet = array.array("h", _denoise(frontend.RNNoise(), noisy_command))
+    mixed = array.array("h", _denoise(mix, noisy_command))
+    assert len(mixed) == len(wet)
+    dry = array.array("h", bytes(2 * frontend.RNNOISE_DELAY)) + array.array("h", noisy_command)
+    assert all(
+        abs(m - round(w + 0.25 * d)) <= 1
+        for m, w, d in zip(mixed, wet, dry[: len(wet)], strict=True)
+        if abs(w + 0.25 * d) < 32000
+    )
+    # gentler: the kitchen noise in the trailing pause keeps more energy than through RNNoise alone
+    tail = 16000 * 2
+    assert _energy(mixed[-tail:].tobytes()) > 1.5 * _energy(wet[-tail:].tobytes())
+
+
 def test_soxr_stream_gives_what_python_soxr_gives(noisy_command: bytes) -> None:
     """The ctypes resampler is python-soxr's ``ResampleStream`` (float32, HQ) sample for sample,
     over chunks of uneven length (a 1-sample chunk and an empty one included)."""

@@ -143,6 +143,30 @@ def test_slot_without_config_values_drops_only_its_templates() -> None:
     assert g.accepts("make phone call") and not g.accepts("call anna")
 
 
+def test_short_fillers_allow_a_politeness_word_around_any_command(en_settings) -> None:
+    """``fillers="short"``: one opener from ``COMMAND_PRE_FILLERS_EN`` and one closer from
+    ``COMMAND_POST_FILLERS_EN`` around a command, read back as the command; no catalog fillers,
+    no stacking, and Mandarin gets none."""
+    from assistant.hearing import grammar as grammar_module
+
+    short = compile_grammar(load_catalog("en"), en_settings, determiners=False, fillers="short")
+    bare = compile_grammar(load_catalog("en"), en_settings, determiners=False, fillers=False)
+    assert not bare.accepts("please ring my daughter")
+    for text, command in (
+        ("please ring my daughter", "ring my daughter"),
+        ("oh what time is it thank you", "what time is it"),
+        ("um call anna please", "call anna"),
+    ):
+        parsed, plain = short.parse(text), bare.parse(command)
+        assert parsed is not None and plain is not None and parsed.intent == plain.intent
+    assert short.parse("please ring my daughter").slots == {"contact": "Anna"}  # type: ignore[union-attr]
+    assert not short.accepts("please please ring my daughter")
+    assert not short.accepts("would you be able to call anna")  # the catalog's long fillers: not in it
+    assert set(grammar_module.COMMAND_PRE_FILLERS_EN) <= short.words()
+    zh = compile_grammar(load_catalog("zh"), None, fillers="short")
+    assert zh.rule("pre_filler") is None and zh.rule("post_filler") is None
+
+
 def test_config_names_are_spelled_as_spoken() -> None:
     assert spoken_words("Dr. Chen", "en") == ["doctor", "chen"]
     assert spoken_words("陈 医生", "zh") == ["陈医生"]

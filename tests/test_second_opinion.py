@@ -195,3 +195,21 @@ def test_second_opinion_gate_skips_the_language_model_for_listed_intents(
         assert (engine.SECOND_OPINION_SEARCH in searches) is second_decoded, (text, searches)
         if not second_decoded:
             assert transcript.second == transcript.raw
+
+
+def test_an_overruling_reading_that_names_a_person_can_be_asked_back(pipeline, monkeypatch) -> None:
+    """``OVERRULE_ASK_PERSON``: the language model's sure "please ring my doctor" over the grammar's
+    "when is my appointment" (round 16) is asked back instead of phoning; off, it acts."""
+    from assistant import pipeline as pipeline_module
+
+    readings = heard("when is my appointment", "please ring my doctor", intent="appointment_query")
+    acted = pipeline.understand_heard(readings)
+    assert (acted.intent, acted.unsure) == ("call_doctor", False)
+    monkeypatch.setattr(pipeline_module, "OVERRULE_ASK_PERSON", "second")
+    asked = pipeline.understand_heard(readings)
+    assert (asked.intent, asked.unsure) == ("call_doctor", True)
+    # an overruling reading that calls nobody still acts under "second", not under "either"
+    other = heard("call my daughter", "what time is it", intent="call_contact", slots=[("contact", "Anna")])
+    assert pipeline.understand_heard(other).unsure is False
+    monkeypatch.setattr(pipeline_module, "OVERRULE_ASK_PERSON", "either")
+    assert pipeline.understand_heard(other).unsure is True

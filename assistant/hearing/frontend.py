@@ -31,7 +31,9 @@ import array
 import ctypes
 import ctypes.util
 import importlib.util
+import itertools
 import logging
+import operator
 import os
 import struct
 from pathlib import Path
@@ -51,6 +53,15 @@ level (dBFS; None = RNNoise always runs, the daemon's setting). Measured at −6
 docs/benchmarks/speech.md): same accuracy on the tuning commands and in noise, CPU RTF in a quiet
 room 0.015 (0.111 with RNNoise in the same run), but the Picovoice people's clean recordings lost
 2 of 104 (.952 → .933): RNNoise helps even there, so the gate is off."""
+RNNOISE_DRY_SHARE: Final = 0.0
+"""A gentler RNNoise (:class:`DryMix`): this share of the unfiltered signal (delayed as RNNoise
+delays it) is added back to RNNoise's output, which caps how far any sound is suppressed
+(0.1: about 20 dB) and keeps the speech RNNoise would clip in noise. 0.0 = RNNoise alone (the
+daemon's setting). Measured at 0.1 (round 17, docs/benchmarks/speech.md): tuning commands
+224 → 234 right of 270 but wrong actions 6 → 8; held-out quarter 116 → 120 of 135, wrong 2 → 1;
+set (b) kitchen 10 dB wrong actions 0 → 8.3 %; front-end CPU +0.005 of real time. At 0.05
+(kitchen and living room only): 146 → 155 right of 180, wrong 2 → 3; held-out 73 → 78 of 90,
+wrong 2 → 1. Off."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
@@ -524,6 +535,31 @@ class QuietGate:
         return out
 
 
+class DryMix:
+    """RNNoise's output plus :data:`RNNOISE_DRY_SHARE` of its input, aligned (output sample j is
+    input sample j − :data:`RNNOISE_DELAY` on both paths)."""
+
+    name = "rnnoise"
+
+    def __init__(self, net: RNNoise, share: float) -> None:
+        self.net = net
+        self.share = share
+        self._dry = array.array("h", bytes(2 * RNNOISE_DELAY))
+
+    def process(self, pcm: bytes) -> bytes:
+        self._dry.frombytes(pcm)
+        wet = array.array("h", self.net.process(pcm))
+        dry = self._dry[: len(wet)]
+        del self._dry[: len(wet)]
+        mixed = map(operator.add, wet, map(operator.mul, dry, itertools.repeat(self.share)))
+        try:
+            return array.array("h", map(round, mixed)).tobytes()
+        except OverflowError:  # a sum beyond the int16 range (rare): clip each
+            k = self.share
+            sums = (w + k * d for w, d in zip(wet, dry, strict=True))
+            return array.array("h", (max(-32768, min(32767, round(v))) for v in sums)).tobytes()
+
+
 class WebRtcNoiseGain:
     """WebRTC noise suppression (0–4) and automatic gain (dBFS target, 0 = off)."""
 
@@ -556,7 +592,9 @@ def make_frontend(name: str) -> Frontend | None:
     if name == "rnnoise":
         try:
             net = RNNoise()
-            return net if RNNOISE_QUIET_DBFS is None else QuietGate(net, RNNOISE_QUIET_DBFS)
+            if RNNOISE_QUIET_DBFS is not None:
+                return QuietGate(net, RNNOISE_QUIET_DBFS)
+            return DryMix(net, RNNOISE_DRY_SHARE) if RNNOISE_DRY_SHARE > 0 else net
         except FrontendError as err:
             if not _WARNED:
                 _WARNED.append(True)

@@ -29,7 +29,7 @@ import random
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from assistant.hearing.grammar_nodes import (
     Choice,
@@ -57,6 +57,13 @@ _LOGGER = logging.getLogger(__name__)
 DETERMINERS_EN: Final = ("a", "an", "the", "my", "some")
 """Optional before slots and content words in English (the matcher removes them again)."""
 POST_FILLERS_EN: Final = ("please", "thank you", "thanks", "for me", "now", "right now", "then")
+COMMAND_PRE_FILLERS_EN: Final = ("please", "oh", "well", "now", "um")
+"""``fillers="short"``: the few one-word politeness and hesitation openers allowed before any
+English command ("please ring my daughter", "oh what is the time"), instead of the catalog's
+whole filler list (``fillers=True``: "would you be able to", "is it possible to", …, which made
+the command search slower and less accurate, round 2 of docs/benchmarks/speech.md)."""
+COMMAND_POST_FILLERS_EN: Final = ("please", "for me", "thank you", "thanks", "now")
+"""``fillers="short"``: what may follow any English command ("ring annie for me", "louder please")."""
 FUNCTION_WORDS_EN: Final = frozenset(
     """a an the my some your his her our their this that these those it its them they he she we
     you i me is am are was were be been being do does did have has had will would can could
@@ -558,10 +565,13 @@ def compile_grammar(
     chatter: bool = True,
     wake_phrase: str | None = None,
     determiners: bool = True,
-    fillers: bool = True,
+    fillers: bool | Literal["short"] = True,
     spot_wordings: bool = True,
 ) -> SpokenGrammar:
-    """Compile ``catalog`` (+ config names from ``settings``) into a :class:`SpokenGrammar`."""
+    """Compile ``catalog`` (+ config names from ``settings``) into a :class:`SpokenGrammar`.
+    ``fillers``: optional politeness words around every command — the catalog's fillers before
+    and :data:`POST_FILLERS_EN` after (True), only :data:`COMMAND_PRE_FILLERS_EN` /
+    :data:`COMMAND_POST_FILLERS_EN` (``"short"``, English; Mandarin gets none), or none (False)."""
     from assistant.understanding.catalog import parse_template
 
     lang = catalog.lang
@@ -586,8 +596,14 @@ def compile_grammar(
             rules.append((f"intent_{intent.id}", Choice(tuple(dict.fromkeys(options)))))
             intents.append(intent.id)
     dets = set(DETERMINERS_EN) if en else set()
-    pre = _choice([f for f in catalog.fillers if f not in dets], lang) if fillers else None
-    post = _choice(POST_FILLERS_EN if en else catalog.fillers, lang) if fillers else None
+    pre: Choice | None = None
+    post: Choice | None = None
+    if fillers == "short":
+        pre = _choice(COMMAND_PRE_FILLERS_EN, lang) if en else None
+        post = _choice(COMMAND_POST_FILLERS_EN, lang) if en else None
+    elif fillers:
+        pre = _choice([f for f in catalog.fillers if f not in dets], lang)
+        post = _choice(POST_FILLERS_EN if en else catalog.fillers, lang)
     command: list[Node] = []
     if pre is not None:
         rules.append(("pre_filler", pre))
