@@ -666,3 +666,38 @@ def test_keyphrase_spotting_finds_the_candidates_own_words_in_noise(woken, speec
     assert recognizer._spot_phrase("i have chest pain", noisy, same) == "i have chest pain"
     monkeypatch.setattr(spotter, "SPOT_PHRASE_THRESHOLD", 0.0)
     assert recognizer._spot_phrase("i have chest pain", noisy) == ""
+
+
+def test_wake_name_read_as_english_spelling_wakes_in_noise(woken, speechgen, tmp_path) -> None:
+    """pocketsphinx_engine.WAKE_NAME_ENGLISH_READINGS and WAKE_KWS_ALL_PRONUNCIATIONS: festival
+    reads "jiayi" as "jye-ah-ee" (JH AY AA IY), which none of the pinyin readings covers; in
+    kitchen noise at 10 dB (a dev-wake sentence, the tuning mix) the wake search then heard
+    "but look time my use". With the English reading the wake phrase is heard, and keyphrase
+    spotting finds it only through that reading's own line."""
+    from assistant.hearing import pocketsphinx_engine as engine
+    from assistant.hearing.listener import WakeDetected
+
+    recognizer = cached_recognizer(woken.engine_spec())
+    assert recognizer._decoder.lookup_word("jiayi(4)") == "JH AY AA IY"
+    assert recognizer._spellings("hello jiayi") == [
+        "hello jiayi",
+        "hello jiayi(2)",
+        "hello jiayi(3)",
+        "hello jiayi(4)",
+    ]
+    wav = speechgen.with_noise(
+        speechgen.say("hello jiayi", "festival:kal_diphone", stretch=data.STRETCH),
+        "kitchen.wav",
+        10,
+        seed=100,
+    )
+    events, _results = _listen(woken, wav)
+    assert any(isinstance(e, WakeDetected) for e in events), events
+    pcm = read_pcm(wav)
+    for spelled, found in (("hello jiayi", False), ("hello jiayi(4)", True)):
+        path = tmp_path / "one.kws"
+        path.write_text(f"{spelled} /{engine.WAKE_KWS_THRESHOLD:g}/\n")
+        recognizer._decoder.add_kws("probe_kws", str(path))
+        recognizer._active_search = ""
+        assert bool(recognizer._decode_with("probe_kws", pcm)) is found, spelled
+    recognizer._active_search = ""

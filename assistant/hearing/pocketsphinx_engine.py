@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -87,6 +88,19 @@ EXTRA_PRONUNCIATIONS: Final = {
     "jiayi": ("JH IY AA IY", "JH Y AA IY", "JH IY AH IY"),
 }
 """Words the CMU dictionary lacks, as people say them (the default wake phrase's name)."""
+WAKE_NAME_ENGLISH_READINGS: Final[dict[str, tuple[str, ...]]] = {"jiayi": ("JH AY AA IY",)}
+"""More pronunciations of a wake-phrase name, added after :data:`EXTRA_PRONUNCIATIONS`' (empty =
+off): the name read as English spelling ("jye-ah-ee", as festival's letter-to-sound rules say
+it), where the pinyin readings above start "jee-" / "jyah-". With :data:`WAKE_KWS_ALL_PRONUNCIATIONS`,
+dev-wake-cmd (every 4th tuning command, 57 per condition): wake misses clean / kitchen 10 dB /
+living 10 dB 14.0 / 35.1 / 28.1 % -> 3.5 / 8.8 / 7.0 %, festival's kitchen misses 14 -> 3 of 19
+(docs/benchmarks/speech.md, round 17)."""
+WAKE_KWS_ALL_PRONUNCIATIONS: Final = True
+"""The wake phrase's keyphrase searches (:data:`WAKE_KWS_THRESHOLD`,
+:data:`WAKE_KWS_ALONE_THRESHOLD`) list the phrase once per pronunciation of its name
+(:data:`EXTRA_PRONUNCIATIONS`, :data:`WAKE_NAME_ENGLISH_READINGS`): pocketsphinx's keyphrase
+spotting looks for a word's first pronunciation only, where the grammar searches try every one
+(docs/benchmarks/speech.md, round 17). Off: the phrase once, as written."""
 SECOND_OPINION_MODES: Final = frozenset({"command"})
 """Grammar-mode searches whose audio is also decoded with the wider language model (the
 paraphrase corpus plus the catalog's sentences, :func:`langmodel.corpus_sentences`), so the
@@ -217,6 +231,18 @@ RIVAL_IGNORED_WORDS: Final = frozenset({"my", "the", "a", "an", "of", "family", 
 """Words of those slots that name nobody by themselves."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
+
+
+_ALT_MARK = re.compile(r"\(\d+\)")
+"""A dictionary's alternative-pronunciation mark ("jiayi(2)"), as keyphrase spotting reports it."""
+
+
+def _pronunciations() -> dict[str, tuple[str, ...]]:
+    """:data:`EXTRA_PRONUNCIATIONS` with :data:`WAKE_NAME_ENGLISH_READINGS` after each word's own."""
+    out = dict(EXTRA_PRONUNCIATIONS)
+    for word, phones in WAKE_NAME_ENGLISH_READINGS.items():
+        out[word] = (*out.get(word, ()), *(p for p in phones if p not in out.get(word, ())))
+    return out
 
 
 def _trie_expr(node: dict[str, Any]) -> str:
@@ -613,7 +639,7 @@ class PocketsphinxRecognizer:
         hmm = _private_model(os.path.join(model_dir, "en-us", "en-us"), self._workdir, GRAMMAR_REMOVE_NOISE)
         dict_path, _missing = langmodel.filtered_dictionary(
             os.path.join(model_dir, "en-us", "cmudict-en-us.dict"),
-            (w for w in words if set(w) <= _JSGF_WORD_OK and w not in EXTRA_PRONUNCIATIONS),
+            (w for w in words if set(w) <= _JSGF_WORD_OK and w not in _pronunciations()),
             os.path.join(self._workdir, "grammar.dict"),
             compose=COMPOSE_PRONUNCIATIONS,
         )
@@ -626,7 +652,7 @@ class PocketsphinxRecognizer:
             loglevel="FATAL",
             **{"topn": GRAMMAR_TOPN, **GRAMMAR_BEAMS},
         )
-        for word, phones in EXTRA_PRONUNCIATIONS.items():
+        for word, phones in _pronunciations().items():
             for index, pron in enumerate(phones):
                 name = word if index == 0 else f"{word}({index + 1})"
                 if decoder.lookup_word(name) is None:
@@ -675,7 +701,7 @@ class PocketsphinxRecognizer:
         decoder.process_raw(audio, False, True)
         decoder.end_utt()
         hyp = decoder.hyp()
-        text = normalize_phrase(hyp.hypstr) if hyp is not None and hyp.hypstr else ""
+        text = normalize_phrase(_ALT_MARK.sub("", hyp.hypstr)) if hyp is not None and hyp.hypstr else ""
         self.last_words = (
             [(seg.word, seg.start_frame, seg.end_frame) for seg in decoder.seg()] if text else []
         )
@@ -946,8 +972,25 @@ class PocketsphinxRecognizer:
         phrase list from a file in the work directory)."""
         path = os.path.join(self._workdir, filename)
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(f"{phrase} /{threshold:g}/\n")
+            handle.writelines(f"{spelled} /{threshold:g}/\n" for spelled in self._spellings(phrase))
         self._decoder.add_kws(search, path)
+
+    def _spellings(self, phrase: str) -> list[str]:
+        """``phrase`` once per pronunciation of its words that have extra ones (``jiayi``,
+        ``jiayi(2)`` …: the decoder's names of them) when :data:`WAKE_KWS_ALL_PRONUNCIATIONS`;
+        the phrase alone otherwise."""
+        if not WAKE_KWS_ALL_PRONUNCIATIONS:
+            return [phrase]
+        extra = _pronunciations()
+        choices = []
+        for word in phrase.split():
+            names = (
+                [word]
+                if word not in extra
+                else [word] + [f"{word}({i})" for i in range(2, len(extra[word]) + 1)]
+            )
+            choices.append([n for n in names if self._decoder.lookup_word(n) is not None] or [word])
+        return [" ".join(words) for words in itertools.product(*choices)]
 
     def _wake_then_command(self, raw: str, audio: bytes) -> str:
         """The wake search heard the wake phrase followed by chatter (:data:`WAKE_TAIL`): the
