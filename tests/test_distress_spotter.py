@@ -390,7 +390,9 @@ NEWS_SECOND = (
 def test_long_readings_of_television_are_not_sentences(woken) -> None:
     from assistant.hearing import spotter
 
-    assert woken.heard_emergency(NEWS_FREE) and woken.heard_emergency(NEWS_SECOND, True)  # why it matters
+    # why it matters: the understanding stage alone raises the free reading of a news passage
+    # (round 12's English veto no longer raises the second opinion's garbled reading, NEWS_SECOND)
+    assert woken.heard_emergency(NEWS_FREE)
     assert not spotter.sentence_sized("this is emergency help me", NEWS_FREE)
     assert spotter.sentence_sized("help me i've fallen", "i'll be i've fallen how")
     assert not spotter.sentence_sized("help me", "")
