@@ -10,6 +10,8 @@ Examples, per language:
 * ``intents/training/negated-<lang>.jsonl`` as out of scope (a negated request asks for nothing);
 * ``intents/training/negatives-<lang>.jsonl``: broad out-of-scope requests (smart-speaker
   wording that shares the domain's words: "what's on the doctor who tonight", 给狗买点狗粮);
+* when :data:`DEV_ODD_HALVES` is on: ``intents/training/dev-odd-<lang>.jsonl``, the odd halves of the
+  intent dev sets (negated lines as "asks for nothing", out-of-scope lines as negatives);
 * Mandarin only: every example once more with one character swapped for a homophone (same
   toneless pinyin, a character seen in the examples), as the recogniser mishears (陈医生 → 陈一生);
   this raised held-out accuracy on homophone-swapped lines from 90.7 to 92.9 %;
@@ -161,6 +163,32 @@ dev14-oos even, negated lines acting 2 → 3 pooled: on. en cost in-scope lines 
 59 lines, → 635 with the 45 kept here, for 11 → 9 false accepts): off."""
 
 
+DEV_ODD_HALVES: Final = {"en": False, "zh": False}
+"""Round 12 (issue 10): also train on ``intents/training/dev-odd-<lang>.jsonl``, the odd (tuned-on)
+halves of every intent dev set in ``bench/intent.py``'s ``HALVED_SETS`` (exported by
+``bench/export_dev_odd.py``; labelled lines as examples, out-of-scope lines as negatives, negated
+lines as "asks for nothing"), :data:`DEV_ODD_REPEAT` times each. Measured in docs/benchmarks/intent.md."""
+DEV_ODD_REPEAT: Final = 1
+"""How many times each dev odd line is added (its weight against the paraphrases)."""
+DEV_ODD_LEAVE_OUT: frozenset[str] = frozenset()
+"""Dev sets (``source`` prefixes, e.g. ``"dev11"``) whose odd lines are skipped: set only by
+``bench/intent_devtrain.py``'s leave-one-set-out check, never in the product."""
+
+
+def _dev_odd_rows(folder: Path, lang: str) -> list[tuple[str, str]]:
+    """(text, label) of the dev odd halves, each :data:`DEV_ODD_REPEAT` times (empty when off)."""
+    path = folder / f"dev-odd-{lang}.jsonl"
+    if not DEV_ODD_HALVES.get(lang, False) or not path.exists():
+        return []
+    out: list[tuple[str, str]] = []
+    for row in _read_jsonl(path):
+        if row["source"].rsplit(":", 1)[0] in DEV_ODD_LEAVE_OUT:
+            continue
+        label = NEGATED if row.get("not_intent") is not None else (row.get("intent") or OOS)
+        out += [(row["text"], label)] * DEV_ODD_REPEAT
+    return out
+
+
 def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -202,6 +230,9 @@ def examples(lang: str, holdout: bool = False) -> tuple[list[str], list[str]]:
         for row in _read_jsonl(folder / f"negatives-talk-{lang}.jsonl"):
             texts.append(_fill(row["text"], lang, catalog, rng))
             labels.append(OOS)
+    for text, label in _dev_odd_rows(folder, lang):
+        texts.append(text)
+        labels.append(label)
     share = AUGMENT_SHARE.get(lang, 0.0)
     spoken = _spoken_copies(texts, labels, lang, random.Random(20261203), share) if share > 0.0 else []
     if lang == "zh" and HOMOPHONE_SHARE > 0.0:
