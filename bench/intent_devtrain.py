@@ -44,7 +44,8 @@ def model_for(lang: str, cache: Path, on: bool, repeat: int, leave_out: str = ""
     import assistant.understanding.train as train
     from assistant.understanding.model import IntentModel
 
-    tag = f"{lang}-{'on' if on else 'off'}-x{repeat}-{leave_out or 'all'}{'-holdout' if holdout else ''}"
+    neg = "" if train.DEV_ODD_NEGATED_EMERGENCY else "-noneg"
+    tag = f"{lang}-{'on' if on else 'off'}{neg}-x{repeat}-{leave_out or 'all'}{'-holdout' if holdout else ''}"
     path = cache / f"{tag}.bin"
     if not path.exists():
         saved = (train.DEV_ODD_HALVES, train.DEV_ODD_REPEAT, train.DEV_ODD_LEAVE_OUT)
@@ -114,7 +115,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, action="append", help="weights to try (default: 1)")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-set-out models")
     parser.add_argument("--json", help="write the full result here")
+    parser.add_argument(
+        "--no-negated-emergency", action="store_true", help="leave the dev odd negated emergency lines out"
+    )
     args = parser.parse_args()
+    if args.no_negated_emergency:
+        import assistant.understanding.train as train
+
+        train.DEV_ODD_NEGATED_EMERGENCY = False
     cache = Path(args.cache or tempfile.mkdtemp(prefix="jiayi-devtrain-"))
     cache.mkdir(parents=True, exist_ok=True)
     result = {

@@ -400,5 +400,8 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
     assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(
         not r["source"].startswith("dev11:") for r in rows
     )
+    monkeypatch.setattr(train, "DEV_ODD_LEAVE_OUT", frozenset())
+    monkeypatch.setattr(train, "DEV_ODD_NEGATED_EMERGENCY", False)
+    assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(r.get("not_intent") != "emergency" for r in rows)
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": False})
     assert train._dev_odd_rows(folder, "en") == []
