@@ -76,12 +76,20 @@ def _training_sentences(lang: str) -> set[str]:
         f"negated-{lang}.jsonl",
         f"negatives-{lang}.jsonl",
         f"negatives-talk-{lang}.jsonl",  # round 11, read when train.TALK_NEGATIVES[lang]
+        f"dev-odd-{lang}.jsonl",  # round 12, the dev sets' odd halves (train.DEV_ODD_HALVES)
     ):
         if not (folder / file).exists():
             continue
         for row in _jsonl(folder / file):
             known.update(normalize(t, lang) for t in _fillings(row["text"], lang, names))
     return known
+
+
+def _even_overlap(rows: list[dict], lang: str, known: set[str]) -> list[int]:
+    """Line numbers of a dev set's even (held-out) lines equal to a training sentence. Since round 12
+    the odd (tuned-on) halves may be trained on (``intents/training/dev-odd-<lang>.jsonl``, read when
+    ``train.DEV_ODD_HALVES``); the even halves never."""
+    return [n for n, row in enumerate(rows, 1) if n % 2 == 0 and normalize(row["text"], lang) in known]
 
 
 def _fresh(lang: str, name: str = "fresh") -> list[str]:
@@ -135,7 +143,7 @@ def test_no_dev6_line_is_a_training_sentence(lang: str) -> None:
     known = _training_sentences(lang)
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev6-{lang}.jsonl")
     assert len(rows) >= 200
-    overlap = [row["text"] for row in rows if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"dev6 {lang} lines equal training sentences: {overlap}"
 
 
@@ -146,7 +154,7 @@ def test_no_dev12_neg_line_is_a_training_sentence(lang: str) -> None:
     known = _training_sentences(lang)
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev12-neg-{lang}.jsonl")
     assert len(rows) >= 250
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"{len(overlap)} dev12-neg {lang} line(s) equal training sentences: lines {overlap}"
 
 
@@ -239,7 +247,7 @@ def test_no_dev8_line_is_a_training_sentence() -> None:
     known = _training_sentences("zh")
     rows = _jsonl(ROOT / "bench" / "data" / "intent-dev8-zh.jsonl")
     assert len(rows) >= 300
-    overlap = [row["text"] for row in rows if normalize(row["text"], "zh") in known]
+    overlap = _even_overlap(rows, "zh", known)
     assert not overlap, f"dev8 zh lines equal training sentences: {overlap}"
 
 
@@ -252,7 +260,7 @@ def test_no_dev10_line_is_a_training_sentence(lang: str) -> None:
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev10-oos-{lang}.jsonl")
     assert sum(row["intent"] is None for row in rows) >= 160
     assert sum(row["intent"] is not None for row in rows) >= 60
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"dev10-oos {lang} lines {overlap} equal training sentences"
 
 
@@ -265,7 +273,7 @@ def test_no_dev12_oos_line_is_a_training_sentence(lang: str) -> None:
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev12-oos-{lang}.jsonl")
     assert sum(row["intent"] is None for row in rows) >= 200
     assert sum(row["intent"] is not None for row in rows) >= 95
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"dev12-oos {lang} lines {overlap} equal training sentences"
 
 
@@ -278,7 +286,7 @@ def test_no_dev13_oos_line_is_a_training_sentence(lang: str) -> None:
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev13-oos-{lang}.jsonl")
     assert len(rows) >= {"en": 250, "zh": 150}[lang]
     assert sum(row.get("not_intent") is not None for row in rows) >= 30
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"dev13-oos {lang} lines {overlap} equal training sentences"
 
 
@@ -292,7 +300,7 @@ def test_no_dev14_oos_line_is_a_training_sentence(lang: str) -> None:
     assert len(rows) >= {"en": 260, "zh": 200}[lang]
     assert sum(row.get("not_intent") is not None for row in rows) >= 40
     assert sum(row["intent"] is not None for row in rows) >= 25
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"dev14-oos {lang} lines {overlap} equal training sentences"
 
 
@@ -327,7 +335,7 @@ def test_no_in_scope_dev_line_is_a_training_sentence(
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-{name}-{lang}.jsonl")
     assert sum(row["intent"] is not None for row in rows) >= in_scope
     assert sum(row["intent"] is None for row in rows) >= out_of_scope
-    overlap = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in known]
+    overlap = _even_overlap(rows, lang, known)
     assert not overlap, f"{name} {lang} lines {overlap} equal training sentences"
 
 
@@ -357,3 +365,58 @@ def test_spoken_copies_keep_labels_and_negations() -> None:
                 assert {w for w in copy.split() if w in negations} == {w for w in original if w in negations}
             else:
                 assert {n for n in negations if n in copy} == {n for n in negations if n in by_label[label]}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_dev_odd_rows_are_odd_lines_of_halved_sets(lang: str) -> None:
+    """``dev-odd-<lang>.jsonl`` (round 12) copies odd lines only (``rows[0::2]``: line 1, 3, 5 …) of
+    the intent dev sets in ``bench/intent.py``'s HALVED_SETS, label and text unchanged, each once;
+    never a fresh, test or even line (the overlap tests above check the text)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from intent import HALVED_SETS
+
+    from assistant.understanding import train
+
+    assert train.DEV_ODD_LEAVE_OUT == frozenset()  # set only by the leave-one-set-out bench
+    rows = _jsonl(data.intents_dir() / "training" / f"dev-odd-{lang}.jsonl")
+    assert len(rows) >= 1000
+    sources = [row["source"] for row in rows]
+    assert len(set(sources)) == len(sources)
+    for row in rows:
+        name, line = row["source"].rsplit(":", 1)
+        assert name in HALVED_SETS and int(line) % 2 == 1, row["source"]
+        original = _jsonl(ROOT / "bench" / "data" / f"intent-{name}-{lang}.jsonl")[int(line) - 1]
+        assert row["text"] == original["text"]
+        if original.get("not_intent") is not None:
+            assert (
+                set(row) == {"text", "not_intent", "source"} and row["not_intent"] == original["not_intent"]
+            )
+        else:
+            assert set(row) == {"text", "intent", "source"} and row["intent"] == original["intent"]
+
+
+def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On, the trainer reads the dev odd lines (negated ones as "asks for nothing"), DEV_ODD_REPEAT
+    times each; leaving a set out drops exactly its lines."""
+    from assistant.understanding import train
+    from assistant.understanding.model import NEGATED, OOS
+
+    folder = data.intents_dir() / "training"
+    rows = _jsonl(folder / "dev-odd-en.jsonl")
+    monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": True})
+    monkeypatch.setattr(train, "DEV_ODD_REPEAT", 2)
+    got = train._dev_odd_rows(folder, "en")
+    assert len(got) == 2 * len(rows)
+    want = {(r["text"], NEGATED if r.get("not_intent") else r.get("intent") or OOS) for r in rows}
+    assert set(got) == want and {OOS, NEGATED} <= {label for _, label in got}
+    monkeypatch.setattr(train, "DEV_ODD_LEAVE_OUT", frozenset({"dev11"}))
+    assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(
+        not r["source"].startswith("dev11:") for r in rows
+    )
+    monkeypatch.setattr(train, "DEV_ODD_LEAVE_OUT", frozenset())
+    monkeypatch.setattr(train, "DEV_ODD_NEGATED_EMERGENCY", False)
+    assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(r.get("not_intent") != "emergency" for r in rows)
+    monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": False})
+    assert train._dev_odd_rows(folder, "en") == []

@@ -296,6 +296,7 @@ def training_files(lang: str) -> list[Path]:
         folder / "training" / f"negated-{lang}.jsonl",
         folder / "training" / f"negatives-{lang}.jsonl",
         folder / "training" / f"negatives-talk-{lang}.jsonl",  # read when train.TALK_NEGATIVES[lang]
+        folder / "training" / f"dev-odd-{lang}.jsonl",  # read when train.DEV_ODD_HALVES[lang]
     ]
 
 
