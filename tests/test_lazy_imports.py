@@ -73,3 +73,15 @@ def test_paho_sets_up_tls_through_the_deferred_ssl() -> None:
         "print(loaded('ssl'), isinstance(context, sys.modules['ssl'].SSLContext), context.verify_mode == ssl.CERT_REQUIRED)\n"
     )
     assert out.strip() == "True True True"
+
+
+def test_an_english_understander_never_loads_pypinyin() -> None:
+    """pypinyin's dictionaries cost an English daemon ~55 MB of RSS (round 12 had made the Mandarin
+    sound table at import): built on first Mandarin use only; a Mandarin line still loads it."""
+    out = _run(
+        "import assistant.daemon, assistant.pipeline\n"
+        "from assistant.understanding import normalize\n"
+        "print(normalize.normalize('call my daughter please', 'en'), 'pypinyin' in sys.modules)\n"
+        "print(normalize.sound_zh('雪压有点高'), 'pypinyin' in sys.modules)\n"
+    )
+    assert out.splitlines() == ["call my daughter please False", "血压有点高 True"]

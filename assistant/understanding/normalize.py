@@ -300,7 +300,10 @@ ZH_SOUND_KEEP: Final = (
 充点话费), found by reading every rewrite on the training corpora, dev / tune / test and the tuned-on halves."""
 
 
+@lru_cache(maxsize=1)
 def _zh_sound_table() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The key words and their sounds, built on first use: pypinyin's dictionaries (~25 MB) are never
+    loaded by a process that reads no Mandarin (an English daemon)."""
     out = [(w, tuple(pinyin_tokens(list(w)))) for w in ZH_SOUND_WORDS]
     return tuple(sorted(out, key=lambda x: -len(x[0])))
 
@@ -321,10 +324,13 @@ def sound_zh(text: str) -> str:
     sounds = pinyin_tokens(tokens)
     chars = list(text)
     taken = [False] * len(chars)
-    for word, _ in _ZH_SOUND_TABLE:  # a key word said as such is not part of another's sound-alike (家医声音)
+    for (
+        word,
+        _,
+    ) in _zh_sound_table():  # a key word said as such is not part of another's sound-alike (家医声音)
         for m in re.finditer(re.escape(word), text):
             taken[m.start() : m.end()] = [True] * len(word)
-    for word, sound in _ZH_SOUND_TABLE:
+    for word, sound in _zh_sound_table():
         n = len(word)
         for i in range(len(chars) - n + 1):
             if tuple(sounds[i : i + n]) != sound or any(taken[i : i + n]):
@@ -523,6 +529,3 @@ def stem_en(word: str) -> str:
 def stem_tokens_en(tokens: list[str]) -> list[str]:
     """:func:`stem_en` of each token, aligned one to one."""
     return [stem_en(t) for t in tokens]
-
-
-_ZH_SOUND_TABLE: Final = _zh_sound_table()
