@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant import data
-from assistant.understanding.normalize import normalize
+from assistant.understanding.normalize import normalize, overlaps_word
 
 if TYPE_CHECKING:
     from assistant.understanding.distress_raise import DistressRaiser
@@ -416,16 +416,6 @@ def _spans(pattern: re.Pattern[str] | None, text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in pattern.finditer(text)] if pattern is not None else []
 
 
-def _overlaps_word(text: str, i: int, n: int, word: str) -> bool:
-    """``word`` occurs in ``text`` overlapping the span ``[i, i + n)``."""
-    start = text.find(word, max(0, i - len(word) + 1))
-    while start != -1 and start < i + n:
-        if start + len(word) > i:
-            return True
-        start = text.find(word, start + 1)
-    return False
-
-
 def _overlaps(a: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
     return any(s < a[1] and a[0] < e for s, e in spans)
 
@@ -598,7 +588,7 @@ class DistressDetector:
                 differ = sum(a != b for a, b in zip(span, word, strict=True))
                 if not 1 <= differ <= max(1, n // 2):
                     continue
-                if any(_overlaps_word(text, i, n, keep) for keep in self.lex.sound_keep):
+                if any(overlaps_word(text, i, n, keep) for keep in self.lex.sound_keep):
                     continue
                 chars[i : i + n] = list(word)
                 taken[i : i + n] = [True] * n

@@ -339,15 +339,16 @@ def sound_zh(text: str) -> str:
             differ = sum(a != b for a, b in zip(span, word, strict=True))
             if not 1 <= differ <= max(1, n // 2):
                 continue
-            if any(_overlaps(text, i, n, keep) for keep in ZH_SOUND_KEEP):
+            if any(overlaps_word(text, i, n, keep) for keep in ZH_SOUND_KEEP):
                 continue
             chars[i : i + n] = list(word)
             taken[i : i + n] = [True] * n
     return "".join(chars)
 
 
-def _overlaps(text: str, i: int, n: int, word: str) -> bool:
-    """``word`` occurs in ``text`` overlapping the span ``[i, i + n)``."""
+def overlaps_word(text: str, i: int, n: int, word: str) -> bool:
+    """``word`` occurs in ``text`` overlapping the span ``[i, i + n)`` (a real word that sounds alike and
+    stays: :func:`sound_zh`, and the distress lexicon's sound words)."""
     start = text.find(word, max(0, i - len(word) + 1))
     while start != -1 and start < i + n:
         if start + len(word) > i:
