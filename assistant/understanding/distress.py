@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant import data
-from assistant.understanding.normalize import normalize, overlaps_word
+from assistant.understanding.normalize import normalize, rewrite_sounds
 
 if TYPE_CHECKING:
     from assistant.understanding.distress_raise import DistressRaiser
@@ -569,30 +569,7 @@ class DistressDetector:
         characters. At least one and at most half the characters may differ (a span equal to the word
         needs nothing; one that shares too few characters is another word); real words that sound the
         same (``sound_keep``) stay. Same length, so cue positions hold."""
-        from assistant.understanding.normalize import pinyin_tokens, tokenize
-
-        if not re.search(r"[\u4e00-\u9fff]", text):
-            return text
-        tokens = tokenize(text, self.lang)
-        if "".join(tokens) != text:  # spaces or Latin words: positions would not hold
-            return text
-        sounds = pinyin_tokens(tokens)
-        chars = list(text)
-        taken = [False] * len(chars)
-        for word, sound in self.lex.sound_words:
-            n = len(word)
-            for i in range(len(chars) - n + 1):
-                if tuple(sounds[i : i + n]) != sound or any(taken[i : i + n]):
-                    continue
-                span = "".join(chars[i : i + n])
-                differ = sum(a != b for a, b in zip(span, word, strict=True))
-                if not 1 <= differ <= max(1, n // 2):
-                    continue
-                if any(overlaps_word(text, i, n, keep) for keep in self.lex.sound_keep):
-                    continue
-                chars[i : i + n] = list(word)
-                taken[i : i + n] = [True] * n
-        return "".join(chars)
+        return rewrite_sounds(text, self.lex.sound_words, self.lex.sound_keep)
 
     def _raised(self, text: str) -> DistressResult:
         """No danger word at all: the learned raiser may still hear an emergency (category

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Final
 
@@ -316,21 +317,35 @@ def sound_zh(text: str) -> str:
     word); a real word that sounds alike (``ZH_SOUND_KEEP``: 说一声, 笑声, 一边) stays. Same length.
     What the rules read (beside :func:`standard_zh`); the learned model reads the words as said (its
     features carry the pinyin already)."""
+    return rewrite_sounds(text, _zh_sound_table(), ZH_SOUND_KEEP, keep_present=True)
+
+
+def rewrite_sounds(
+    text: str,
+    table: Iterable[tuple[str, tuple[str, ...]]],
+    keep: Iterable[str],
+    *,
+    keep_present: bool = False,
+) -> str:
+    """Normalised Mandarin with spans that sound like a word of ``table`` (word, toneless pinyin)
+    but are written otherwise rewritten to the word; at least one and at most half the characters
+    may differ, and a span overlapping a real word of ``keep`` stays. Same length, so positions
+    hold. ``keep_present``: a table word already written as such is not part of another's
+    sound-alike (家医声音). Shared by :func:`sound_zh` and the distress lexicon's sound words."""
     if not re.search(r"[\u4e00-\u9fff]", text):
         return text
     tokens = tokenize(text, "zh")
     if "".join(tokens) != text:  # spaces or Latin words: keep positions simple
         return text
+    table, keep = tuple(table), tuple(keep)
     sounds = pinyin_tokens(tokens)
     chars = list(text)
     taken = [False] * len(chars)
-    for (
-        word,
-        _,
-    ) in _zh_sound_table():  # a key word said as such is not part of another's sound-alike (家医声音)
-        for m in re.finditer(re.escape(word), text):
-            taken[m.start() : m.end()] = [True] * len(word)
-    for word, sound in _zh_sound_table():
+    if keep_present:
+        for word, _ in table:
+            for m in re.finditer(re.escape(word), text):
+                taken[m.start() : m.end()] = [True] * len(word)
+    for word, sound in table:
         n = len(word)
         for i in range(len(chars) - n + 1):
             if tuple(sounds[i : i + n]) != sound or any(taken[i : i + n]):
@@ -339,7 +354,7 @@ def sound_zh(text: str) -> str:
             differ = sum(a != b for a, b in zip(span, word, strict=True))
             if not 1 <= differ <= max(1, n // 2):
                 continue
-            if any(overlaps_word(text, i, n, keep) for keep in ZH_SOUND_KEEP):
+            if any(overlaps_word(text, i, n, k) for k in keep):
                 continue
             chars[i : i + n] = list(word)
             taken[i : i + n] = [True] * n
