@@ -637,9 +637,10 @@ class PocketsphinxRecognizer:
 
         self._workdir = tempfile.mkdtemp(prefix="jiayi-fsg-")
         hmm = _private_model(os.path.join(model_dir, "en-us", "en-us"), self._workdir, GRAMMAR_REMOVE_NOISE)
+        extra = _pronunciations()
         dict_path, _missing = langmodel.filtered_dictionary(
             os.path.join(model_dir, "en-us", "cmudict-en-us.dict"),
-            (w for w in words if set(w) <= _JSGF_WORD_OK and w not in _pronunciations()),
+            (w for w in words if set(w) <= _JSGF_WORD_OK and w not in extra),
             os.path.join(self._workdir, "grammar.dict"),
             compose=COMPOSE_PRONUNCIATIONS,
         )
@@ -652,7 +653,7 @@ class PocketsphinxRecognizer:
             loglevel="FATAL",
             **{"topn": GRAMMAR_TOPN, **GRAMMAR_BEAMS},
         )
-        for word, phones in _pronunciations().items():
+        for word, phones in extra.items():
             for index, pron in enumerate(phones):
                 name = word if index == 0 else f"{word}({index + 1})"
                 if decoder.lookup_word(name) is None:
