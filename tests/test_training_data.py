@@ -423,3 +423,29 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
     assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(r.get("not_intent") != "emergency" for r in rows)
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": False})
     assert train._dev_odd_rows(folder, "en") == []
+
+
+def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 13 (in16zh): ``paraphrases-everyday-zh.jsonl`` (off: ``train.EVERYDAY_PARAPHRASES["zh"]``)
+    holds catalog intents or out of scope, copies no line of any intent dev set (either half), and is
+    read only when switched on. Lines opening with 乖孙 / 小家伙 are written as the model would see them
+    (``addressed.grandparent_self`` changes none)."""
+    from assistant.understanding import addressed, train
+
+    assert train.EVERYDAY_PARAPHRASES["zh"] is False
+    rows = _jsonl(data.intents_dir() / "training" / "paraphrases-everyday-zh.jsonl")
+    intents = set(load_catalog("zh").intent_ids())
+    assert len(rows) >= 80
+    assert all(set(r) == {"text", "intent"} and (r["intent"] is None or r["intent"] in intents) for r in rows)
+    assert all(addressed.grandparent_self(r["text"], "zh") == r["text"] for r in rows)
+    dev = {
+        normalize(row["text"], "zh")
+        for path in (ROOT / "bench" / "data").glob("intent-dev*-zh.jsonl")
+        for row in _jsonl(path)
+    }
+    copied = [r["text"] for r in rows if normalize(r["text"], "zh") in dev]
+    assert not copied, copied
+    off, _ = train.examples("zh")
+    monkeypatch.setattr(train, "EVERYDAY_PARAPHRASES", {"en": False, "zh": True})
+    on, _ = train.examples("zh")
+    assert len(on) > len(off) + len(rows)  # read when on (Mandarin adds homophone copies of its examples)
