@@ -124,6 +124,14 @@ Sets (``bench/data``):
   ~25 % in-scope controls said in the same surroundings (en 275, zh 266); written by a new writer and
   committed before that round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in
   the pooled row.
+* ``intent-dev16zh-zh.jsonl`` — round 13 (issue 10, Mandarin only): 351 lines (262 in scope over the
+  17 non-emergency intents, 32 symptom reports labelled with symptom ids, 10 emergencies, 6 harmless
+  danger-word lines, 41 out of scope) by a new writer: older speakers' 东北 / 四川 / 河南 / 上海 flavoured
+  Mandarin (整, 唠嗑, 啥子, 莫得, 恁, 中不中, 俺妮儿, 侬, 阿拉, 覅, 啥辰光), a long story before the request,
+  polite indirect frames (能不能麻烦你…, 我想问一下是不是可以…), the speaker talked to like a grandchild
+  (乖孙, 小家伙) and recogniser homophones without punctuation (大位, 按娜, 陈医声, 预越, 降塘药); committed
+  alone before any run on it. Odd lines tuned on, even lines totals only. After ``POOLED_THROUGH``:
+  not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -176,14 +184,15 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_THROUGH = "dev14-oos"
+POOLED_THROUGH = "dev15-oos"
 """The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
-and including this one (the sets of rounds 6–11, none tuned on in round 12; round 11 pooled through
+and including this one (the sets of rounds 6–12, none tuned on in round 13; round 12 pooled through
+dev14-oos; round 11 pooled through
 dev13; round 12's helpers compared through dev14, i.e. without dev14-oos, and the round-12 summary
 adds it): one larger unseen
 figure beside the per-set rows, comparable before and after a round."""
@@ -427,9 +436,9 @@ DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
-DISTRESS_POOLED_THROUGH = "dev14"
+DISTRESS_POOLED_THROUGH = "dev15"
 """``--distress-pool`` sums the even halves of ``DISTRESS_HALVES`` up to and including this one (the
-sets of rounds 5–11, none tuned on in round 12; round 11 pooled through dev13), so the pooled figure stays comparable while a
+sets of rounds 5–12, none tuned on in round 13; round 12 pooled through dev14, round 11 through dev13), so the pooled figure stays comparable while a
 round adds sets; a new set's own halves are reported by ``--distress-dev <name>``."""
 
 

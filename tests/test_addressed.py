@@ -225,3 +225,32 @@ def test_an_instruction_records_no_dose(all_on: None, en) -> None:
     read a question about medicines, which acts on nothing)."""
     assert en.match("take two tablets every morning with food").intent != "medication_taken"
     assert en.match("took two tablets this morning with my porridge").intent == "medication_taken"
+
+
+def test_grandchild_talk_is_said_to_us(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 13 (in16zh), ``GRANDCHILD_TO_US``: 乖孙 opening a request is the speaker talked to as a
+    grandchild, not a person in the room; other pet names and names stay vocatives. The grandparent
+    words of a line opening with 乖孙 / 小家伙 are the speaker; off, nothing changes."""
+    monkeypatch.setitem(addressed.VOCATIVE, "zh", True)
+    monkeypatch.setitem(addressed.GRANDCHILD_TO_US, "zh", True)
+    assert not addressed.vocative(_n("乖孙，帮姥姥把陈医生叫过来", "zh"), "zh")
+    assert addressed.vocative(_n("乖乖，帮我把拖鞋拿过来", "zh"), "zh")
+    assert addressed.vocative(_n("小李你帮我挂个号", "zh"), "zh")
+    assert addressed.grandparent_self("小家伙，外公的药放哪了", "zh") == "小家伙，我的药放哪了"
+    assert addressed.grandparent_self("乖孙 给你爷爷捶捶背", "zh") == "乖孙 给你爷爷捶捶背"  # his grandfather
+    assert addressed.grandparent_self("奶奶的降压药没了", "zh") == "奶奶的降压药没了"  # no grandchild talk
+    monkeypatch.setitem(addressed.GRANDCHILD_TO_US, "zh", False)
+    assert addressed.vocative(_n("乖孙，帮姥姥把陈医生叫过来", "zh"), "zh")
+    assert addressed.grandparent_self("小家伙，外公的药放哪了", "zh") == "小家伙，外公的药放哪了"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("乖孙，你帮姥爷跟陈医生约个时间", "book_appointment"),
+        ("乖孙子 姥姥的降糖药快没有了 帮我再订点", "reorder_medication"),
+    ],
+)
+def test_mandarin_grandchild_talk_acts(zh, text: str, intent: str) -> None:
+    """As shipped (``GRANDCHILD_TO_US`` on): requests said to the speaker as to a grandchild act."""
+    assert zh.match(text).intent == intent

@@ -326,13 +326,13 @@ def test_no_dev15_oos_line_is_a_training_sentence(lang: str) -> None:
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50), ("dev15zh", "zh", 280, 40),
     ("dev13", "en", 200, 60), ("dev13", "zh", 125, 40),
-    ("dev14", "en", 290, 35), ("dev15", "en", 280, 35),
+    ("dev14", "en", 290, 35), ("dev15", "en", 280, 35), ("dev16zh", "zh", 300, 40),
 ])  # fmt: skip
 def test_no_in_scope_dev_line_is_a_training_sentence(
     name: str, lang: str, in_scope: int, out_of_scope: int
 ) -> None:
-    """dev11 (in scope, round 7), dev12 (round 9), dev13 (round 10), dev14zh / dev14 (round 11) and dev15 / dev15zh
-    (round 12): their even halves are reported as held out, so
+    """dev11 (in scope, round 7), dev12 (round 9), dev13 (round 10), dev14zh / dev14 (round 11), dev15 / dev15zh
+    (round 12) and dev16zh (round 13): their even halves are reported as held out, so
     no line may be trained on (compared without printing the even lines)."""
     known = _training_sentences(lang)
     rows = _jsonl(ROOT / "bench" / "data" / f"intent-{name}-{lang}.jsonl")
@@ -423,3 +423,29 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
     assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(r.get("not_intent") != "emergency" for r in rows)
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": False})
     assert train._dev_odd_rows(folder, "en") == []
+
+
+def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Round 13 (in16zh): ``paraphrases-everyday-zh.jsonl`` (off: ``train.EVERYDAY_PARAPHRASES["zh"]``)
+    holds catalog intents or out of scope, copies no line of any intent dev set (either half), and is
+    read only when switched on. Lines opening with 乖孙 / 小家伙 are written as the model would see them
+    (``addressed.grandparent_self`` changes none)."""
+    from assistant.understanding import addressed, train
+
+    assert train.EVERYDAY_PARAPHRASES["zh"] is False
+    rows = _jsonl(data.intents_dir() / "training" / "paraphrases-everyday-zh.jsonl")
+    intents = set(load_catalog("zh").intent_ids())
+    assert len(rows) >= 80
+    assert all(set(r) == {"text", "intent"} and (r["intent"] is None or r["intent"] in intents) for r in rows)
+    assert all(addressed.grandparent_self(r["text"], "zh") == r["text"] for r in rows)
+    dev = {
+        normalize(row["text"], "zh")
+        for path in (ROOT / "bench" / "data").glob("intent-dev*-zh.jsonl")
+        for row in _jsonl(path)
+    }
+    copied = [r["text"] for r in rows if normalize(r["text"], "zh") in dev]
+    assert not copied, copied
+    off, _ = train.examples("zh")
+    monkeypatch.setattr(train, "EVERYDAY_PARAPHRASES", {"en": False, "zh": True})
+    on, _ = train.examples("zh")
+    assert len(on) > len(off) + len(rows)  # read when on (Mandarin adds homophone copies of its examples)

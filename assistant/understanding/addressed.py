@@ -52,6 +52,14 @@ unchanged."""
 READ_OUT: Final = {"en": True, "zh": True}
 """On. A leaflet or letter read aloud acts on nothing. Alone on the unseen halves: dev15-oos even false
 accepts en 6 → 3/83 (consequential 5 → 2), zh 9 → 8/79 (8 → 7); every other unseen total unchanged."""
+GRANDCHILD_TO_US: Final = {"zh": True}
+"""Round 13 (in16zh). 乖孙 (乖孙子, 乖孙女) opening a Mandarin request is how some older people talk to the
+speaker itself (乖孙 帮爷爷约个医生, 乖孙你记一下 奶奶刚把药吃了), not a form of address for a person in the room:
+:func:`vocative` leaves it alone (a real grandchild asked about the listener's own relatives, 乖孙 给你妈打个电话,
+is still caught by ``speaker.listeners_relative``). Other pet names (乖, 乖乖, 宝贝, 小宝) stay vocatives.
+Such a line (opening with 乖孙 or 小家伙) also names the speaker as the grandparent (奶奶的降压药没了, 帮外婆订两盒):
+:func:`grandparent_self` reads 奶奶 / 爷爷 / 外婆 / 外公 / 姥姥 / 姥爷 there as 我 before anything else
+(``Understander.match``), so the request is the speaker's own and not someone else's."""
 PHONE_SIDE: Final = {"en": False, "zh": False}
 """Off. One side of a phone conversation acts on nothing ("I'll ring you back", 让孩子接电话, 信号不好). Fixed
 tuned-on lines (en 1, zh 2); no unseen total moved."""
@@ -172,12 +180,26 @@ _ZH_PHONE: Final = re.compile(
 )
 
 
+_ZH_GRANDCHILD_OPENING: Final = re.compile(r"^\W*(?:乖孙|小家伙)")
+_ZH_GRANDPARENT_SELF: Final = re.compile(r"(?<!你)(?<!你的)(?:奶奶|爷爷|外婆|外公|姥姥|姥爷)")
+
+
+def grandparent_self(text: str, lang: str) -> str:
+    """:data:`GRANDCHILD_TO_US`: in a Mandarin line that opens by talking to the speaker as a grandchild
+    (乖孙 …, 小家伙 …) the grandparent words are the speaker (→ 我); any other line unchanged."""
+    if lang != "zh" or not GRANDCHILD_TO_US.get(lang, False) or not _ZH_GRANDCHILD_OPENING.search(text):
+        return text
+    return _ZH_GRANDPARENT_SELF.sub("我", text)
+
+
 def vocative(text: str, lang: str, contacts: Iterable[str] = ()) -> bool:
     """A request addressed by name (or a Mandarin form of address) to a person in the room."""
     if not VOCATIVE.get(lang, False):
         return False
     if lang == "zh":
         m = _ZH_VOCATIVE.search(text)
+        if m is not None and GRANDCHILD_TO_US.get(lang, False) and text[m.start() : m.end() + 1] == "乖孙":
+            return False
         return m is not None and m.group() not in set(contacts) and not text[m.end() :].startswith("的")
     words = text.split()
     if len(words) < 3:

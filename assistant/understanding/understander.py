@@ -492,6 +492,8 @@ class Understander:
     def match(self, text: str) -> Understanding:
         if self.lang == "en":
             text = restate_en(text)  # memory asides and repeated fragments (off unless switched on)
+        else:
+            text = addressed.grandparent_self(text, self.lang)  # 乖孙 奶奶的药没了: the speaker's own
         whole = self._match_whole(text)
         if whole.intent is not None or not CLAUSE_FALLBACK.get(self.lang, False):
             return whole
