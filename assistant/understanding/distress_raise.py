@@ -198,7 +198,7 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     row = json.loads(line)
-                    if _later_odd_half(str(row.get("source", "")), lang):
+                    if later_odd_half(str(row.get("source", "")), lang):
                         continue
                     rows.append((str(row["text"]), row.get("intent") == EMERGENCY))
     texts: list[str] = []
@@ -213,8 +213,9 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
     return texts, labels
 
 
-def _later_odd_half(source: str, lang: str) -> bool:
-    """``distress-dev15 odd`` and later sets' odd halves when :data:`ODD_HALVES_UP_TO` stops before them."""
+def later_odd_half(source: str, lang: str) -> bool:
+    """``distress-dev15 odd`` and later sets' odd halves when :data:`ODD_HALVES_UP_TO` stops before them
+    (the veto's extra data, ``distress_veto.EXTRA_DATA``, obeys the same cut since round 13)."""
     m = re.fullmatch(r"distress-dev(\d+) odd", source)
     return m is not None and int(m.group(1)) > ODD_HALVES_UP_TO[lang]
 
