@@ -69,19 +69,25 @@ and the pooled unseen halves did not move."""
 DIALECT: Final = {"en": True, "zh": False}
 """Round 13 (dis16en): read regional English the standard way before looking for cues (``dialect:`` of the
 lexicon: Scots "ah cannae", "ma chest is sair", Caribbean "mi cyaan", "mi chest a hurt mi", Southern US
-"i done fell", dropped g's "breathin", "bleedin"); the veto and the raiser read the rewritten line too."""
-HELP_QUESTION: Final = {"en": True, "zh": False}
+"i done fell", dropped g's "breathin", "bleedin"); the veto and the raiser read the rewritten line too.
+On: distress-dev16 even (unseen) emergencies 54 → 55/61, false alarms unchanged (1/73); the pooled even
+halves through dev15 and the intent bench did not move."""
+HELP_QUESTION: Final = {"en": False, "zh": False}
 """Round 13 (dis16en): a line that opens asking how to get help to come ("what's the number for the
 ambulance", "how do i get them to come out", "would you ring whoever you ring") and then tells a cue
 with no "if" / "in case" between (``help_question:`` of the lexicon) is asking for help now: the
-question-opening rules do not clear that cue."""
+question-opening rules do not clear that cue. Off: it fixed three tuned-on lines of distress-dev16's odd
+half; no unseen figure moved (dev16 even 55/61, 1/73; the pooled even halves through dev15 363/385,
+19/462)."""
 MEDIA_SETTING: Final = {"en": True, "zh": False}
 """Round 13 (dis16en): media words in an earlier clause are the setting, not the story ("we were
 watching the quiz and my wife just slumped sideways and now she won't wake up"): with urgency, a cue
-of someone near in a later clause is not cleared as media."""
-REASSURANCE: Final = {"en": True, "zh": False}
+of someone near in a later clause is not cleared as media. On: the pooled even halves through dev15
+(unseen) 362 → 363/385 emergencies (dev12 even), false alarms unchanged (19/462); dev16 even unchanged."""
+REASSURANCE: Final = {"en": False, "zh": False}
 """Round 13 (dis16en): "don't worry about me …" (``reassurance:`` of the lexicon) is said to spare the
-listener, not a worry: its "about" / "worry" does not make the cue after it imagined."""
+listener, not a worry: its "about" / "worry" does not make the cue after it imagined. Off: one tuned-on
+line of distress-dev16's odd half; no unseen figure moved (same figures as HELP_QUESTION)."""
 
 LEARNED: Final = "learned"
 """Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
