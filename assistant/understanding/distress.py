@@ -200,6 +200,8 @@ class DistressLexicon:
     """Real words that sound like a danger word and are never rewritten (中锋, 留学)."""
     dialect: tuple[tuple[re.Pattern[str], str], ...] = ()
     """Regional words rewritten to the standard ones before cues are looked for (:data:`DIALECT`)."""
+    dialect_any: re.Pattern[str] | None = None
+    """Any of the ``dialect`` patterns (one search decides whether a line needs rewriting)."""
     help_question: re.Pattern[str] | None = None
     """A line opening by asking how to get help to come (:data:`HELP_QUESTION`)."""
     reassurance: re.Pattern[str] | None = None
@@ -363,7 +365,8 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         sound_words=_sound_words(lang, words("sound_words")) if SOUND_WORDS else (),
         sound_keep=frozenset(normalize(w, lang) for w in words("sound_keep")),
         chronic=rx("chronic", bounded=False),
-        dialect=_dialect(raw.get("dialect"), f"{path}: dialect"),
+        dialect=(dialect := _dialect(raw.get("dialect"), f"{path}: dialect")),
+        dialect_any=re.compile("|".join(f"(?:{p.pattern})" for p, _ in dialect)) if dialect else None,
         help_question=rx("help_question", bounded=False),
         reassurance=rx("reassurance"),
     )
@@ -558,11 +561,11 @@ class DistressDetector:
 
     def standard(self, text: str) -> str:
         """Regional words read the standard way (:data:`DIALECT`; "ah cannae get up" → "i can not get up")."""
-        if not DIALECT.get(self.lang):
-            return text
+        if not DIALECT.get(self.lang) or self.lex.dialect_any is None or not self.lex.dialect_any.search(text):
+            return text  # most lines: one search, no rewriting
         for pattern, replacement in self.lex.dialect:
             text = pattern.sub(replacement, text)
-        return re.sub(" +", " ", text).strip() if self.lex.dialect else text
+        return re.sub(" +", " ", text).strip()
 
     def _acute(self, standing: list[Cue]) -> bool:
         """A standing cue for one of the most acute signs (``never_mild``), when
