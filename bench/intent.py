@@ -148,8 +148,9 @@ danger-word lines and 27 negated or declining lines; dev15-en by dis15en: 127 ha
 symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
 homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
-"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
-decider (lexicon, detector, stage) — no tuning round looked at those lines.
+"unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
+dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at
+those lines.
 """
 
 from __future__ import annotations
