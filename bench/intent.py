@@ -147,14 +147,18 @@ detector (lexicon + learned veto) and the whole stage, plus the detector's own l
 ``--distress-dev dev10`` does the same for round 7's distress dev set (``distress-dev10-<lang>``,
 written before that round's tuning: odd lines tuned on, even lines totals only); ``dev6``–``dev9``
 (own batches of round 5, every line a veto case) are reported whole; ``--distress-dev dev11`` is
-round 8's set, ``dev12`` round 9's, ``dev13`` round 10's, ``dev14`` round 11's and ``dev15`` round 12's
-(``distress-dev11-<lang>`` … ``distress-dev15-<lang>``, same halves; dev14 and dev15 may exist for one
-language only; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent
+round 8's set, ``dev12`` round 9's, ``dev13`` round 10's, ``dev14`` round 11's, ``dev15`` round 12's
+and ``dev16`` round 13's (``distress-dev11-<lang>`` … ``distress-dev16-<lang>``, same halves; dev14 to
+dev16 may exist for one language only; dev16-en by dis16en: 122 emergencies in new wording — understated,
+indirect, mid-story, hearing-impaired repetition, Scottish / Irish / Indian / Caribbean / Southern US
+English, oblique overdose and self-harm, someone else in the home in danger now — 119 harmless
+danger-word lines and 27 negated or declining lines; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent
 symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
 homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
-"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
-decider (lexicon, detector, stage) — no tuning round looked at those lines.
+"unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
+dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at
+those lines.
 """
 
 from __future__ import annotations
@@ -194,7 +198,7 @@ POOLED_THROUGH = "dev15-oos"
 and including this one (the sets of rounds 6–12, none tuned on in round 13; round 12 pooled through
 dev14-oos; round 11 pooled through
 dev13; round 12's helpers compared through dev14, i.e. without dev14-oos, and the round-12 summary
-adds it): one larger unseen
+added it; round 13 pools through dev15-oos): one larger unseen
 figure beside the per-set rows, comparable before and after a round."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
@@ -432,7 +436,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15", "dev16")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
@@ -677,7 +681,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10-dev15 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev16 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     parser.add_argument(
         "--distress-pool",

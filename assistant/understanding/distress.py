@@ -66,6 +66,29 @@ ONLY_ASKING: Final = False
 cue like ``pretend``. Off: on distress-dev14's odd half it cleared 1 of 7 false alarms; the even half
 and the pooled unseen halves did not move."""
 
+DIALECT: Final = {"en": True, "zh": False}
+"""Round 13 (dis16en): read regional English the standard way before looking for cues (``dialect:`` of the
+lexicon: Scots "ah cannae", "ma chest is sair", Caribbean "mi cyaan", "mi chest a hurt mi", Southern US
+"i done fell", dropped g's "breathin", "bleedin"); the veto and the raiser read the rewritten line too.
+On: distress-dev16 even (unseen) emergencies 54 → 55/61, false alarms unchanged (1/73); the pooled even
+halves through dev15 and the intent bench did not move."""
+HELP_QUESTION: Final = {"en": False, "zh": False}
+"""Round 13 (dis16en): a line that opens asking how to get help to come ("what's the number for the
+ambulance", "how do i get them to come out", "would you ring whoever you ring") and then tells a cue
+with no "if" / "in case" between (``help_question:`` of the lexicon) is asking for help now: the
+question-opening rules do not clear that cue. Off: it fixed three tuned-on lines of distress-dev16's odd
+half; no unseen figure moved (dev16 even 55/61, 1/73; the pooled even halves through dev15 363/385,
+19/462)."""
+MEDIA_SETTING: Final = {"en": True, "zh": False}
+"""Round 13 (dis16en): media words in an earlier clause are the setting, not the story ("we were
+watching the quiz and my wife just slumped sideways and now she won't wake up"): with urgency, a cue
+of someone near in a later clause is not cleared as media. On: the pooled even halves through dev15
+(unseen) 362 → 363/385 emergencies (dev12 even), false alarms unchanged (19/462); dev16 even unchanged."""
+REASSURANCE: Final = {"en": False, "zh": False}
+"""Round 13 (dis16en): "don't worry about me …" (``reassurance:`` of the lexicon) is said to spare the
+listener, not a worry: its "about" / "worry" does not make the cue after it imagined. Off: one tuned-on
+line of distress-dev16's odd half; no unseen figure moved (same figures as HELP_QUESTION)."""
+
 LEARNED: Final = "learned"
 """Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
 
@@ -175,6 +198,14 @@ class DistressLexicon:
     """A lasting trait right before the cue in its clause (本来就, 向来, 天生): not happening now."""
     sound_keep: frozenset[str] = frozenset()
     """Real words that sound like a danger word and are never rewritten (中锋, 留学)."""
+    dialect: tuple[tuple[re.Pattern[str], str], ...] = ()
+    """Regional words rewritten to the standard ones before cues are looked for (:data:`DIALECT`)."""
+    dialect_any: re.Pattern[str] | None = None
+    """Any of the ``dialect`` patterns (one search decides whether a line needs rewriting)."""
+    help_question: re.Pattern[str] | None = None
+    """A line opening by asking how to get help to come (:data:`HELP_QUESTION`)."""
+    reassurance: re.Pattern[str] | None = None
+    """"Don't worry about me": not a worry (:data:`REASSURANCE`)."""
 
 
 def _regex_list(raw: Any, where: str) -> list[str]:
@@ -334,7 +365,31 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
         sound_words=_sound_words(lang, words("sound_words")) if SOUND_WORDS else (),
         sound_keep=frozenset(normalize(w, lang) for w in words("sound_keep")),
         chronic=rx("chronic", bounded=False),
+        dialect=(dialect := _dialect(raw.get("dialect"), f"{path}: dialect")),
+        dialect_any=re.compile("|".join(f"(?:{p.pattern})" for p, _ in dialect)) if dialect else None,
+        help_question=rx("help_question", bounded=False),
+        reassurance=rx("reassurance"),
     )
+
+
+def _dialect(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``[[pattern, replacement], …]``, each pattern bounded by word edges (English); the replacement
+    may use groups (``\\1``) and need not keep the length."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise DistressLexiconError(f"{where}: expected a list of [pattern, replacement] pairs")
+    out: list[tuple[re.Pattern[str], str]] = []
+    for item in raw:
+        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
+            raise DistressLexiconError(f"{where}: each entry is [pattern, replacement], got {item!r}")
+        try:
+            pattern = re.compile(rf"(?<![a-z])(?:{item[0]})(?![a-z])")
+            pattern.sub(item[1], "")
+        except (re.error, IndexError) as err:
+            raise DistressLexiconError(f"{where}: bad entry {item!r}: {err}") from None
+        out.append((pattern, item[1]))
+    return tuple(out)
 
 
 def _sound_words(lang: str, items: list[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -463,6 +518,7 @@ class DistressDetector:
             text = pattern.sub(lambda m, r=replacement: r if len(r) == len(m.group(0)) else m.group(0), text)
         if self.lex.sound_words:
             text = self._sound_words(text)
+        text = self.standard(text)
         found: list[Cue] = []
         for category, pattern in self.lex.cues:
             for m in pattern.finditer(text):
@@ -503,6 +559,14 @@ class DistressDetector:
             return self._raised(text)
         return DistressResult(bool(standing), tuple(standing), tuple(cleared))
 
+    def standard(self, text: str) -> str:
+        """Regional words read the standard way (:data:`DIALECT`; "ah cannae get up" → "i can not get up")."""
+        if not DIALECT.get(self.lang) or self.lex.dialect_any is None or not self.lex.dialect_any.search(text):
+            return text  # most lines: one search, no rewriting
+        for pattern, replacement in self.lex.dialect:
+            text = pattern.sub(replacement, text)
+        return re.sub(" +", " ", text).strip()
+
     def _acute(self, standing: list[Cue]) -> bool:
         """A standing cue for one of the most acute signs (``never_mild``), when
         ``distress_veto.ACUTE_FLOOR`` is on: never vetoed."""
@@ -523,6 +587,7 @@ class DistressDetector:
     def scope(self, text: str) -> list[str]:
         """The lexicon's reading of a normalised line as features for the veto
         (``distress_veto.SCOPE_FEATURES``): see :meth:`_scope`. Empty without any cue."""
+        text = self.standard(text)
         found: list[Cue] = []
         for category, pattern in self.lex.cues:
             found += [
@@ -614,7 +679,7 @@ class DistressDetector:
             return "question"
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
             return "mild"
-        if ctx.media and who != "self":
+        if ctx.media and who != "self" and not self._media_setting(text, cue, who, ctx):
             return "media"
         if ctx.reported and who != "self" and not ctx.urgent:
             return "media"
@@ -642,6 +707,20 @@ class DistressDetector:
         if ctx.recovered_after(cue.end) and not ctx.urgent and not ctx.ongoing:
             return "recovered"
         return ""
+
+    def _media_setting(self, text: str, cue: Cue, who: str, ctx: _Context) -> bool:
+        """:data:`MEDIA_SETTING`: someone near, urgency, and every media word in a clause before the
+        cue's ("we were watching the quiz and my wife just slumped …, she won't wake up")."""
+        lex = self.lex
+        if not MEDIA_SETTING.get(self.lang) or who != "near" or not ctx.urgent:
+            return False
+        if lex.media is None or lex.clause_break is None:
+            return False
+        breaks = [m.start() for m in lex.clause_break.finditer(text, 0, cue.start)]
+        if not breaks:
+            return False
+        clause = breaks[-1]
+        return all(m.end() <= clause for m in lex.media.finditer(text))
 
     def _chronic(self, cue: Cue, before: str) -> bool:
         """A lasting trait (本来就, 向来, 天生) in the cue's clause before or inside a stroke, breathing,
@@ -875,6 +954,9 @@ class DistressDetector:
         prefix = text[: cue.start]
         if lex.hypothetical is not None:
             hits = list(lex.hypothetical.finditer(prefix))
+            if REASSURANCE.get(self.lang) and lex.reassurance is not None and hits:
+                spared = _spans(lex.reassurance, prefix)
+                hits = [h for h in hits if not _overlaps(h.span(), spared)]
             if hits:
                 gap = prefix[hits[-1].end() :]
                 if lex.urgent_gap is None or not lex.urgent_gap.search(gap):
@@ -884,6 +966,22 @@ class DistressDetector:
             ):
                 return True
         return False
+
+    def _summons(self, text: str, cue: Cue) -> bool:
+        """:data:`HELP_QUESTION`: the line opens asking how to get help to come and the cue is told
+        after that question with no condition or worry between ("what's the number for the ambulance,
+        my wife's not breathing"; not "who would you call if i had a fall")."""
+        lex = self.lex
+        if not HELP_QUESTION.get(self.lang) or lex.help_question is None:
+            return False
+        m = lex.help_question.search(text)
+        if m is None or m.end() > cue.start:
+            return False
+        gap = text[m.end() : cue.start]
+        for pattern in (lex.conditional_after, lex.hypothetical, lex.question_when):
+            if pattern is not None and pattern.search(gap):
+                return False
+        return True
 
     def _polite_request(self, text: str, cue: Cue) -> bool:
         """A cry asked politely ("could you send an ambulance please", 能帮我叫救护车吗): still a request."""
@@ -902,7 +1000,8 @@ class DistressDetector:
         urgent_cry = cue.category == "cry" and self.lang == "zh" and bool(re.search("快|赶紧|马上", cue.text))
         if lex.question_after is not None and lex.question_after.search(text, cue.end) and not urgent_cry:
             return True  # 快来帮帮我 stays a cry after 有没有人啊 (normalised to a question)
-        if lex.question_any is not None and lex.question_any.search(text):
+        summons = self._summons(text, cue)
+        if lex.question_any is not None and lex.question_any.search(text) and not summons:
             return True
         if self.lang == "zh" and lex.question_after is not None and lex.question_when is not None:
             if lex.question_when.search(text) and lex.question_after.search(text):
@@ -913,7 +1012,7 @@ class DistressDetector:
                 return True
             if ADVICE_QUESTION and self.lang == "en" and _ADVICE_EN.match(text):
                 return True  # "should i call an ambulance if i bang my head": asking what to do then
-        if lex.question_start is not None and lex.question_start.search(text):
+        if lex.question_start is not None and lex.question_start.search(text) and not summons:
             if (
                 who != "self"
                 or cue.category in ("cry", "alarm")

@@ -169,12 +169,16 @@ def examples(lang: str) -> tuple[list[str], list[bool]]:
     """Normalised lines in which the lexicon hears a danger word, and whether each is an emergency."""
     from assistant.understanding.distress import DistressDetector
 
+    from assistant.understanding.distress_raise import later_odd_half
+
     rows: list[tuple[str, bool]] = list(cases(lang))
     for path in training_files(lang) + extra_files(lang):
         if path.suffix == ".jsonl" and path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
                     row = json.loads(line)
+                    if later_odd_half(str(row.get("source", "")), lang):
+                        continue  # a distress dev set's odd half after ODD_HALVES_UP_TO (as for the raiser)
                     rows.append((str(row["text"]), row.get("intent") == EMERGENCY))
     detector = DistressDetector(lang)
     texts: list = []
@@ -241,8 +245,11 @@ class DistressVeto:
 
 
 def data_hash(lang: str) -> str:
+    from assistant.understanding.distress_raise import ODD_HALVES_UP_TO
+
     return inputs_hash(
-        f"distress-veto v{FEATURE_VERSION} C={LR_C} {lang} scope={SCOPE_FEATURES.get(lang)}",
+        f"distress-veto v{FEATURE_VERSION} C={LR_C} {lang} scope={SCOPE_FEATURES.get(lang)}"
+        f" odd<={ODD_HALVES_UP_TO[lang]}",
         training_files(lang) + extra_files(lang),
         ("distress_veto.py", "distress.py", "model.py", "normalize.py"),
     )
