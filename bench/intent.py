@@ -108,22 +108,21 @@ Sets (``bench/data``):
   problems (words that won't come: "the, the thing, for the pressure"; the wrong word for the right
   thing: "the doctor lady", "ring the pill shop"; trailing off, repeating, two things in one breath,
   asking again, describing instead of naming: "the little white ones I take at night"); committed
-  alone before tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
+  alone before tuning, in halves like dev6. In the pooled row since round 13.
 * ``intent-dev15zh-zh.jsonl`` — round 12 (issue 10, Mandarin only): 341 lines (253 in scope over the
   17 non-emergency intents, 36 symptom reports labelled with symptom ids, 10 emergencies, 6 harmless
   danger-word lines, 36 out of scope) as a recogniser delivers older people's speech: no punctuation,
   run-on sentences, words split by spaces, homophones and near-homophones (持药, 陈一声, 遇约, 将压药, 大为,
   安那, 投疼, 雪压), times and numbers said every way (两点半, 下午两点三十, 十四点, 差一刻十点, 幺二零) and short
   elliptic requests (那个药呢, 打点声, 在说一边); by a new writer, committed before tuning. Odd lines tuned
-  on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+  on, even lines totals only. In the pooled row since round 13.
 * ``intent-dev15-oos-<lang>.jsonl`` — round 12 (issue 10): what is said to the speaker or near it that
   belongs to other assistants or to people in the room (taxi, shopping list, radio, lights, TV,
   recipes, jokes, weather, prayers, buses; gossip and memories of the doctor, pills and family; a
   grandchild or carer asked to do things; a letter or pill leaflet read aloud; one side of a phone
   call), ~8 harmless danger-word lines, ~40 negated / past / hypothetical requests per language and
   ~25 % in-scope controls said in the same surroundings (en 275, zh 266); written by a new writer and
-  committed before that round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in
-  the pooled row.
+  committed before that round's tuning, in halves like dev10-oos. In the pooled row since round 13.
 * ``intent-dev16zh-zh.jsonl`` — round 13 (issue 10, Mandarin only): 351 lines (262 in scope over the
   17 non-emergency intents, 32 symptom reports labelled with symptom ids, 10 emergencies, 6 harmless
   danger-word lines, 41 out of scope) by a new writer: older speakers' 东北 / 四川 / 河南 / 上海 flavoured
@@ -132,6 +131,15 @@ Sets (``bench/data``):
   (乖孙, 小家伙) and recogniser homophones without punctuation (大位, 按娜, 陈医声, 预越, 降塘药); committed
   alone before any run on it. Odd lines tuned on, even lines totals only. After ``POOLED_THROUGH``:
   not in the pooled row.
+* ``intent-dev16-en.jsonl`` — in-scope dev set (issue 10, round 13, English only) by a new writer:
+  252 in scope over the 17 non-emergency intents + 28 symptom reports labelled with symptom ids + 36
+  out-of-scope lines + 30 negated / declined / deferred requests (``not_intent``), in the words of
+  older speakers of Scottish, Irish, Indian, Caribbean, Southern US and Australian English ("get
+  onto the surgery for me hen", "kindly fix one appointment", "mi sugar tablets dem nearly done",
+  "I'm fixin' to run out"), someone just home from hospital, someone hard of hearing who repeats
+  and asks back ("call David. David. my son. did you get that"), very polite indirect forms ("I
+  wonder whether it might be possible …") and a story before the request; committed alone before
+  tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -188,7 +196,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh", "dev16",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

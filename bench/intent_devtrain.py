@@ -11,11 +11,19 @@ the ``POOLED_THROUGH`` row), the leave-one-set-out sum, and the paraphrase holdo
 ``--cache`` (trained in this process, deterministic).
 
     .venv/bin/python bench/intent_devtrain.py [--lang en|zh] [--cache DIR] [--repeat 1 --repeat 2] [--no-loso]
+        [--tune understanding.train.SVC_C=0.5] [--no-off]
+
+``--tune module.CONSTANT=value`` (repeatable; round 13) sets a constant of ``assistant.<module>`` in this
+process before any model is trained (the trainer's weights and recipe: ``understanding.train.PER_TEMPLATE``,
+``SVC_C`` …) and names the cached models after it; ``--no-off`` skips the configuration without the dev
+odd halves.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib
 import json
 import sys
 import tempfile
@@ -36,6 +44,8 @@ from intent import (  # noqa: E402
     pooled,
 )
 
+TUNE_TAG = ""
+"""Appended to the cached models' names: the ``--tune`` settings they were trained with."""
 KEYS = ("correct", "in_scope", "false_accepts", "consequential_accepts", "oos", "negated_acted", "negated",
         "emergency_hit", "emergency", "false_alarm_any", "non_emergency")  # fmt: skip
 
@@ -45,7 +55,7 @@ def model_for(lang: str, cache: Path, on: bool, repeat: int, leave_out: str = ""
     from assistant.understanding.model import IntentModel
 
     neg = "" if train.DEV_ODD_NEGATED_EMERGENCY else "-noneg"
-    tag = f"{lang}-{'on' if on else 'off'}{neg}-x{repeat}-{leave_out or 'all'}{'-holdout' if holdout else ''}"
+    tag = f"{lang}-{'on' if on else 'off'}{neg}{TUNE_TAG}-x{repeat}-{leave_out or 'all'}{'-holdout' if holdout else ''}"
     path = cache / f"{tag}.bin"
     if not path.exists():
         saved = (train.DEV_ODD_HALVES, train.DEV_ODD_REPEAT, train.DEV_ODD_LEAVE_OUT)
@@ -75,7 +85,19 @@ def _row(r: dict) -> dict:
     return {k: r[k] for k in KEYS}
 
 
-def run(lang: str, cache: Path, repeats: list[int], loso: bool) -> dict:
+def apply_tuning(tunes: list[str]) -> str:
+    """``module.CONSTANT=value`` for modules of ``assistant``; returns the cache-name tag."""
+    for item in tunes:
+        key, _, raw = item.partition("=")
+        module_name, name = key.rsplit(".", 1)
+        module = importlib.import_module(f"assistant.{module_name}")
+        if not hasattr(module, name):
+            raise SystemExit(f"no {name} in assistant.{module_name}")
+        setattr(module, name, ast.literal_eval(raw))
+    return "".join("-" + "".join(c if c.isalnum() or c in "._=" else "_" for c in t) for t in tunes)
+
+
+def run(lang: str, cache: Path, repeats: list[int], loso: bool, off: bool = True) -> dict:
     halves = {
         k: load_set(lang, k)[1::2]
         for k in HALVED_SETS
@@ -84,7 +106,7 @@ def run(lang: str, cache: Path, repeats: list[int], loso: bool) -> dict:
     earlier = HALVED_SETS[: HALVED_SETS.index(POOLED_THROUGH) + 1]
     held = holdout_rows(lang)
     out: dict = {}
-    for on, repeat in [(False, 1), *((True, r) for r in repeats)]:
+    for on, repeat in [*([(False, 1)] if off else []), *((True, r) for r in repeats)]:
         name = f"on x{repeat}" if on else "off"
         u = stage(lang, model_for(lang, cache, on, repeat))
         per = {k: evaluate(u, rows, keep_errors=False) for k, rows in halves.items()}
@@ -115,6 +137,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, action="append", help="weights to try (default: 1)")
     parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-set-out models")
     parser.add_argument("--json", help="write the full result here")
+    parser.add_argument("--tune", action="append", default=[], metavar="MODULE.CONSTANT=VALUE")
+    parser.add_argument("--no-off", action="store_true", help="skip the model without the dev odd halves")
     parser.add_argument(
         "--no-negated-emergency", action="store_true", help="leave the dev odd negated emergency lines out"
     )
@@ -123,10 +147,13 @@ def main() -> int:
         import assistant.understanding.train as train
 
         train.DEV_ODD_NEGATED_EMERGENCY = False
+    global TUNE_TAG
+    TUNE_TAG = apply_tuning(args.tune)
     cache = Path(args.cache or tempfile.mkdtemp(prefix="jiayi-devtrain-"))
     cache.mkdir(parents=True, exist_ok=True)
     result = {
-        lang: run(lang, cache, args.repeat or [1], not args.no_loso) for lang in args.lang or ["en", "zh"]
+        lang: run(lang, cache, args.repeat or [1], not args.no_loso, not args.no_off)
+        for lang in args.lang or ["en", "zh"]
     }
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1), encoding="utf-8")

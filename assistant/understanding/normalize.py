@@ -406,7 +406,11 @@ POLITE_FRAMES_EN: Final = False
 """Also drop English polite request frames and word-search hesitations (:data:`_EN_FRAMES`) before
 the model and the polarity check read a line. Off: round 11 (dev14) measured it alone +2 lines on
 dev14's tuned-on half, -1 on its unseen half (129 → 128 of 149), the pooled earlier even halves
-unchanged (637 of 669, false accepts 11 of 705)."""
+unchanged (637 of 669, false accepts 11 of 705). Round 13 (dev16) added impersonal frames ("I wonder
+whether it might be possible to", "would it be possible", "is it possible for me to") and Indian
+English "kindly", and measured it again with the model trained on the dev odd halves, leaving one set
+out at a time: in scope unchanged (939 of 1011 pooled unseen), false accepts 12 → 11 (3 consequential),
+dev16's even half unchanged (129 of 140), holdout 746 → 745: no gain, still off."""
 _EN_FRAMES: Final = re.compile(
     # polite request frames: what follows is the request itself
     r"\bdo me a (?:favour|favor|kindness)(?: and| will you| would you)?\b"
@@ -419,6 +423,13 @@ _EN_FRAMES: Final = re.compile(
     r"|\b(?:when|if) you (?:get|have) a (?:minute|moment|second|chance)\b"
     r"|\bif you would be so kind\b"
     r"|\bi wonder if you (?:could|would|might)\b"
+    # round 13 (dev16): impersonal polite frames and Indian English "kindly"
+    r"|\b(?:would|might|could) it be (?:at all )?possible"
+    r"(?: for (?:me|you))?(?: to)?\b"
+    r"|\bi (?:was |am )?(?:just )?wonder(?:ing)? (?:if|whether) it (?:would|might|could) be (?:at all )?possible"
+    r"(?: for (?:me|you))?(?: to)?\b"
+    r"|\bis it (?:at all )?possible for (?:me|you) to\b"
+    r"|\bkindly\b"
     r"|\bdo you think you (?:could|might|would)\b"
     r"|^please to\b"
     # searching for a word: "oh what's it called, the, the pills for my water", "what's her name, my daughter"

@@ -33,6 +33,18 @@ TALK_NOT_ASKED: Final = False
 Off for the same reason: tuned-on lines only (en 1, zh 3), no unseen total moved."""
 ZH_YEARS_AGO: Final = False
 """Round 11 (issue 10): 十来年前, 好多年前 count as long ago (in ``_ZH_LONG_AGO``). Off: no unseen total moved."""
+POLITE_ASKS_EN: Final = False
+"""Round 13 (issue 10): an English request put as a polite impersonal question — "would it be too much
+trouble to put a call through to anna", "might it be possible to see the doctor" — involves the speaker
+(:data:`_EN_POLITE_ASK`), so it is not taken for a general question about health. Off: it fixed one
+tuned-on line of dev16 and moved no unseen total (pooled even halves, dev16's even half, leaving one
+set out, holdout)."""
+_EN_POLITE_ASK: Final = re.compile(
+    r"(?<![a-z])(?:would|will|might|could) it be (?:at all )?(?:any|too much|much of a|a|an awful lot of|no)? ?"
+    r"(?:trouble|bother|imposition)(?![a-z])"
+    r"|(?<![a-z])(?:would|might|could) it (?:at all )?be (?:at all )?possible(?![a-z])"
+)
+"""A polite impersonal request frame (the one asked is the listener, though "you" is never said)."""
 _DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
 """Person words that are what our requests are about, not someone else's business."""
 _EN_THIRD: Final = re.compile(
@@ -265,6 +277,8 @@ class Speaker:
         people = self._person_spans(text)
         if self.lang == "en":
             if _EN_ASKS_US.search(text) or _EN_IMPERATIVE.search(text) or _EN_CALL_NOW.search(text):
+                return True
+            if POLITE_ASKS_EN and _EN_POLITE_ASK.search(text):
                 return True
         elif _ZH_IMPERATIVE.search(text) or any(
             not any(start <= m.start() < end for start, end in people) for m in _ZH_ASKS_US.finditer(text)

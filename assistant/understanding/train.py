@@ -191,7 +191,10 @@ emergencies 8 / 8 / 8 of 1954; distress pool (stage) 380 / 379 / 381 of 411, fal
 of 426; holdout 816 / 826 / 826 of 863 (false accepts 5 (0) / 6 (2) / 4 (1)). Off: nothing gained on
 the new writer, two more negated lines act, ×1 misses a distress-pool emergency."""
 DEV_ODD_REPEAT: Final = 1
-"""How many times each dev odd line is added (its weight against the paraphrases)."""
+"""How many times each dev odd line is added (its weight against the paraphrases). Round 13 (with
+dev16's odd half), ×2 against ×1 leaving one set out: in scope 939 → 943 of 1011 (pooled through
+dev15-oos), false accepts 12 (3) → 14 (4) of 909, negated acting 8 → 9 of 171, dev16's even half
+129 → 128 of 140; with every set in, 944 → 949 and the rest unchanged. Not better: stays 1."""
 DEV_ODD_NEGATED_EMERGENCY: bool = True
 """Whether the dev odd halves' negated emergency lines ("no, I don't need an ambulance") are trained
 on as "asks for nothing" (``bench/intent_devtrain.py --no-negated-emergency`` tries without). Kept:
