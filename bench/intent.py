@@ -108,29 +108,28 @@ Sets (``bench/data``):
   problems (words that won't come: "the, the thing, for the pressure"; the wrong word for the right
   thing: "the doctor lady", "ring the pill shop"; trailing off, repeating, two things in one breath,
   asking again, describing instead of naming: "the little white ones I take at night"); committed
-  alone before tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
+  alone before tuning, in halves like dev6. In the pooled row since round 13.
 * ``intent-dev15zh-zh.jsonl`` — round 12 (issue 10, Mandarin only): 341 lines (253 in scope over the
   17 non-emergency intents, 36 symptom reports labelled with symptom ids, 10 emergencies, 6 harmless
   danger-word lines, 36 out of scope) as a recogniser delivers older people's speech: no punctuation,
   run-on sentences, words split by spaces, homophones and near-homophones (持药, 陈一声, 遇约, 将压药, 大为,
   安那, 投疼, 雪压), times and numbers said every way (两点半, 下午两点三十, 十四点, 差一刻十点, 幺二零) and short
   elliptic requests (那个药呢, 打点声, 在说一边); by a new writer, committed before tuning. Odd lines tuned
-  on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+  on, even lines totals only. In the pooled row since round 13.
 * ``intent-dev15-oos-<lang>.jsonl`` — round 12 (issue 10): what is said to the speaker or near it that
   belongs to other assistants or to people in the room (taxi, shopping list, radio, lights, TV,
   recipes, jokes, weather, prayers, buses; gossip and memories of the doctor, pills and family; a
   grandchild or carer asked to do things; a letter or pill leaflet read aloud; one side of a phone
   call), ~8 harmless danger-word lines, ~40 negated / past / hypothetical requests per language and
   ~25 % in-scope controls said in the same surroundings (en 275, zh 266); written by a new writer and
-  committed before that round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in
-  the pooled row.
+  committed before that round's tuning, in halves like dev10-oos. In the pooled row since round 13.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
-    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–14 pooled
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–15 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -145,7 +144,7 @@ language only; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergenci
 symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
 homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
-"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
+"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev15 through ``DISTRESS_POOLED_THROUGH``) together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
 
@@ -181,11 +180,11 @@ HALVED_SETS = (
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_THROUGH = "dev14-oos"
+POOLED_THROUGH = "dev15-oos"
 """The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
-and including this one (the sets of rounds 6–11, none tuned on in round 12; round 11 pooled through
-dev13; round 12's helpers compared through dev14, i.e. without dev14-oos, and the round-12 summary
-adds it): one larger unseen
+and including this one (the sets of rounds 6–12, none tuned on in round 13; round 12 pooled through
+dev14-oos, round 11 through dev13; round 12's helpers compared through dev14, i.e. without dev14-oos,
+and the round-12 summary adds it): one larger unseen
 figure beside the per-set rows, comparable before and after a round."""
 PLACEHOLDER_VALUES = {
     "en": {"{contact}": "Anna", "{doctor}": "Dr. Chen", "{medication}": "amlodipine"},
@@ -427,9 +426,9 @@ DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
-DISTRESS_POOLED_THROUGH = "dev14"
+DISTRESS_POOLED_THROUGH = "dev15"
 """``--distress-pool`` sums the even halves of ``DISTRESS_HALVES`` up to and including this one (the
-sets of rounds 5–11, none tuned on in round 12; round 11 pooled through dev13), so the pooled figure stays comparable while a
+sets of rounds 5–12, none tuned on in round 13; round 12 pooled through dev14, round 11 through dev13), so the pooled figure stays comparable while a
 round adds sets; a new set's own halves are reported by ``--distress-dev <name>``."""
 
 
