@@ -123,6 +123,15 @@ Sets (``bench/data``):
   call), ~8 harmless danger-word lines, ~40 negated / past / hypothetical requests per language and
   ~25 % in-scope controls said in the same surroundings (en 275, zh 266); written by a new writer and
   committed before that round's tuning, in halves like dev10-oos. In the pooled row since round 13.
+* ``intent-dev16-oos-<lang>.jsonl`` — round 13 (issue 10): talk near the consequential intents that
+  asks nothing: phones and calls as objects and topics (the phone bill, scam calls, a new mobile, 话费,
+  诈骗电话), pharmacy and shop talk that is no order (prices, the pharmacist's manner, a pet's medicine,
+  给狗买药), other people's and non-medical appointments (hairdresser, bank, car MOT, 理发预约, 年检),
+  requests for other devices and services (TV, heating, taxi, radio station, 叫车), retold speech
+  ("anna said she'd ring me tonight", 他说要给我打电话), memories and jokes; ~7 harmless danger-word
+  lines, 40 negated / deferred / hypothetical requests per language and ~43 in-scope near misses said
+  in the same surroundings (en 267, zh 265); written by a new writer and committed alone before that
+  round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -175,7 +184,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16-oos",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
