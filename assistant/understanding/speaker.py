@@ -33,6 +33,11 @@ TALK_NOT_ASKED: Final = False
 Off for the same reason: tuned-on lines only (en 1, zh 3), no unseen total moved."""
 ZH_YEARS_AGO: Final = False
 """Round 11 (issue 10): 十来年前, 好多年前 count as long ago (in ``_ZH_LONG_AGO``). Off: no unseen total moved."""
+ZH_CALL_LENGTH: Final = False
+"""Round 13 (oos16): a call told with its length (跟安娜打了一个钟头电话, 通了半天电话) is a past call."""
+_ZH_CALL_LENGTH: Final = re.compile(
+    r"(?:打|通|聊)了[^，。,？?！!]{0,6}(?:钟头|小时|分钟|半天|老半天|好久|半个钟)的?电话"
+)
 _DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
 """Person words that are what our requests are about, not someone else's business."""
 _EN_THIRD: Final = re.compile(
@@ -365,7 +370,11 @@ class Speaker:
         if self.lang == "en":
             told = _EN_PAST_CALL.search(text) or (SPOKEN_CALLS and _EN_SPOKEN.search(text))
             return bool(told) and not self.requested(text)
-        told = _ZH_PAST_CALL.search(text) or (SPOKEN_CALLS and _ZH_SPOKEN.search(text))
+        told = (
+            _ZH_PAST_CALL.search(text)
+            or (SPOKEN_CALLS and _ZH_SPOKEN.search(text))
+            or (ZH_CALL_LENGTH and _ZH_CALL_LENGTH.search(text))
+        )
         return bool(told) and not self.requested(_ZH_CALLED_ME.sub("", text) if SPOKEN_CALLS else text)
 
     def not_asked(self, text: str) -> bool:
