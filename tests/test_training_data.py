@@ -440,3 +440,18 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
     assert len(train._dev_odd_rows(folder, "en")) == 2 * sum(r.get("not_intent") != "emergency" for r in rows)
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": False})
     assert train._dev_odd_rows(folder, "en") == []
+
+
+def test_mandarin_trains_on_the_dev_odd_halves_since_round_13() -> None:
+    """Round 13 (oos16): ``DEV_ODD_HALVES`` is on for Mandarin too, and the export holds dev16-oos's odd
+    half (re-exported after the set was registered): the shipped trainer reads its lines, all but the
+negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
+    from assistant.understanding import train
+
+    folder = data.intents_dir() / "training"
+    got = train._dev_odd_rows(folder, "zh")
+    rows = _jsonl(folder / "dev-odd-zh.jsonl")
+    kept = [r for r in rows if r.get("not_intent") != "emergency"]  # DEV_ODD_NEGATED_EMERGENCY_LANGS: en only
+    assert len(kept) < len(rows) and len(got) == len(kept) * train.DEV_ODD_REPEAT
+    dev16 = {r["text"] for r in rows if r["source"].startswith("dev16-oos:")}
+    assert len(dev16) >= 120 and dev16 <= {text for text, _ in got}
