@@ -444,8 +444,8 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
 
 def test_mandarin_trains_on_the_dev_odd_halves_since_round_13() -> None:
     """Round 13 (oos16): ``DEV_ODD_HALVES`` is on for Mandarin too, and the export holds dev16-oos's odd
-    half (re-exported after the set was registered): the shipped trainer reads its lines, all but the
-negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
+        half (re-exported after the set was registered): the shipped trainer reads its lines, all but the
+    negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
     from assistant.understanding import train
 
     folder = data.intents_dir() / "training"
