@@ -140,13 +140,22 @@ Sets (``bench/data``):
   and asks back ("call David. David. my son. did you get that"), very polite indirect forms ("I
   wonder whether it might be possible …") and a story before the request; committed alone before
   tuning, in halves like dev6. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev16-oos-<lang>.jsonl`` — round 13 (issue 10): talk near the consequential intents that
+  asks nothing: phones and calls as objects and topics (the phone bill, scam calls, a new mobile, 话费,
+  诈骗电话), pharmacy and shop talk that is no order (prices, the pharmacist's manner, a pet's medicine,
+  给狗买药), other people's and non-medical appointments (hairdresser, bank, car MOT, 理发预约, 年检),
+  requests for other devices and services (TV, heating, taxi, radio station, 叫车), retold speech
+  ("anna said she'd ring me tonight", 他说要给我打电话), memories and jokes; ~7 harmless danger-word
+  lines, 40 negated / deferred / hypothetical requests per language and ~43 in-scope near misses said
+  in the same surroundings (en 267, zh 265); written by a new writer and committed alone before that
+  round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
-    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–14 pooled
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–15 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -196,7 +205,7 @@ CHECKED_SLOTS = frozenset({"contact", "medication"})
 HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
-    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh", "dev16",
+    "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh", "dev16", "dev16-oos",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

@@ -322,6 +322,23 @@ def test_no_dev15_oos_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev15-oos {lang} lines {overlap} equal training sentences"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev16_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev16-oos (round 13): phones, pharmacies, other people's and non-medical appointments, other
+    devices and services, retold speech, memories and jokes near the consequential intents, negated
+    requests and in-scope near misses. Odd half tuned on, even half the held-out check: no line may be
+    a catalog expansion, no even line a training sentence (the odd half may join ``dev-odd-<lang>``)."""
+    catalog = _catalog_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev16-oos-{lang}.jsonl")
+    assert len(rows) >= 260
+    assert sum(row.get("not_intent") is not None for row in rows) >= 40
+    assert sum(row["intent"] is not None for row in rows) >= 45
+    in_catalog = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in catalog]
+    assert not in_catalog, f"dev16-oos {lang} lines {in_catalog} equal catalog expansions"
+    overlap = _even_overlap(rows, lang, _training_sentences(lang))
+    assert not overlap, f"dev16-oos {lang} lines {overlap} equal training sentences"
+
+
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50), ("dev15zh", "zh", 280, 40),
@@ -451,3 +468,16 @@ def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch
     monkeypatch.setattr(train, "EVERYDAY_PARAPHRASES", {"en": False, "zh": True})
     on, _ = train.examples("zh")
     assert len(on) > len(off) + len(rows)  # read when on (Mandarin adds homophone copies of its examples)
+def test_mandarin_trains_on_the_dev_odd_halves_since_round_13() -> None:
+    """Round 13 (oos16): ``DEV_ODD_HALVES`` is on for Mandarin too, and the export holds dev16-oos's odd
+        half (re-exported after the set was registered): the shipped trainer reads its lines, all but the
+    negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
+    from assistant.understanding import train
+
+    folder = data.intents_dir() / "training"
+    got = train._dev_odd_rows(folder, "zh")
+    rows = _jsonl(folder / "dev-odd-zh.jsonl")
+    kept = [r for r in rows if r.get("not_intent") != "emergency"]  # DEV_ODD_NEGATED_EMERGENCY_LANGS: en only
+    assert len(kept) < len(rows) and len(got) == len(kept) * train.DEV_ODD_REPEAT
+    dev16 = {r["text"] for r in rows if r["source"].startswith("dev16-oos:")}
+    assert len(dev16) >= 120 and dev16 <= {text for text, _ in got}

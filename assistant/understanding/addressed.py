@@ -22,6 +22,12 @@ read at call time) and :mod:`.understander` applies it to the intents named in i
 * :func:`read_out` — **register**: a leaflet or letter read aloud ("tell your doctor if you are
   pregnant", "dear mum, … love anna", 停药前请咨询医生, 请致电诊所预约年度体检): the assistant has no doctor,
   prescription or appointment of its own, so "your doctor" is the writer speaking to a reader.
+* :func:`other_caller` — **the phone as a topic** (round 13): a call somebody else makes to the speaker
+  (a scam or sales call, someone pretending to be the bank or the surgery, a wrong number: "they rang
+  pretending to be the surgery", 有人冒充医院打电话, 又接了个诈骗电话) asks for no call, unless another
+  clause asks for one ("that scam caller's shaken me up, get my son on the phone").
+* :func:`opening_hours` — **a shop's or a service's hours** (round 13): "what time does the chemist shut",
+  街口药店晚上开到几点 ask for no clock time of ours.
 * :func:`phone_side` — **one side of a phone call**: the listener called back or asked to speak up
   ("I'll ring you back after my programme", "speak up, the line's terrible", 让孩子接电话, 你大点声，信号不好).
 """
@@ -31,6 +37,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Final
+
+from assistant.understanding.normalize import normalize
 
 VOCATIVE: Final = {"en": True, "zh": True}
 """On. Requests addressed by name (or form of address) to a person in the room ask us nothing. Alone on
@@ -63,6 +71,18 @@ Such a line (opening with 乖孙 or 小家伙) also names the speaker as the gra
 PHONE_SIDE: Final = {"en": False, "zh": False}
 """Off. One side of a phone conversation acts on nothing ("I'll ring you back", 让孩子接电话, 信号不好). Fixed
 tuned-on lines (en 1, zh 2); no unseen total moved."""
+
+OTHER_CALLER: Final = {"en": False, "zh": False}
+"""Round 13 (oos16): a call somebody else makes (scam, sales, pretending to be someone, a wrong number)
+is the phone as a topic, not a call asked for (:func:`other_caller`; call, order and booking intents)."""
+OPENING_HOURS: Final = {"en": False, "zh": False}
+"""Round 13 (oos16): a question about a shop's or service's opening hours is not ``time_query``
+(:func:`opening_hours`)."""
+ZH_LATER: Final = False
+"""Round 13 (oos16): Mandarin plans and refusals the polarity rules miss (到时候再打给他, 有事我自然会给儿子打,
+现在没力气跟安娜说话) ask for nothing now (:func:`later`; call, order, booking and dose intents)."""
+ZH_UNREAL_MORE: Final = False
+"""Round 13 (oos16): Mandarin counterfactuals 要不是…, 早给…打了 join :func:`unreal` (read at call time)."""
 
 _EN_NAMES: Final = frozenset(
     """
@@ -152,6 +172,11 @@ _ZH_UNREAL: Final = re.compile(
     r"|要是[^，。,？?！!]{0,12}会不会|要不要给[^，。,？?！!]{0,6}打[^，。,？?！!]{0,6}[？?]?(?:算了|不了|还是别)"
 )
 
+_ZH_LATER: Final = re.compile(
+    r"到时候(?:再|就)|有事(?:我|俺)?(?:自然|自己|就)?会|(?:没力气|懒得|不想|没心思|没精神)(?:跟|和|给)"
+)
+_ZH_UNREAL_MORE: Final = re.compile(r"要不是|早(?:就)?(?:给|打给|叫|约|订|去)[^，。,？?！!]{0,8}了$")
+"""要不是手机没电，我早给大夫打了: a counterfactual (``ZH_UNREAL_MORE``)."""
 _EN_READ_OUT: Final = re.compile(
     r"(?<![a-z])(?:your (?:doctor|gp|pharmacist|chemist|nurse|surgery|practice|prescription|medicine|medicines|medication"
     r"|tablets|pills|dose|appointment|results|review|repeat|bill)"
@@ -190,6 +215,34 @@ def grandparent_self(text: str, lang: str) -> str:
     if lang != "zh" or not GRANDCHILD_TO_US.get(lang, False) or not _ZH_GRANDCHILD_OPENING.search(text):
         return text
     return _ZH_GRANDPARENT_SELF.sub("我", text)
+_EN_OTHER_CALLER: Final = re.compile(
+    r"(?<![a-z])(?:scam|scams|scammer|scammers|cold call|cold calls|cold caller|cold callers|nuisance calls?|sales calls?"
+    r"|(?:pretending|pretended|pretend|claiming|claimed|making out) to be|wrong number|withheld number|unknown number"
+    r"|(?:some|a|this|that) (?:man|woman|fella|fellow|bloke|chap|lady|girl|lad|young man|person) (?:rang|called|phoned|rings|calls|keeps)"
+    r"|(?:somebody|someone|they|these people) (?:rang|called|phoned|keep ringing|keeps ringing|ring up|rang up|keep calling)"
+    r"|calls about|rang three times|the phone rang|phone (?:rang|keeps ringing|is ringing|was ringing|rings))(?![a-z])"
+)
+_ZH_OTHER_CALLER: Final = re.compile(
+    r"诈骗|骗子|冒充|推销|骚扰电话|陌生(?:号码|电话)|打错(?:了)?电话|电话打错|广告电话|来电显示"
+    r"|有人[^，。,？?！!]{0,8}(?:打|来)(?:了|过)?(?:个|一个)?电话|电话(?:响|铃)"
+)
+_EN_CLAUSE: Final = re.compile(r"\s*[,.;:!?]+\s*|\s+(?:so|and|but)\s+")
+_ZH_CLAUSE: Final = re.compile(r"[，。,？?！!；;：:、\s]+")
+_EN_ASKS_CALL: Final = re.compile(
+    r"^(?:(?:oh|um|er|well|so|now|right|please|just|jiayi|and) )*(?:(?:can|could|would|will) you |please |i (?:want|need|would like|wanna) (?:you )?to "
+    r"|i(?: would|'d) like (?:a word with|to speak to|to talk to) |get |put me through|try )?"
+    r"(?:call|ring|phone|dial|get|put me through|give|book|order|try|speak|talk|a word)(?![a-z])"
+)
+_ZH_ASKS_CALL: Final = re.compile(
+    r"^(?:你|您|快|赶紧|就|帮我|给我|麻烦你?|先|现在)*(?:给|打给|拨|打|叫|联系|接通|帮我|订|约|挂)"
+)
+_EN_HOURS: Final = re.compile(
+    r"(?<![a-z])(?:what time|when) (?:does|do|is|will) (?:the |that |my )?[a-z ]{0,20}?(?:open|opens|close|closes|shut|shuts|closing|opening)(?![a-z])"
+    r"|(?<![a-z])opening (?:hours|times)|(?<![a-z])(?:open|shut|closed) on (?:sundays?|saturdays?|bank holidays?)(?![a-z])"
+)
+_ZH_HOURS: Final = re.compile(
+    r"开到几点|几点(?:关门|开门|下班|上班|营业|打烊)|营业时间|(?:开|关)门(?:时间)?是几点"
+)
 
 
 def vocative(text: str, lang: str, contacts: Iterable[str] = ()) -> bool:
@@ -231,6 +284,8 @@ def unreal(text: str, lang: str) -> bool:
     """A conditional, counterfactual or deliberative request: nothing asked now."""
     if not UNREAL.get(lang, False):
         return False
+    if lang == "zh" and ZH_UNREAL_MORE and _ZH_UNREAL_MORE.search(text):
+        return True
     return (_ZH_UNREAL if lang == "zh" else _EN_UNREAL).search(text) is not None
 
 
@@ -248,3 +303,35 @@ def phone_side(text: str, lang: str) -> bool:
     if not PHONE_SIDE.get(lang, False):
         return False
     return (_ZH_PHONE if lang == "zh" else _EN_PHONE).search(text) is not None
+
+
+def _asked_elsewhere(raw: str, lang: str, cue: re.Pattern[str]) -> bool:
+    """Another clause of the line as said (``raw``, with its punctuation; one without ``cue``) asks for
+    a call, order or booking."""
+    asks = _ZH_ASKS_CALL if lang == "zh" else _EN_ASKS_CALL
+    for part in (_ZH_CLAUSE if lang == "zh" else _EN_CLAUSE).split(raw.lower()):
+        clause = normalize(part, lang) if part.strip() else ""
+        if clause and not cue.search(clause) and asks.search(clause):
+            return True
+    return False
+
+
+def other_caller(text: str, lang: str, raw: str = "") -> bool:
+    """A call somebody else makes to the speaker (scam, sales, a wrong number), nothing asked of us in
+    another clause of ``raw`` (the line as said)."""
+    if not OTHER_CALLER.get(lang, False):
+        return False
+    cue = _ZH_OTHER_CALLER if lang == "zh" else _EN_OTHER_CALLER
+    return cue.search(text) is not None and not _asked_elsewhere(raw or text, lang, cue)
+
+
+def opening_hours(text: str, lang: str) -> bool:
+    """A question about a shop's or a service's opening hours."""
+    if not OPENING_HOURS.get(lang, False):
+        return False
+    return (_ZH_HOURS if lang == "zh" else _EN_HOURS).search(text) is not None
+
+
+def later(text: str, lang: str) -> bool:
+    """Mandarin: a plan for later or a refusal the polarity rules do not read (``ZH_LATER``)."""
+    return lang == "zh" and ZH_LATER and _ZH_LATER.search(text) is not None

@@ -45,6 +45,11 @@ _EN_POLITE_ASK: Final = re.compile(
     r"|(?<![a-z])(?:would|might|could) it (?:at all )?be (?:at all )?possible(?![a-z])"
 )
 """A polite impersonal request frame (the one asked is the listener, though "you" is never said)."""
+ZH_CALL_LENGTH: Final = False
+"""Round 13 (oos16): a call told with its length (跟安娜打了一个钟头电话, 通了半天电话) is a past call."""
+_ZH_CALL_LENGTH: Final = re.compile(
+    r"(?:打|通|聊)了[^，。,？?！!]{0,6}(?:钟头|小时|分钟|半天|老半天|好久|半个钟)的?电话"
+)
 _DOCTOR: Final = {"en": {"doctor", "doctors", "gp", "nurse"}, "zh": {"医生", "大夫", "护士"}}
 """Person words that are what our requests are about, not someone else's business."""
 _EN_THIRD: Final = re.compile(
@@ -379,7 +384,11 @@ class Speaker:
         if self.lang == "en":
             told = _EN_PAST_CALL.search(text) or (SPOKEN_CALLS and _EN_SPOKEN.search(text))
             return bool(told) and not self.requested(text)
-        told = _ZH_PAST_CALL.search(text) or (SPOKEN_CALLS and _ZH_SPOKEN.search(text))
+        told = (
+            _ZH_PAST_CALL.search(text)
+            or (SPOKEN_CALLS and _ZH_SPOKEN.search(text))
+            or (ZH_CALL_LENGTH and _ZH_CALL_LENGTH.search(text))
+        )
         return bool(told) and not self.requested(_ZH_CALLED_ME.sub("", text) if SPOKEN_CALLS else text)
 
     def not_asked(self, text: str) -> bool:

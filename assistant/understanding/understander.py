@@ -63,6 +63,9 @@ ACCEPT_P: Final = {"en": 0.55, "zh": 0.55}
 OOS_RATIO: Final = {"en": 2.0, "zh": 3.0}
 """An intent is accepted only when its probability exceeds this many times the out-of-scope one
 (chosen on the held-out paraphrases and the older sets: 1 / 2 / 3 / 5 / 10 tried)."""
+ACTS_OOS_RATIO: Final[dict[str, float]] = {}
+"""Round 13 (oos16): a stricter :data:`OOS_RATIO` for the acting intents (``ACTS``) only, per language
+(empty: the common ratio). Measured and left empty (see docs/benchmarks/intent.md, round 13)."""
 OVERRULE_P: Final = 0.9
 OVERRULED_P: Final = 0.02
 """The model overrules an exact catalog phrase only when it is this sure of another intent and
@@ -186,6 +189,26 @@ ZH_CAR_HIRE: Final = False
 滴滴; a car declined (不用叫车了，给大卫打电话) leaves the call standing. Fixed one tuned-on line of dev15-oos;
 no unseen total moved. Read at import (it extends ``EXCLUDED``)."""
 _ZH_CAR_HIRE: Final = r"(?<!不用)(?<!别)(?<!不要)(?:叫|打|约)(?:个|辆|一辆)?(?:车|的士)"
+SET_ASIDE: Final = {"en": False, "zh": True}
+"""Round 13 (oos16): a clause that puts something else aside before or after the request ("forget the
+hairdresser, book me in with the doctor", "the bank can wait, i'd like to see the doctor", "the price
+doesn't matter, i need more amlodipine", 理发先不去了，帮我约下礼拜看医生, 银行的事往后放) is left out
+of the rules that read the line around the request: the other-thing exclusions (``EXCLUDED``) and the
+negation / deferral checks of :mod:`.polarity`. The model still reads the whole line."""
+_EN_SET_ASIDE: Final = re.compile(
+    r"^(?:(?:oh|well|no|so|and|right) )*(?:forget|never mind|leave|skip|not|ignore|blow|hang) (?:about )?"
+    r"(?:the|my|that|this|your|all that|about) [a-z ]{1,30}$"
+    r"|^[a-z ]{2,40} (?:can wait|will keep|will have to wait|does not matter|do not matter|is not important"
+    r"|is neither here nor there|is not urgent|can go hang|can come later)$"
+)
+_ZH_SET_ASIDE: Final = re.compile(
+    r"^[\u4e00-\u9fff]{0,12}?(?:先不去了|先不弄了|先不办了|不急|不着急|往后放|放一边|先放放|先放一放|待会儿再说|等会儿再说|回头再说"
+    r"|再说吧|以后再说|管它呢|不管了|先别管|别管了|贵就贵吧|无所谓|等会儿再叫|待会儿再叫|等等再说|的事往后放)$"
+)
+_CLAUSE_SPLIT: Final = {
+    "en": re.compile(r"\s*[,.;:!?]+\s*"),
+    "zh": re.compile(r"[，。,？?！!；;：:]+"),
+}
 READING_CLEARED: Final = frozenset({"idiom", "mild"})
 """Cleared danger cues that still let an out-of-range home reading report (the 血 of 血压 / 血糖 is a
 danger word in another sense); any other cue (negation, someone else, past) leaves it unreported."""
@@ -612,6 +635,8 @@ class Understander:
             exclude.add(EMERGENCY)  # a danger word whose other sense or negation we recognised
         exact, catalog_values = self.matcher.exact(text)
         plain = strip_hedges(display, self.lang)
+        aside = self._set_aside_removed(text)  # the request's own clauses (SET_ASIDE; None: the whole line)
+        ruled_plain = strip_hedges(aside, self.lang) if aside is not None else plain
         intent, p, runner = self._decide(prediction, exact, frozenset(exclude), plain)
         if intent == EMERGENCY and (prediction is None or p < self._model_emergency_p(display)):
             intent = None
@@ -642,11 +667,11 @@ class Understander:
             intent = "reorder_medication"  # 降压药是不是该买了: asked, but an order
         if intent == "medication_taken" and self.lang == "zh" and _ZH_QUESTION.search(display):
             intent = "medication_query"  # 我是不是吃过药了 asks; it does not report
-        if intent is not None and polarity.negated(plain, intent, self.lang):
+        if intent is not None and polarity.negated(ruled_plain, intent, self.lang):
             intent = None
-        if intent is not None and exact != intent and polarity.deferred(plain, intent, self.lang):
+        if intent is not None and exact != intent and polarity.deferred(ruled_plain, intent, self.lang):
             intent = None  # "if it gets worse I'll ring the doctor", 下礼拜再约吧: a plan, nothing to do now
-        if intent is not None and not self._has_evidence(intent, display, tokens):
+        if intent is not None and not self._has_evidence(intent, display, tokens, aside):
             intent = None
         if intent == "call_contact" and "contact" not in config_values and self._unknown_name(display):
             intent = None  # "call Bob" with no Bob configured: never offer to call someone else
@@ -688,7 +713,7 @@ class Understander:
             intent = None  # "we never had a telephone until the seventies", 当年结婚…
         if intent in ("report_symptom", "feeling_fine") and self.speaker.generic_you(display):
             intent = None  # "can you get shingles twice": anyone, not the speaker's own state
-        if intent is not None and exact != intent and self._addressed_elsewhere(intent, display):
+        if intent is not None and exact != intent and self._addressed_elsewhere(intent, display, text):
             intent = None  # "pauline pop round the chemist for me", "take one tablet daily", 请致电诊所…
         if intent in ("yes", "no") and exact != intent and self._asks_back(display):
             intent = None  # 不许咬电线，听见没有: a question to someone, not an answer to ours
@@ -701,6 +726,20 @@ class Understander:
         slots = self._slot_values(intent, display, catalog_values, config_values)
         urgent = intent == REPORT and self._urgent(slots.get("symptom", ""))
         return self._result(shown, intent, p, p - runner, slots, urgent=urgent)
+
+    def _set_aside_removed(self, text: str) -> str | None:
+        """``text`` normalised without the clauses that put something else aside (:data:`SET_ASIDE`),
+        or None when there is none (or nothing else is left)."""
+        if not SET_ASIDE.get(self.lang, False):
+            return None
+        parts = [p for p in _CLAUSE_SPLIT[self.lang].split(text) if p.strip()]
+        if len(parts) < 2:
+            return None
+        pattern = _ZH_SET_ASIDE if self.lang == "zh" else _EN_SET_ASIDE
+        kept = [p for p in parts if not pattern.search(normalize(p, self.lang))]
+        if not kept or len(kept) == len(parts):
+            return None
+        return normalize((" " if self.lang == "en" else "，").join(kept), self.lang)
 
     def _call_named(self, display: str, prediction: Prediction | None, config_values: dict[str, str]) -> bool:
         """:data:`CALL_NAMED_EN`: an asked call to the one named contact the model ranks first."""
@@ -717,7 +756,7 @@ class Understander:
         best, p, _ = prediction.best(frozenset({OOS, NEGATED}))
         return best == "call_contact" and p >= CALL_RULE_P
 
-    def _addressed_elsewhere(self, intent: str, display: str) -> bool:
+    def _addressed_elsewhere(self, intent: str, display: str, raw: str = "") -> bool:
         """Round 12 (:mod:`.addressed`): the line is said to a person in the room, read out from a
         leaflet or letter, one side of a phone call, a dose not told, a request already done or not
         meant as real. Never an emergency (fail-closed)."""
@@ -731,6 +770,9 @@ class Understander:
             or (intent == "medication_taken" and addressed.dose_untold(display, lang))
             or (intent in DONE_NOT and addressed.already_done(display, lang))
             or (intent in UNREAL_NOT and addressed.unreal(display, lang))
+            or (intent in UNREAL_NOT and addressed.later(display, lang))
+            or (intent in DONE_NOT and addressed.other_caller(display, lang, raw))
+            or (intent == "time_query" and addressed.opening_hours(display, lang))
         )
 
     def _asked_of_doctor(self, display: str) -> str | None:
@@ -804,7 +846,9 @@ class Understander:
         accept = (
             STANDING_ACCEPT_P if standing and elsewhere >= NEGATED_VETO_P else ACCEPT_P.get(self.lang, 0.55)
         )
-        if p_norm < accept or OOS_RATIO.get(self.lang, 1.0) * prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
+        ratio = ACTS_OOS_RATIO.get(self.lang) if best in ACTS else None
+        ratio = OOS_RATIO.get(self.lang, 1.0) if ratio is None else ratio
+        if p_norm < accept or ratio * prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
 
@@ -849,10 +893,10 @@ class Understander:
             return False
         return self.lang == "zh" or word not in self.matcher.vocabulary_words
 
-    def _has_evidence(self, intent: str, display: str, tokens: list[str]) -> bool:
+    def _has_evidence(self, intent: str, display: str, tokens: list[str], aside: str | None = None) -> bool:
         display = re.sub(r"^(家医|jiayi|嗯|呃|哎|喂|那个)+", "", display)
         excluded = EXCLUDED.get(self.lang, {}).get(intent)
-        if excluded is not None and re.search(excluded, display):
+        if excluded is not None and re.search(excluded, display if aside is None else aside):
             return False
         cue = REQUEST_CUE.get(self.lang, {}).get(intent)
         if cue is not None and re.search(cue, display) is None:
