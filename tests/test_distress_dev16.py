@@ -80,7 +80,9 @@ SETTING = "we were watching the news and my husband just slumped over and he won
 STORY = "on the radio a man's wife slumped over in the studio and she wouldn't wake up"
 
 
-def test_media_in_an_earlier_clause_is_the_setting(en: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_media_in_an_earlier_clause_is_the_setting(
+    en: DistressDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert distress.MEDIA_SETTING["en"]
     assert en.detect(SETTING).emergency
     assert not en.detect(STORY).emergency  # the story itself is on the radio
@@ -95,7 +97,9 @@ ASKED_FOR = "how do i get someone to come out, my wife has collapsed on the land
 SPARED = "don't worry about me but i've had a bad fall and my hip is broken"
 
 
-def test_help_question_is_off_and_works_when_on(en: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_help_question_is_off_and_works_when_on(
+    en: DistressDetector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert not distress.HELP_QUESTION["en"]  # off: no unseen figure moved (round 13)
     assert not en.detect(ASKED_FOR).emergency
     monkeypatch.setitem(distress.HELP_QUESTION, "en", True)

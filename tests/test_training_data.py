@@ -468,6 +468,8 @@ def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch
     monkeypatch.setattr(train, "EVERYDAY_PARAPHRASES", {"en": False, "zh": True})
     on, _ = train.examples("zh")
     assert len(on) > len(off) + len(rows)  # read when on (Mandarin adds homophone copies of its examples)
+
+
 def test_mandarin_trains_on_the_dev_odd_halves_since_round_13() -> None:
     """Round 13 (oos16): ``DEV_ODD_HALVES`` is on for Mandarin too, and the export holds dev16-oos's odd
         half (re-exported after the set was registered): the shipped trainer reads its lines, all but the

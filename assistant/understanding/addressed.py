@@ -215,6 +215,8 @@ def grandparent_self(text: str, lang: str) -> str:
     if lang != "zh" or not GRANDCHILD_TO_US.get(lang, False) or not _ZH_GRANDCHILD_OPENING.search(text):
         return text
     return _ZH_GRANDPARENT_SELF.sub("我", text)
+
+
 _EN_OTHER_CALLER: Final = re.compile(
     r"(?<![a-z])(?:scam|scams|scammer|scammers|cold call|cold calls|cold caller|cold callers|nuisance calls?|sales calls?"
     r"|(?:pretending|pretended|pretend|claiming|claimed|making out) to be|wrong number|withheld number|unknown number"

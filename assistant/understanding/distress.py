@@ -561,7 +561,11 @@ class DistressDetector:
 
     def standard(self, text: str) -> str:
         """Regional words read the standard way (:data:`DIALECT`; "ah cannae get up" → "i can not get up")."""
-        if not DIALECT.get(self.lang) or self.lex.dialect_any is None or not self.lex.dialect_any.search(text):
+        if (
+            not DIALECT.get(self.lang)
+            or self.lex.dialect_any is None
+            or not self.lex.dialect_any.search(text)
+        ):
             return text  # most lines: one search, no rewriting
         for pattern, replacement in self.lex.dialect:
             text = pattern.sub(replacement, text)

@@ -168,7 +168,6 @@ def cases(lang: str) -> list[tuple[str, bool]]:
 def examples(lang: str) -> tuple[list[str], list[bool]]:
     """Normalised lines in which the lexicon hears a danger word, and whether each is an emergency."""
     from assistant.understanding.distress import DistressDetector
-
     from assistant.understanding.distress_raise import later_odd_half
 
     rows: list[tuple[str, bool]] = list(cases(lang))

@@ -189,10 +189,7 @@ through dev15-oos (their writers' odd halves trained on) 1069 / 1071 / 1073 of 1
 (16) / 26 (15) / 28 (14) of 884, negated lines acting 6 / 8 / 8 of 149, emergencies 68 / 68 / 68, false
 emergencies 8 / 8 / 8 of 1954; distress pool (stage) 380 / 379 / 381 of 411, false alarms 19 / 16 / 18
 of 426; holdout 816 / 826 / 826 of 863 (false accepts 5 (0) / 6 (2) / 4 (1)). Off: nothing gained on
-the new writer, two more negated lines act, ×1 misses a distress-pool emergency."""
-Mandarin off in round 12: its in-scope gain is one line, and the model trained on every odd half missed one
-emergency of dev12-neg's even half (7 → 6 of 7) and accepted two consequential holdout lines; extra
-memory 18 → 23 MB.
+the new writer, two more negated lines act, ×1 misses a distress-pool emergency.
 
 Round 13 (oos16): **Mandarin on**, without its negated emergency lines
 (:data:`DEV_ODD_NEGATED_EMERGENCY_LANGS`), judged on a new writer's set and the pool through round 12's
