@@ -933,14 +933,16 @@ class PocketsphinxRecognizer:
         if search in self._fsg_sources:
             self._build_fsg(search)
         if self._active_search != search:  # current_search() crashes when none is active yet
-            config = self._decoder.config
-            window = config["pl_window"]
             if search == SECOND_OPINION_SEARCH and SECOND_OPINION_LOOKAHEAD is not None:
+                config = self._decoder.config
+                window = config["pl_window"]
                 config["pl_window"] = SECOND_OPINION_LOOKAHEAD  # read by activate_search
-            try:
+                try:
+                    self._decoder.activate_search(search)
+                finally:
+                    config["pl_window"] = window
+            else:
                 self._decoder.activate_search(search)
-            finally:
-                config["pl_window"] = window
             self._active_search = search
 
     def _known_word(self, word: str) -> bool:
