@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Final
 
 from assistant.hearing import grammar as grammar_module
-from assistant.hearing import grammar_cache
+from assistant.hearing import grammar_cache, shared_scores
 from assistant.hearing import spotter as spotter_module
 from assistant.hearing.recognizer import Mode, Transcript, normalize_phrase, unique_phrases, wake_grammar
 from assistant.hearing.sources import SAMPLE_RATE, rms_level
@@ -118,6 +118,22 @@ SECOND_OPINION_CONFIG: Final[dict[str, float | bool]] = {"lw": 10.0, "fwdflat": 
 the grammar's searches keep the model's): the language weight of the catalog LM mode, and no
 second (flat-lexicon) pass: the second opinion then costs 0.022 of real time instead of 0.029,
 equally accurate on the tuning commands."""
+SECOND_OPINION_LOOKAHEAD: Final[int | None] = None
+"""Frames of phone-loop lookahead of the second opinion's search (pocketsphinx's ``pl_window``,
+which a search reads when it is activated; None = the library's 5). The grammar's searches never
+look ahead (pocketsphinx sets it to 0 for them). 0 is what :data:`SHARED_SCORES` needs: the
+scores it reads back come in frame order only (docs/benchmarks/speech.md, round 18). Measured at
+0: 6 of 90 captured second-opinion sentences change and the search costs 3 % more (the lookahead
+is what prunes it). None (the library's) in the daemon."""
+SHARED_SCORES: Final = False
+"""One acoustic scoring pass for the command search and the second opinion of the same audio
+(:mod:`assistant.hearing.shared_scores`): the command search scores every senone and writes the
+scores, the second opinion is decoded from them instead of from the audio (no features or
+Gaussians again). Needs :data:`SECOND_OPINION_LOOKAHEAD` 0; off (or unavailable: another
+pocketsphinx build) = each search scores its own (docs/benchmarks/speech.md, round 18). Measured
+with it: decoding −6 % of CPU (scoring every senone doubles the command search's cost), whole RTF
+0.078 → 0.075 side by side; tuning commands 408 → 415 right of 522, but the unseen quarter of dev
+wrong actions 0 / 1.9 / 0 → 0 / 3.7 / 1.9 % (clean / kitchen / living 10 dB), same accuracy. Off."""
 COMPOSE_PRONUNCIATIONS: Final = True
 """Grammar mode: a word the CMU dictionary lacks ("gp", "metformin", "stomachache", "ankle's")
 gets a pronunciation put together from dictionary words (:func:`langmodel.composed_pronunciation`)
@@ -309,6 +325,8 @@ class _PsDecoder:
         owner = self._owner
         audio = b"".join(self._held)
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
+        pair = audible and self._mode in owner._second_modes and not owner.phone_loop
+        owner._keep_scores(pair)
         raw = owner._decode_with(self._search, audio) if audible else ""
         owner.last_rivals = ()
         wake_end = owner._wake_end(raw) if self._mode == "wake" else None
@@ -565,6 +583,12 @@ class PocketsphinxRecognizer:
         ``[start, final, transitions]`` by search name."""
         self._fsg_built: list[str] = []
         """Those of :attr:`_fsg_sources` built in the decoder now, least recently used first."""
+        self._scores: shared_scores.SharedScores | None = None
+        """The command search's senone scores for the second opinion (:data:`SHARED_SCORES`)."""
+        self._scores_audio: bytes | None = None
+        """The audio those scores are of."""
+        self._scores_wanted = False
+        """The next :meth:`_decode_with` writes its scores (:meth:`_keep_scores`)."""
         if grammar is not None and language_model:
             self._decoder: Any = self._language_model_decoder(grammar, wake_phrase, model_dir)
             return
@@ -689,18 +713,35 @@ class PocketsphinxRecognizer:
                 config[key] = value
         self.has_second_opinion = True
         self._second_modes = set(SECOND_OPINION_MODES) & self._grammar_modes
+        if SHARED_SCORES and SECOND_OPINION_LOOKAHEAD == 0 and self._second_modes:
+            self._scores = shared_scores.attach(self._decoder)
         self.command_after_wake = (
             COMMAND_AFTER_WAKE and "command" in self._second_modes and "wake" in self._grammar_modes
         )
 
     def _decode_with(self, search: str, audio: bytes) -> str:
         """One whole-utterance decode of ``audio`` with ``search`` (normalised hypothesis, "" = none);
-        its word alignment is kept in :attr:`last_words`."""
+        its word alignment is kept in :attr:`last_words`. After :meth:`_keep_scores` it writes the
+        senone scores for the second opinion of the same audio, which then decodes from them
+        (:data:`SHARED_SCORES`)."""
         decoder = self._decoder
+        scores = self._scores
+        keep_scores, self._scores_wanted = self._scores_wanted, False
         self._activate(search)
-        decoder.start_utt()
-        decoder.process_raw(audio, False, True)
-        decoder.end_utt()
+        from_scores = search == SECOND_OPINION_SEARCH and audio is self._scores_audio
+        self._scores_audio = None
+        if not (from_scores and scores is not None and scores.decode(len(audio)) >= 0):
+            write = scores is not None and keep_scores
+            if write:
+                scores.start_writing()
+            try:
+                decoder.start_utt()
+                decoder.process_raw(audio, False, True)
+                decoder.end_utt()
+            finally:
+                if write:
+                    scores.stop_writing(int(decoder.n_frames()))
+            self._scores_audio = audio if write else None
         hyp = decoder.hyp()
         text = normalize_phrase(_ALT_MARK.sub("", hyp.hypstr)) if hyp is not None and hyp.hypstr else ""
         self.last_words = (
@@ -709,6 +750,11 @@ class PocketsphinxRecognizer:
         if RELEASE_AFTER_DECODE and not self.phone_loop:  # the phone loop reads this decode's segments
             release_search(decoder)
         return text
+
+    def _keep_scores(self, wanted: bool) -> None:
+        """The next decode is the command search's of audio the second opinion decodes next: it
+        writes its senone scores for it (:data:`SHARED_SCORES`; nothing without)."""
+        self._scores_wanted = wanted and self._scores is not None
 
     def _wake_end(self, sentence: str) -> int | None:
         """Byte offset in the last decode's audio where its wake phrase ends, when ``sentence``
@@ -746,6 +792,7 @@ class PocketsphinxRecognizer:
         if len(rest) < MIN_COMMAND_AFTER_WAKE_S * SAMPLE_RATE * 2 or rms_level(rest) < SILENT_RMS:
             return sentence, second
         wake = self.grammar.wake_phrase
+        self._keep_scores(True)
         command = self._decode_with("command", rest)
         heard = f"{wake} {command}" if command and self.grammar.accepts(command, "command") else wake
         second = command if self._second_skipped(command) else self._decode_with(SECOND_OPINION_SEARCH, rest)
@@ -891,7 +938,16 @@ class PocketsphinxRecognizer:
         if search in self._fsg_sources:
             self._build_fsg(search)
         if self._active_search != search:  # current_search() crashes when none is active yet
-            self._decoder.activate_search(search)
+            if search == SECOND_OPINION_SEARCH and SECOND_OPINION_LOOKAHEAD is not None:
+                config = self._decoder.config
+                window = config["pl_window"]
+                config["pl_window"] = SECOND_OPINION_LOOKAHEAD  # read by activate_search
+                try:
+                    self._decoder.activate_search(search)
+                finally:
+                    config["pl_window"] = window
+            else:
+                self._decoder.activate_search(search)
             self._active_search = search
 
     def _known_word(self, word: str) -> bool:
