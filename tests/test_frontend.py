@@ -179,6 +179,36 @@ def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
     assert _energy(mixed[-tail:].tobytes()) > 1.5 * _energy(wet[-tail:].tobytes())
 
 
+def test_side_mix_keeps_rnnoise_as_the_main_stream_and_mixes_the_input_into_the_side_one(
+    noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SIDE_DRY_SHARE`` (round 18): the main stream is RNNoise's output unchanged; the side
+    stream beside it is RNNoise's output plus that share of the delayed input, call for call as
+    long as the main stream (the listener cuts both the same way)."""
+    _rnnoise_library()
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.2)
+    side_mix = frontend.make_frontend("rnnoise")
+    assert isinstance(side_mix, frontend.SideMix) and side_mix.side_share == 0.2
+    main, side = bytearray(), bytearray()
+    for i in range(0, len(noisy_command), 960):
+        out = side_mix.process(noisy_command[i : i + 960])
+        assert len(side_mix.side) == len(out)
+        main += out
+        side += side_mix.side
+    wet = _denoise(frontend.RNNoise(), noisy_command)
+    assert bytes(main) == wet  # the endpointer and the other searches hear what they heard
+    mixed = array.array("h", bytes(side))
+    dry = array.array("h", bytes(2 * frontend.RNNOISE_DELAY)) + array.array("h", noisy_command)
+    wet_samples = array.array("h", wet)
+    assert all(
+        abs(m - round(w + 0.2 * d)) <= 1
+        for m, w, d in zip(mixed, wet_samples, dry[: len(wet_samples)], strict=True)
+        if abs(w + 0.2 * d) < 32000
+    )
+    tail = 16000 * 2
+    assert _energy(mixed[-tail:].tobytes()) > 1.5 * _energy(wet_samples[-tail:].tobytes())
+
+
 def test_soxr_stream_gives_what_python_soxr_gives(noisy_command: bytes) -> None:
     """The ctypes resampler is python-soxr's ``ResampleStream`` (float32, HQ) sample for sample,
     over chunks of uneven length (a 1-sample chunk and an empty one included)."""
