@@ -22,6 +22,7 @@ import speech_data as data  # noqa: E402
 from assistant.hearing import frontend, listener  # noqa: E402
 from assistant.hearing import pocketsphinx_engine as engine  # noqa: E402
 from assistant.hearing.listener import UtteranceRecognized, UtteranceRejected  # noqa: E402
+from assistant.hearing.sources import WavSource  # noqa: E402
 from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline  # noqa: E402
 
 
@@ -160,3 +161,37 @@ def test_the_retry_reading_is_the_one_heard_when_the_pipeline_takes_it(
     heard = [e for e in events if isinstance(e, UtteranceRecognized)]
     assert len(heard) == 1 and heard[0].second != "the roses along the fence", events
     assert pipeline.understand_heard(heard[0]).intent == "time_query"
+
+
+def test_the_daemons_child_recognizer_decodes_the_side_stream_again(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon's recognizer runs in a child process: the side stream goes there beside the
+    main one, and ``retry`` after ``finish`` decodes the kept side audio there."""
+    from assistant.hearing import recognizer as recognizer_module
+
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.1)
+    monkeypatch.setattr(listener, "SIDE_RETRY", True)
+    retried: list[object] = []
+    retry = recognizer_module._IsolatedDecoder.retry
+
+    def counted(self):
+        result = retry(self)
+        retried.append(result)
+        return result
+
+    monkeypatch.setattr(recognizer_module._IsolatedDecoder, "retry", counted)
+    daemon_like = build_pipeline(
+        pipeline.settings, PipelineOptions(isolated=True, wake_phrase=""), understander=pipeline.understander
+    )
+    chatter = data.spoken("the roses along the fence are lovely this summer", "flite:slt", None, 0, seed=1)
+    events: list[object] = []
+    run = daemon_like.listener(events.append, source=WavSource(chatter))
+    assert isinstance(run.recognizer, recognizer_module.IsolatedRecognizer)
+    try:
+        run.source.start()
+        run.run_until_end()
+    finally:
+        run.recognizer.close()
+    assert len(retried) == 1 and retried[0] is not None and retried[0].second, retried
+    assert not [e for e in events if isinstance(e, UtteranceRecognized) and daemon_like.takes_heard(e)]
