@@ -182,19 +182,20 @@ def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
 def test_side_mix_keeps_rnnoise_as_the_main_stream_and_mixes_the_input_into_the_side_one(
     noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``SIDE_DRY_SHARE`` (round 18): the main stream is RNNoise's output unchanged; the side
-    stream beside it is RNNoise's output plus that share of the delayed input, call for call as
-    long as the main stream (the listener cuts both the same way)."""
+    """``SIDE_DRY_SHARE`` (round 18): the main stream is RNNoise's output unchanged; beside it
+    the delayed input, call for call as long as the main stream (the listener cuts both the same
+    way), and the side stream mixed from the two is RNNoise's output plus that share of the input."""
     _rnnoise_library()
     monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.2)
     side_mix = frontend.make_frontend("rnnoise")
     assert isinstance(side_mix, frontend.SideMix) and side_mix.side_share == 0.2
-    main, side = bytearray(), bytearray()
+    main, dry = bytearray(), bytearray()
     for i in range(0, len(noisy_command), 960):
         out = side_mix.process(noisy_command[i : i + 960])
-        assert len(side_mix.side) == len(out)
+        assert len(side_mix.dry) == len(out)
         main += out
-        side += side_mix.side
+        dry += side_mix.dry
+    side = side_mix.side_of(bytes(main), bytes(dry))
     wet = _denoise(frontend.RNNoise(), noisy_command)
     assert bytes(main) == wet  # the endpointer and the other searches hear what they heard
     mixed = array.array("h", bytes(side))

@@ -578,18 +578,24 @@ class DryMix:
 
 class SideMix(DryMix):
     """The main stream (RNNoise's output, plus :data:`RNNOISE_DRY_SHARE` of its input when that
-    is set) and beside it a side stream with :data:`SIDE_DRY_SHARE` of the input
-    (:attr:`side`: the side audio of the last :meth:`process` call, as long as what it returned)."""
+    is set) and beside it the input itself, delayed as RNNoise delays it (:attr:`dry`: the part
+    that goes with what the last :meth:`process` call returned, as long). The side stream
+    (RNNoise's output plus :data:`SIDE_DRY_SHARE` of the input) is mixed from the two only for
+    the stretches a decoder is given (:meth:`side_of`), not for every chunk (CPU)."""
 
     def __init__(self, net: RNNoise, share: float, side_share: float) -> None:
         super().__init__(net, share)
         self.side_share = side_share
-        self.side = b""
+        self.dry = b""
 
     def process(self, pcm: bytes) -> bytes:
         wet, dry = self._wet_dry(pcm)
-        self.side = _mixed(wet, dry, self.side_share)
+        self.dry = dry.tobytes()
         return _mixed(wet, dry, self.share) if self.share > 0 else wet.tobytes()
+
+    def side_of(self, main: bytes, dry: bytes) -> bytes:
+        """The side stream of a stretch of the main stream and the same stretch of :attr:`dry`."""
+        return _mixed(array.array("h", main), array.array("h", dry), self.side_share - self.share)
 
 
 class WebRtcNoiseGain:

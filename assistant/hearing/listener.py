@@ -244,8 +244,9 @@ class Listener:
         True) rather than rejected, for :data:`SIDE_RETRY`."""
         self._judge = judge
         self._side = bytearray()
-        """The front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`) from
-        byte :attr:`_side_at` of the stream on, aligned with the main stream."""
+        """The front-end's delayed input (:attr:`assistant.hearing.frontend.SideMix.dry`) from
+        byte :attr:`_side_at` of the stream on, aligned with the main stream: the side stream
+        (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`) is mixed from it as it is fed."""
         self._side_at = 0
         self._side_rebuffer = b""
         self._stream_at = 0
@@ -359,11 +360,11 @@ class Listener:
         data = self._rebuffer + self._frontend.process(chunk)
         whole = len(data) - len(data) % CHUNK_BYTES
         self._rebuffer = data[whole:]
-        side = getattr(self._frontend, "side", None)
-        if side is not None:  # the side stream, cut as the main one
-            side = self._side_rebuffer + side
-            self._side_rebuffer = side[whole:]
-            self._side += side[:whole]
+        dry = getattr(self._frontend, "dry", None)
+        if dry is not None:  # the input beside the main stream, cut as it is
+            dry = self._side_rebuffer + dry
+            self._side_rebuffer = dry[whole:]
+            self._side += dry[:whole]
         for start in range(0, whole, CHUNK_BYTES):
             self._process_chunk(data[start : start + CHUNK_BYTES])
 
@@ -456,7 +457,9 @@ class Listener:
         accept_side = getattr(self._decoder, "accept_side", None)
         start = self._fed_at - self._side_at
         if accept_side is not None and self._side and start >= 0:
-            accept_side(bytes(self._side[start : start + len(pcm)]))
+            dry = bytes(self._side[start : start + len(pcm)])
+            if len(dry) == len(pcm):
+                accept_side(self._frontend.side_of(pcm, dry))  # type: ignore[union-attr]
         self._fed_at += len(pcm)
 
     def _begin_utterance(self) -> None:
