@@ -149,6 +149,8 @@ def test_quiet_gate_switches_on_when_the_kitchen_gets_noisy(
 def test_the_gate_is_built_only_with_a_quiet_level(monkeypatch: pytest.MonkeyPatch) -> None:
     _rnnoise_library()
     assert frontend.RNNOISE_QUIET_DBFS is None  # off in the daemon (round 9)
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.SideMix)  # the daemon's (round 18)
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.0)
     assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)
     monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", -60.0)
     gate = frontend.make_frontend("rnnoise")
@@ -161,6 +163,7 @@ def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
     """``RNNOISE_DRY_SHARE``: RNNoise's output plus that share of the input, delayed by
     ``RNNOISE_DELAY`` as the filtered path is; built only when the share is above 0."""
     _rnnoise_library()
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.0)
     assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)  # 0.0: RNNoise alone
     monkeypatch.setattr(frontend, "RNNOISE_DRY_SHARE", 0.25)
     mix = frontend.make_frontend("rnnoise")

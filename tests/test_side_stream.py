@@ -52,6 +52,14 @@ def _offset_of(scaled: array.array, source: array.array, share: float) -> int | 
     return None
 
 
+def test_the_daemon_gives_the_second_opinion_the_side_stream() -> None:
+    """Round 18's choice: a side stream with 5 % of the un-denoised audio, for the second opinion
+    only; no second decode of rejected commands."""
+    assert frontend.SIDE_DRY_SHARE == 0.05
+    assert engine.SIDE_SEARCHES == frozenset({"second"})
+    assert not listener.SIDE_RETRY
+
+
 def test_the_side_stream_goes_to_the_named_search_aligned_with_the_main_stream(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -89,8 +97,9 @@ def test_the_side_stream_goes_to_the_named_search_aligned_with_the_main_stream(
 def test_without_a_side_stream_both_searches_hear_the_main_stream(
     pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``SIDE_SEARCHES`` names a search but ``SIDE_DRY_SHARE`` is 0 (the daemon's): no side
-    stream is made, so both searches decode RNNoise's output, as before round 18."""
+    """``SIDE_SEARCHES`` names a search but ``SIDE_DRY_SHARE`` is 0: no side stream is made, so
+    both searches decode RNNoise's output, as before round 18."""
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.0)
     monkeypatch.setattr(engine, "SIDE_SEARCHES", frozenset({"second"}))
     decoded: list[tuple[str, bytes]] = []
     decode_with = engine.PocketsphinxRecognizer._decode_with

@@ -86,7 +86,11 @@ SIDE_RETRY: Final = False
 the pipeline would ask "please say it again") is decoded again, grammar and second opinion, on
 the front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`: RNNoise with some
 of the un-denoised audio mixed back), and that reading is taken when it has an intent (round 18,
-docs/benchmarks/speech.md). Needs the side stream; costs two decodes on rejected commands only."""
+docs/benchmarks/speech.md). Needs the side stream; costs two decodes on rejected commands only.
+Measured (replayed from the runs' readings, share 0.05, kitchen + living room 10 dB, tuning half
+of 348): main + retry 261 → 285 right but wrong actions 12 → 15; with the second opinion on the
+side stream already (:data:`assistant.hearing.pocketsphinx_engine.SIDE_SEARCHES`) 282 → 283, same
+12 wrong, for two more decodes per rejection. Off."""
 SIDE_KEEP_BYTES: Final = 2 * 16000 * 2
 """Side-stream audio kept while no utterance is open (more than the endpointer's pre-roll)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True

@@ -229,11 +229,15 @@ RIVAL_ONE_VALUE_SLOTS: Final = frozenset({"doctor"})
 "doctors")."""
 RIVAL_IGNORED_WORDS: Final = frozenset({"my", "the", "a", "an", "of", "family", "medical", "health"})
 """Words of those slots that name nobody by themselves."""
-SIDE_SEARCHES: Final[frozenset[str]] = frozenset()
+SIDE_SEARCHES: Final[frozenset[str]] = frozenset({"second"})
 """Searches of a command (``command``: the grammar, ``second``: the second opinion) that decode
 the front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`: RNNoise with
-some of the un-denoised audio mixed back) instead of the main stream, when there is one (round
-18, docs/benchmarks/speech.md). Empty = both decode the main stream."""
+some of the un-denoised audio mixed back) instead of the main stream, when there is one. The
+second opinion: in noise it heard nothing usable on RNNoise's output alone (round 17). Measured
+(round 18, docs/benchmarks/speech.md, kitchen + living room 10 dB, share 0.05): second opinion
+261 → 282 right of 348 on the tuning half with the same 12 wrong actions (held-out 263 → 277 of
+342, wrong 8 → 6); the grammar 254 (10 wrong); both 272 (12). Empty = both decode the main
+stream. The command after the wake phrase (wake search) keeps the main stream."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
