@@ -18,6 +18,9 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
 * :class:`QuietGate` — runs RNNoise only while the noise floor is above
   :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
   RNNoise helps even on quiet real recordings).
+* :class:`SideMix` — RNNoise's output as the main stream, and beside it a gentler side stream
+  (:data:`SIDE_DRY_SHARE` of the un-denoised input mixed back) for the second opinion
+  (round 18).
 * :class:`WebRtcNoiseGain` — WebRTC audio processing from ``webrtc-noise-gain`` (what
   wyoming-satellite uses): noise suppression 0–4 and automatic gain, 10 ms frames.
 
