@@ -363,7 +363,13 @@ class Pipeline:
             grammar=self.reading_grammar() if recognizer is None else None,
             frontend=make_frontend(self.settings.asr.noise_filter),
             verify=self.heard_emergency,
+            judge=self.takes_heard,
         )
+
+    def takes_heard(self, heard: UtteranceRecognized) -> bool:
+        """Whether the pipeline acts on ``heard`` or asks about it (not "please say it again"):
+        the listener's test for decoding a command again (:data:`assistant.hearing.listener.SIDE_RETRY`)."""
+        return self.understand_heard(heard).intent is not None
 
     def heard_emergency(self, free_transcript: str, second_opinion: bool = False) -> bool:
         """The distress spotter's second stage: the understanding stage reads the free

@@ -149,6 +149,8 @@ def test_quiet_gate_switches_on_when_the_kitchen_gets_noisy(
 def test_the_gate_is_built_only_with_a_quiet_level(monkeypatch: pytest.MonkeyPatch) -> None:
     _rnnoise_library()
     assert frontend.RNNOISE_QUIET_DBFS is None  # off in the daemon (round 9)
+    assert isinstance(frontend.make_frontend("rnnoise"), frontend.SideMix)  # the daemon's (round 18)
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.0)
     assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)
     monkeypatch.setattr(frontend, "RNNOISE_QUIET_DBFS", -60.0)
     gate = frontend.make_frontend("rnnoise")
@@ -161,6 +163,7 @@ def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
     """``RNNOISE_DRY_SHARE``: RNNoise's output plus that share of the input, delayed by
     ``RNNOISE_DELAY`` as the filtered path is; built only when the share is above 0."""
     _rnnoise_library()
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.0)
     assert isinstance(frontend.make_frontend("rnnoise"), frontend.RNNoise)  # 0.0: RNNoise alone
     monkeypatch.setattr(frontend, "RNNOISE_DRY_SHARE", 0.25)
     mix = frontend.make_frontend("rnnoise")
@@ -177,6 +180,37 @@ def test_dry_mix_adds_the_delayed_input_back_to_rnnoise(
     # gentler: the kitchen noise in the trailing pause keeps more energy than through RNNoise alone
     tail = 16000 * 2
     assert _energy(mixed[-tail:].tobytes()) > 1.5 * _energy(wet[-tail:].tobytes())
+
+
+def test_side_mix_keeps_rnnoise_as_the_main_stream_and_mixes_the_input_into_the_side_one(
+    noisy_command: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SIDE_DRY_SHARE`` (round 18): the main stream is RNNoise's output unchanged; beside it
+    the delayed input, call for call as long as the main stream (the listener cuts both the same
+    way), and the side stream mixed from the two is RNNoise's output plus that share of the input."""
+    _rnnoise_library()
+    monkeypatch.setattr(frontend, "SIDE_DRY_SHARE", 0.2)
+    side_mix = frontend.make_frontend("rnnoise")
+    assert isinstance(side_mix, frontend.SideMix) and side_mix.side_share == 0.2
+    main, dry = bytearray(), bytearray()
+    for i in range(0, len(noisy_command), 960):
+        out = side_mix.process(noisy_command[i : i + 960])
+        assert len(side_mix.dry) == len(out)
+        main += out
+        dry += side_mix.dry
+    side = side_mix.side_of(bytes(main), bytes(dry))
+    wet = _denoise(frontend.RNNoise(), noisy_command)
+    assert bytes(main) == wet  # the endpointer and the other searches hear what they heard
+    mixed = array.array("h", bytes(side))
+    dry = array.array("h", bytes(2 * frontend.RNNOISE_DELAY)) + array.array("h", noisy_command)
+    wet_samples = array.array("h", wet)
+    assert all(
+        abs(m - round(w + 0.2 * d)) <= 1
+        for m, w, d in zip(mixed, wet_samples, dry[: len(wet_samples)], strict=True)
+        if abs(w + 0.2 * d) < 32000
+    )
+    tail = 16000 * 2
+    assert _energy(mixed[-tail:].tobytes()) > 1.5 * _energy(wet_samples[-tail:].tobytes())
 
 
 def test_soxr_stream_gives_what_python_soxr_gives(noisy_command: bytes) -> None:

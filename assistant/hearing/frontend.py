@@ -18,6 +18,9 @@ returns what is ready (a few milliseconds of delay: frame buffering and resampli
 * :class:`QuietGate` — runs RNNoise only while the noise floor is above
   :data:`RNNOISE_QUIET_DBFS`; in a quiet room the audio passes unfiltered (built, measured, off:
   RNNoise helps even on quiet real recordings).
+* :class:`SideMix` — RNNoise's output as the main stream, and beside it a gentler side stream
+  (:data:`SIDE_DRY_SHARE` of the un-denoised input mixed back) for the second opinion
+  (round 18).
 * :class:`WebRtcNoiseGain` — WebRTC audio processing from ``webrtc-noise-gain`` (what
   wyoming-satellite uses): noise suppression 0–4 and automatic gain, 10 ms frames.
 
@@ -62,6 +65,17 @@ daemon's setting). Measured at 0.1 (round 17, docs/benchmarks/speech.md): tuning
 set (b) kitchen 10 dB wrong actions 0 → 8.3 %; front-end CPU +0.005 of real time. At 0.05
 (kitchen and living room only): 146 → 155 right of 180, wrong 2 → 3; held-out 73 → 78 of 90,
 wrong 2 → 1. Off."""
+SIDE_DRY_SHARE: Final = 0.05
+"""A second, gentler stream made beside the front-end's output (:class:`SideMix`): RNNoise's
+output plus this share of its delayed input, aligned sample for sample with the main stream.
+The endpointer and every search keep the main stream; the searches named in
+:data:`assistant.hearing.pocketsphinx_engine.SIDE_SEARCHES` (the second opinion) decode the side
+stream instead, and with :data:`assistant.hearing.listener.SIDE_RETRY` (off) a command both
+readings leave without an intent is decoded again on it. 0.0 = no side stream. Measured (round
+18, docs/benchmarks/speech.md), the second opinion on it, kitchen + living room 10 dB: tuning half
+261 → 282 right of 348, wrong actions 12 → 12; held-out half 263 → 277 of 342, wrong 8 → 6;
+clean 147 → 149 of 174 (wrong 5 → 5); CPU RTF +0.007 (0.081 → 0.088). At 0.1: 287 right,
+wrong 13 (one more)."""
 QUIET_HYSTERESIS_DB: Final = 3.0
 """RNNoise is switched back on only once the floor is this much above :data:`RNNOISE_QUIET_DBFS`."""
 QUIET_BLOCK_S: Final = 0.1
@@ -535,6 +549,16 @@ class QuietGate:
         return out
 
 
+def _mixed(wet: array.array, dry: array.array, share: float) -> bytes:
+    """``wet + share · dry`` sample for sample, rounded half to even and clipped to int16."""
+    mixed = map(operator.add, wet, map(operator.mul, dry, itertools.repeat(share)))
+    try:
+        return array.array("h", map(round, mixed)).tobytes()
+    except OverflowError:  # a sum beyond the int16 range (rare): clip each
+        sums = (w + share * d for w, d in zip(wet, dry, strict=True))
+        return array.array("h", (max(-32768, min(32767, round(v))) for v in sums)).tobytes()
+
+
 class DryMix:
     """RNNoise's output plus :data:`RNNOISE_DRY_SHARE` of its input, aligned (output sample j is
     input sample j − :data:`RNNOISE_DELAY` on both paths)."""
@@ -546,18 +570,38 @@ class DryMix:
         self.share = share
         self._dry = array.array("h", bytes(2 * RNNOISE_DELAY))
 
-    def process(self, pcm: bytes) -> bytes:
+    def _wet_dry(self, pcm: bytes) -> tuple[array.array, array.array]:
         self._dry.frombytes(pcm)
         wet = array.array("h", self.net.process(pcm))
         dry = self._dry[: len(wet)]
         del self._dry[: len(wet)]
-        mixed = map(operator.add, wet, map(operator.mul, dry, itertools.repeat(self.share)))
-        try:
-            return array.array("h", map(round, mixed)).tobytes()
-        except OverflowError:  # a sum beyond the int16 range (rare): clip each
-            k = self.share
-            sums = (w + k * d for w, d in zip(wet, dry, strict=True))
-            return array.array("h", (max(-32768, min(32767, round(v))) for v in sums)).tobytes()
+        return wet, dry
+
+    def process(self, pcm: bytes) -> bytes:
+        wet, dry = self._wet_dry(pcm)
+        return _mixed(wet, dry, self.share)
+
+
+class SideMix(DryMix):
+    """The main stream (RNNoise's output, plus :data:`RNNOISE_DRY_SHARE` of its input when that
+    is set) and beside it the input itself, delayed as RNNoise delays it (:attr:`dry`: the part
+    that goes with what the last :meth:`process` call returned, as long). The side stream
+    (RNNoise's output plus :data:`SIDE_DRY_SHARE` of the input) is mixed from the two only for
+    the stretches a decoder is given (:meth:`side_of`), not for every chunk (CPU)."""
+
+    def __init__(self, net: RNNoise, share: float, side_share: float) -> None:
+        super().__init__(net, share)
+        self.side_share = side_share
+        self.dry = b""
+
+    def process(self, pcm: bytes) -> bytes:
+        wet, dry = self._wet_dry(pcm)
+        self.dry = dry.tobytes()
+        return _mixed(wet, dry, self.share) if self.share > 0 else wet.tobytes()
+
+    def side_of(self, main: bytes, dry: bytes) -> bytes:
+        """The side stream of a stretch of the main stream and the same stretch of :attr:`dry`."""
+        return _mixed(array.array("h", main), array.array("h", dry), self.side_share - self.share)
 
 
 class WebRtcNoiseGain:
@@ -594,6 +638,8 @@ def make_frontend(name: str) -> Frontend | None:
             net = RNNoise()
             if RNNOISE_QUIET_DBFS is not None:
                 return QuietGate(net, RNNOISE_QUIET_DBFS)
+            if SIDE_DRY_SHARE > 0:
+                return SideMix(net, RNNOISE_DRY_SHARE, SIDE_DRY_SHARE)
             return DryMix(net, RNNOISE_DRY_SHARE) if RNNOISE_DRY_SHARE > 0 else net
         except FrontendError as err:
             if not _WARNED:

@@ -81,6 +81,18 @@ the matcher's own thresholds)."""
 NBEST_MIN_VOTES: Final = 1
 """How many next-best transcripts must map to the same intent before it is taken (1 = the first
 accepted one wins)."""
+SIDE_RETRY: Final = False
+"""A command that both readings leave without an intent (what :data:`judge <Listener>` says:
+the pipeline would ask "please say it again") is decoded again, grammar and second opinion, on
+the front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`: RNNoise with some
+of the un-denoised audio mixed back), and that reading is taken when it has an intent (round 18,
+docs/benchmarks/speech.md). Needs the side stream; costs two decodes on rejected commands only.
+Measured (replayed from the runs' readings, share 0.05, kitchen + living room 10 dB, tuning half
+of 348): main + retry 261 → 285 right but wrong actions 12 → 15; with the second opinion on the
+side stream already (:data:`assistant.hearing.pocketsphinx_engine.SIDE_SEARCHES`) 282 → 283, same
+12 wrong, for two more decodes per rejection. Off."""
+SIDE_KEEP_BYTES: Final = 2 * 16000 * 2
+"""Side-stream audio kept while no utterance is open (more than the endpointer's pre-roll)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
 """Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
 Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
@@ -223,6 +235,7 @@ class Listener:
         grammar: SpokenGrammar | None = None,
         frontend: Frontend | None = None,
         verify: Callable[..., bool] | None = None,
+        judge: Callable[[UtteranceRecognized], bool] | None = None,
     ) -> None:
         """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
         back through it (intent, slots, wake phrase, and the emergency intents it spots without
@@ -230,7 +243,20 @@ class Listener:
         (one instance for the whole stream, as on a device). ``verify``: the distress spotter's
         second stage, given the free transcript of a candidate emergency (True = it is one;
         None = candidates are never acted on; :mod:`assistant.hearing.spotter`), and called with
-        a second argument True for the wider language model's reading (stricter)."""
+        a second argument True for the wider language model's reading (stricter). ``judge``:
+        whether a recognized command would be acted on or asked about (the pipeline's decision,
+        True) rather than rejected, for :data:`SIDE_RETRY`."""
+        self._judge = judge
+        self._side = bytearray()
+        """The front-end's delayed input (:attr:`assistant.hearing.frontend.SideMix.dry`) from
+        byte :attr:`_side_at` of the stream on, aligned with the main stream: the side stream
+        (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`) is mixed from it as it is fed."""
+        self._side_at = 0
+        self._side_rebuffer = b""
+        self._stream_at = 0
+        """Bytes of the main stream given to the endpointer so far."""
+        self._fed_at = 0
+        """Stream position of the next byte fed to the decoder (its audio is one stretch)."""
         self.source = source
         self._verify = verify
         self.grammar = grammar
@@ -338,12 +364,22 @@ class Listener:
         data = self._rebuffer + self._frontend.process(chunk)
         whole = len(data) - len(data) % CHUNK_BYTES
         self._rebuffer = data[whole:]
+        dry = getattr(self._frontend, "dry", None)
+        if dry is not None:  # the input beside the main stream, cut as it is
+            dry = self._side_rebuffer + dry
+            self._side_rebuffer = dry[whole:]
+            self._side += dry[:whole]
         for start in range(0, whole, CHUNK_BYTES):
             self._process_chunk(data[start : start + CHUNK_BYTES])
 
     def _process_chunk(self, chunk: bytes) -> None:
         now = self._monotonic()
         self._chunks += 1
+        self._stream_at += len(chunk)
+        if self._decoder is None and len(self._side) > SIDE_KEEP_BYTES:
+            drop = len(self._side) - SIDE_KEEP_BYTES
+            del self._side[:drop]
+            self._side_at += drop
         self._audio_t += CHUNK_S
         with self._lock:
             pending, self._pending_awake_s = self._pending_awake_s, None
@@ -369,6 +405,7 @@ class Listener:
                 self._put(ListeningEnded("timeout"))
             return
         if step.kind == "start":
+            self._fed_at = self._stream_at - len(step.audio)
             self._begin_utterance()
         if step.kind == "speech" and self._endpointer.last_voiced:
             self._last_voiced_at = now
@@ -396,25 +433,38 @@ class Listener:
         tail_bytes = round(TRAILING_FEED_S / CHUNK_S) * CHUNK_BYTES
         if step.kind != "end" and (step.kind == "start" or self._endpointer.last_voiced):
             if self._held:
-                self._decoder.accept(b"".join(self._held)[self._held_fed :])
+                self._accept(b"".join(self._held)[self._held_fed :])
                 self._held.clear()
                 self._held_fed = 0
-            self._decoder.accept(step.audio)
+            self._accept(step.audio)
             return
         if step.kind == "end":
             tail = b"".join(self._held)[self._held_fed : tail_bytes]
             self._held.clear()
             self._held_fed = 0
             if tail:
-                self._decoder.accept(tail)
+                self._accept(tail)
             return
         self._held.append(step.audio)
         if not self._held_fed and len(self._held) * CHUNK_BYTES >= tail_bytes:
-            self._decoder.accept(b"".join(self._held)[:tail_bytes])
+            self._accept(b"".join(self._held)[:tail_bytes])
             self._held_fed = tail_bytes
             ahead = getattr(self._decoder, "decode_ahead", None)
             if DECODE_AHEAD and ahead is not None:
                 ahead()
+
+    def _accept(self, pcm: bytes) -> None:
+        """Feed the decoder ``pcm`` (the next stretch of the main stream) and, with a side
+        stream, the same stretch of it."""
+        assert self._decoder is not None
+        self._decoder.accept(pcm)
+        accept_side = getattr(self._decoder, "accept_side", None)
+        start = self._fed_at - self._side_at
+        if accept_side is not None and self._side and start >= 0:
+            dry = bytes(self._side[start : start + len(pcm)])
+            if len(dry) == len(pcm):
+                accept_side(self._frontend.side_of(pcm, dry))  # type: ignore[union-attr]
+        self._fed_at += len(pcm)
 
     def _begin_utterance(self) -> None:
         self._held.clear()
@@ -453,7 +503,7 @@ class Listener:
         else:
             _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
         if self.grammar is not None:
-            self._put_parsed(result, speech_s, endpoint_at, done_at)
+            self._put_parsed_or_retry(decoder, result, speech_s, endpoint_at, done_at)
             return
         text, after_wake = result.text, False
         alternatives = result.alternatives
@@ -475,6 +525,53 @@ class Listener:
             self._put(UtteranceRejected("no_match", engine, speech_s))
             return
         self._put(self._recognized(result, text, speech_s, endpoint_at, done_at, after_wake, alternatives))
+
+    def _put_parsed_or_retry(
+        self,
+        decoder: UtteranceDecoder,
+        result: Transcript,
+        speech_s: float,
+        endpoint_at: float,
+        done_at: float,
+    ) -> None:
+        """:meth:`_put_parsed`, and with :data:`SIDE_RETRY` a command the pipeline would reject
+        decoded again on the side stream: its events instead when the pipeline takes them."""
+        retry = getattr(decoder, "retry", None)
+        if not (SIDE_RETRY and self._mode == "command" and self._judge is not None and retry is not None):
+            self._put_parsed(result, speech_s, endpoint_at, done_at)
+            return
+        put = self._put
+        window = (self._awake_until, self._awake_by_wake)
+        first: list[object] = []
+        chosen = first
+        self._put = first.append
+        try:
+            self._put_parsed(result, speech_s, endpoint_at, done_at)
+            if not self._taken(first):
+                try:
+                    again = retry()
+                except RecognizerCrashed as err:
+                    again = None
+                    put(ListenerError(str(err)))
+                if again is not None:
+                    after = (self._awake_until, self._awake_by_wake)
+                    self._awake_until, self._awake_by_wake = window
+                    second: list[object] = []
+                    self._put = second.append
+                    self._put_parsed(again, speech_s, endpoint_at, self._monotonic())
+                    if self._taken(second):
+                        chosen = second
+                    else:
+                        self._awake_until, self._awake_by_wake = after
+        finally:
+            self._put = put
+        for event in chosen:
+            put(event)
+
+    def _taken(self, events: list[object]) -> bool:
+        """Some event is a command the pipeline acts on or asks about (:attr:`_judge`)."""
+        assert self._judge is not None
+        return any(isinstance(e, UtteranceRecognized) and self._judge(e) for e in events)
 
     def _put_parsed(self, result: Transcript, speech_s: float, endpoint_at: float, done_at: float) -> None:
         """Grammar decoding: the sentence read back through the grammar decides everything."""

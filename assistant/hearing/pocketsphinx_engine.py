@@ -245,6 +245,15 @@ RIVAL_ONE_VALUE_SLOTS: Final = frozenset({"doctor"})
 "doctors")."""
 RIVAL_IGNORED_WORDS: Final = frozenset({"my", "the", "a", "an", "of", "family", "medical", "health"})
 """Words of those slots that name nobody by themselves."""
+SIDE_SEARCHES: Final[frozenset[str]] = frozenset({"second"})
+"""Searches of a command (``command``: the grammar, ``second``: the second opinion) that decode
+the front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`: RNNoise with
+some of the un-denoised audio mixed back) instead of the main stream, when there is one. The
+second opinion: in noise it heard nothing usable on RNNoise's output alone (round 17). Measured
+(round 18, docs/benchmarks/speech.md, kitchen + living room 10 dB, share 0.05): second opinion
+261 → 282 right of 348 on the tuning half with the same 12 wrong actions (held-out 263 → 277 of
+342, wrong 8 → 6); the grammar 254 (10 wrong); both 272 (12). Empty = both decode the main
+stream. The command after the wake phrase (wake search) keeps the main stream."""
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
@@ -293,6 +302,8 @@ class _PsDecoder:
         self._search = owner._search_for(mode)
         self._whole = owner.whole_utterance and mode in owner._grammar_modes
         self._held: list[bytes] = []
+        self._side: list[bytes] = []
+        """The same audio from the front-end's side stream (:meth:`accept_side`; empty: none)."""
         self._keyword = ""
         self._phrase = ""
         self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
@@ -311,6 +322,45 @@ class _PsDecoder:
         else:
             self._owner._decoder.process_raw(pcm, False, False)
 
+    def accept_side(self, pcm: bytes) -> None:
+        """The stretch of the front-end's side stream that goes with the last :meth:`accept`."""
+        if self._whole:
+            self._side.append(pcm)
+
+    def _audio_for(self, search: str, audio: bytes) -> bytes:
+        """The side stream's audio for a command search in :data:`SIDE_SEARCHES`, else ``audio``."""
+        if self._mode != "command" or search not in SIDE_SEARCHES or not self._side:
+            return audio
+        side = b"".join(self._side)
+        return side if len(side) == len(audio) else audio
+
+    def retry(self) -> Transcript | None:
+        """After :meth:`finish`: the command decoded again, grammar and second opinion, on the
+        side stream (:data:`assistant.hearing.listener.SIDE_RETRY`); None without one."""
+        owner = self._owner
+        if self._mode != "command" or not self._side or owner.grammar is None:
+            return None
+        started = time.monotonic()
+        audio, self._side = b"".join(self._side), []
+        if rms_level(audio) < SILENT_RMS:
+            return None
+        raw = owner._decode_with(self._search, audio)
+        second = ""
+        if self._mode in owner._second_modes:
+            second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
+        owner.last_rivals = owner._rival_of_readings(raw, second, audio)
+        text = raw if owner.grammar.accepts(raw, self._mode) else ""
+        return Transcript(
+            text,
+            raw,
+            ENGINE,
+            owner.lang,
+            True,
+            decode_s=time.monotonic() - started,
+            second=second,
+            rivals=owner.last_rivals,
+        )
+
     def decode_ahead(self) -> None:
         """Whole-utterance mode: decode what has been held so far now; :meth:`finish` reuses it
         unless more audio came (see ``Listener._feed``)."""
@@ -327,7 +377,7 @@ class _PsDecoder:
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
         pair = audible and self._mode in owner._second_modes and not owner.phone_loop
         owner._keep_scores(pair)
-        raw = owner._decode_with(self._search, audio) if audible else ""
+        raw = owner._decode_with(self._search, self._audio_for("command", audio)) if audible else ""
         owner.last_rivals = ()
         wake_end = owner._wake_end(raw) if self._mode == "wake" else None
         if raw and self._mode == "wake" and owner.wake_tail:
@@ -335,7 +385,11 @@ class _PsDecoder:
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
         second = ""
         if audible and self._mode in owner._second_modes:
-            second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
+            second = (
+                raw
+                if owner._second_skipped(raw)
+                else owner._decode_with(SECOND_OPINION_SEARCH, self._audio_for("second", audio))
+            )
         if self._mode == "command":
             owner.last_rivals = owner._rival_of_readings(raw, second, audio)
         candidate, free, spot_second, keyword, phrase = "", (), "", "", ""

@@ -338,6 +338,7 @@ def serve_child(conn: Any, spec: EngineSpec | None = None) -> None:
         return
     conn.send(("ready", None))
     decoder: UtteranceDecoder | None = None
+    last: Any = None  # the last finished decoder (its audio, for "retry")
     while True:
         try:
             msg = conn.recv()
@@ -347,6 +348,10 @@ def serve_child(conn: Any, spec: EngineSpec | None = None) -> None:
         if kind == "audio":
             if decoder is not None:
                 decoder.accept(msg[1])
+        elif kind == "side":
+            accept_side = getattr(decoder, "accept_side", None)
+            if accept_side is not None:
+                accept_side(msg[1])
         elif kind == "begin":
             decoder = recognizer.begin(msg[1])
         elif kind == "ahead":
@@ -355,8 +360,12 @@ def serve_child(conn: Any, spec: EngineSpec | None = None) -> None:
                 ahead()
         elif kind == "finish":
             result = decoder.finish() if decoder is not None else None
-            decoder = None
+            last, decoder = decoder, None
             conn.send(("transcript", result))
+        elif kind == "retry":
+            retry = getattr(last, "retry", None)
+            last = None
+            conn.send(("transcript", retry() if retry is not None else None))
         elif kind == "close":
             recognizer.close()
             return
@@ -384,8 +393,20 @@ class _IsolatedDecoder:
         """Let the child decode what it has while the trailing silence passes."""
         self._send(("ahead",))
 
+    def accept_side(self, pcm: bytes) -> None:
+        """The same stretch of the front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`)."""
+        self._send(("side", pcm))
+
+    def retry(self) -> Transcript | None:
+        """After :meth:`finish`: the command decoded again on the side stream (None: none kept)."""
+        result = self._answer(("retry",))
+        return result if result.raw or result.second else None
+
     def finish(self) -> Transcript:
-        self._send(("finish",))
+        return self._answer(("finish",))
+
+    def _answer(self, msg: tuple[Any, ...]) -> Transcript:
+        self._send(msg)
         conn = self._owner._conn
         started = time.monotonic()
         try:
