@@ -143,9 +143,12 @@ round 8's set, ``dev12`` round 9's, ``dev13`` round 10's, ``dev14`` round 11's a
 (``distress-dev11-<lang>`` … ``distress-dev15-<lang>``, same halves; dev14 and dev15 may exist for one
 language only; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent
 symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
-homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
+homophone emergencies, harmless danger-word lines and plain symptom reports); ``dev16`` is round 13's
+(dev16-zh by dis16zh: 259 lines, 116 emergencies said obliquely, half-way, in dialect-flavoured
+Mandarin, for someone else in the house, oblique overdoses and 想不开, homophones without punctuation;
+117 harmless danger-word lines; 26 negated or declining); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
-"unseen" figure: the even halves of every halved distress dev set (dev5, dev10–dev14) together, per
+"unseen" figure: the even halves of the halved distress dev sets through ``DISTRESS_POOLED_THROUGH`` together, per
 decider (lexicon, detector, stage) — no tuning round looked at those lines.
 """
 
@@ -422,7 +425,7 @@ def distress_only(lang: str, sets: dict[str, list[dict]]) -> dict:
     return out
 
 
-DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15")
+DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15", "dev16")
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
