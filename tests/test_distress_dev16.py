@@ -144,3 +144,38 @@ def test_the_stage_reads_the_folded_question_with_the_words_as_said(tmp_path: Pa
     zh = build_understander(_settings("zh", tmp_path), "zh")
     assert zh.match("你能不能快点，我老伴倒在地上了，叫不醒").intent == "emergency"
     assert zh.match("摔一跤会不会中风").intent != "emergency"
+
+
+# ---------------------------------------------------------------- what round 13 ships for the learned parts
+
+
+def test_what_round_13_ships() -> None:
+    from assistant.understanding import distress_raise, distress_veto
+
+    assert distress_raise.ODD_HALVES_UP_TO["zh"] == 16  # the raiser reads dev15's and dev16's odd halves
+    assert distress_veto.EXTRA_DATA["zh"] and distress_veto.ACUTE_FLOOR["zh"]  # unseen false alarms fell
+    assert distress_veto.threshold("zh") == 0.15
+    assert [p.name for p in distress_veto.extra_files("zh")] == ["distress-odd-zh.jsonl", "negatives-zh.jsonl"]
+    assert distress.ZH_FOLDED_QUESTION and distress.ZH_MY_ELDERS
+
+
+class _SureItIsHarmless:
+    """A veto that would clear anything: what is left standing is the floor's doing."""
+
+    def clears(self, text: str, categories: set[str], scope: object = ()) -> bool:
+        from assistant.understanding import distress_veto
+
+        return not categories & distress_veto.FLOOR_CATEGORIES
+
+
+def test_the_mandarin_acute_floor_keeps_choking_from_any_veto(monkeypatch: pytest.MonkeyPatch) -> None:
+    from assistant.understanding import distress_veto
+
+    detector = DistressDetector("zh", veto=_SureItIsHarmless())  # type: ignore[arg-type]
+    acute = "老头子吃饭被一块肉噎住了脸都憋紫了"
+    plain = "老伴在卫生间里摔倒了一直在喊我"
+    monkeypatch.setitem(distress_veto.ACUTE_FLOOR, "zh", False)
+    assert not detector.detect(acute).emergency and not detector.detect(plain).emergency
+    monkeypatch.setitem(distress_veto.ACUTE_FLOOR, "zh", True)
+    assert detector.detect(acute).emergency  # choking, blue: never_mild, never vetoed
+    assert not detector.detect(plain).emergency  # other cues: the veto still decides
