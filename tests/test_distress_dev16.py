@@ -1,6 +1,6 @@
 """Round 13, Mandarin distress (dis16zh): the dev set's shape, an A-not-A question's 吗 that normalisation
 moves to the end of the line (``distress.ZH_FOLDED_QUESTION``), the speaker's own elders
-(``distress.ZH_MY_ELDERS``) and the round's lexicon forms, probed in wordings that are not the set's."""
+(``distress.ZH_MY_ELDERS``, off) and the round's lexicon forms, probed in wordings that are not the set's."""
 
 from __future__ import annotations
 
@@ -91,12 +91,13 @@ def test_without_the_words_as_said_nothing_changes(lexicon: DistressDetector) ->
 # ---------------------------------------------------------------- the speaker's own elders
 
 
-def test_my_grandmother_is_near(lexicon: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_my_grandmother_is_near_when_on(lexicon: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Off (no unseen figure moved): 奶奶 is far, as before."""
     text = "俺奶奶从凳子上掉下来了"
+    assert not distress.ZH_MY_ELDERS and not lexicon.detect(text).emergency
+    monkeypatch.setattr(distress, "ZH_MY_ELDERS", True)
     assert lexicon.detect(text).emergency
     assert not lexicon.detect("同学的奶奶从凳子上掉下来了").emergency  # someone else's
-    monkeypatch.setattr(distress, "ZH_MY_ELDERS", False)
-    assert not lexicon.detect(text).emergency
 
 
 # ---------------------------------------------------------------- the round's lexicon forms
@@ -156,7 +157,7 @@ def test_what_round_13_ships() -> None:
     assert distress_veto.EXTRA_DATA["zh"] and distress_veto.ACUTE_FLOOR["zh"]  # unseen false alarms fell
     assert distress_veto.threshold("zh") == 0.15
     assert [p.name for p in distress_veto.extra_files("zh")] == ["distress-odd-zh.jsonl", "negatives-zh.jsonl"]
-    assert distress.ZH_FOLDED_QUESTION and distress.ZH_MY_ELDERS
+    assert distress.ZH_FOLDED_QUESTION and not distress.ZH_MY_ELDERS
 
 
 class _SureItIsHarmless:

@@ -73,9 +73,12 @@ not about a danger cue said later in the same breath (你帮我查一下明天�
 人来一趟我躺在地上够不着电话). When the detector knows the words as said (``detect(..., raw=)``) and the fold
 is more than two characters before a cue, the question rules read that cue's line without the 吗 (and a
 question opener inside the folded clause, 你能(不能), does not make it a question)."""
-ZH_MY_ELDERS: Final = True
+ZH_MY_ELDERS: Final = False
 """Round 13 (dis16zh): 我奶奶 / 俺婆婆 / 我家姥姥 — an elder the speaker names as her own (directly after
-我 / 俺 / 咱, or 我家 …) — is someone near (often living with her), not far like 奶奶 said alone."""
+我 / 俺 / 咱, or 我家 …) — is someone near (often living with her), not far like 奶奶 said alone. Off: it
+made one distress-dev16 odd line an emergency (我奶奶从床上掉下来了头流血了) and moved no unseen figure
+(lexicon on the pooled distress halves 357/411, false alarms 22/426, and dev16 even 42/59, 5/70, on and
+off). ``ZH_FOLDED_QUESTION`` off: pooled 356/411 (one emergency fewer), the rest unchanged."""
 _ZH_ELDERS: Final = ("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "婆婆", "公公")
 _ZH_MINE: Final = ("我", "俺", "咱", "我家", "俺家", "咱家", "我们家", "咱们家")
 _ZH_OBJECT_AFTER: Final = frozenset("诉给帮跟和对让叫问教为替陪带送找")
