@@ -670,7 +670,7 @@ def main() -> int:
         "--distress-dev",
         action="append",
         choices=DISTRESS_HALVES + DISTRESS_WHOLE + ("all",),
-        help="only distress dev sets: dev5/dev10-dev15 in halves, dev6-9 whole; 'all' = every one (repeatable)",
+        help="only distress dev sets: dev5/dev10-dev16 in halves, dev6-9 whole; 'all' = every one (repeatable)",
     )
     parser.add_argument(
         "--distress-pool",
