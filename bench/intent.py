@@ -171,7 +171,10 @@ indirect, mid-story, hearing-impaired repetition, Scottish / Irish / Indian / Ca
 English, oblique overdose and self-harm, someone else in the home in danger now — 119 harmless
 danger-word lines and 27 negated or declining lines; dev15-en by dis15en: 127 harmless danger-word lines, 92 emergencies, 53 plain non-urgent
 symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, dialect, understated and
-homophone emergencies, harmless danger-word lines and plain symptom reports); ``all`` runs every one.
+homophone emergencies, harmless danger-word lines and plain symptom reports); ``dev16`` is round 13's
+(dev16-zh by dis16zh: 259 lines, 116 emergencies said obliquely, half-way, in dialect-flavoured
+Mandarin, for someone else in the house, oblique overdoses and 想不开, homophones without punctuation;
+117 harmless danger-word lines; 26 negated or declining); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
 dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at

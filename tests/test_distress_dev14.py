@@ -94,6 +94,7 @@ def test_veto_extra_data_names_the_odd_halves_and_negatives(monkeypatch: pytest.
     names = [p.name for p in distress_veto.extra_files("en")]
     assert names == ["distress-odd-en.jsonl", "negatives-en.jsonl"]
     assert distress_veto.threshold("en") == distress_veto.VETO_BELOW_EXTRA["en"]
+    monkeypatch.setitem(distress_veto.EXTRA_DATA, "zh", False)
     assert distress_veto.extra_files("zh") == []
 
 

@@ -93,6 +93,8 @@ def test_symptom_reports_equal_no_check_or_fresh_line() -> None:
     held: set[str] = set()
     for name in DISTRESS_HALVES:
         path = ROOT / "bench" / "data" / f"distress-{name}-en.jsonl"
+        if not path.exists():
+            continue  # a set written for one language only (distress-dev16: Mandarin)
         lines = [json.loads(x) for x in path.read_text("utf-8").splitlines() if x.strip()]
         held |= {normalize(r["text"], "en") for r in lines[1::2]}
     for kind in ("fresh", "fresh2", "fresh3"):
@@ -139,4 +141,4 @@ def test_what_round_12_ships() -> None:
     assert distress_veto.EXTRA_DATA["en"] and distress_veto.ACUTE_FLOOR["en"]  # on: unseen false alarms fell
     assert distress_veto.threshold("en") == 0.15  # 0.2 cleared one emergency with its half left out
     assert not distress_veto.SCOPE_FEATURES["en"] and not distress_raise.SYMPTOM_NEGATIVES["en"]  # off
-    assert not distress_veto.EXTRA_DATA["zh"] and not distress_veto.ACUTE_FLOOR["zh"]  # Mandarin untouched
+    # Mandarin: on since round 13 (dis16zh), tests/test_distress_dev16_zh.py

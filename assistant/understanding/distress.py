@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -88,6 +88,24 @@ REASSURANCE: Final = {"en": False, "zh": False}
 """Round 13 (dis16en): "don't worry about me …" (``reassurance:`` of the lexicon) is said to spare the
 listener, not a worry: its "about" / "worry" does not make the cue after it imagined. Off: one tuned-on
 line of distress-dev16's odd half; no unseen figure moved (same figures as HELP_QUESTION)."""
+ZH_FOLDED_QUESTION: Final = True
+"""Round 13 (dis16zh): Mandarin normalisation folds an A-not-A question (下不下雨, 你能不能) and writes its
+吗 at the very end of the line (:func:`.normalize.normalize_zh`); that 吗 asks about the folded clause,
+not about a danger cue said later in the same breath (你帮我查一下明天下不下雨哎哟我这胸口疼得厉害, 你能不能找个
+人来一趟我躺在地上够不着电话). When the detector knows the words as said (``detect(..., raw=)``) and the fold
+is more than two characters before a cue, the question rules read that cue's line without the 吗 (and a
+question opener inside the folded clause, 你能(不能), does not make it a question)."""
+ZH_MY_ELDERS: Final = False
+"""Round 13 (dis16zh): 我奶奶 / 俺婆婆 / 我家姥姥 — an elder the speaker names as her own (directly after
+我 / 俺 / 咱, or 我家 …) — is someone near (often living with her), not far like 奶奶 said alone. Off: it
+made one distress-dev16 odd line an emergency (我奶奶从床上掉下来了头流血了) and moved no unseen figure
+(lexicon on the pooled distress halves 357/411, false alarms 22/426, and dev16 even 42/59, 5/70, on and
+off). ``ZH_FOLDED_QUESTION`` off: pooled 356/411 (one emergency fewer), the rest unchanged."""
+_ZH_ELDERS: Final = ("奶奶", "爷爷", "外婆", "外公", "姥姥", "姥爷", "婆婆", "公公")
+_ZH_MINE: Final = ("我", "俺", "咱", "我家", "俺家", "咱家", "我们家", "咱们家")
+_ZH_OBJECT_AFTER: Final = frozenset("诉给帮跟和对让叫问教为替陪带送找")
+"""The character before 我 / 老伴 when they are an object (告诉我, 给我, 帮老伴), not a clause's subject."""
+_ZH_FOLD: Final = re.compile(r"(?<![不没一])(?![不没])([\u3400-\u9fff])[不没]\1(?!就)")
 
 LEARNED: Final = "learned"
 """Category of an emergency the raiser (:mod:`.distress_raise`) heard where the lexicon heard nothing."""
@@ -511,8 +529,10 @@ class DistressDetector:
                 _LOGGER.error("event=distress_raiser_unavailable lang=%s error=%s", lang, err)
         return cls(lang, veto=veto, raiser=raiser)
 
-    def detect(self, text: str, *, normalized: bool = False) -> DistressResult:
-        """Cues in ``text`` and the evidence against each (``normalized``: text already normalised)."""
+    def detect(self, text: str, *, normalized: bool = False, raw: str = "") -> DistressResult:
+        """Cues in ``text`` and the evidence against each (``normalized``: text already normalised;
+        ``raw``: the words as said, when ``text`` is normalised — see :data:`ZH_FOLDED_QUESTION`)."""
+        raw = raw if normalized else text
         text = text if normalized else normalize(text, self.lang)
         for pattern, replacement in self.lex.sound_alikes:
             text = pattern.sub(lambda m, r=replacement: r if len(r) == len(m.group(0)) else m.group(0), text)
@@ -538,6 +558,9 @@ class DistressDetector:
                 if not any(c.start <= m.start() < c.end for c in found):
                     found.append(Cue("mention", m.start(), m.end(), m.group(0)))
         ctx = _Context.of(self.lex, text)
+        folded = self._folded_question(raw, text)
+        if folded is not None:
+            ctx = replace(ctx, folded_end=folded)
         standing: list[Cue] = []
         cleared: list[tuple[Cue, str]] = []
         for cue in found:
@@ -570,6 +593,36 @@ class DistressDetector:
         for pattern, replacement in self.lex.dialect:
             text = pattern.sub(replacement, text)
         return re.sub(" +", " ", text).strip()
+
+    def _folded_question(self, raw: str, text: str) -> int | None:
+        """Mandarin: where (in ``text``) the last A-not-A question folded by normalisation ends, when
+        normalisation wrote its 吗 at the end of the line (:data:`ZH_FOLDED_QUESTION`); else None."""
+        if not (ZH_FOLDED_QUESTION and self.lang == "zh" and raw and text.endswith("吗")):
+            return None
+        said = raw.lower()
+        if re.search(r"[吗呢]\W*$", said):
+            return None  # the speaker's own 吗
+        folds = list(_ZH_FOLD.finditer(said))
+        if not folds:
+            return None
+        head = normalize(said[: folds[-1].start()], self.lang)
+        if head.endswith("吗") and not re.search(r"[吗呢]\W*$", said[: folds[-1].start()]):
+            head = head[:-1]  # an earlier fold in the prefix wrote its own 吗
+        return len(head) + 1
+
+    def _new_clause(self, text: str, folded: int, cue: Cue) -> bool:
+        """Mandarin: between a folded question and a cue, a new clause opens — an interjection (哎哟) or
+        a subject (我, 老伴) that is no verb's object (告诉我中风…, 给我讲讲心梗 stay one question)."""
+        between = text[folded : cue.end]
+        if re.search("哎|唉|哟|呦", text[folded : cue.start]):
+            return True
+        for pattern in (self.lex.first_person, self.lex.others_near):
+            if pattern is None:
+                continue
+            for m in pattern.finditer(between):
+                if between[max(0, m.start() - 1) : m.start()] not in _ZH_OBJECT_AFTER:
+                    return True
+        return False
 
     def _acute(self, standing: list[Cue]) -> bool:
         """A standing cue for one of the most acute signs (``never_mild``), when
@@ -679,7 +732,7 @@ class DistressDetector:
         if cue.category == "request" or self._polite_request(text, cue):
             if self._imagined(text, cue) or self._conditional_after(text, cue):
                 return "question"  # a request is a request, asked politely or not
-        elif self._hypothetical(text, cue, before, who):
+        elif self._hypothetical(text, cue, before, who, ctx.folded_end):
             return "question"
         if cue.category in self.lex.mild_categories and self._mild(text, cue) and not ctx.urgent:
             return "mild"
@@ -919,6 +972,14 @@ class DistressDetector:
                     continue  # 我被狗咬了, 不要医生要救护车: the dog / doctor is not the experiencer
                 if self.lang == "zh" and kind == "near" and self._someone_elses(text, pos):
                     kind = "far"  # 邻居家老头, 对门的老太太: someone else's, not mine (我家老头 is mine)
+                if (
+                    ZH_MY_ELDERS
+                    and self.lang == "zh"
+                    and kind == "far"
+                    and m.group(0) in _ZH_ELDERS
+                    and text[:pos].endswith(_ZH_MINE)
+                ):
+                    kind = "near"  # 我奶奶, 俺家婆婆: the speaker's own elder (ZH_MY_ELDERS)
                 size = m.end() - m.start()
                 if (
                     best is None
@@ -996,8 +1057,13 @@ class DistressDetector:
         cond = self.lex.conditional_after
         return cond is not None and cond.search(text, cue.end) is not None
 
-    def _hypothetical(self, text: str, cue: Cue, before: str, who: str) -> bool:
+    def _hypothetical(self, text: str, cue: Cue, before: str, who: str, folded: int | None = None) -> bool:
         lex = self.lex
+        opener_folded = False
+        if folded is not None and cue.start > folded + 2 and self._new_clause(text, folded, cue):
+            text = text[:-1]  # the folded question's 吗 (ZH_FOLDED_QUESTION), not this cue's
+            start = lex.question_start.search(text) if lex.question_start is not None else None
+            opener_folded = start is not None and start.end() <= folded + 1
         prefix = text[: cue.start]
         if self._imagined(text, cue):
             return True
@@ -1016,7 +1082,12 @@ class DistressDetector:
                 return True
             if ADVICE_QUESTION and self.lang == "en" and _ADVICE_EN.match(text):
                 return True  # "should i call an ambulance if i bang my head": asking what to do then
-        if lex.question_start is not None and lex.question_start.search(text) and not summons:
+        if (
+            lex.question_start is not None
+            and lex.question_start.search(text)
+            and not summons
+            and not opener_folded
+        ):
             if (
                 who != "self"
                 or cue.category in ("cry", "alarm")
@@ -1064,6 +1135,8 @@ class _Context:
     reported: bool = False
     recent: bool = False
     elsewhere: bool = False
+    folded_end: int | None = None
+    """Mandarin: where a folded A-not-A question ends (:data:`ZH_FOLDED_QUESTION`)."""
 
     def recovered_after(self, pos: int) -> bool:
         return any(s >= pos for s, _ in self.recovered)

@@ -601,7 +601,7 @@ class Understander:
         display = normalize(text, self.lang)
         if not display:
             return Understanding(text=display, lang=self.lang, intent=None)
-        distress = self.distress.detect(display, normalized=True)
+        distress = self.distress.detect(display, normalized=True, raw=text)
         shown = display  # the speaker's words; the rules below read regional words the standard way
         if self.lang == "zh":
             display = standard_zh(normalize(tag_questions(text), self.lang))  # 上班不，… asks (not 不)
@@ -610,7 +610,7 @@ class Understander:
                     display
                 )  # 雪压一百七 → 血压一百七: the key words as a recogniser misspells them
             if display != shown and not distress.any_cue:
-                again = self.distress.detect(display, normalized=True)  # 我跌咗落地起唔到身
+                again = self.distress.detect(display, normalized=True, raw=text)  # 我跌咗落地起唔到身
                 if again.emergency:  # it only adds alarms: a cue it clears must not block a symptom report
                     distress = again
         if distress.category == LEARNED and self.lang in LEARNED_DEFERS_TO_SYMPTOM and self._symptom(display):
