@@ -152,6 +152,20 @@ stage-1 candidate) goes through stage 2 as well: acted on when both readings con
 asked about ("Did you call for help?") — never dropped, since the chatter loop already stood
 against it. Before (rounds 7–12) it was acted on unverified: "Help me with this jar lid, would
 you?" → "help me" (household-like tuning audio, docs/benchmarks/speech.md, round 14)."""
+SPOT_DRY_SHARE: Final = 0.0
+"""A second pass on lightly denoised audio (0 = off): when the wake-mode decode of RNNoise's
+output heard neither the wake phrase nor an emergency and stage 1 nearly fired
+(:data:`SPOT_DRY_WHEN`), the listener decodes the same utterance again (the whole wake-mode
+decode, both stages) on RNNoise's output plus this share of its input (aligned as
+``frontend.DryMix``; 1.0 = the input alone, not denoised) and takes an emergency heard there
+(acted on or asked about by the same rules). RNNoise clips speech in noise; the un-denoised
+audio keeps it. The listener keeps the utterance's input only when this is on."""
+SPOT_DRY_WHEN: Final = "candidate"
+"""When the second pass runs: "candidate" (stage 1 proposed an emergency that stage 2 did not
+confirm nor ask about) or "any" (every wake-mode utterance that heard nothing: television and
+conversation too)."""
+SPOT_DRY_WAKES: Final = False
+"""The second pass may also wake (its wake phrase is taken as the wake search's)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -387,6 +401,27 @@ def contradicts(candidate: str, reading: str) -> bool:
     said = len(reading.split()) - len(candidate.split())
     expanded = len(normalize_en(reading).split()) - len(normalize_en(candidate).split())
     return min(said, expanded) > SPOT_PHRASE_MAX_EXTRA_WORDS
+
+
+def dry_pass_wanted(result: Any) -> bool:
+    """:data:`SPOT_DRY_WHEN`: the first decode of a wake-mode utterance (a ``Transcript``) nearly
+    fired."""
+    if SPOT_DRY_WHEN == "any":
+        return True
+    return bool(result.candidate)
+
+
+def dry_mix(wet: bytes, dry: bytes, share: float) -> bytes:
+    """RNNoise's output ``wet`` plus ``share`` × its aligned input ``dry`` (16-bit, clipped);
+    the input alone at ``share`` ≥ 1."""
+    import array
+
+    if share >= 1.0 or not wet:
+        return dry
+    w, d = array.array("h", wet), array.array("h", dry[: len(wet)])
+    return array.array(
+        "h", (max(-32768, min(32767, round(a + share * b))) for a, b in zip(w, d, strict=False))
+    ).tobytes()
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
