@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue  # the first pass heard something: no second pass
                 wet = (folder / utt["audio"]).read_bytes()
                 dry = (folder / utt["dry"]).read_bytes()
-                if household:  # the trace kept no per-segment candidate: decode the first pass again
+                if household and args.when != "any":  # no per-segment candidate kept: decode again
                     again = verdicts.decode(wet)
                     verdict = verdicts.of(again)
                     tally[(*key, "first-seg")][verdict or "nothing"] += 1

@@ -130,3 +130,35 @@ def test_dry_mix_adds_the_share_of_the_input() -> None:
     dry = array.array("h", [1000, 1000, 10000]).tobytes()
     assert array.array("h", spotter.dry_mix(wet, dry, 0.25)).tolist() == [350, 50, 32767]
     assert spotter.dry_mix(wet, dry, 1.0) == dry
+
+
+def test_no_second_pass_in_a_quiet_room(woken, speechgen, monkeypatch) -> None:
+    """Clean speech: RNNoise takes out almost nothing (spotter.SPOT_DRY_MIN_REMOVED_DB), so a
+    second decode would only be another chance to mishear."""
+    monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.3)
+    monkeypatch.setattr(spotter, "SPOT_DRY_WHEN", "any")
+    wav = speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH)
+    _events, decodes, _tap = _listen(woken, wav)
+    assert len(decodes) == 1, [r.raw for _a, r in decodes]
+    (wet, _result), = decodes
+    dry = (bytes(2 * RNNOISE_DELAY) + read_pcm(wav))[: len(wet)]
+    assert spotter.removed_db(wet, wet) == 0.0 and spotter.removed_db(wet, dry) < 0.5
+
+
+def test_emergency_lost_in_5_db_is_heard_on_the_lightly_denoised_audio(woken, speechgen, monkeypatch) -> None:
+    """A tuning sentence at 5 dB (bench/wake_trace.py's mixing): on RNNoise's output the wake
+    search and stage 1 hear no emergency at all; RNNoise's output plus 0.3 of its input, decoded
+    again by the same two stages, is heard as "i have chest pain" and acted on or asked about."""
+    wav = speechgen.with_noise(
+        speechgen.say("i have chest pain", "flite:kal16", stretch=data.STRETCH), "kitchen.wav", 5, seed=100
+    )
+    monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.0)
+    events, decodes, _tap = _listen(woken, wav)
+    assert not any(isinstance(e, UtteranceRecognized) and e.spotted for e in events), events
+    monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.3)
+    monkeypatch.setattr(spotter, "SPOT_DRY_WHEN", "any")
+    events, decodes, _tap = _listen(woken, wav)
+    (heard,) = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert heard.spotted and not heard.after_wake, heard
+    assert woken.understand_heard(heard).intent == "emergency"
+    assert len(decodes) == 2 and "chest pain" in decodes[1][1].candidate, [r.raw for _a, r in decodes]

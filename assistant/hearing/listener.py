@@ -568,7 +568,7 @@ class Listener:
 
         events, window = self._parsed_events(result, speech_s, endpoint_at, done_at)
         heard = any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events)
-        if not heard and spotter.dry_pass_wanted(result):
+        if not heard and spotter.dry_pass_wanted(result, wet, dry):
             try:
                 decoder = self.recognizer.begin("wake")
                 decoder.accept(spotter.dry_mix(wet, dry, spotter.SPOT_DRY_SHARE))

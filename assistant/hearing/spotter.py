@@ -164,6 +164,12 @@ SPOT_DRY_WHEN: Final = "candidate"
 """When the second pass runs: "candidate" (stage 1 proposed an emergency that stage 2 did not
 confirm nor ask about) or "any" (every wake-mode utterance that heard nothing: television and
 conversation too)."""
+SPOT_DRY_MIN_REMOVED_DB: Final = 0.5
+"""The second pass runs only when RNNoise took at least this much out of the utterance (the
+input's RMS over the output's, dB): in noise, not in a quiet room, where the two are nearly the
+same audio and a second decode is only another chance to mishear. Tuning segments (round 18):
+clean television and conversation 0.0–0.4 dB, kitchen 10 dB 0.6–1.1 (a few to 8.9), 5 dB
+1.1–5.8."""
 SPOT_DRY_WAKES: Final = False
 """The second pass may also wake (its wake phrase is taken as the wake search's)."""
 FREE_LM_IDLE_S: Final = 900.0
@@ -403,12 +409,22 @@ def contradicts(candidate: str, reading: str) -> bool:
     return min(said, expanded) > SPOT_PHRASE_MAX_EXTRA_WORDS
 
 
-def dry_pass_wanted(result: Any) -> bool:
-    """:data:`SPOT_DRY_WHEN`: the first decode of a wake-mode utterance (a ``Transcript``) nearly
-    fired."""
-    if SPOT_DRY_WHEN == "any":
-        return True
-    return bool(result.candidate)
+def dry_pass_wanted(result: Any, wet: bytes = b"", dry: bytes = b"") -> bool:
+    """The first decode of a wake-mode utterance (a ``Transcript``) heard nothing and
+    :data:`SPOT_DRY_WHEN` holds, in noise (:data:`SPOT_DRY_MIN_REMOVED_DB`, when the audio is
+    given)."""
+    if SPOT_DRY_WHEN != "any" and not result.candidate:
+        return False
+    return not (wet and dry) or removed_db(wet, dry) >= SPOT_DRY_MIN_REMOVED_DB
+
+
+def removed_db(wet: bytes, dry: bytes) -> float:
+    """How much louder RNNoise's input ``dry`` is than its output ``wet`` (RMS, dB)."""
+    import math
+
+    from assistant.hearing.sources import rms_level
+
+    return 20.0 * math.log10(max(rms_level(dry), 1e-9) / max(rms_level(wet), 1e-9))
 
 
 def dry_mix(wet: bytes, dry: bytes, share: float) -> bytes:
