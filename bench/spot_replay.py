@@ -23,6 +23,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent)]
 import speech  # noqa: E402
 import speech_data as data  # noqa: E402
 
+from assistant.hearing import spotter  # noqa: E402
 from assistant.hearing.listener import Listener, UtteranceRecognized, WakeDetected  # noqa: E402
 from assistant.hearing.recognizer import Transcript  # noqa: E402
 from assistant.pipeline import PipelineOptions, build_pipeline, cached_recognizer  # noqa: E402
@@ -125,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                 if args.when == "candidate" and not utt.get("candidate"):
                     continue
+                if not spotter.dry_pass_wanted(Transcript("", "", "", "", False, candidate="x"), wet, dry):
+                    continue  # a quiet room: the product does not decode again (SPOT_DRY_MIN_REMOVED_DB)
                 row: dict[str, Any] = {
                     "set": record["set"],
                     "cond": record["cond"],
