@@ -262,6 +262,7 @@ class Listener:
         self._fed = 0
         """Bytes the current utterance's decoder got (the un-denoised copy is cut to as many)."""
         self._dry_fifo = bytearray()
+        self._dry_started = False
         """The front-end's input not yet matched with its output (:meth:`process_chunk`)."""
         self._dry_recent: collections.deque[bytes] = collections.deque(maxlen=DRY_RECENT_CHUNKS)
         self._dry_utterance: list[bytes] | None = None
@@ -352,10 +353,11 @@ class Listener:
         self._rebuffer = data[whole:]
         keep_dry = self._keep_dry
         if keep_dry:
-            if not self._dry_fifo:  # the front-end's output starts its delay late (frontend.DryMix)
+            if not self._dry_started:  # the front-end's output lags its input (frontend.DryMix)
                 from assistant.hearing.frontend import RNNOISE_DELAY
 
                 self._dry_fifo = bytearray(2 * RNNOISE_DELAY)
+                self._dry_started = True
             self._dry_fifo += chunk
         for start in range(0, whole, CHUNK_BYTES):
             if keep_dry:
