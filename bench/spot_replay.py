@@ -11,7 +11,6 @@ trace) or a mix of the two (``--mix K``: RNNoise's output + K × its input, as
 from __future__ import annotations
 
 import argparse
-import array
 import json
 import sys
 from collections import Counter, defaultdict
@@ -30,11 +29,8 @@ from assistant.pipeline import PipelineOptions, build_pipeline, cached_recognize
 
 
 def mixed(wet: bytes, dry: bytes, share: float) -> bytes:
-    """``share`` ≥ 1: the dry audio alone; else wet + share × dry (clipped)."""
-    if share >= 1.0:
-        return dry
-    w, d = array.array("h", wet), array.array("h", dry)
-    return array.array("h", (max(-32768, min(32767, round(a + share * b))) for a, b in zip(w, d))).tobytes()
+    """The product's mix (:func:`spotter.dry_mix`): the dry audio alone at ``share`` ≥ 1."""
+    return spotter.dry_mix(wet, dry, share)
 
 
 class Verdicts:
@@ -138,7 +134,13 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 for share in args.mix:
                     again = verdicts.decode(mixed(wet, dry, share))
-                    row[f"mix{share:g}"] = [verdicts.of(again), again.raw, again.candidate, again.free_text, again.spot_second]
+                    row[f"mix{share:g}"] = [
+                        verdicts.of(again),
+                        again.raw,
+                        again.candidate,
+                        again.free_text,
+                        again.spot_second,
+                    ]
                     verdict = row[f"mix{share:g}"][0]
                     name = f"mix{share:g}"
                     if household:

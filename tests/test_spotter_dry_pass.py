@@ -140,7 +140,7 @@ def test_no_second_pass_in_a_quiet_room(woken, speechgen, monkeypatch) -> None:
     wav = speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH)
     _events, decodes, _tap = _listen(woken, wav)
     assert len(decodes) == 1, [r.raw for _a, r in decodes]
-    (wet, _result), = decodes
+    ((wet, _result),) = decodes
     dry = (bytes(2 * RNNOISE_DELAY) + read_pcm(wav))[: len(wet)]
     assert spotter.removed_db(wet, wet) == 0.0 and spotter.removed_db(wet, dry) < 0.5
 
