@@ -33,6 +33,39 @@ from assistant.hearing.sources import WavSource  # noqa: E402
 from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline, cached_recognizer  # noqa: E402
 
 
+class Tap:
+    """The listener's front-end, keeping its input and output streams (the un-denoised audio of
+    each segment the recognizer got is cut from the input, aligned as :class:`DryMix` aligns it)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.name = getattr(inner, "name", "")
+        self.input: list[bytes] = []
+        self.output: list[bytes] = []
+
+    def process(self, pcm: bytes) -> bytes:
+        self.input.append(pcm)
+        out = self.inner.process(pcm)
+        self.output.append(out)
+        return out
+
+    def dry_of(self, segment: bytes) -> bytes:
+        """The input audio under ``segment`` of the output (b"" when not found)."""
+        from assistant.hearing.frontend import RNNOISE_DELAY
+
+        out = b"".join(self.output)
+        at = out.find(segment[:3200]) if segment else -1
+        while at >= 0 and (at % 2 or out[at : at + len(segment)] != segment):
+            at = out.find(segment[:3200], at + 1)  # RNNoise's silence repeats: the next match
+        if at < 0:
+            return b""
+        dry = bytes(2 * RNNOISE_DELAY) + b"".join(self.input)
+        return dry[at : at + len(segment)]
+
+
+LAST_TAP: list[Tap] = []
+
+
 def listen(
     pipeline: Pipeline, wav: Path, noise_filter: str
 ) -> tuple[list[object], list[tuple[str, bytes, Transcript]]]:
@@ -64,6 +97,9 @@ def listen(
         def close(self) -> None: ...
 
     events: list[object] = []
+    frontend = make_frontend(noise_filter)
+    tap = Tap(frontend) if frontend is not None else None
+    LAST_TAP[:] = [tap] if tap is not None else []
     listener = Listener(
         WavSource(wav),
         Recording(),  # type: ignore[arg-type]
@@ -71,7 +107,7 @@ def listen(
         wake_phrase=pipeline.wake_phrase,
         endpoint_config=EndpointConfig.from_asr(pipeline.settings.asr),
         grammar=pipeline.reading_grammar(),
-        frontend=make_frontend(noise_filter),
+        frontend=tap,
         verify=pipeline.heard_emergency,
     )
     listener.source.start()
@@ -160,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
                         name = f"{len(records):04d}-{index}.raw"
                         (save / name).write_bytes(audio)
                         item["audio"] = name
+                        dry = LAST_TAP[0].dry_of(audio) if LAST_TAP else b""
+                        if dry:
+                            (save / name.replace(".raw", ".dry.raw")).write_bytes(dry)
+                            item["dry"] = name.replace(".raw", ".dry.raw")
                     utterances.append(item)
                 record = {
                     "set": set_name,
@@ -200,7 +240,12 @@ def _household(
             for number, (mode, audio, result) in enumerate(results):
                 name = f"h{len(index):02d}-{number:03d}.raw"
                 (save / name).write_bytes(audio)
-                utterances.append({"mode": mode, "raw": result.raw, "audio": name})
+                item = {"mode": mode, "raw": result.raw, "audio": name}
+                dry = LAST_TAP[0].dry_of(audio) if LAST_TAP else b""
+                if dry:
+                    (save / name.replace(".raw", ".dry.raw")).write_bytes(dry)
+                    item["dry"] = name.replace(".raw", ".dry.raw")
+                utterances.append(item)
             index.append(
                 {
                     "set": "household",

@@ -19,6 +19,7 @@ the same results as a microphone.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import logging
 import sys
@@ -75,6 +76,8 @@ TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
 DECODE_AHEAD: Final = True
 """Let the recognizer decode during the rest of the trailing silence (see ``Listener._feed``)."""
+DRY_RECENT_CHUNKS: Final = 64
+"""Un-denoised chunks kept while no utterance is open: at least the endpointer's pre-roll."""
 NBEST_MIN_CONFIDENCE: Final = 0.0
 """A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
 the matcher's own thresholds)."""
@@ -282,6 +285,16 @@ class Listener:
         self._last_voiced_at = 0.0
         self._held: list[bytes] = []
         self._held_fed = 0
+        self._fed = 0
+        """Bytes the current utterance's decoder got (the un-denoised copy is cut to as many)."""
+        self._dry_fifo = bytearray()
+        self._dry_started = False
+        """The front-end's input not yet matched with its output (:meth:`process_chunk`)."""
+        self._dry_recent: collections.deque[bytes] = collections.deque(maxlen=DRY_RECENT_CHUNKS)
+        self._dry_utterance: list[bytes] | None = None
+        self._wet_utterance: list[bytes] = []
+        self._keep_dry = frontend is not None and self._keeps_dry()
+        """The un-denoised audio under the current utterance (:data:`spotter.SPOT_DRY_SHARE`)."""
         self._chunks = 0
         self._muted = False
         self.last_engine_answer_monotonic: float | None = None
@@ -369,8 +382,36 @@ class Listener:
             dry = self._side_rebuffer + dry
             self._side_rebuffer = dry[whole:]
             self._side += dry[:whole]
+        keep_dry = self._keep_dry
+        if keep_dry:
+            if not self._dry_started:  # the front-end's output lags its input (frontend.DryMix)
+                from assistant.hearing.frontend import RNNOISE_DELAY
+
+                self._dry_fifo = bytearray(2 * RNNOISE_DELAY)
+                self._dry_started = True
+            self._dry_fifo += chunk
         for start in range(0, whole, CHUNK_BYTES):
+            if keep_dry:
+                dry = bytes(self._dry_fifo[:CHUNK_BYTES])
+                del self._dry_fifo[:CHUNK_BYTES]
+                if self._dry_utterance is not None:
+                    self._dry_utterance.append(dry)
+                else:
+                    self._dry_recent.append(dry)
             self._process_chunk(data[start : start + CHUNK_BYTES])
+
+    def _keeps_dry(self) -> bool:
+        """Keep the un-denoised audio for the spotter's second pass (:data:`spotter.SPOT_DRY_SHARE`):
+        only behind a noise filter, with the grammar's reading, the spotter's stage 2 and the wake
+        phrase (a device that listens for it)."""
+        from assistant.hearing import spotter
+
+        return (
+            spotter.SPOT_DRY_SHARE > 0
+            and self.grammar is not None
+            and self._verify is not None
+            and bool(self.wake_phrase)
+        )
 
     def _process_chunk(self, chunk: bytes) -> None:
         now = self._monotonic()
@@ -407,6 +448,10 @@ class Listener:
         if step.kind == "start":
             self._fed_at = self._stream_at - len(step.audio)
             self._begin_utterance()
+            if self._dry_recent:  # the pre-roll's un-denoised copy (the chunk just read included)
+                count = len(step.audio) // CHUNK_BYTES
+                self._dry_utterance = list(self._dry_recent)[-count:] if count else []
+                self._dry_recent.clear()
         if step.kind == "speech" and self._endpointer.last_voiced:
             self._last_voiced_at = now
         if self._decoder is not None and (step.audio or step.kind == "end"):
@@ -465,10 +510,23 @@ class Listener:
             if len(dry) == len(pcm):
                 accept_side(self._frontend.side_of(pcm, dry))  # type: ignore[union-attr]
         self._fed_at += len(pcm)
+        self._fed += len(pcm)
+        if self._dry_utterance is not None:
+            self._wet_utterance.append(pcm)
+
+    def _take_dry(self) -> tuple[bytes, bytes]:
+        """(what the utterance's decoder got, the un-denoised audio under it); b"" when not kept."""
+        dry, self._dry_utterance = self._dry_utterance, None
+        wet, self._wet_utterance = self._wet_utterance, []
+        if dry is None:
+            return b"", b""
+        return b"".join(wet), b"".join(dry)[: self._fed]
 
     def _begin_utterance(self) -> None:
         self._held.clear()
         self._held_fed = 0
+        self._fed = 0
+        self._dry_utterance = None
         self._mode = "command" if self.awake else "wake"
         self._last_voiced_at = self._monotonic()
         try:
@@ -478,6 +536,8 @@ class Listener:
             self._put(ListenerError(str(err)))
 
     def _abandon_utterance(self) -> None:
+        self._dry_utterance = None
+        self._wet_utterance = []
         decoder, self._decoder = self._decoder, None
         if decoder is None:
             return
@@ -488,6 +548,7 @@ class Listener:
 
     def _finish_utterance(self, speech_s: float, endpoint_at: float) -> None:
         decoder, self._decoder = self._decoder, None
+        wet, dry = self._take_dry()
         if decoder is None:
             return
         try:
@@ -503,6 +564,9 @@ class Listener:
         else:
             _LOGGER.debug("event=utterance mode=%s accepted=%s", self._mode, bool(result.text))
         if self.grammar is not None:
+            if dry and self._mode == "wake":
+                self._put_parsed_twice(result, wet, dry, speech_s, endpoint_at, done_at)
+                return
             self._put_parsed_or_retry(decoder, result, speech_s, endpoint_at, done_at)
             return
         text, after_wake = result.text, False
@@ -572,6 +636,53 @@ class Listener:
         """Some event is a command the pipeline acts on or asks about (:attr:`_judge`)."""
         assert self._judge is not None
         return any(isinstance(e, UtteranceRecognized) and self._judge(e) for e in events)
+
+    def _parsed_events(
+        self, result: Transcript, speech_s: float, endpoint_at: float, done_at: float
+    ) -> tuple[list[object], tuple[float | None, bool]]:
+        """What :meth:`_put_parsed` would put, and the awake window as it was before."""
+        events: list[object] = []
+        put, window = self._put, (self._awake_until, self._awake_by_wake)
+        self._put = events.append
+        try:
+            self._put_parsed(result, speech_s, endpoint_at, done_at)
+        finally:
+            self._put = put
+        return events, window
+
+    def _put_parsed_twice(
+        self, result: Transcript, wet: bytes, dry: bytes, speech_s: float, endpoint_at: float, done_at: float
+    ) -> None:
+        """Wake mode with the un-denoised audio kept (:data:`spotter.SPOT_DRY_SHARE`): when the
+        denoised audio gave neither the wake phrase nor an emergency and stage 1 nearly fired
+        (:func:`spotter.dry_pass_wanted`), the same utterance is decoded again on the lightly
+        denoised audio (RNNoise's output + that share of its input, or the input alone at 1.0);
+        an emergency heard there (acted on or asked about, by the same two stages) is what the
+        utterance said. Otherwise the first decode's events stand."""
+        from assistant.hearing import spotter
+
+        events, window = self._parsed_events(result, speech_s, endpoint_at, done_at)
+        heard = any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events)
+        if not heard and spotter.dry_pass_wanted(result, wet, dry):
+            try:
+                decoder = self.recognizer.begin("wake")
+                decoder.accept(spotter.dry_mix(wet, dry, spotter.SPOT_DRY_SHARE))
+                again = decoder.finish()
+            except RecognizerCrashed as err:
+                self._put(ListenerError(str(err)))
+                again = None
+            if again is not None:
+                more, _ = self._parsed_events(again, speech_s, endpoint_at, self._monotonic())
+                spotted = any(isinstance(e, UtteranceRecognized) and e.spotted for e in more)
+                woke = any(isinstance(e, WakeDetected) for e in more)
+                if spotted or (woke and spotter.SPOT_DRY_WAKES):
+                    _LOGGER.debug("event=dry_pass heard=%s", "emergency" if spotted else "wake")
+                    for event in more:
+                        self._put(event)
+                    return
+                self._awake_until, self._awake_by_wake = window
+        for event in events:
+            self._put(event)
 
     def _put_parsed(self, result: Transcript, speech_s: float, endpoint_at: float, done_at: float) -> None:
         """Grammar decoding: the sentence read back through the grammar decides everything."""

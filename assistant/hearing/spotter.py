@@ -152,6 +152,30 @@ stage-1 candidate) goes through stage 2 as well: acted on when both readings con
 asked about ("Did you call for help?") — never dropped, since the chatter loop already stood
 against it. Before (rounds 7–12) it was acted on unverified: "Help me with this jar lid, would
 you?" → "help me" (household-like tuning audio, docs/benchmarks/speech.md, round 14)."""
+SPOT_DRY_SHARE: Final = 0.3
+"""A second pass on lightly denoised audio (0 = off): when the wake-mode decode of RNNoise's
+output heard neither the wake phrase nor an emergency (:data:`SPOT_DRY_WHEN`), in noise
+(:data:`SPOT_DRY_MIN_REMOVED_DB`), the listener decodes the same utterance again (the whole
+wake-mode decode, both stages and their rules) on RNNoise's output plus this share of its input
+(aligned as ``frontend.DryMix``; 1.0 = the input alone, not denoised) and takes an emergency heard
+there (acted on or asked about). RNNoise clips speech in noise; a little of the input keeps it.
+The listener keeps the utterance's input only when this is on. Round 18, replayed on the daemon's
+segments of the tuning material (docs/benchmarks/speech.md): kitchen 5 dB emergencies 47 -> 64 of
+66 heard (tuning half), 22 -> 30 of 30 (dev-emergency's held-out half); 10 dB 60 -> 63 of 66; 2
+more of 81 harmless sentences asked "Did you call for help?" at 10 dB, none acted on; the input
+alone (1.0) recovered 3 of 19 at 5 dB."""
+SPOT_DRY_WHEN: Final = "any"
+"""When the second pass runs: "any" (every wake-mode utterance in noise that heard nothing) or
+"candidate" (only when stage 1 proposed an emergency that stage 2 did not confirm nor ask about:
+at 5 dB most lost emergencies get no candidate at all)."""
+SPOT_DRY_MIN_REMOVED_DB: Final = 0.5
+"""The second pass runs only when RNNoise took at least this much out of the utterance (the
+input's RMS over the output's, dB): in noise, not in a quiet room, where the two are nearly the
+same audio and a second decode is only another chance to mishear. Tuning segments (round 18):
+clean television and conversation 0.0–0.4 dB, kitchen 10 dB 0.6–1.1 (a few to 8.9), 5 dB
+1.1–5.8."""
+SPOT_DRY_WAKES: Final = False
+"""The second pass may also wake (its wake phrase is taken as the wake search's)."""
 FREE_LM_IDLE_S: Final = 900.0
 """The free transcription's decoder is unloaded at the first utterance after this long without a
 candidate (about 55 MB back to the system: the recognizer's process returns to its start-up
@@ -387,6 +411,37 @@ def contradicts(candidate: str, reading: str) -> bool:
     said = len(reading.split()) - len(candidate.split())
     expanded = len(normalize_en(reading).split()) - len(normalize_en(candidate).split())
     return min(said, expanded) > SPOT_PHRASE_MAX_EXTRA_WORDS
+
+
+def dry_pass_wanted(result: Any, wet: bytes = b"", dry: bytes = b"") -> bool:
+    """The first decode of a wake-mode utterance (a ``Transcript``) heard nothing and
+    :data:`SPOT_DRY_WHEN` holds, in noise (:data:`SPOT_DRY_MIN_REMOVED_DB`, when the audio is
+    given)."""
+    if SPOT_DRY_WHEN != "any" and not result.candidate:
+        return False
+    return not (wet and dry) or removed_db(wet, dry) >= SPOT_DRY_MIN_REMOVED_DB
+
+
+def removed_db(wet: bytes, dry: bytes) -> float:
+    """How much louder RNNoise's input ``dry`` is than its output ``wet`` (RMS, dB)."""
+    import math
+
+    from assistant.hearing.sources import rms_level
+
+    return 20.0 * math.log10(max(rms_level(dry), 1e-9) / max(rms_level(wet), 1e-9))
+
+
+def dry_mix(wet: bytes, dry: bytes, share: float) -> bytes:
+    """RNNoise's output ``wet`` plus ``share`` × its aligned input ``dry`` (16-bit, clipped);
+    the input alone at ``share`` ≥ 1."""
+    import array
+
+    if share >= 1.0 or not wet:
+        return dry
+    w, d = array.array("h", wet), array.array("h", dry[: len(wet)])
+    return array.array(
+        "h", (max(-32768, min(32767, round(a + share * b))) for a, b in zip(w, d, strict=False))
+    ).tobytes()
 
 
 def heard_emergency(understander: Understander, text: str, min_confidence: float = 0.0) -> bool:
