@@ -98,3 +98,15 @@ def test_a_feature_twice_is_an_inconsistent_model() -> None:
     with pytest.raises(ValueError, match="inconsistent"):
         Vocabulary(["b:x", "a:y", "b:x"])
     assert Vocabulary(["c:\ue000ab", "c:zz"]).get("c:\ue000ab") == 0  # non-ASCII sorts by code point
+
+
+def test_hash_collisions_still_find_the_right_column(models, monkeypatch) -> None:
+    """Round 13 (lat13): the lookup bisects the features' hashes; rows sharing a hash are told apart
+    by their bytes. With 2 hash bits nearly every lookup collides, and still finds its own column."""
+    monkeypatch.setattr(model_mod, "_HASH_MASK", 0b11)
+    vocabulary = models[1]._index.features()[:3000]
+    lookup = Vocabulary(vocabulary)
+    assert len(set(lookup._hashes)) == 4
+    for column, feature in enumerate(vocabulary):
+        assert lookup.get(feature) == column
+    assert lookup.get("w:no-such-feature") is None and lookup.get("c:\ue000zz") is None

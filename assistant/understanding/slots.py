@@ -352,9 +352,11 @@ class SlotIndex:
         i = 0
         out_s: list[str] = []
         out_k: list[str] = []
+        # English, FUZZY_SPLIT_NAMES off: no window starts on a slot word (``_may_start``), so skip them
+        en_whole = self.lang == "en" and not FUZZY_SPLIT_NAMES
         while i < len(keys):
             best: tuple[float, int, _Synonym] | None = None
-            if not keys[i].startswith("#"):
+            if not keys[i].startswith("#") and not (en_whole and surface[i] in vocab):
                 for size, choices in self._fuzzy_windows():
                     window = keys[i : i + size]
                     if len(window) < size or any(k.startswith("#") for k in window):
