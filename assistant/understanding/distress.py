@@ -390,23 +390,29 @@ def parse_lexicon(raw: Any, path: str, lang: str) -> DistressLexicon:
     )
 
 
-def _dialect(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
-    """``[[pattern, replacement], …]``, each pattern bounded by word edges (English); the replacement
-    may use groups (``\\1``) and need not keep the length."""
+def _pairs(raw: Any, where: str) -> list[tuple[str, str]]:
+    """A lexicon list of ``[pattern, replacement]`` pairs, checked for shape (``dialect:``, ``sound_alikes:``)."""
     if raw is None:
-        return ()
+        return []
     if not isinstance(raw, list):
         raise DistressLexiconError(f"{where}: expected a list of [pattern, replacement] pairs")
-    out: list[tuple[re.Pattern[str], str]] = []
     for item in raw:
         if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
             raise DistressLexiconError(f"{where}: each entry is [pattern, replacement], got {item!r}")
+    return [(item[0], item[1]) for item in raw]
+
+
+def _dialect(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """``[[pattern, replacement], …]``, each pattern bounded by word edges (English); the replacement
+    may use groups (``\\1``) and need not keep the length."""
+    out: list[tuple[re.Pattern[str], str]] = []
+    for source, replacement in _pairs(raw, where):
         try:
-            pattern = re.compile(rf"(?<![a-z])(?:{item[0]})(?![a-z])")
-            pattern.sub(item[1], "")
+            pattern = re.compile(rf"(?<![a-z])(?:{source})(?![a-z])")
+            pattern.sub(replacement, "")
         except (re.error, IndexError) as err:
-            raise DistressLexiconError(f"{where}: bad entry {item!r}: {err}") from None
-        out.append((pattern, item[1]))
+            raise DistressLexiconError(f"{where}: bad entry {[source, replacement]!r}: {err}") from None
+        out.append((pattern, replacement))
     return tuple(out)
 
 
@@ -444,19 +450,13 @@ def _other_readings(word: str, sound: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 def _sound_alikes(raw: Any, where: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """``[[pattern, replacement], …]``; the replacement must keep the length (cue positions hold)."""
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise DistressLexiconError(f"{where}: expected a list of [pattern, replacement] pairs")
     out: list[tuple[re.Pattern[str], str]] = []
-    for item in raw:
-        if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item)):
-            raise DistressLexiconError(f"{where}: each entry is [pattern, replacement], got {item!r}")
+    for source, replacement in _pairs(raw, where):
         try:
-            pattern = re.compile(item[0])
+            pattern = re.compile(source)
         except re.error as err:
-            raise DistressLexiconError(f"{where}: bad pattern {item[0]!r}: {err}") from None
-        out.append((pattern, item[1]))
+            raise DistressLexiconError(f"{where}: bad pattern {source!r}: {err}") from None
+        out.append((pattern, replacement))
     return tuple(out)
 
 
