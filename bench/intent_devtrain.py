@@ -22,8 +22,6 @@ odd halves.
 from __future__ import annotations
 
 import argparse
-import ast
-import importlib
 import json
 import sys
 import tempfile
@@ -43,6 +41,7 @@ from intent import (  # noqa: E402
     load_set,
     pooled,
 )
+from tuning import apply_tuning  # noqa: E402  (tests call intent_devtrain.apply_tuning)
 
 TUNE_TAG = ""
 """Appended to the cached models' names: the ``--tune`` settings they were trained with."""
@@ -83,18 +82,6 @@ def stage(lang: str, model):
 
 def _row(r: dict) -> dict:
     return {k: r[k] for k in KEYS}
-
-
-def apply_tuning(tunes: list[str]) -> str:
-    """``module.CONSTANT=value`` for modules of ``assistant``; returns the cache-name tag."""
-    for item in tunes:
-        key, _, raw = item.partition("=")
-        module_name, name = key.rsplit(".", 1)
-        module = importlib.import_module(f"assistant.{module_name}")
-        if not hasattr(module, name):
-            raise SystemExit(f"no {name} in assistant.{module_name}")
-        setattr(module, name, ast.literal_eval(raw))
-    return "".join("-" + "".join(c if c.isalnum() or c in "._=" else "_" for c in t) for t in tunes)
 
 
 def run(lang: str, cache: Path, repeats: list[int], loso: bool, off: bool = True) -> dict:

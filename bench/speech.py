@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import importlib
 import json
 import resource
 import statistics
@@ -68,6 +67,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent)]
 
 import speech_data as data  # noqa: E402  (puts tests/ on the path: speechgen)
 from speechgen import ACTION_INTENTS  # noqa: E402
+from tuning import apply_tuning  # noqa: E402  (the replay scripts call speech.apply_tuning)
 
 import assistant.hearing.listener as listener_module  # noqa: E402
 from assistant.conversation.dialogue import NEVER_CHECKED  # noqa: E402
@@ -450,18 +450,6 @@ def settings_with(path: Path, overrides: list[str]) -> Settings:
         part = dataclasses.replace(getattr(settings, section), **{name: value})
         settings = dataclasses.replace(settings, **{section: part})
     return settings
-
-
-def apply_tuning(tunes: list[str]) -> None:
-    """``module.CONSTANT=value`` for a module of ``assistant`` (``hearing.grammar.CHATTER_WEIGHT``,
-    ``pipeline.DAEMON_GRAMMAR_OPTIONS``; tuning runs only: the daemon uses the values in the code)."""
-    for item in tunes:
-        key, _, raw = item.partition("=")
-        module_name, name = key.rsplit(".", 1)
-        module = importlib.import_module(f"assistant.{module_name}")
-        if not hasattr(module, name):
-            raise SystemExit(f"no {name} in assistant.{module_name}")
-        setattr(module, name, ast.literal_eval(raw))
 
 
 def table(title: str, tallies: list[Tally]) -> None:
