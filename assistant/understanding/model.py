@@ -108,7 +108,7 @@ class Vocabulary:
     def __init__(self, features: Sequence[str]) -> None:
         encoded = [feature.encode("utf-8") for feature in features]
         self._columns: array | None = None
-        hashes = [hash(feature) & _HASH_MASK for feature in features]
+        hashes = array("I", (hash(feature) & _HASH_MASK for feature in features))
         if not all(a < b for a, b in zip(encoded, encoded[1:], strict=False)):
             # the trainer writes features in scikit-learn's sorted order, so this is rare
             order = sorted(range(len(encoded)), key=encoded.__getitem__)
@@ -116,7 +116,7 @@ class Vocabulary:
             if any(a == b for a, b in zip(encoded, encoded[1:], strict=False)):
                 raise ValueError("model file is inconsistent (a feature twice)")
             self._columns = array("I", order)
-            hashes = [hashes[column] for column in order]
+            hashes = array("I", (hashes[column] for column in order))
         self._blob = b"".join(encoded)
         self._ends = array("I")
         end = 0
@@ -124,9 +124,10 @@ class Vocabulary:
             end += len(word)
             self._ends.append(end)
         self._size = len(encoded)
-        by_hash = sorted(range(self._size), key=hashes.__getitem__)
-        self._hashes = array("I", [hashes[row] for row in by_hash])
-        self._rows = array("I", by_hash)
+        # one list while sorting (hash, row) pairs packed in one int: the load's peak stays small
+        keys = sorted(hashes[row] << 32 | row for row in range(self._size))
+        self._hashes = array("I", (key >> 32 for key in keys))
+        self._rows = array("I", (key & 0xFFFFFFFF for key in keys))
 
     def __len__(self) -> int:
         return self._size
