@@ -102,7 +102,7 @@ def test_a_spoken_command_through_the_pipeline(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path))
     settings = speech.settings_with(speech.FAMILY_CONFIG, [])
     recognizer = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase="")).recognizer()
-    for text, voice in (("call my daughter", "slt"), ("i have a headache", "kal16")):
+    for text, voice in (("call my doctor", "flite:slt"), ("what time is it", "flite:kal16")):
         with wave.open(str(data.spoken(text, voice, None, 0, seed=1)), "rb") as handle:
             pcm = handle.readframes(handle.getnframes())
         decoder = recognizer.begin("command")
