@@ -93,7 +93,8 @@ fewer states than the minimal DFA (:func:`grammar_nodes.codeterministic`: the mi
 reversed sentences, turned round): pocketsphinx's ``fsg_history_end_frame`` walks every state × 42
 phones every frame (28 % of decoding instructions, round 18). States (without the chatter loop)
 command 1,157 → 1,025, wake 1,159 → 1,028, spot 1,243 → 1,098; transitions −20 / −11 / −9 %; no
-empty moves (docs/benchmarks/speech.md, round 18 — nfa18, for the measured effect). Not with
+empty moves. Off: more HMMs stay active (several states per prefix), +2 % decoding instructions,
+command search CPU +8 % (docs/benchmarks/speech.md, round 18 — nfa18). Not with
 ``wake_tail`` (which extends the DFA's state after the wake phrase)."""
 SPOT_WORDINGS_EN: Final = (
     "[please] help [me] [please]",
