@@ -39,6 +39,7 @@ from assistant.hearing.grammar_nodes import (
     Tag,
     Word,
     WordNfa,
+    codeterministic,
     cover_paths,
     jsgf_expr,
     minimal_dfa,
@@ -86,6 +87,15 @@ CHATTER_WORDS_EN: Final = tuple(
 """The garbage loop's words: common English words plus everyday topics (never matched to intents)."""
 CHATTER_WEIGHT: Final = 0.02
 """Prior weight of the chatter path against 1.0 for a command (tuned on the tuning voices only)."""
+FSG_CODETERMINISTIC: bool = False
+"""Give pocketsphinx's grammar searches a non-deterministic automaton with the same sentences and
+fewer states than the minimal DFA (:func:`grammar_nodes.codeterministic`: the minimal DFA of the
+reversed sentences, turned round): pocketsphinx's ``fsg_history_end_frame`` walks every state × 42
+phones every frame (28 % of decoding instructions, round 18). States (without the chatter loop)
+command 1,157 → 1,025, wake 1,159 → 1,028, spot 1,243 → 1,098; transitions −20 / −11 / −9 %; no
+empty moves. Off: more HMMs stay active (several states per prefix), +2 % decoding instructions,
+command search CPU +8 % (docs/benchmarks/speech.md, round 18 — nfa18). Not with
+``wake_tail`` (which extends the DFA's state after the wake phrase)."""
 SPOT_WORDINGS_EN: Final = (
     "[please] help [me] [please]",
     "help (help|me help me|help help)",
@@ -230,8 +240,19 @@ class SpokenGrammar:
         start, accepting, edges = minimal_dfa(WordNfa(self._rules_for(mode), self._top(mode)))
         if mode == "command" or not self.wake_phrase:  # the automaton of <command>: keep it for accepts()
             _DFA_CACHE.setdefault(self, (start, frozenset(accepting), edges))
+        if FSG_CODETERMINISTIC and not (wake_tail and mode == "wake"):
+            start, sentence_end, arcs = codeterministic(start, accepting, edges)
+            final = sentence_end  # no arcs out: the chatter loop ends there too
+            trans: list[Any] = [(a, b, 1.0, w) for a, b, w in arcs]
+            loop = 1 + max(b for _, b, _ in arcs)
+            if chatter and self.chatter:
+                for w in self.chatter:
+                    trans.append((start, loop, chatter_weight, w))
+                    trans.append((loop, loop, 1.0 / len(self.chatter), w))
+                trans.append((loop, final, 1.0))
+            return start, final, trans
         final = len(edges)
-        trans: list[Any] = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
+        trans = [(a, b, 1.0, w) for a, out in enumerate(edges) for w, b in out.items()]
         trans += [(a, final, 1.0) for a in accepting]
         if chatter and self.chatter:
             loop = final + 1

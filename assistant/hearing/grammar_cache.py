@@ -38,7 +38,8 @@ def cached_fsg_transitions(
     if not cache_dir:
         return grammar.fsg_transitions(mode, **options)
 
-    digest = sha256(f"{mode} {sorted(options.items())!r}\n{grammar!r}\n".encode())
+    codet = grammar_module.FSG_CODETERMINISTIC
+    digest = sha256(f"{mode} {sorted(options.items())!r} codeterministic={codet}\n{grammar!r}\n".encode())
     for module in (__file__, grammar_module.__file__, grammar_nodes.__file__):
         digest.update(Path(module).read_bytes())
     path = Path(cache_dir) / f"fsg-{mode}-{digest.hexdigest()[:16]}.json"
@@ -61,6 +62,8 @@ def cached_fsg_transitions(
             _LOGGER.warning("event=fsg_not_cached path=%s error=%s", path, err)
         return start, final, transitions
     del rows
+    if codet and not (options.get("wake_tail") and mode == "wake"):
+        return start, final, transitions  # not a DFA: accepts() builds its own when asked
     if (mode == "command" or not grammar.wake_phrase) and grammar not in grammar_module._DFA_CACHE:
         edges: list[dict[Any, int]] = [{} for _ in range(final)]
         accepting: set[int] = set()

@@ -300,3 +300,55 @@ class WordNfa:
                 return False
             states = self.closure(nxt)
         return self.final in states
+
+
+class _Reversed:
+    """A DFA with its arcs turned round (start: a new state with empty moves into the DFA's
+    accepting states; final: the DFA's start), for :func:`minimal_dfa`."""
+
+    closure = WordNfa.closure
+
+    def __init__(self, start: int, accepting: list[int], edges: list[dict[Label, int]]) -> None:
+        n = len(edges)
+        self._eps: list[list[int]] = [[] for _ in range(n + 1)]
+        self.edges: list[dict[Label, list[int]]] = [{} for _ in range(n + 1)]
+        for a, out in enumerate(edges):
+            for word, b in out.items():
+                self.edges[b].setdefault(word, []).append(a)
+        self.start = n
+        self._eps[n] = list(accepting)
+        self.final = start
+
+
+def codeterministic(
+    start: int, accepting: list[int], edges: list[dict[Label, int]]
+) -> tuple[int, int, list[tuple[int, int, Label]]]:
+    """(start, final, arcs) of a word automaton with the same sentences as the minimal DFA
+    ``(start, accepting, edges)`` and fewer states: the minimal DFA of the *reversed* sentences,
+    turned round (one step of Brzozowski's construction), so it shares suffixes as a minimal DFA
+    does and prefixes as far as a non-deterministic automaton can. Its several start states (the
+    reversed automaton's accepting ones) become one new start state holding all their arcs, so
+    there are no empty moves; states only those start states reached are dropped. One final
+    state, with no arcs out (a finite language's reversed start has none in). Arcs ``(from, to,
+    word)``, in a fixed order. Used for pocketsphinx's FSG (:data:`grammar.FSG_CODETERMINISTIC`):
+    its per-frame bookkeeping is proportional to the number of states."""
+    rstart, raccepting, redges = minimal_dfa(_Reversed(start, accepting, edges))
+    if rstart in raccepting:
+        raise ValueError("the empty sentence: not supported")
+    arcs_out: list[list[tuple[Label, int]]] = [[] for _ in range(len(redges))]
+    for a, out in enumerate(redges):
+        for word, b in out.items():
+            arcs_out[b].append((word, a))
+    first = [*dict.fromkeys(arc for s in sorted(raccepting) for arc in arcs_out[s])]
+    new_start = len(redges)
+    arcs_out.append(first)
+    order = {new_start: 0}
+    stack = [new_start]
+    while stack:
+        state = stack.pop()
+        for _, target in arcs_out[state]:
+            if target not in order:
+                order[target] = len(order)
+                stack.append(target)
+    arcs = [(order[s], order[t], w) for s in order for w, t in arcs_out[s]]
+    return 0, order[rstart], arcs
