@@ -423,6 +423,7 @@ def _homophone_copies(texts: list[str], labels: list[str], rng: random.Random) -
         out.append((text[:i] + swap + text[i + 1 :], label))
     return out
 
+
 SEED: Final = 0
 """liblinear's seed for the dual coordinate descent's shuffling: the same data trains the same model
 (round 13's lat13 found two trainings of the English model on the same data deciding differently)."""
