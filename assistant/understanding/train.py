@@ -168,7 +168,7 @@ dev14-oos even, negated lines acting 2 → 3 pooled: on. en cost in-scope lines 
 59 lines, → 635 with the 45 kept here, for 11 → 9 false accepts): off."""
 
 
-DEV_ODD_HALVES: Final = {"en": True, "zh": True}
+DEV_ODD_HALVES: Final = {"en": True, "zh": False}
 """Round 12 (issue 10): also train on ``intents/training/dev-odd-<lang>.jsonl``, the odd (tuned-on)
 halves of every intent dev set in ``bench/intent.py``'s ``HALVED_SETS`` (exported by
 ``bench/export_dev_odd.py``; labelled lines as examples, out-of-scope lines as negatives, negated
@@ -206,7 +206,13 @@ halved set: in scope 1233 → 1233 of 1314, out-of-scope false accepts 40 (18 co
 995, negated lines acting 8 → 10 of 169, emergencies 74/74 both, false emergencies 9 → 9 of 2235;
 through dev15-oos 1070 → 1072 of 1138, 35 (16) → 30 (14), negated 6 → 8 of 149; paraphrase holdout
 816 → 827 of 863 (false accepts 5 (0) → 5 (1)). Kept on: three consequential false accepts fewer
-against two negated lines more that act, seven false accepts fewer in all, no emergency lost."""
+against two negated lines more that act, seven false accepts fewer in all, no emergency lost.
+**Off again at the end of the merge**: the full test suite showed the Mandarin model trained on the
+dev odd halves rejecting plain requests the tests hold (降压药还剩多少 → medication_query,
+我看降压药是不是又该订了 → reorder_medication: p ≈ 0.50, under the accept threshold; 0.89 and 0.79 on the
+commit before oos16's merge) — the pooled figures did not show it, and a plain everyday request lost
+is worse than the false accepts gained. Next: find which dev odd lines pull them out of scope (the
+pharmacy talk of dev16-oos is the first suspect)."""
 DEV_ODD_REPEAT: Final = 1
 """How many times each dev odd line is added (its weight against the paraphrases). Round 13 (with
 dev16's odd half), ×2 against ×1 leaving one set out: in scope 939 → 943 of 1011 (pooled through
