@@ -213,9 +213,10 @@ HALVED_SETS = (
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines
 held out (totals only)."""
-POOLED_THROUGH = "dev15-oos"
+POOLED_THROUGH = "dev16-oos"
 """The "earlier even halves, pooled" row sums the even halves of every ``HALVED_SETS`` entry up to
-and including this one (the sets of rounds 6–12, none tuned on in round 13; round 12 pooled through
+and including this one (the sets of rounds 6–13, none tuned on in round 14; round 13 pooled through
+dev15-oos; round 12 pooled through
 dev14-oos; round 11 pooled through
 dev13; round 12's helpers compared through dev14, i.e. without dev14-oos, and the round-12 summary
 added it; round 13 pools through dev15-oos): one larger unseen
@@ -460,9 +461,9 @@ DISTRESS_HALVES = ("dev5", "dev10", "dev11", "dev12", "dev13", "dev14", "dev15",
 """Distress dev sets reported in halves (odd lines tuned on, even lines a check); dev6–9 were
 tuning data as a whole (all their lines are veto cases) and are reported whole."""
 DISTRESS_WHOLE = ("dev6", "dev7", "dev8", "dev9")
-DISTRESS_POOLED_THROUGH = "dev15"
+DISTRESS_POOLED_THROUGH = "dev16"
 """``--distress-pool`` sums the even halves of ``DISTRESS_HALVES`` up to and including this one (the
-sets of rounds 5–12, none tuned on in round 13; round 12 pooled through dev14, round 11 through dev13), so the pooled figure stays comparable while a
+sets of rounds 5–13, none tuned on in round 14; round 13 through dev15, round 12 pooled through dev14, round 11 through dev13), so the pooled figure stays comparable while a
 round adds sets; a new set's own halves are reported by ``--distress-dev <name>``."""
 
 
