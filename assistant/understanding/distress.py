@@ -871,7 +871,7 @@ class DistressDetector:
         if self.lang != "en":
             return False
         words = text[: cue.start].split()
-        while words and words[-1] in self._AUX:
+        while words and (words[-1] in self._AUX or (THING_PASSIVE.get(self.lang) and words[-1] == "being")):
             words.pop()
         if len(words) < 2:
             return False
@@ -1107,6 +1107,10 @@ _ADVICE_EN: Final = re.compile(
 )
 
 THING_PHRASE: Final = False
+THING_PASSIVE: Final = {"en": True, "zh": False}
+"""Round 14 (dis17en): "being" is an auxiliary between a thing and its cue, as "been" is ("the roses are
+being choked by bindweed", "the pipes are being frozen"): the subject is the thing. Figures in
+docs/benchmarks/intent.md (round 14, dis17en)."""
 """Round 11 (dis14en), off (no unseen figure moved: dev14 even, pooled halves): a thing named with a place opens the clause ("the shelf in the pantry
 collapsed", "and the ladder by the shed gave way"): its subject is the thing, not the place."""
 _CLAUSE_OPENERS: Final = frozenset("and but so oh well then when".split())
