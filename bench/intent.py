@@ -174,7 +174,13 @@ symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, d
 homophone emergencies, harmless danger-word lines and plain symptom reports); ``dev16`` is round 13's
 (dev16-zh by dis16zh: 259 lines, 116 emergencies said obliquely, half-way, in dialect-flavoured
 Mandarin, for someone else in the house, oblique overdoses and 想不开, homophones without punctuation;
-117 harmless danger-word lines; 26 negated or declining); ``all`` runs every one.
+117 harmless danger-word lines; 26 negated or declining); ``dev17`` is round 14's (dev17-en by dis17en:
+272 lines, 112 emergencies — understated and stoic older speakers, emergencies told by what cannot be
+done, a carer or spouse speaking for the person, confusion and slurred recogniser-like output, oblique
+overdose and self-harm, allergic reactions, burns, choking, cold and heat, diabetic hypos — 110
+harmless danger-word lines (idioms, the past and resolved, other people, media, questions,
+hypotheticals, health talk that is not acute, other senses) and 50 negated or cancelled lines; notes
+name each kind); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
 dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from test_training_data import _training_sentences
 
+from assistant.understanding import distress
+from assistant.understanding.distress import DistressDetector
 from assistant.understanding.distress_veto import cases
 from assistant.understanding.normalize import normalize
 
@@ -67,3 +69,52 @@ def test_no_dev17_line_repeats_an_earlier_distress_line_or_a_veto_case(name: str
     earlier |= {normalize(text, "en") for text, _ in cases("en")}
     overlap = [n for n, row in enumerate(_rows(), 1) if normalize(row["text"], "en") in earlier]
     assert not overlap, f"distress-dev17-en lines {overlap} repeat {name} or a veto case"
+
+
+# ---------------------------------------------------------------- round 14 cues and other senses (lexicon)
+
+
+@pytest.fixture(scope="module")
+def en() -> DistressDetector:
+    return DistressDetector("en")  # the lexicon alone: the rules under test
+
+
+CUES = [
+    "the co alarm is beeping and my husband has a thumping head and feels sick",
+    "dad has scalded himself with the teapot",
+    "my hand, the skin has all peeled off where the oven caught it",
+    "i am so cold i can not stop shivering and i can not get up off the settee",
+    "my husband is ice cold and he is mumbling nonsense",
+    "i have stopped sweating and the room is spinning in this heat",
+    "my sugar is down and i am all shaky and sweaty",
+    "i think he is going into a hypo, he is not making sense",
+    "my puffer is not helping at all and i am struggling more and more",
+    "everything has gone double and my head is pounding",
+    "i can not lift my head up off the pillow",
+]
+OTHER_SENSES = [
+    "the carbon monoxide alarm needs a new battery",
+    "the roses are being smothered by the ivy, i'll cut it back",
+    "it was so cold at the bus stop, i'm glad to be home in the warm",
+    "what are the signs of a hypo, shaking and sweating is it",
+    "my inhaler is not working, the counter says empty, order another",
+]
+
+
+@pytest.mark.parametrize("text", CUES)
+def test_round14_cues(en: DistressDetector, text: str) -> None:
+    assert en.detect(text).emergency, (text, en.detect(text))
+
+
+@pytest.mark.parametrize("text", OTHER_SENSES)
+def test_round14_other_senses(en: DistressDetector, text: str) -> None:
+    assert not en.detect(text).emergency, (text, en.detect(text))
+
+
+def test_a_thing_being_choked_is_a_thing(en: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "the roses are being choked by the bindweed"
+    assert distress.THING_PASSIVE["en"]
+    assert not en.detect(text).emergency
+    assert en.detect("my husband is being choked by his tie, he can not breathe").emergency  # a person
+    monkeypatch.setitem(distress.THING_PASSIVE, "en", False)
+    assert en.detect(text).emergency  # before round 14
