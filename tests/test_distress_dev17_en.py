@@ -91,10 +91,14 @@ CUES = [
     "my puffer is not helping at all and i am struggling more and more",
     "everything has gone double and my head is pounding",
     "i can not lift my head up off the pillow",
+    "the pain in my chest is going up into my jaw",
+    "i have just come round on the bathroom floor",
+    "i am all wheezy and my inhaler is not helping",
+    "there is a pain in my chest and my left arm is tingly",
 ]
 OTHER_SENSES = [
     "the carbon monoxide alarm needs a new battery",
-    "the roses are being smothered by the ivy, i'll cut it back",
+    "that comedian had me gasping for breath with laughter",
     "it was so cold at the bus stop, i'm glad to be home in the warm",
     "what are the signs of a hypo, shaking and sweating is it",
     "my inhaler is not working, the counter says empty, order another",
@@ -113,8 +117,8 @@ def test_round14_other_senses(en: DistressDetector, text: str) -> None:
 
 def test_a_thing_being_choked_is_a_thing(en: DistressDetector, monkeypatch: pytest.MonkeyPatch) -> None:
     text = "the roses are being choked by the bindweed"
-    assert distress.THING_PASSIVE["en"]
+    assert not distress.THING_PASSIVE["en"]  # off: no unseen figure moved (round 14)
+    assert en.detect(text).emergency
+    monkeypatch.setitem(distress.THING_PASSIVE, "en", True)
     assert not en.detect(text).emergency
     assert en.detect("my husband is being choked by his tie, he can not breathe").emergency  # a person
-    monkeypatch.setitem(distress.THING_PASSIVE, "en", False)
-    assert en.detect(text).emergency  # before round 14
