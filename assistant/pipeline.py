@@ -107,6 +107,13 @@ candidates are ("Did you call for help?", ``Understanding.spot_check``: yes / he
 the emergency, no → nothing). Both readings an emergency → acted on as before. Always listening
 on household talk, a sentence one decoder forces onto an emergency was a false alarm
 (docs/benchmarks/speech.md, round 14)."""
+CONFIRMED_ACTS: Final = False
+"""A grammar reading the pipeline would not act on (rejected or asked back) that the grammar heard
+again, same intent and slots, on the front-end's side stream
+(:attr:`assistant.hearing.listener.UtteranceRecognized.confirmed`,
+:data:`assistant.hearing.listener.SIDE_CONFIRM`) is acted on, unless the language model's reading
+is a sure other command (:data:`GRAMMAR_ALONE_MAX_P`), another person or medicine
+(:data:`SLOTS_DIFFER_ASK`), or it is an emergency. Round 19 (cmd19): see docs/benchmarks/speech.md."""
 GRAMMAR_ALONE_CONFIDENCE: Final = 0.6
 """Confidence reported for a grammar reading the language model did not confirm (agreement: 1.0;
 the language model alone: the understander's probability)."""
@@ -215,6 +222,8 @@ class Pipeline:
             text=second.text, lang=self.lang, intent=None, confidence=0.0, transcript=heard.transcript
         )
         decided = self._one_of_two_readings(heard, grammar, second, nothing)
+        if heard.confirmed and grammar is not None and (decided.intent is None or decided.unsure):
+            decided = self._confirmed(grammar, second) or decided
         if decided.intent is not None and not decided.unsure and self._close_rival(heard, decided):
             # both decoders may share a near-homophone ("daughter" / "doctor"): the audio barely
             # prefers the one heard over a word that would call someone else, so ask
@@ -224,6 +233,21 @@ class Pipeline:
             if not both or heard.spot_check:
                 return dataclasses.replace(decided, spot_check=True)
         return decided
+
+    def _confirmed(self, grammar: Understanding, second: Understanding) -> Understanding | None:
+        """:data:`CONFIRMED_ACTS`: the grammar's reading, heard again on the side stream, acted on
+        when the language model's reading is not a sure other command, person or medicine."""
+        if not CONFIRMED_ACTS or grammar.intent is None:
+            return None
+        if self._emergency(grammar):
+            return None  # an emergency from the grammar alone stays asked (EMERGENCY_NEEDS_BOTH)
+        if second.intent not in (None, grammar.intent) and second.confidence >= GRAMMAR_ALONE_MAX_P:
+            return None
+        if second.intent == grammar.intent and any(
+            second.slots.get(k, v) != v for k, v in grammar.slots.items() if k in SLOTS_DIFFER_ASK
+        ):
+            return None
+        return self._decided(grammar, 1.0)
 
     def _close_rival(self, heard: UtteranceRecognized, decided: Understanding) -> bool:
         """The decided reading's words have a near-homophone rival (``heard.rivals``: one
@@ -366,10 +390,14 @@ class Pipeline:
             judge=self.takes_heard,
         )
 
-    def takes_heard(self, heard: UtteranceRecognized) -> bool:
+    def takes_heard(self, heard: UtteranceRecognized, acts: bool = False) -> bool:
         """Whether the pipeline acts on ``heard`` or asks about it (not "please say it again"):
-        the listener's test for decoding a command again (:data:`assistant.hearing.listener.SIDE_RETRY`)."""
-        return self.understand_heard(heard).intent is not None
+        the listener's test for decoding a command again (:data:`assistant.hearing.listener.SIDE_RETRY`).
+        ``acts``: whether it acts on it without asking (:data:`assistant.hearing.listener.SIDE_CONFIRM`)."""
+        understood = self.understand_heard(heard)
+        if not acts:
+            return understood.intent is not None
+        return understood.intent is not None and not understood.unsure and not understood.spot_check
 
     def heard_emergency(self, free_transcript: str, second_opinion: bool = False) -> bool:
         """The distress spotter's second stage: the understanding stage reads the free
