@@ -128,6 +128,40 @@ def variants(pipeline: Pipeline) -> dict[str, Callable[[list[Any], list[Any]], l
     def grammars_agree_third(m: list[Any], s: list[Any]) -> list[Understanding]:
         return grammars_agree(m, s, 0.34)
 
+    reading_grammar = pipeline.reading_grammar()
+    assert reading_grammar is not None
+
+    def exact_second(m: list[Any], s: list[Any], when: str) -> list[Understanding]:
+        """Main; when it acts on nothing and the second opinion's transcript is itself a sentence
+        of the command grammar (the catalog's own wording) whose intent the understander gives
+        too: act on it (``when``: "rejected" — only where the grammar search rejected;
+        "emergency" — only an emergency; "any")."""
+        first = u(m)
+        if first.intent is not None and not first.unsure and not first.spot_check:
+            return [first]
+        if when == "rejected" and m[2] is not None:
+            return [first]
+        parse = reading_grammar.parse(m[1], "command") if m[1] else None
+        if parse is None or parse.intent is None:
+            return [first]
+        other = pipeline.understander.match(m[1])
+        if other.intent != parse.intent:
+            return [first]
+        if when == "emergency" and not pipeline._emergency(other):
+            return [first]
+        return [dataclasses.replace(other, confidence=1.0, unsure=False, spot_check=False)]
+
+    def sure_emergency(m: list[Any], s: list[Any], p: float) -> list[Understanding]:
+        """Main; an emergency it would only ask about ("Did you call for help?", one reading) that
+        the second opinion's reading gives at least ``p``: acted on."""
+        first = u(m)
+        if not first.spot_check or not m[1]:
+            return [first]
+        other = pipeline.understander.match(m[1])
+        if other.intent != first.intent or other.confidence < p:
+            return [first]
+        return [dataclasses.replace(first, spot_check=False)]
+
     def agree_guard(m: list[Any], s: list[Any]) -> list[Understanding]:
         first = guard(m, s)
         return first if first[0].intent is not None else retry_agree(m, s)
@@ -140,6 +174,12 @@ def variants(pipeline: Pipeline) -> dict[str, Callable[[list[Any], list[Any]], l
         "retry-agree-ask": retry_agree_ask,
         "guard": guard,
         "agree-guard": agree_guard,
+        "exact-rejected": lambda m, s: exact_second(m, s, "rejected"),
+        "exact-emergency": lambda m, s: exact_second(m, s, "emergency"),
+        "exact-any": lambda m, s: exact_second(m, s, "any"),
+        "sure-emergency-0.95": lambda m, s: sure_emergency(m, s, 0.95),
+        "sure-emergency-0.99": lambda m, s: sure_emergency(m, s, 0.99),
+        "sure-emergency-0.999": lambda m, s: sure_emergency(m, s, 0.999),
         "grammars-agree": grammars_agree,
         "grammars-agree-0.34": grammars_agree_third,
         "grammars-agree-0.5": grammars_agree_half,

@@ -273,3 +273,33 @@ def test_a_command_acted_on_is_not_decoded_again_for_confirmation(
     monkeypatch.setattr(engine._PsDecoder, "retry", lambda self: retried.append(self))
     understood = pipeline.understand_wav(data.spoken("what time is it", "flite:slt", None, 0, seed=1))
     assert understood.intent == "time_query" and not retried
+
+
+def test_a_sure_emergency_of_the_language_model_alone_can_be_acted_on(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pipeline.SECOND_EMERGENCY_ACTS_P`` (round 19, off): the grammar forced a symptom, the
+    language model heard the emergency whole; asked about by default, acted on when it is that
+    sure, never for the spotter's readings."""
+    from assistant import pipeline as pipeline_module
+
+    heard = UtteranceRecognized(
+        "i can not get rid of off color",
+        "en",
+        "pocketsphinx",
+        0.0,
+        0.0,
+        0.0,
+        parsed=True,
+        intent="report_symptom",
+        slots=(("symptom", "unwell"),),
+        second="i can not get up off the floor",
+    )
+    asked = pipeline.understand_heard(heard)
+    assert asked.intent == "emergency" and asked.spot_check
+    monkeypatch.setattr(pipeline_module, "SECOND_EMERGENCY_ACTS_P", 0.99)
+    acted = pipeline.understand_heard(heard)
+    assert acted.intent == "emergency" and not acted.spot_check
+    assert pipeline.understand_heard(dataclasses.replace(heard, spotted=True)).spot_check
+    weak = dataclasses.replace(heard, second="is ireland mayday outside")
+    assert pipeline.understand_heard(weak).intent != "emergency" or pipeline.understand_heard(weak).spot_check

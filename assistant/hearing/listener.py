@@ -100,9 +100,12 @@ grammar reading has an intent is decoded again by the grammar on the front-end's
 (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`; the second opinion heard that stream already
 and is not decoded again); when that reading is the same command (intent and slots), the first
 reading is put ``confirmed`` (:attr:`UtteranceRecognized.confirmed`) and the pipeline may act on
-the grammar's reading (:data:`assistant.pipeline.CONFIRMED_ACTS`). Round 19 (cmd19,
-docs/benchmarks/speech.md): measured by replay, see the numbers there. One grammar decode more
-per command not acted on."""
+the grammar's reading (:data:`assistant.pipeline.CONFIRMED_ACTS`). One grammar decode more per
+command not acted on (about one in six in noise). Round 19 (cmd19, docs/benchmarks/speech.md),
+replayed from two runs (kitchen + living room 10 dB, ``bench/speech_third_replay.py``): acting on
+every confirmed reading 283 → 291 right of 348 on the tuning half but wrong actions 11 → 20; only
+where the two readings share half the grammar's words (the asked-back ones) 283 → 288 (11 → 13
+wrong), unseen half 145 → 147 of 174 (4 → 4 wrong). Off: it adds wrong actions where it was tuned."""
 SIDE_KEEP_BYTES: Final = 2 * 16000 * 2
 """Side-stream audio kept while no utterance is open (more than the endpointer's pre-roll)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
