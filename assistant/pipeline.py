@@ -107,6 +107,25 @@ candidates are ("Did you call for help?", ``Understanding.spot_check``: yes / he
 the emergency, no → nothing). Both readings an emergency → acted on as before. Always listening
 on household talk, a sentence one decoder forces onto an emergency was a false alarm
 (docs/benchmarks/speech.md, round 14)."""
+SECOND_EMERGENCY_ACTS_P: Final[float | None] = None
+"""A command (not the spotter's, ``heard.spotted``) whose emergency only the language model's
+reading gives, at least this sure, is acted on instead of asked ("Did you call for help?",
+:data:`EMERGENCY_NEEDS_BOTH`). Round 19 (cmd19, docs/benchmarks/speech.md), replayed on kitchen +
+living room 10 dB: 0.99 — "i can not get up off the floor" heard whole by the language model, the
+grammar forcing a symptom — 283 → 289 right of 348 on the tuning half, wrong actions 11 → 11; the
+unseen half 145 → 145 of 174 (no such reading there); 0.95 (the danger-word rule's floor) +9 right
+but one wrong ("is ireland mayday outside" for "it is a lovely day outside"). None = off: no gain
+on unseen audio."""
+CONFIRMED_ACTS: Final = False
+"""A grammar reading the pipeline would not act on (rejected or asked back) that the grammar heard
+again, same intent and slots, on the front-end's side stream
+(:attr:`assistant.hearing.listener.UtteranceRecognized.confirmed`,
+:data:`assistant.hearing.listener.SIDE_CONFIRM`) is acted on, unless the language model's reading
+is a sure other command (:data:`GRAMMAR_ALONE_MAX_P`), another person or medicine
+(:data:`SLOTS_DIFFER_ASK`), or it is an emergency. Round 19 (cmd19, docs/benchmarks/speech.md):
+the confirmed grammar readings the pipeline left were 8 more right and 9 more wrong actions of 348
+(tuning half, kitchen + living room 10 dB; the asked-back ones alone +5 right, +2 wrong — "can
+annie phone me" for "can you phone the surgery for me"); off."""
 GRAMMAR_ALONE_CONFIDENCE: Final = 0.6
 """Confidence reported for a grammar reading the language model did not confirm (agreement: 1.0;
 the language model alone: the understander's probability)."""
@@ -215,15 +234,39 @@ class Pipeline:
             text=second.text, lang=self.lang, intent=None, confidence=0.0, transcript=heard.transcript
         )
         decided = self._one_of_two_readings(heard, grammar, second, nothing)
+        if heard.confirmed and grammar is not None and (decided.intent is None or decided.unsure):
+            decided = self._confirmed(grammar, second) or decided
         if decided.intent is not None and not decided.unsure and self._close_rival(heard, decided):
             # both decoders may share a near-homophone ("daughter" / "doctor"): the audio barely
             # prefers the one heard over a word that would call someone else, so ask
             decided = self._decided(decided, min(decided.confidence, OVERRULE_ASK_CONFIDENCE))
         if EMERGENCY_NEEDS_BOTH and self._emergency(decided):
             both = grammar is not None and self._emergency(grammar) and self._emergency(second)
+            if (
+                SECOND_EMERGENCY_ACTS_P is not None
+                and not heard.spotted
+                and self._emergency(second)
+                and second.confidence >= SECOND_EMERGENCY_ACTS_P
+            ):
+                both = True  # a command (not the spotter's): the language model's sure emergency
             if not both or heard.spot_check:
                 return dataclasses.replace(decided, spot_check=True)
         return decided
+
+    def _confirmed(self, grammar: Understanding, second: Understanding) -> Understanding | None:
+        """:data:`CONFIRMED_ACTS`: the grammar's reading, heard again on the side stream, acted on
+        when the language model's reading is not a sure other command, person or medicine."""
+        if not CONFIRMED_ACTS or grammar.intent is None:
+            return None
+        if self._emergency(grammar):
+            return None  # an emergency from the grammar alone stays asked (EMERGENCY_NEEDS_BOTH)
+        if second.intent not in (None, grammar.intent) and second.confidence >= GRAMMAR_ALONE_MAX_P:
+            return None
+        if second.intent == grammar.intent and any(
+            second.slots.get(k, v) != v for k, v in grammar.slots.items() if k in SLOTS_DIFFER_ASK
+        ):
+            return None
+        return self._decided(grammar, 1.0)
 
     def _close_rival(self, heard: UtteranceRecognized, decided: Understanding) -> bool:
         """The decided reading's words have a near-homophone rival (``heard.rivals``: one
@@ -366,10 +409,14 @@ class Pipeline:
             judge=self.takes_heard,
         )
 
-    def takes_heard(self, heard: UtteranceRecognized) -> bool:
+    def takes_heard(self, heard: UtteranceRecognized, acts: bool = False) -> bool:
         """Whether the pipeline acts on ``heard`` or asks about it (not "please say it again"):
-        the listener's test for decoding a command again (:data:`assistant.hearing.listener.SIDE_RETRY`)."""
-        return self.understand_heard(heard).intent is not None
+        the listener's test for decoding a command again (:data:`assistant.hearing.listener.SIDE_RETRY`).
+        ``acts``: whether it acts on it without asking (:data:`assistant.hearing.listener.SIDE_CONFIRM`)."""
+        understood = self.understand_heard(heard)
+        if not acts:
+            return understood.intent is not None
+        return understood.intent is not None and not understood.unsure and not understood.spot_check
 
     def heard_emergency(self, free_transcript: str, second_opinion: bool = False) -> bool:
         """The distress spotter's second stage: the understanding stage reads the free

@@ -7,6 +7,7 @@ pocketsphinx), flite speech in kitchen noise."""
 from __future__ import annotations
 
 import array
+import dataclasses
 import sys
 import wave
 from pathlib import Path
@@ -204,3 +205,101 @@ def test_the_daemons_child_recognizer_decodes_the_side_stream_again(
         run.recognizer.close()
     assert len(retried) == 1 and retried[0] is not None and retried[0].second, retried
     assert not [e for e in events if isinstance(e, UtteranceRecognized) and daemon_like.takes_heard(e)]
+
+
+def test_a_grammar_reading_not_acted_on_is_confirmed_by_the_grammar_on_the_side_stream(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SIDE_CONFIRM`` (round 19): the grammar heard "what time is it", the second opinion nothing
+    usable, so the pipeline would not act; the grammar decodes the side stream again (the second
+    opinion, which heard that stream already, is not decoded again), hears the same command, and
+    the reading is put ``confirmed``: acted on with ``CONFIRMED_ACTS``, rejected without it."""
+    from assistant import pipeline as pipeline_module
+
+    monkeypatch.setattr(listener, "SIDE_CONFIRM", True)
+    decode_whole = engine._PsDecoder._decode_whole
+
+    def deaf_second(self):  # the second opinion's reading: nothing usable
+        raw, confidence, _second, *rest = decode_whole(self)
+        return (
+            (raw, confidence, "the roses along the fence", *rest)
+            if self._mode == "command"
+            else (
+                raw,
+                confidence,
+                _second,
+                *rest,
+            )
+        )
+
+    searches: list[str] = []
+    in_retry: list[bool] = []
+    retry = engine._PsDecoder.retry
+    decode_with = engine.PocketsphinxRecognizer._decode_with
+
+    def counted(self):
+        in_retry.append(True)
+        try:
+            return retry(self)
+        finally:
+            in_retry.clear()
+
+    def recorded(self, search, audio):
+        if in_retry:
+            searches.append(search)
+        return decode_with(self, search, audio)
+
+    monkeypatch.setattr(engine.PocketsphinxRecognizer, "_decode_with", recorded)
+    monkeypatch.setattr(engine._PsDecoder, "_decode_whole", deaf_second)
+    monkeypatch.setattr(engine._PsDecoder, "retry", counted)
+    events = pipeline.listen_wav(data.spoken("what time is it", "flite:slt", "kitchen.wav", 10, seed=1))
+    heard = [e for e in events if isinstance(e, UtteranceRecognized)]
+    assert len(heard) == 1 and heard[0].intent == "time_query" and heard[0].confirmed, events
+    assert searches == ["command"], searches  # the grammar only
+    assert pipeline.understand_heard(heard[0]).intent is None  # CONFIRMED_ACTS off: as before
+    monkeypatch.setattr(pipeline_module, "CONFIRMED_ACTS", True)
+    understood = pipeline.understand_heard(heard[0])
+    assert understood.intent == "time_query" and not understood.unsure
+    sure_other = dataclasses.replace(heard[0], second="call my doctor")
+    assert pipeline.understand_heard(sure_other).intent != "time_query"
+
+
+def test_a_command_acted_on_is_not_decoded_again_for_confirmation(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``SIDE_CONFIRM``: both readings agree, so nothing is decoded again."""
+    monkeypatch.setattr(listener, "SIDE_CONFIRM", True)
+    retried: list[object] = []
+    monkeypatch.setattr(engine._PsDecoder, "retry", lambda self: retried.append(self))
+    understood = pipeline.understand_wav(data.spoken("what time is it", "flite:slt", None, 0, seed=1))
+    assert understood.intent == "time_query" and not retried
+
+
+def test_a_sure_emergency_of_the_language_model_alone_can_be_acted_on(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``pipeline.SECOND_EMERGENCY_ACTS_P`` (round 19, off): the grammar forced a symptom, the
+    language model heard the emergency whole; asked about by default, acted on when it is that
+    sure, never for the spotter's readings."""
+    from assistant import pipeline as pipeline_module
+
+    heard = UtteranceRecognized(
+        "i can not get rid of off color",
+        "en",
+        "pocketsphinx",
+        0.0,
+        0.0,
+        0.0,
+        parsed=True,
+        intent="report_symptom",
+        slots=(("symptom", "unwell"),),
+        second="i can not get up off the floor",
+    )
+    asked = pipeline.understand_heard(heard)
+    assert asked.intent == "emergency" and asked.spot_check
+    monkeypatch.setattr(pipeline_module, "SECOND_EMERGENCY_ACTS_P", 0.99)
+    acted = pipeline.understand_heard(heard)
+    assert acted.intent == "emergency" and not acted.spot_check
+    assert pipeline.understand_heard(dataclasses.replace(heard, spotted=True)).spot_check
+    weak = dataclasses.replace(heard, second="is ireland mayday outside")
+    assert pipeline.understand_heard(weak).intent != "emergency" or pipeline.understand_heard(weak).spot_check

@@ -94,6 +94,18 @@ Measured (replayed from the runs' readings, share 0.05, kitchen + living room 10
 of 348): main + retry 261 → 285 right but wrong actions 12 → 15; with the second opinion on the
 side stream already (:data:`assistant.hearing.pocketsphinx_engine.SIDE_SEARCHES`) 282 → 283, same
 12 wrong, for two more decodes per rejection. Off."""
+SIDE_CONFIRM: Final = False
+"""A command the pipeline would not act on (rejected, or asked back "Did you say …?") whose
+grammar reading has an intent is decoded again by the grammar on the front-end's side stream
+(:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`; the second opinion heard that stream already
+and is not decoded again); when that reading is the same command (intent and slots), the first
+reading is put ``confirmed`` (:attr:`UtteranceRecognized.confirmed`) and the pipeline may act on
+the grammar's reading (:data:`assistant.pipeline.CONFIRMED_ACTS`). One grammar decode more per
+command not acted on (about one in six in noise). Round 19 (cmd19, docs/benchmarks/speech.md),
+replayed from two runs (kitchen + living room 10 dB, ``bench/speech_third_replay.py``): acting on
+every confirmed reading 283 → 291 right of 348 on the tuning half but wrong actions 11 → 20; only
+where the two readings share half the grammar's words (the asked-back ones) 283 → 288 (11 → 13
+wrong), unseen half 145 → 147 of 174 (4 → 4 wrong). Off: it adds wrong actions where it was tuned."""
 SIDE_KEEP_BYTES: Final = 2 * 16000 * 2
 """Side-stream audio kept while no utterance is open (more than the endpointer's pre-roll)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
@@ -155,6 +167,9 @@ class UtteranceRecognized:
     rivals: tuple[tuple[str, float], ...] = ()
     """Near-homophone rivals of the readings and how much better the heard words fit the audio
     (:attr:`assistant.hearing.recognizer.Transcript.rivals`)."""
+    confirmed: bool = False
+    """With ``parsed``: the grammar heard the same intent and slots again on the front-end's side
+    stream (:data:`SIDE_CONFIRM`), a third reading of the same audio."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +253,7 @@ class Listener:
         grammar: SpokenGrammar | None = None,
         frontend: Frontend | None = None,
         verify: Callable[..., bool] | None = None,
-        judge: Callable[[UtteranceRecognized], bool] | None = None,
+        judge: Callable[..., bool] | None = None,
     ) -> None:
         """``grammar``: the catalog grammar the recognizer decodes with; every transcript is read
         back through it (intent, slots, wake phrase, and the emergency intents it spots without
@@ -601,6 +616,9 @@ class Listener:
         """:meth:`_put_parsed`, and with :data:`SIDE_RETRY` a command the pipeline would reject
         decoded again on the side stream: its events instead when the pipeline takes them."""
         retry = getattr(decoder, "retry", None)
+        if SIDE_CONFIRM and self._mode == "command" and self._judge is not None and retry is not None:
+            self._put_confirmed(retry, result, speech_s, endpoint_at, done_at)
+            return
         if not (SIDE_RETRY and self._mode == "command" and self._judge is not None and retry is not None):
             self._put_parsed(result, speech_s, endpoint_at, done_at)
             return
@@ -631,6 +649,32 @@ class Listener:
             self._put = put
         for event in chosen:
             put(event)
+
+    def _put_confirmed(
+        self,
+        retry: Callable[[], Transcript | None],
+        result: Transcript,
+        speech_s: float,
+        endpoint_at: float,
+        done_at: float,
+    ) -> None:
+        """:data:`SIDE_CONFIRM`: :meth:`_put_parsed`'s events, the grammar's reading marked
+        ``confirmed`` when the pipeline would not act on it and the side stream's grammar reading
+        is the same command."""
+        assert self.grammar is not None and self._judge is not None
+        events, _ = self._parsed_events(result, speech_s, endpoint_at, done_at)
+        heard = next((e for e in events if isinstance(e, UtteranceRecognized) and e.parsed), None)
+        if heard is not None and heard.intent is not None and not self._judge(heard, True):
+            try:
+                again = retry()
+            except RecognizerCrashed as err:
+                again = None
+                self._put(ListenerError(str(err)))
+            parse = self.grammar.parse(again.text, "command") if again is not None and again.text else None
+            if parse is not None and parse.intent == heard.intent and parse.slots == dict(heard.slots):
+                events = [dataclasses.replace(e, confirmed=True) if e is heard else e for e in events]
+        for event in events:
+            self._put(event)
 
     def _taken(self, events: list[object]) -> bool:
         """Some event is a command the pipeline acts on or asks about (:attr:`_judge`)."""

@@ -309,6 +309,9 @@ class _PsDecoder:
         self._ahead: tuple[str, float | None, str, float, str, tuple[str, ...], str] | None = None
         self._rivals: tuple[tuple[str, float], ...] = ()
         """(rival sentence, margin) of the last whole-utterance decode (:data:`CONFUSABLE_CHECK`)."""
+        self._side_second: str | None = None
+        """The second opinion of the last whole-utterance decode when it was decoded from the side
+        stream (:data:`SIDE_SEARCHES`): :meth:`retry` reuses it instead of decoding it again."""
         if not self._whole:
             owner._activate(self._search)
             owner._decoder.start_utt()
@@ -346,7 +349,9 @@ class _PsDecoder:
             return None
         raw = owner._decode_with(self._search, audio)
         second = ""
-        if self._mode in owner._second_modes:
+        if self._side_second is not None:  # the same side audio gave it already: the same reading
+            second = self._side_second
+        elif self._mode in owner._second_modes:
             second = raw if owner._second_skipped(raw) else owner._decode_with(SECOND_OPINION_SEARCH, audio)
         owner.last_rivals = owner._rival_of_readings(raw, second, audio)
         text = raw if owner.grammar.accepts(raw, self._mode) else ""
@@ -384,12 +389,12 @@ class _PsDecoder:
             raw = owner._wake_then_command(raw, audio)
         confidence = owner._confidence(audio) if raw and owner.phone_loop else None
         second = ""
+        self._side_second = None
         if audible and self._mode in owner._second_modes:
-            second = (
-                raw
-                if owner._second_skipped(raw)
-                else owner._decode_with(SECOND_OPINION_SEARCH, self._audio_for("second", audio))
-            )
+            heard_by, skipped = self._audio_for("second", audio), owner._second_skipped(raw)
+            second = raw if skipped else owner._decode_with(SECOND_OPINION_SEARCH, heard_by)
+            if heard_by is not audio and not skipped:
+                self._side_second = second
         if self._mode == "command":
             owner.last_rivals = owner._rival_of_readings(raw, second, audio)
         candidate, free, spot_second, keyword, phrase = "", (), "", "", ""
