@@ -472,12 +472,14 @@ def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch
 
 
 def test_mandarin_dev_odd_rows_leave_out_the_negated_emergencies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Round 13 (oos16): with ``DEV_ODD_HALVES`` on for Mandarin (off since the merge: see train.py), the
-    export holds dev16-oos's odd half (re-exported after the set was registered) and the trainer reads
-    its lines, all but the negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
+    """Round 13 (oos16): with ``DEV_ODD_HALVES`` on for Mandarin (on again since round 14: see train.py), the
+    export holds dev16-oos's and dev17zh's odd halves (re-exported after each set was registered) and the
+    trainer reads their lines, all but the negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
     from assistant.understanding import train
 
-    assert train._dev_odd_rows(data.intents_dir() / "training", "zh") == []  # shipped: off
+    assert train._dev_odd_rows(data.intents_dir() / "training", "zh") != []  # shipped: on
+    monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": True, "zh": False})
+    assert train._dev_odd_rows(data.intents_dir() / "training", "zh") == []
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": True, "zh": True})
 
     folder = data.intents_dir() / "training"
@@ -487,3 +489,5 @@ def test_mandarin_dev_odd_rows_leave_out_the_negated_emergencies(monkeypatch: py
     assert len(kept) < len(rows) and len(got) == len(kept) * train.DEV_ODD_REPEAT
     dev16 = {r["text"] for r in rows if r["source"].startswith("dev16-oos:")}
     assert len(dev16) >= 120 and dev16 <= {text for text, _ in got}
+    dev17 = {r["text"] for r in rows if r["source"].startswith("dev17zh:")}
+    assert len(dev17) >= 150 and dev17 <= {text for text, _ in got}
