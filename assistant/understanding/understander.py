@@ -185,7 +185,10 @@ medicine (``medication_query``) and ordering it (``reorder_medication``), and ne
 (the reading that does nothing), and :data:`ZH_ASKED_ORDER` turns it into the order when an order is
 asked for (我看降压药是不是又该订了). The dev sets' tuned-on halves teach "only two left" as an order (降糖药只剩两片了)
 next to the catalog's question 药还剩多少: trained on them, the Mandarin model split 降压药还剩多少 0.53 / 0.41
-and 我看降压药是不是又该订了 0.28 / 0.39 (+ 0.31 appointment_query) and rejected both."""
+and 我看降压药是不是又该订了 0.28 / 0.39 (+ 0.31 appointment_query) and rejected both. Measured: with the
+shipped model (no dev odd halves) nothing moves on any even half; with a model trained on them (all but
+dev17zh's) pooled even halves through dev16-oos 1233 → 1234 of 1314, false accepts 28 → 29 (13 → 13
+consequential) of 995, dev17zh even unchanged (128 of 147)."""
 _MEDICINE_PAIR: Final = frozenset({"medication_query", "reorder_medication"})
 ZH_CALLEE_FIRST: Final = True
 """Mandarin: with two contacts named, the one the call word governs is the callee (安娜手机打不通，打给大卫试试;
