@@ -344,13 +344,14 @@ def test_no_dev16_oos_line_is_a_training_sentence(lang: str) -> None:
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50), ("dev15zh", "zh", 280, 40),
     ("dev13", "en", 200, 60), ("dev13", "zh", 125, 40),
     ("dev14", "en", 290, 35), ("dev15", "en", 280, 35), ("dev16zh", "zh", 300, 40),
-    ("dev16", "en", 280, 60),
+    ("dev16", "en", 280, 60), ("dev17zh", "zh", 290, 40),
 ])  # fmt: skip
 def test_no_in_scope_dev_line_is_a_training_sentence(
     name: str, lang: str, in_scope: int, out_of_scope: int
 ) -> None:
     """dev11 (in scope, round 7), dev12 (round 9), dev13 (round 10), dev14zh / dev14 (round 11), dev15 /
-    dev15zh (round 12), dev16zh and dev16 (round 13; dev16's null lines include 30 negated ones): their
+    dev15zh (round 12), dev16zh and dev16 (round 13; dev16's null lines include 30 negated ones), dev17zh
+    (round 14): their
     even halves are reported as held out, so no even line may be trained on (compared without printing
     the even lines)."""
     known = _training_sentences(lang)
@@ -471,9 +472,9 @@ def test_everyday_paraphrases_zh_are_off_well_formed_and_no_dev_line(monkeypatch
 
 
 def test_mandarin_dev_odd_rows_leave_out_the_negated_emergencies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Round 13 (oos16): with ``DEV_ODD_HALVES`` on for Mandarin (off since the merge: see train.py), the
-    export holds dev16-oos's odd half (re-exported after the set was registered) and the trainer reads
-    its lines, all but the negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
+    """Round 13 (oos16): with ``DEV_ODD_HALVES`` on for Mandarin (off: see train.py), the
+    export holds dev16-oos's and dev17zh's odd halves (re-exported after each set was registered) and the
+    trainer reads their lines, all but the negated emergency lines (``DEV_ODD_NEGATED_EMERGENCY_LANGS``)."""
     from assistant.understanding import train
 
     assert train._dev_odd_rows(data.intents_dir() / "training", "zh") == []  # shipped: off
@@ -486,3 +487,5 @@ def test_mandarin_dev_odd_rows_leave_out_the_negated_emergencies(monkeypatch: py
     assert len(kept) < len(rows) and len(got) == len(kept) * train.DEV_ODD_REPEAT
     dev16 = {r["text"] for r in rows if r["source"].startswith("dev16-oos:")}
     assert len(dev16) >= 120 and dev16 <= {text for text, _ in got}
+    dev17 = {r["text"] for r in rows if r["source"].startswith("dev17zh:")}
+    assert len(dev17) >= 150 and dev17 <= {text for text, _ in got}
