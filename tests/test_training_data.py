@@ -339,6 +339,24 @@ def test_no_dev16_oos_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev16-oos {lang} lines {overlap} equal training sentences"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev17_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev17-oos (round 14): things already done or arranged, what others said or want, wishes and
+    plans, questions about what the assistant did, talk to a person or pet in the room with our verbs,
+    quoted and read-aloud text; negated / deferred / conditional / already-done requests and in-scope
+    controls in the same surroundings. No line may be a catalog expansion, no even line a training
+    sentence (the odd half joins ``dev-odd-<lang>``)."""
+    catalog = _catalog_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev17-oos-{lang}.jsonl")
+    assert len(rows) >= 265
+    assert sum(row.get("not_intent") is not None for row in rows) >= 45
+    assert sum(row["intent"] is not None for row in rows) >= 60
+    in_catalog = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in catalog]
+    assert not in_catalog, f"dev17-oos {lang} lines {in_catalog} equal catalog expansions"
+    overlap = _even_overlap(rows, lang, _training_sentences(lang))
+    assert not overlap, f"dev17-oos {lang} lines {overlap} equal training sentences"
+
+
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50), ("dev15zh", "zh", 280, 40),
