@@ -98,7 +98,7 @@ ASKED_WHAT_DONE: Final = {"en": False, "zh": False}
 """Round 14 (oos17): a question about what the assistant did earlier ("did you order my diabetes pills
 last week?", "did you phone the doctor for me before?", 你之前是不是给医生打电话了, 你刚才没给安娜打电话吧)
 is no new call, order or booking: :func:`asked_what_done`. Off: en fixed one tuned-on negated line
-(dev17-oos odd negated acting 4 → 3 of 25) and moved no unseen total; zh: ZHDID."""
+(dev17-oos odd negated acting 4 → 3 of 25) and moved no unseen total; zh: no line of any set changed (the model already rejects them)."""
 OWN_PLAN: Final = {"en": False}
 """Round 14 (oos17): the speaker's own plan, duty or hope to act later or on a condition ("i'll call the
 doctor if i need him", "i really should phone the surgery about my feet at some point", "next week i'll
