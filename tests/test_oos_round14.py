@@ -101,7 +101,7 @@ def test_dev17_oos_odd_half_is_exported_but_not_trained(monkeypatch: pytest.Monk
     rows = [r for r in train._read_jsonl(folder / "dev-odd-en.jsonl") if r["source"].startswith("dev17-oos:")]
     assert len(rows) >= 120
     texts = {text for text, _ in train._dev_odd_rows(folder, "en")}
-    assert "dev17-oos" in train.DEV_ODD_NOT_TRAINED
+    assert "dev17-oos" in train.DEV_ODD_NOT_TRAINED["en"]
     assert not texts & {r["text"] for r in rows}
-    monkeypatch.setattr(train, "DEV_ODD_NOT_TRAINED", frozenset())
+    monkeypatch.setattr(train, "DEV_ODD_NOT_TRAINED", {})
     assert {r["text"] for r in rows} <= {text for text, _ in train._dev_odd_rows(folder, "en")}
