@@ -160,6 +160,18 @@ Sets (``bench/data``):
   ``medication_query`` lines label the medicine named although the catalog's ``medication_query`` has
   no slot (a writer's slip: they cannot be right). Committed alone before any run on it; odd lines
   tuned on, even lines totals only. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev17-oos-<lang>.jsonl`` — round 14 (issue 10): talk that asks nothing in kinds the earlier
+  sets cover thinly: things already done or arranged ("i rang anna this morning", 药昨天已经送来了), what
+  others said or want ("my daughter wants me to call the doctor", 医生说让我多喝水), wishes and plans
+  without a request ("one of these days i'll get round to booking the optician", 等球赛完了我给大卫打过去),
+  questions about what the assistant did ("did you order my diabetes pills last week?", 你早上是不是给我约了个号),
+  talk to a person or pet in the room with our verbs ("rosie, ring your nan back", 咪咪乖，把药吃了), quoted
+  and read-aloud text (a text, a card, a pill box, a crossword clue); 6 harmless danger-word lines, ~49
+  negated / deferred / conditional / already-done requests per language and ~58 in-scope controls said
+  in the same surroundings ("the note on the fridge says call anna sunday, and it's sunday, so call
+  her", 安娜已经知道了，你再给大卫打一个), 4 symptom reports, 2 emergencies (en 270, zh 269); written by a new
+  writer and committed alone before that round's tuning, kinds split evenly between the halves. After
+  ``POOLED_THROUGH``: not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -226,7 +238,7 @@ HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
     "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh", "dev16", "dev16-oos",
-    "dev17zh",
+    "dev17zh", "dev17-oos",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

@@ -339,6 +339,24 @@ def test_no_dev16_oos_line_is_a_training_sentence(lang: str) -> None:
     assert not overlap, f"dev16-oos {lang} lines {overlap} equal training sentences"
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_dev17_oos_line_is_a_training_sentence(lang: str) -> None:
+    """dev17-oos (round 14): things already done or arranged, what others said or want, wishes and
+    plans, questions about what the assistant did, talk to a person or pet in the room with our verbs,
+    quoted and read-aloud text; negated / deferred / conditional / already-done requests and in-scope
+    controls in the same surroundings. No line may be a catalog expansion, no even line a training
+    sentence (the odd half joins ``dev-odd-<lang>``)."""
+    catalog = _catalog_sentences(lang)
+    rows = _jsonl(ROOT / "bench" / "data" / f"intent-dev17-oos-{lang}.jsonl")
+    assert len(rows) >= 265
+    assert sum(row.get("not_intent") is not None for row in rows) >= 45
+    assert sum(row["intent"] is not None for row in rows) >= 60
+    in_catalog = [n for n, row in enumerate(rows, 1) if normalize(row["text"], lang) in catalog]
+    assert not in_catalog, f"dev17-oos {lang} lines {in_catalog} equal catalog expansions"
+    overlap = _even_overlap(rows, lang, _training_sentences(lang))
+    assert not overlap, f"dev17-oos {lang} lines {overlap} equal training sentences"
+
+
 @pytest.mark.parametrize(("name", "lang", "in_scope", "out_of_scope"), [
     ("dev11", "en", 250, 40), ("dev11", "zh", 250, 40), ("dev12", "en", 300, 40), ("dev12", "zh", 150, 20),
     ("dev13zh", "zh", 200, 90), ("dev14zh", "zh", 250, 50), ("dev15zh", "zh", 280, 40),
@@ -430,6 +448,7 @@ def test_dev_odd_rows_train_with_their_labels(monkeypatch: pytest.MonkeyPatch) -
     rows = _jsonl(folder / "dev-odd-en.jsonl")
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": True})
     monkeypatch.setattr(train, "DEV_ODD_REPEAT", 2)
+    monkeypatch.setattr(train, "DEV_ODD_NOT_TRAINED", {})  # round 14: dev17-oos, tested on its own
     got = train._dev_odd_rows(folder, "en")
     assert len(got) == 2 * len(rows)
     want = {(r["text"], NEGATED if r.get("not_intent") else r.get("intent") or OOS) for r in rows}
@@ -481,6 +500,7 @@ def test_mandarin_dev_odd_rows_leave_out_the_negated_emergencies(monkeypatch: py
     monkeypatch.setattr(train, "DEV_ODD_HALVES", {"en": True, "zh": True})
 
     folder = data.intents_dir() / "training"
+    monkeypatch.setattr(train, "DEV_ODD_NOT_TRAINED", {})  # round 14: dev17-oos, tested on its own
     got = train._dev_odd_rows(folder, "zh")
     rows = _jsonl(folder / "dev-odd-zh.jsonl")
     kept = [r for r in rows if r.get("not_intent") != "emergency"]  # DEV_ODD_NEGATED_EMERGENCY_LANGS: en only

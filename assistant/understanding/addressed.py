@@ -84,6 +84,36 @@ ZH_LATER: Final = False
 ZH_UNREAL_MORE: Final = False
 """Round 13 (oos16): Mandarin counterfactuals 要不是…, 早给…打了 join :func:`unreal` (read at call time)."""
 
+REPORTED_WISH: Final = {"en": True, "zh": True}
+"""Round 14 (oos17), on: someone else's wish, advice or nagging told to us ("my daughter wants me to call
+the doctor", "anna says i ought to ring her more often", "david keeps on at me to book a check up",
+医生说让我多喝水, 我闺女想让我给医生打个电话) asks for nothing, unless another clause asks now ("…, so go on,
+ring doctor chen", 闺女让我给医生打电话，那你就帮我打给陈医生吧): :func:`reported_wish` (call, order, booking
+and dose intents). English needs the action governed by the report ("wants me to ring", "says i should
+book", "said she would ring"); a first version that took any action word after "said" cost one in-scope
+line of the pooled even halves. Alone, on the unseen halves: dev17-oos even false accepts en 7 (7) → 6
+(6) of 79, zh 11 (9) → 10 (8) of 78; pooled even halves through dev16-oos and the holdout unchanged in
+every column (en 1090/1176, 13 (4)/1015, negated 11/206; zh 1233/1314, 40 (18)/995, 8/169)."""
+ASKED_WHAT_DONE: Final = {"en": False, "zh": False}
+"""Round 14 (oos17): a question about what the assistant did earlier ("did you order my diabetes pills
+last week?", "did you phone the doctor for me before?", 你之前是不是给医生打电话了, 你刚才没给安娜打电话吧)
+is no new call, order or booking: :func:`asked_what_done`. Off: en fixed one tuned-on negated line
+(dev17-oos odd negated acting 4 → 3 of 25) and moved no unseen total; zh: no line of any set changed (the model already rejects them)."""
+OWN_PLAN: Final = {"en": False}
+"""Round 14 (oos17): the speaker's own plan, duty or hope to act later or on a condition ("i'll call the
+doctor if i need him", "i really should phone the surgery about my feet at some point", "next week i'll
+sort my tablets out", "i'm going to ring david after the football") asks us for nothing, unless a clause
+asks now: :func:`own_plan` (English; the call, order, booking and dose intents). Off: tuned-on lines only
+(dev17-oos odd false accepts 8 → 6, negated acting 4 → 3); dev17-oos even, the pooled even halves and
+the holdout unchanged."""
+CALLED_BY_OTHER: Final = {"en": False, "zh": True}
+"""Round 14 (oos17): a call awaited from someone else ("i hope the doctor rings me back", "when she
+calls", "i'm expecting david to ring", 希望陈医生明天能给我回个电话, 盼着儿子今天能来个电话, 安娜打来我得好好说说她)
+asks for no call, unless asked to have them call (叫医生给我回个电话): :func:`called_by_other` (call, order and
+booking intents). Alone, unseen halves: zh dev17-oos even false accepts 11 (9) → 10 (8) of 78, pooled even
+halves unchanged (a first version that also read 等会儿… as waiting and missed 问问医生能不能… cost one
+pooled in-scope line); en: tuned-on lines only (dev17-oos odd 8 → 6), no unseen total moved: off."""
+
 _EN_NAMES: Final = frozenset(
     """
     ada agnes alan albert alex alexander alfie alice alison amanda amber amelia amy andrew andy angela ann anne
@@ -337,3 +367,149 @@ def opening_hours(text: str, lang: str) -> bool:
 def later(text: str, lang: str) -> bool:
     """Mandarin: a plan for later or a refusal the polarity rules do not read (``ZH_LATER``)."""
     return lang == "zh" and ZH_LATER and _ZH_LATER.search(text) is not None
+
+
+_EN_ACTION_VERB: Final = (
+    r"(?<![a-z])(?:ring|rings|rang|rung|call|calls|called|phone|phones|phoned|text|order|ordered|book|booked"
+    r"|see|make|get|take|took|message|contact|speak|talk)(?![a-z])"
+)
+_EN_REPORTED: Final = re.compile(
+    r"(?<![a-z])(?<!i )(?<!you )(?<!we )(?:says|said|say|reckons|reckoned|thinks|thought|keeps saying"
+    r"|(?:wants|want|wanted|would like|would love|wanting) me to"
+    r"|keeps on at me to|(?:is|was|are|keeps) (?:always )?(?:on at|after) me to|(?:'s|is|was) after me to|on at me to"
+    r"|keeps (?:telling|asking|nagging|begging|pestering) me to|(?:told|tells|asked|asks|nags|begged|advised) me to"
+    r"|(?:told|tells) me i)(?![a-z])"
+)
+_EN_REPORTED_VERB: Final = re.compile(r" (?:[a-z]+ )?" + _EN_ACTION_VERB)
+"""… the action right after "wants me to", "keeps on at me to" (one word may come between)."""
+_EN_REPORTED_MODAL: Final = re.compile(
+    r"(?: [a-z]+){0,4}? (?:to|should|ought to|must|would|will|could|better|going to|have to|need to)(?: [a-z]+)? "
+    + _EN_ACTION_VERB
+)
+"""… or governed by "to" or a modal within a few words ("says i ought to ring her", "said she would ring")."""
+_ZH_REPORTED: Final = re.compile(
+    r"(?<![你我俺咱就是跟和想上])说(?![说的话几一两])(?:让|叫|要)?|(?<![你我俺咱])(?:觉得|嫌|(?:想|非|老|总|一直|又|也)?(?:让|叫|要|催|劝)我)"
+)
+_ZH_ACTION: Final = r"打|订|约|挂|叫|买|配|续|吃|联系|看病|看医生|复查|体检"
+_ZH_ASKED: Final = re.compile(
+    r"(?:你|您)[^，。,？?！!]{0,6}(?:帮|给|替|打|订|约|挂|叫|来)|^(?:那|就|快|赶紧|还是|现在|再)*(?:帮我|给我|麻烦你?|打给|订|约|叫|挂)"
+    r"|^给[^，。,？?！!]{1,5}打"
+)
+_ZH_DECLINES: Final = re.compile(r"别|不用|不要|没让|没说|甭|不必|没叫")
+"""A clause that declines asks for nothing (我可没让你打, 订过就别再订了)."""
+_ZH_ASKED_AFTER: Final = re.compile(r"帮我|你帮|你给|你就|你替|麻烦你|替我")
+
+
+_EN_ASKED_HERE: Final = re.compile(
+    r"(?<![a-z])(?:(?:can|could|would|will) you|for me|(?:book|order|ring|call|phone|get|make|put) me"
+    r"|so (?:ring|call|phone|book|order|get|make|go on)|please)(?![a-z])"
+)
+"""Asked of us in the same breath ("the nurse said to book a blood test, can you do that")."""
+
+
+def _clauses(raw: str, lang: str) -> list[str]:
+    parts = (_ZH_CLAUSE if lang == "zh" else _EN_CLAUSE).split(raw.lower())
+    return [c for c in (normalize(p, lang) for p in parts if p.strip()) if c]
+
+
+def _asked_now(raw: str, lang: str, cue: re.Pattern[str]) -> bool:
+    """A clause of ``raw`` without ``cue`` asks us for an action now."""
+    if lang != "zh":
+        return _asked_elsewhere(raw, lang, cue) or _EN_ASKED_HERE.search(normalize(raw, lang)) is not None
+    m = cue.search(raw)
+    if m is not None and _ZH_ASKED_AFTER.search(raw[m.end() :]):
+        return True  # 我儿子让我去体检帮我约个时间: asked in the same breath
+    return any(
+        not cue.search(c) and _ZH_ASKED.search(c) and not _ZH_DECLINES.search(c) for c in _clauses(raw, lang)
+    )
+
+
+def reported_wish(text: str, lang: str, raw: str = "") -> bool:
+    """Someone else's wish or advice about an action of ours, told and not asked (:data:`REPORTED_WISH`)."""
+    if not REPORTED_WISH.get(lang, False):
+        return False
+    cue = _ZH_REPORTED if lang == "zh" else _EN_REPORTED
+    action = _ZH_ACTION if lang == "zh" else _EN_ACTION_VERB
+    for m in cue.finditer(text):
+        if m.start() == 0:
+            continue  # the speaker's own 让我… / "says" opening a line is no report of someone else
+        if lang == "zh" and re.search(r"跟|和|告诉|通知", text[: m.start()]):
+            continue  # 跟医生说让他打给我: the speaker asks us to tell someone
+        after = text[m.end() :]
+        governed = (
+            re.search(action, after) is not None
+            if lang == "zh"
+            else (_EN_REPORTED_VERB if m.group().endswith(" to") else _EN_REPORTED_MODAL).match(after) is not None
+        )
+        if re.search(action, text[: m.start()]) is None and governed:
+            return not _asked_now(raw or text, lang, cue)
+    return False
+
+
+_EN_ASKED_DONE: Final = re.compile(
+    r"(?<![a-z])(?:did|have|has) you (?:already |just |ever |really )?(?:ring|call|phone|order|book|make|send|text|get"
+    r"|rung|called|phoned|ordered|booked|made|sent|texted|got|put)(?![a-z])"
+)
+_ZH_ASKED_DONE: Final = re.compile(
+    r"你[^，。,？?！!]{0,6}(?:是不是|有没有|没)[^，。,？?！!]{0,8}(?:打|订|约|挂|叫)[^，。,？?！!]{0,6}(?:了|过)"
+    r"|你[^，。,？?！!]{0,10}(?:打|订|约|挂)(?:过(?![去来])|了)[^，。,？?！!]{0,8}(?:吗|吧)"
+    r"|你[^，。,？?！!]{0,4}没[^，。,？?！!]{0,8}(?:打|订|约|挂)[^，。,？?！!]{0,6}吧"
+    r"|你[^，。,？?！!]{0,10}(?:打|订|约|挂)[^，。,？?！!]{0,6}(?:了|过)(?:吗|吧|没有?)(?:[，。,？?！!]|$)"
+)
+"""(``normalize`` reads 是不是…了 as …了吗.)"""
+
+
+def asked_what_done(text: str, lang: str, raw: str = "") -> bool:
+    """A question about what the assistant did before (:data:`ASKED_WHAT_DONE`)."""
+    if not ASKED_WHAT_DONE.get(lang, False):
+        return False
+    cue = _ZH_ASKED_DONE if lang == "zh" else _EN_ASKED_DONE
+    said = lang == "zh" and bool(raw) and cue.search(raw) is not None  # 是不是…了？ before normalize's …吗
+    return (said or cue.search(text) is not None) and not _asked_now(raw or text, lang, cue)
+
+
+_EN_CALLED_BY: Final = re.compile(
+    r"(?<![a-z])(?:when|till|until|before|after|once|hope|hoping|wait for|waiting for|if)"
+    r" (?!i |you |we )(?:the |my |our )?[a-z]+ (?:rings|calls|phones|rang|called|phoned|gets back|ring|call|phone)(?![a-z])"
+    r"|(?<![a-z])(?:rings|calls|phones) me(?: back)?(?![a-z])"
+    r"|(?<![a-z])(?:expecting|waiting for|waiting on) (?:the |my )?[a-z]+ to (?:ring|call|phone)(?![a-z])"
+)
+_ZH_CALLED_BY: Final = re.compile(
+    r"(?:等(?!会|下|一下|一会)|盼着|盼|希望|但愿)[^，。,？?！!]{0,10}(?:打(?:来|过来|回来)|回(?:个)?电话|来(?:个)?电话|给我打)"
+    r"|(?<![你给])(?:他|她|他们|安娜|大卫|医生|大夫|儿子|闺女|女儿)[^，。,？?！!你]{0,4}(?:打过来|打来|给我(?:回|打)(?:个)?电话)"
+)
+
+
+def called_by_other(text: str, lang: str, raw: str = "") -> bool:
+    """A call awaited from someone else, nothing asked of us (:data:`CALLED_BY_OTHER`)."""
+    if not CALLED_BY_OTHER.get(lang, False):
+        return False
+    cue = _ZH_CALLED_BY if lang == "zh" else _EN_CALLED_BY
+    m = cue.search(text)
+    if m is None or (lang == "zh" and re.search(r"让|叫|请|通知|告诉|说一声|问问|麻烦|能不能|帮我", text[: m.start()])):
+        return False  # 叫医生给我回个电话: asked to have them call
+    return not _asked_now(raw or text, lang, cue)
+
+
+_EN_PLAN: Final = re.compile(
+    r"(?<![a-z])(?:i|we) (?:really |probably |just |definitely )?(?:will|am going to|are going to|should|ought to|must"
+    r"|might|may|have to|had better|am gonna) (?:really |just |probably |definitely |have to |need to |get round to "
+    r"|try and |try to )?(?:\w+ )?(?:call|ring|phone|order|book|sort|get|make|see|take|text|speak|talk)(?![a-z])"
+)
+_EN_PLAN_WHEN: Final = re.compile(
+    r"(?<![a-z])(?:if|when|unless|once|at some point|one of these days|some ?time|later|tomorrow"
+    r"|next (?:week|month|time)|after (?:my|the|lunch|tea|dinner|breakfast)|before (?:the|christmas|friday|monday)"
+    r"|in a (?:bit|while|day or two))(?![a-z])"
+)
+
+
+def own_plan(text: str, lang: str, raw: str = "") -> bool:
+    """The speaker's own plan or duty for later or on a condition, nothing asked now (:data:`OWN_PLAN`)."""
+    if not OWN_PLAN.get(lang, False) or lang != "en":
+        return False
+    m = _EN_PLAN.search(text)
+    if m is None:
+        return False
+    if _EN_PLAN_WHEN.search(text[m.end() :]) is None and _EN_PLAN_WHEN.search(text[: m.start()]) is None:
+        return False
+    return not _asked_now(raw or text, lang, _EN_PLAN)

@@ -785,6 +785,10 @@ class Understander:
             or (intent in UNREAL_NOT and addressed.later(display, lang))
             or (intent in DONE_NOT and addressed.other_caller(display, lang, raw))
             or (intent == "time_query" and addressed.opening_hours(display, lang))
+            or (intent in UNREAL_NOT and addressed.reported_wish(display, lang, raw))
+            or (intent in DONE_NOT and addressed.asked_what_done(display, lang, raw))
+            or (intent in DONE_NOT and addressed.called_by_other(display, lang, raw))
+            or (intent in UNREAL_NOT and addressed.own_plan(display, lang, raw))
         )
 
     def _asked_of_doctor(self, display: str) -> str | None:
