@@ -155,7 +155,7 @@ Sets (``bench/data``):
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
-    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–15 pooled
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–16 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -174,10 +174,16 @@ symptom reports that must not alarm; dev15-zh by dis15zh: Mandarin colloquial, d
 homophone emergencies, harmless danger-word lines and plain symptom reports); ``dev16`` is round 13's
 (dev16-zh by dis16zh: 259 lines, 116 emergencies said obliquely, half-way, in dialect-flavoured
 Mandarin, for someone else in the house, oblique overdoses and 想不开, homophones without punctuation;
-117 harmless danger-word lines; 26 negated or declining); ``all`` runs every one.
+117 harmless danger-word lines; 26 negated or declining); ``dev17`` is round 14's (dev17-zh by dis17zh:
+262 lines by a new writer, 102 emergencies — understated (有点不对劲，半边身子使不上劲), what one cannot do
+(起不来了, 喘不上气说不了话), a spouse or carer speaking (老头子叫不醒了), 四川 / 东北 / 粤 / 闽南 / 上海 / 湖南
+flavoured, homophones without punctuation (九命, 就护车, 中峰, 昏道), overdoses (药吃多了一把), allergic
+reactions, burns, choking, low blood sugar, gas — 110 harmless danger-word lines (idioms, the past and
+resolved, other people, dramas and news, what-to-do questions, hypotheticals, non-acute health talk) and
+50 negated, declining or cancelled); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
-dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at
+dev10–dev16 in round 14) together, per decider (lexicon, detector, stage) — no tuning round looked at
 those lines.
 """
 
