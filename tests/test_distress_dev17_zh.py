@@ -59,7 +59,6 @@ def lexicon() -> DistressDetector:
     "text",
     [
         "眼前一阵一阵地发黑，人直往下出溜",  # darkness in waves
-        "我连坐都坐不住了",
         "头疼得厉害，吐了两回，说话也迷迷糊糊的",  # headache, vomiting, confusion
         "阿公昏去了，叫袂醒",  # Hokkien 袂 = 不
         "阿嬷跋倒佇灶脚",  # Hokkien 跋 = fell, 佇 = 在
@@ -84,6 +83,7 @@ def test_round_14_emergencies(lexicon: DistressDetector, text: str) -> None:
         "你说我这人命苦不苦",  # 命苦 is no cry
         "馋得我口水直往下咽",
         "差点摔了，还好扶住了",  # caught oneself
+        "腰疼得厉害，坐都坐不住，躺着也不舒服",  # a back-pain report (the round left 坐都坐不住 out)
         "女主角在医院里晕倒了",  # a drama's character
         "孙子在屋里喊救命，原来是在玩捉人",  # it turned out to be nothing
     ],
