@@ -119,7 +119,11 @@ Round 13 (dis16zh): Mandarin reads dev15's and dev16's odd halves (16). Measured
 (``bench/intent.py --distress-pool --lang zh``, ``--distress-dev dev16``, ``--no-fresh --lang zh``), 14 → 16:
 pooled unseen distress halves (dev5, dev10–15 even), stage, recall 381 → 382/411 (dev13 even) with false
 alarms unchanged (19/426); dev16 even 53 → 54/59, false alarms unchanged; the intent sets' pooled even
-halves unchanged (false emergencies 8/1954, emergencies 68/68)."""
+halves unchanged (false emergencies 8/1954, emergencies 68/68).
+Round 14 (dis17zh) added distress-dev17-zh's odd half (131 lines) to the file and measured Mandarin at 17
+(raiser and veto) on round 14's lexicon, 16 → 17: pooled unseen distress halves through dev16, stage,
+recall 437 → 436/470 (dev16 even), false alarms 20/496 unchanged, detector recall 440 → 438; dev17's
+even half, stage, unchanged (46/51, 11/80), detector false alarms 11 → 12/80. A loss: Mandarin stays at 16."""
 RECIPE: Final = 2
 """Bump when :func:`train` or :func:`examples` changes (names the cached model with the data)."""
 EMERGENCY: Final = distress_veto.EMERGENCY
