@@ -178,7 +178,7 @@ Sets (``bench/data``):
     .venv/bin/python bench/intent.py [--lang en|zh] [--json] [--errors] [--no-fresh] [--distress]
     .venv/bin/python bench/intent.py --dev5 [--errors]   # distress tuning set, halves, and nothing else
     .venv/bin/python bench/intent.py --distress-dev dev10 [--distress-dev …|all] [--errors]
-    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–15 pooled
+    .venv/bin/python bench/intent.py --distress-pool   # even halves of dev5, dev10–16 pooled
 
 ``--dev5`` scores ``bench/data/distress-dev5-<lang>.jsonl`` (emergencies and harmless danger-word
 lines written for the distress detector) in two halves: odd lines (1, 3, 5 …: tuned on) and even
@@ -203,10 +203,15 @@ done, a carer or spouse speaking for the person, confusion and slurred recognise
 overdose and self-harm, allergic reactions, burns, choking, cold and heat, diabetic hypos — 110
 harmless danger-word lines (idioms, the past and resolved, other people, media, questions,
 hypotheticals, health talk that is not acute, other senses) and 50 negated or cancelled lines; notes
-name each kind); ``all`` runs every one.
+name each kind) and dev17-zh by dis17zh (262 lines by a new writer, 102 emergencies — understated (有点不对劲，半边身子使不上劲), what one cannot do
+(起不来了, 喘不上气说不了话), a spouse or carer speaking (老头子叫不醒了), 四川 / 东北 / 粤 / 闽南 / 上海 / 湖南
+flavoured, homophones without punctuation (九命, 就护车, 中峰, 昏道), overdoses (药吃多了一把), allergic
+reactions, burns, choking, low blood sugar, gas — 110 harmless danger-word lines (idioms, the past and
+resolved, other people, dramas and news, what-to-do questions, hypotheticals, non-acute health talk) and
+50 negated, declining or cancelled); ``all`` runs every one.
 ``--distress-pool`` prints one pooled
 "unseen" figure: the even halves of the halved distress dev sets up to ``DISTRESS_POOLED_THROUGH`` (dev5,
-dev10–dev15 in round 13) together, per decider (lexicon, detector, stage) — no tuning round looked at
+dev10–dev16 in round 14) together, per decider (lexicon, detector, stage) — no tuning round looked at
 those lines.
 """
 
