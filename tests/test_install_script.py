@@ -56,6 +56,7 @@ def test_dry_run_plans_the_whole_install_in_order(tmp_path):
         ),
         index("/usr/bin/python3 -m venv /opt/jiayi/venv") if "-m venv" in text else index("rsync"),
         index("/opt/jiayi/venv/bin/pip install --quiet /opt/jiayi/src"),
+        index("bash /opt/jiayi/src/scripts/pocketsphinx-patched.sh /opt/jiayi/venv/bin/pip"),
         index("install -m 0640 -o root -g jiayi") if "config.yaml" in text else index("install -d"),
         index(f"install -m 0640 -o root -g jiayi {REPO}/device/respeaker-2mic.yaml /etc/jiayi/device.yaml"),
         index("/opt/jiayi/venv/bin/jiayi device apply /etc/jiayi/device.yaml"),
@@ -65,7 +66,7 @@ def test_dry_run_plans_the_whole_install_in_order(tmp_path):
         index("systemctl enable --now jiayi.service"),
     ]
     assert order == sorted(order)
-    for pkg in ("espeak-ng", "libportaudio2", "alsa-utils", "python3-venv"):
+    for pkg in ("espeak-ng", "libportaudio2", "alsa-utils", "python3-venv", "build-essential", "patch"):
         assert pkg in cmds[order[1]].split()
     user = next(c for c in cmds if c.startswith(("useradd", "usermod")))
     assert "audio,dialout,gpio" in user and user.endswith(" jiayi")

@@ -254,6 +254,25 @@ second opinion: in noise it heard nothing usable on RNNoise's output alone (roun
 261 → 282 right of 348 on the tuning half with the same 12 wrong actions (held-out 263 → 277 of
 342, wrong 8 → 6); the grammar 254 (10 wrong); both 272 (12). Empty = both decode the main
 stream. The command after the wake phrase (wake search) keeps the main stream."""
+PATCHED_LABEL: Final = "+jiayi"
+"""The local version label of pocketsphinx built by ``scripts/pocketsphinx-patched.sh`` (``make
+venv``) with ``third_party/pocketsphinx/*.patch``: the FSG search's end of frame visits only the
+word-exit lists filled in that frame, not every automaton state × every phone (round 19,
+docs/benchmarks/speech.md: same sentences; the decoding's instructions and CPU measured there).
+PyPI's wheel (``PATCHED_POCKETSPHINX=0``, or a failed build) decodes the same with more CPU."""
+
+
+def patched_build() -> bool:
+    """The installed pocketsphinx is the patched build (:data:`PATCHED_LABEL`); for benches and
+    tests (reads the package metadata, so not called by the daemon)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return PATCHED_LABEL in version("pocketsphinx")
+    except PackageNotFoundError:
+        return False
+
+
 SILENT_RMS: Final = 0.0005
 """An utterance quieter than this (about −66 dBFS) is not decoded (its batch CMN would be noise)."""
 
