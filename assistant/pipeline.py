@@ -30,7 +30,14 @@ from assistant.hearing.listener import (
     UtteranceRecognized,
     understand_best,
 )
-from assistant.hearing.recognizer import EngineSpec, Recognizer, normalize_phrase
+from assistant.hearing.recognizer import (
+    EngineSpec,
+    Mode,
+    Recognizer,
+    Transcript,
+    UtteranceDecoder,
+    normalize_phrase,
+)
 from assistant.hearing.sources import AudioSource, WavSource
 from assistant.ops.settings import Settings
 from assistant.understanding.catalog import Catalog
@@ -386,17 +393,21 @@ class Pipeline:
         push_to_talk: PushToTalk | None = None,
         emit_levels: bool = False,
         recognizer: Recognizer | None = None,
+        decodes: list[tuple[str, bytes, Transcript]] | None = None,
     ) -> Listener:
-        """The hearing stage on a thread: ``source`` (default: ``settings.audio``) → events to ``put``."""
+        """The hearing stage on a thread: ``source`` (default: ``settings.audio``) → events to ``put``.
+        ``decodes`` (tests, benches): every decode's (mode, audio it was given, transcript) is
+        appended there, the listener being the daemon's in every other respect."""
         if source is None:
             from assistant.hearing.sources import open_source
 
             source = open_source(self.settings.audio)
         from assistant.hearing.frontend import make_frontend
 
+        chosen = recognizer or self.recognizer()
         return Listener(
             source,
-            recognizer or self.recognizer(),
+            chosen if decodes is None else RecordingRecognizer(chosen, decodes),
             put,
             wake_phrase=self.wake_phrase,
             endpoint_config=EndpointConfig.from_asr(self.settings.asr),
@@ -539,6 +550,44 @@ def build_pipeline(
 
 _RECOGNIZERS: dict[EngineSpec, Recognizer] = {}
 _GRAMMARS: dict[tuple[int, Settings], tuple[Catalog, SpokenGrammar]] = {}
+
+
+class RecordingRecognizer:
+    """``inner`` as it is, noting every decode in ``decodes``: (mode, the audio the decoder was
+    given, its transcript) (:meth:`Pipeline.listener`'s ``decodes``). Everything else (side
+    stream, decode-ahead, retry, engine, lang) is the wrapped recognizer's and decoder's own."""
+
+    def __init__(self, inner: Recognizer, decodes: list[tuple[str, bytes, Transcript]]) -> None:
+        self._inner = inner
+        self._decodes = decodes
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+    def begin(self, mode: Mode = "command") -> UtteranceDecoder:
+        return _RecordingDecoder(self._inner.begin(mode), mode, self._decodes)
+
+
+class _RecordingDecoder:
+    def __init__(
+        self, decoder: UtteranceDecoder, mode: str, decodes: list[tuple[str, bytes, Transcript]]
+    ) -> None:
+        self._decoder = decoder
+        self._mode = mode
+        self._decodes = decodes
+        self._audio = bytearray()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._decoder, name)
+
+    def accept(self, pcm: bytes) -> None:
+        self._audio += pcm
+        self._decoder.accept(pcm)
+
+    def finish(self) -> Transcript:
+        result = self._decoder.finish()
+        self._decodes.append((self._mode, bytes(self._audio), result))
+        return result
 
 
 def cached_recognizer(spec: EngineSpec) -> Recognizer:

@@ -23,7 +23,7 @@ import speech  # noqa: E402
 import speech_data as data  # noqa: E402
 
 from assistant.hearing import spotter  # noqa: E402
-from assistant.hearing.listener import Listener, UtteranceRecognized, WakeDetected  # noqa: E402
+from assistant.hearing.listener import UtteranceRecognized, WakeDetected  # noqa: E402
 from assistant.hearing.recognizer import Transcript  # noqa: E402
 from assistant.pipeline import PipelineOptions, build_pipeline, cached_recognizer  # noqa: E402
 
@@ -33,19 +33,25 @@ def mixed(wet: bytes, dry: bytes, share: float) -> bytes:
     return spotter.dry_mix(wet, dry, share)
 
 
+class NoAudio:
+    """A source that is never read: the listener only judges given transcripts here."""
+
+    at_end = True
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def read_chunk(self, timeout: float) -> bytes | None:
+        return None
+
+
 class Verdicts:
     """The listener's verdict on one wake-mode transcript."""
 
     def __init__(self, pipeline: Any, recognizer: Any) -> None:
         self.events: list[object] = []
-        self.listener = Listener(
-            None,  # type: ignore[arg-type]
-            recognizer,
-            self.events.append,
-            wake_phrase=pipeline.wake_phrase,
-            grammar=pipeline.reading_grammar(),
-            verify=pipeline.heard_emergency,
-        )
+        self.listener = pipeline.listener(self.events.append, source=NoAudio())  # the daemon's
         self.recognizer = recognizer
 
     def of(self, result: Transcript) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import wave
 from pathlib import Path
 from typing import Any
 
@@ -25,91 +26,46 @@ sys.path[:0] = [str(Path(__file__).resolve().parent)]
 import speech  # noqa: E402
 import speech_data as data  # noqa: E402
 
-from assistant.hearing.endpointing import EndpointConfig  # noqa: E402
 from assistant.hearing.frontend import make_frontend  # noqa: E402
-from assistant.hearing.listener import Listener, UtteranceRecognized, WakeDetected  # noqa: E402
+from assistant.hearing.listener import UtteranceRecognized, WakeDetected  # noqa: E402
 from assistant.hearing.recognizer import Transcript  # noqa: E402
-from assistant.hearing.sources import WavSource  # noqa: E402
+from assistant.hearing.sources import CHUNK_BYTES, WavSource  # noqa: E402
 from assistant.pipeline import Pipeline, PipelineOptions, build_pipeline, cached_recognizer  # noqa: E402
 
 
-class Tap:
-    """The listener's front-end, keeping its input and output streams (the un-denoised audio of
-    each segment the recognizer got is cut from the input, aligned as :class:`DryMix` aligns it)."""
+class Streams:
+    """The front-end's input and output streams of one file, as the daemon's listener (a fresh
+    front-end, chunk by chunk) makes them: the un-denoised audio of each segment the recognizer
+    got is cut from the input, aligned as the listener aligns it (:class:`listener.InputCopy`)."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.name = getattr(inner, "name", "")
-        self.input: list[bytes] = []
-        self.output: list[bytes] = []
-
-    def process(self, pcm: bytes) -> bytes:
-        self.input.append(pcm)
-        out = self.inner.process(pcm)
-        self.output.append(out)
-        return out
+    def __init__(self, noise_filter: str, wav: Path) -> None:
+        frontend = make_frontend(noise_filter)
+        with wave.open(str(wav), "rb") as f:
+            pcm = f.readframes(f.getnframes())
+        chunks = [pcm[i : i + CHUNK_BYTES] for i in range(0, len(pcm), CHUNK_BYTES)]
+        self.input = pcm if frontend is not None else b""
+        self.output = b"".join(frontend.process(c) for c in chunks) if frontend is not None else b""
 
     def dry_of(self, segment: bytes) -> bytes:
         """The input audio under ``segment`` of the output (b"" when not found)."""
         from assistant.hearing.frontend import RNNOISE_DELAY
 
-        out = b"".join(self.output)
-        at = out.find(segment[:3200]) if segment else -1
+        out = self.output
+        at = out.find(segment[:3200]) if segment and out else -1
         while at >= 0 and (at % 2 or out[at : at + len(segment)] != segment):
             at = out.find(segment[:3200], at + 1)  # RNNoise's silence repeats: the next match
         if at < 0:
             return b""
-        dry = bytes(2 * RNNOISE_DELAY) + b"".join(self.input)
+        dry = bytes(2 * RNNOISE_DELAY) + self.input
         return dry[at : at + len(segment)]
 
 
-LAST_TAP: list[Tap] = []
-
-
-def listen(
-    pipeline: Pipeline, wav: Path, noise_filter: str
-) -> tuple[list[object], list[tuple[str, bytes, Transcript]]]:
-    """The daemon's listener on ``wav``; every (mode, audio, transcript) the recognizer produced."""
-    inner = cached_recognizer(pipeline.engine_spec())
-    results: list[tuple[str, bytes, Transcript]] = []
-
-    class Recording:
-        engine, lang = inner.engine, inner.lang
-
-        def begin(self, mode: str = "command") -> Any:
-            decoder = inner.begin(mode)  # type: ignore[arg-type]
-            audio: list[bytes] = []
-
-            class Decoder:
-                decode_ahead = decoder.decode_ahead
-
-                def accept(self, pcm: bytes) -> None:
-                    audio.append(pcm)
-                    decoder.accept(pcm)
-
-                def finish(self) -> Transcript:
-                    result = decoder.finish()
-                    results.append((mode, b"".join(audio), result))
-                    return result
-
-            return Decoder()
-
-        def close(self) -> None: ...
-
+def listen(pipeline: Pipeline, wav: Path) -> tuple[list[object], list[tuple[str, bytes, Transcript]]]:
+    """The daemon's listener on ``wav`` (from the factory); every (mode, audio, transcript) the
+    recognizer produced."""
     events: list[object] = []
-    frontend = make_frontend(noise_filter)
-    tap = Tap(frontend) if frontend is not None else None
-    LAST_TAP[:] = [tap] if tap is not None else []
-    listener = Listener(
-        WavSource(wav),
-        Recording(),  # type: ignore[arg-type]
-        events.append,
-        wake_phrase=pipeline.wake_phrase,
-        endpoint_config=EndpointConfig.from_asr(pipeline.settings.asr),
-        grammar=pipeline.reading_grammar(),
-        frontend=tap,
-        verify=pipeline.heard_emergency,
-    )
+    results: list[tuple[str, bytes, Transcript]] = []
+    listener = pipeline.listener(events.append, source=WavSource(wav), decodes=results)
     listener.source.start()
     listener.run_until_end()
     return events, results
@@ -149,9 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
     speech.apply_tuning(args.tune)
-    settings = speech.settings_with(speech.FAMILY_CONFIG, [])
+    overrides = [f"asr.noise_filter={args.frontend}"] if args.frontend else []
+    settings = speech.settings_with(speech.FAMILY_CONFIG, overrides)
     pipeline = build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase=data.WAKE_PHRASE))
-    noise_filter = args.frontend or settings.asr.noise_filter
+    noise_filter = settings.asr.noise_filter
     recognizer: Any = cached_recognizer(pipeline.engine_spec())
     save = Path(args.save) if args.save else None
     if save is not None:
@@ -171,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
             seed = 100 if set_name != "dev-harmless" else 300
             for voice in data.VOICES:
                 wav = data.spoken(text, voice, noise, snr or 0, seed=seed)
-                events, results = listen(pipeline, wav, noise_filter)
+                events, results = listen(pipeline, wav)
+                streams = Streams(noise_filter, wav) if save is not None else None
                 heard = [e for e in events if isinstance(e, UtteranceRecognized)]
                 understood = [pipeline.understand_heard(e) for e in heard]
                 utterances = []
@@ -196,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                         name = f"{len(records):04d}-{index}.raw"
                         (save / name).write_bytes(audio)
                         item["audio"] = name
-                        dry = LAST_TAP[0].dry_of(audio) if LAST_TAP else b""
+                        dry = streams.dry_of(audio) if streams is not None else b""
                         if dry:
                             (save / name.replace(".raw", ".dry.raw")).write_bytes(dry)
                             item["dry"] = name.replace(".raw", ".dry.raw")
@@ -234,14 +192,15 @@ def _household(
     records = []
     index = []
     for label, wav in data.dev_household(every, offset):
-        events, results = listen(pipeline, wav, noise_filter)
+        events, results = listen(pipeline, wav)
         if save is not None:
+            streams = Streams(noise_filter, wav)
             utterances = []
             for number, (mode, audio, result) in enumerate(results):
                 name = f"h{len(index):02d}-{number:03d}.raw"
                 (save / name).write_bytes(audio)
                 item = {"mode": mode, "raw": result.raw, "audio": name}
-                dry = LAST_TAP[0].dry_of(audio) if LAST_TAP else b""
+                dry = streams.dry_of(audio)
                 if dry:
                     (save / name.replace(".raw", ".dry.raw")).write_bytes(dry)
                     item["dry"] = name.replace(".raw", ".dry.raw")

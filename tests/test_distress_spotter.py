@@ -46,46 +46,14 @@ def woken():
 
 
 def _listen(pipeline, wav: Path) -> tuple[list[object], list[Transcript]]:
-    """The daemon's listener on ``wav`` (grammar, front-end, verification), with every transcript
-    the recognizer returned."""
-    inner = cached_recognizer(pipeline.engine_spec())
-    results: list[Transcript] = []
-
-    class Recording:
-        engine, lang = inner.engine, inner.lang
-
-        def begin(self, mode="command"):
-            decoder = inner.begin(mode)
-
-            class Decoder:
-                accept = decoder.accept
-                decode_ahead = decoder.decode_ahead
-
-                def finish(self) -> Transcript:
-                    results.append(decoder.finish())
-                    return results[-1]
-
-            return Decoder()
-
-        def close(self) -> None: ...
-
-    from assistant.hearing.endpointing import EndpointConfig
-    from assistant.hearing.frontend import make_frontend
-
+    """The daemon's listener on ``wav`` (from the factory: grammar, front-end, verification), with
+    every transcript the recognizer returned."""
     events: list[object] = []
-    listener = Listener(
-        WavSource(wav),
-        Recording(),
-        events.append,
-        wake_phrase=pipeline.wake_phrase,
-        endpoint_config=EndpointConfig.from_asr(pipeline.settings.asr),
-        grammar=pipeline.reading_grammar(),
-        frontend=make_frontend(pipeline.settings.asr.noise_filter),
-        verify=pipeline.heard_emergency,
-    )
+    decodes: list[tuple[str, bytes, Transcript]] = []
+    listener = pipeline.listener(events.append, source=WavSource(wav), decodes=decodes)
     listener.source.start()
     listener.run_until_end()
-    return events, results
+    return events, [result for _mode, _audio, result in decodes]
 
 
 @pytest.mark.parametrize(

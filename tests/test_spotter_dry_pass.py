@@ -18,11 +18,10 @@ import speech
 import speech_data as data
 
 from assistant.hearing import spotter
-from assistant.hearing.endpointing import EndpointConfig
 from assistant.hearing.frontend import RNNOISE_DELAY, make_frontend
-from assistant.hearing.listener import Listener, UtteranceRecognized, WakeDetected
-from assistant.hearing.sources import WavSource
-from assistant.pipeline import PipelineOptions, build_pipeline, cached_recognizer
+from assistant.hearing.listener import UtteranceRecognized, WakeDetected
+from assistant.hearing.sources import CHUNK_BYTES, WavSource
+from assistant.pipeline import PipelineOptions, build_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -31,60 +30,22 @@ def woken():
     return build_pipeline(settings, PipelineOptions(isolated=False, wake_phrase="hello jiayi"))
 
 
-class Tap:
-    """The real front-end, keeping its output stream."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.name, self.output = inner, inner.name, bytearray()
-
-    def process(self, pcm: bytes) -> bytes:
-        out = self.inner.process(pcm)
-        self.output += out
-        return out
+def _frontend_output(pipeline, wav: Path) -> bytes:
+    """What the daemon's front-end (fresh, as each listener's) makes of ``wav``, chunk by chunk."""
+    frontend = make_frontend(pipeline.settings.asr.noise_filter)
+    pcm = read_pcm(wav)
+    return b"".join(frontend.process(pcm[i : i + CHUNK_BYTES]) for i in range(0, len(pcm), CHUNK_BYTES))
 
 
-def _listen(pipeline, wav: Path) -> tuple[list[object], list[tuple[bytes, Any]], Tap]:
-    """The daemon's listener on ``wav``; every decode's (audio, transcript) in order."""
-    inner = cached_recognizer(pipeline.engine_spec())
-    decodes: list[tuple[bytes, Any]] = []
-
-    class Recording:
-        engine, lang = inner.engine, inner.lang
-
-        def begin(self, mode="command"):
-            decoder = inner.begin(mode)
-            audio = bytearray()
-
-            class Decoder:
-                decode_ahead = decoder.decode_ahead
-
-                def accept(self, pcm: bytes) -> None:
-                    audio.extend(pcm)
-                    decoder.accept(pcm)
-
-                def finish(self):
-                    decodes.append((bytes(audio), decoder.finish()))
-                    return decodes[-1][1]
-
-            return Decoder()
-
-        def close(self) -> None: ...
-
+def _listen(pipeline, wav: Path) -> tuple[list[object], list[tuple[bytes, Any]], bytes]:
+    """The daemon's listener on ``wav`` (from the factory); every decode's (audio, transcript)
+    in order, and the front-end's output stream."""
     events: list[object] = []
-    tap = Tap(make_frontend(pipeline.settings.asr.noise_filter))
-    listener = Listener(
-        WavSource(wav),
-        Recording(),
-        events.append,
-        wake_phrase=pipeline.wake_phrase,
-        endpoint_config=EndpointConfig.from_asr(pipeline.settings.asr),
-        grammar=pipeline.reading_grammar(),
-        frontend=tap,
-        verify=pipeline.heard_emergency,
-    )
+    decodes: list[tuple[str, bytes, Any]] = []
+    listener = pipeline.listener(events.append, source=WavSource(wav), decodes=decodes)
     listener.source.start()
     listener.run_until_end()
-    return events, decodes, tap
+    return events, [(audio, result) for _mode, audio, result in decodes], _frontend_output(pipeline, wav)
 
 
 def test_second_pass_decodes_the_front_ends_input_under_the_same_utterance(
@@ -100,12 +61,12 @@ def test_second_pass_decodes_the_front_ends_input_under_the_same_utterance(
         10,
         seed=101,
     )
-    events, decodes, tap = _listen(woken, wav)
+    events, decodes, output = _listen(woken, wav)
     assert not any(isinstance(e, (WakeDetected, UtteranceRecognized)) for e in events), events
     assert len(decodes) >= 2 and len(decodes) % 2 == 0, [r.raw for _a, r in decodes]
     stream = bytes(2 * RNNOISE_DELAY) + read_pcm(wav)  # output sample j is input sample j - delay
     for (wet, _first), (dry, _again) in zip(decodes[::2], decodes[1::2], strict=True):
-        at = bytes(tap.output).find(wet)
+        at = output.find(wet)
         assert at >= 0 and at % 2 == 0
         assert dry == stream[at : at + len(wet)] and dry != wet
 
@@ -119,7 +80,7 @@ def test_second_pass_off_decodes_once(woken, speechgen, monkeypatch) -> None:
         10,
         seed=101,
     )
-    _events, decodes, _tap = _listen(woken, wav)
+    _events, decodes, _output = _listen(woken, wav)
     assert len(decodes) == 1, [r.raw for _a, r in decodes]
 
 
@@ -138,7 +99,7 @@ def test_no_second_pass_in_a_quiet_room(woken, speechgen, monkeypatch) -> None:
     monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.3)
     monkeypatch.setattr(spotter, "SPOT_DRY_WHEN", "any")
     wav = speechgen.say("say hello to your mother for me", "flite:slt", stretch=data.STRETCH)
-    _events, decodes, _tap = _listen(woken, wav)
+    _events, decodes, _output = _listen(woken, wav)
     assert len(decodes) == 1, [r.raw for _a, r in decodes]
     ((wet, _result),) = decodes
     dry = (bytes(2 * RNNOISE_DELAY) + read_pcm(wav))[: len(wet)]
@@ -153,11 +114,11 @@ def test_emergency_lost_in_5_db_is_heard_on_the_lightly_denoised_audio(woken, sp
         speechgen.say("i have chest pain", "flite:kal16", stretch=data.STRETCH), "kitchen.wav", 5, seed=100
     )
     monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.0)
-    events, decodes, _tap = _listen(woken, wav)
+    events, decodes, _output = _listen(woken, wav)
     assert not any(isinstance(e, UtteranceRecognized) and e.spotted for e in events), events
     monkeypatch.setattr(spotter, "SPOT_DRY_SHARE", 0.3)
     monkeypatch.setattr(spotter, "SPOT_DRY_WHEN", "any")
-    events, decodes, _tap = _listen(woken, wav)
+    events, decodes, _output = _listen(woken, wav)
     (heard,) = [e for e in events if isinstance(e, UtteranceRecognized)]
     assert heard.spotted and not heard.after_wake, heard
     assert woken.understand_heard(heard).intent == "emergency"

@@ -19,7 +19,6 @@ the same results as a microphone.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import logging
 import sys
@@ -76,8 +75,6 @@ TRAILING_FEED_S: Final = 0.6
 """Trailing non-speech fed to the recognizer at the end of an utterance (the rest is not)."""
 DECODE_AHEAD: Final = True
 """Let the recognizer decode during the rest of the trailing silence (see ``Listener._feed``)."""
-DRY_RECENT_CHUNKS: Final = 64
-"""Un-denoised chunks kept while no utterance is open: at least the endpointer's pre-roll."""
 NBEST_MIN_CONFIDENCE: Final = 0.0
 """A next-best transcript is only taken when the matcher's confidence in it reaches this (on top of
 the matcher's own thresholds)."""
@@ -106,8 +103,9 @@ replayed from two runs (kitchen + living room 10 dB, ``bench/speech_third_replay
 every confirmed reading 283 → 291 right of 348 on the tuning half but wrong actions 11 → 20; only
 where the two readings share half the grammar's words (the asked-back ones) 283 → 288 (11 → 13
 wrong), unseen half 145 → 147 of 174 (4 → 4 wrong). Off: it adds wrong actions where it was tuned."""
-SIDE_KEEP_BYTES: Final = 2 * 16000 * 2
-"""Side-stream audio kept while no utterance is open (more than the endpointer's pre-roll)."""
+INPUT_KEEP_BYTES: Final = 2 * 16000 * 2
+"""The front-end's input kept while no utterance is open (:class:`InputCopy`: more than the
+endpointer's pre-roll)."""
 NBEST_MAY_RAISE_EMERGENCY: Final = True
 """Whether a next-best transcript may supply an ``emergency`` intent the 1-best did not have.
 Yes: a missed "help me" costs far more than a false alarm, which the dialogue handles (it asks /
@@ -237,6 +235,48 @@ class StdinPushToTalk:
 # ------------------------------------------------------------------------------- listener
 
 
+class InputCopy:
+    """The front-end's input beside its output, aligned: :meth:`span` of main-stream positions is
+    the input under that stretch of the denoised stream (delayed as the front-end delays it:
+    :attr:`assistant.hearing.frontend.SideMix.dry` where the front-end gives it, else the input
+    shifted by :data:`assistant.hearing.frontend.RNNOISE_DELAY`). One copy for both readers: the
+    side stream of the second opinion (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`) and the
+    spotter's second pass (:data:`assistant.hearing.spotter.SPOT_DRY_SHARE`). Kept from the open
+    utterance's start, or the last :data:`INPUT_KEEP_BYTES` while none is open."""
+
+    def __init__(self, frontend: Frontend) -> None:
+        from assistant.hearing.frontend import RNNOISE_DELAY
+
+        self._from_frontend = hasattr(frontend, "dry")
+        self._frontend = frontend
+        self._pending = bytearray() if self._from_frontend else bytearray(2 * RNNOISE_DELAY)
+        """Input not yet under a whole chunk of the main stream (:meth:`add`)."""
+        self._kept = bytearray()
+        self._at = 0
+        """Main-stream position of ``_kept[0]``."""
+
+    def add(self, chunk: bytes, whole: int) -> None:
+        """After the front-end turned ``chunk`` into output of which ``whole`` more bytes go on
+        as main-stream chunks: the input under those bytes."""
+        self._pending += self._frontend.dry if self._from_frontend else chunk  # type: ignore[attr-defined]
+        self._kept += self._pending[:whole]
+        del self._pending[:whole]
+
+    def span(self, start: int, length: int) -> bytes:
+        """The input under main-stream bytes ``start`` … ``start + length`` (b"" when not all kept)."""
+        at = start - self._at
+        if at < 0 or length <= 0 or at + length > len(self._kept):
+            return b""
+        return bytes(self._kept[at : at + length])
+
+    def keep_last(self, end: int) -> None:
+        """Nothing is read before main-stream position ``end`` − :data:`INPUT_KEEP_BYTES` any more."""
+        drop = end - INPUT_KEEP_BYTES - self._at
+        if drop > 0:
+            del self._kept[:drop]
+            self._at += drop
+
+
 class Listener:
     def __init__(
         self,
@@ -265,12 +305,6 @@ class Listener:
         whether a recognized command would be acted on or asked about (the pipeline's decision,
         True) rather than rejected, for :data:`SIDE_RETRY`."""
         self._judge = judge
-        self._side = bytearray()
-        """The front-end's delayed input (:attr:`assistant.hearing.frontend.SideMix.dry`) from
-        byte :attr:`_side_at` of the stream on, aligned with the main stream: the side stream
-        (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`) is mixed from it as it is fed."""
-        self._side_at = 0
-        self._side_rebuffer = b""
         self._stream_at = 0
         """Bytes of the main stream given to the endpointer so far."""
         self._fed_at = 0
@@ -300,16 +334,17 @@ class Listener:
         self._last_voiced_at = 0.0
         self._held: list[bytes] = []
         self._held_fed = 0
-        self._fed = 0
-        """Bytes the current utterance's decoder got (the un-denoised copy is cut to as many)."""
-        self._dry_fifo = bytearray()
-        self._dry_started = False
-        """The front-end's input not yet matched with its output (:meth:`process_chunk`)."""
-        self._dry_recent: collections.deque[bytes] = collections.deque(maxlen=DRY_RECENT_CHUNKS)
-        self._dry_utterance: list[bytes] | None = None
-        self._wet_utterance: list[bytes] = []
+        self._utterance_at = 0
+        """Stream position of the current utterance's first byte fed to the decoder."""
+        self._side_of = getattr(frontend, "side_of", None)
+        """The front-end's side stream (:data:`assistant.hearing.frontend.SIDE_DRY_SHARE`)."""
         self._keep_dry = frontend is not None and self._keeps_dry()
-        """The un-denoised audio under the current utterance (:data:`spotter.SPOT_DRY_SHARE`)."""
+        """The spotter's second pass on the un-denoised audio (:data:`spotter.SPOT_DRY_SHARE`)."""
+        self._input = (
+            InputCopy(frontend) if frontend is not None and (self._side_of or self._keep_dry) else None
+        )
+        self._wet_utterance: list[bytes] = []
+        """What the current utterance's decoder got, for the spotter's second pass."""
         self._chunks = 0
         self._muted = False
         self.last_engine_answer_monotonic: float | None = None
@@ -392,27 +427,9 @@ class Listener:
         data = self._rebuffer + self._frontend.process(chunk)
         whole = len(data) - len(data) % CHUNK_BYTES
         self._rebuffer = data[whole:]
-        dry = getattr(self._frontend, "dry", None)
-        if dry is not None:  # the input beside the main stream, cut as it is
-            dry = self._side_rebuffer + dry
-            self._side_rebuffer = dry[whole:]
-            self._side += dry[:whole]
-        keep_dry = self._keep_dry
-        if keep_dry:
-            if not self._dry_started:  # the front-end's output lags its input (frontend.DryMix)
-                from assistant.hearing.frontend import RNNOISE_DELAY
-
-                self._dry_fifo = bytearray(2 * RNNOISE_DELAY)
-                self._dry_started = True
-            self._dry_fifo += chunk
+        if self._input is not None:
+            self._input.add(chunk, whole)
         for start in range(0, whole, CHUNK_BYTES):
-            if keep_dry:
-                dry = bytes(self._dry_fifo[:CHUNK_BYTES])
-                del self._dry_fifo[:CHUNK_BYTES]
-                if self._dry_utterance is not None:
-                    self._dry_utterance.append(dry)
-                else:
-                    self._dry_recent.append(dry)
             self._process_chunk(data[start : start + CHUNK_BYTES])
 
     def _keeps_dry(self) -> bool:
@@ -432,10 +449,8 @@ class Listener:
         now = self._monotonic()
         self._chunks += 1
         self._stream_at += len(chunk)
-        if self._decoder is None and len(self._side) > SIDE_KEEP_BYTES:
-            drop = len(self._side) - SIDE_KEEP_BYTES
-            del self._side[:drop]
-            self._side_at += drop
+        if self._decoder is None and self._input is not None:
+            self._input.keep_last(self._stream_at)
         self._audio_t += CHUNK_S
         with self._lock:
             pending, self._pending_awake_s = self._pending_awake_s, None
@@ -461,12 +476,8 @@ class Listener:
                 self._put(ListeningEnded("timeout"))
             return
         if step.kind == "start":
-            self._fed_at = self._stream_at - len(step.audio)
+            self._fed_at = self._utterance_at = self._stream_at - len(step.audio)
             self._begin_utterance()
-            if self._dry_recent:  # the pre-roll's un-denoised copy (the chunk just read included)
-                count = len(step.audio) // CHUNK_BYTES
-                self._dry_utterance = list(self._dry_recent)[-count:] if count else []
-                self._dry_recent.clear()
         if step.kind == "speech" and self._endpointer.last_voiced:
             self._last_voiced_at = now
         if self._decoder is not None and (step.audio or step.kind == "end"):
@@ -519,29 +530,26 @@ class Listener:
         assert self._decoder is not None
         self._decoder.accept(pcm)
         accept_side = getattr(self._decoder, "accept_side", None)
-        start = self._fed_at - self._side_at
-        if accept_side is not None and self._side and start >= 0:
-            dry = bytes(self._side[start : start + len(pcm)])
-            if len(dry) == len(pcm):
-                accept_side(self._frontend.side_of(pcm, dry))  # type: ignore[union-attr]
+        if accept_side is not None and self._side_of is not None and self._input is not None:
+            dry = self._input.span(self._fed_at, len(pcm))
+            if dry:
+                accept_side(self._side_of(pcm, dry))
         self._fed_at += len(pcm)
-        self._fed += len(pcm)
-        if self._dry_utterance is not None:
+        if self._keep_dry:
             self._wet_utterance.append(pcm)
 
     def _take_dry(self) -> tuple[bytes, bytes]:
         """(what the utterance's decoder got, the un-denoised audio under it); b"" when not kept."""
-        dry, self._dry_utterance = self._dry_utterance, None
         wet, self._wet_utterance = self._wet_utterance, []
-        if dry is None:
+        if not self._keep_dry or self._input is None:
             return b"", b""
-        return b"".join(wet), b"".join(dry)[: self._fed]
+        dry = self._input.span(self._utterance_at, self._fed_at - self._utterance_at)
+        return (b"".join(wet), dry) if dry else (b"", b"")
 
     def _begin_utterance(self) -> None:
         self._held.clear()
         self._held_fed = 0
-        self._fed = 0
-        self._dry_utterance = None
+        self._wet_utterance = []
         self._mode = "command" if self.awake else "wake"
         self._last_voiced_at = self._monotonic()
         try:
@@ -551,7 +559,6 @@ class Listener:
             self._put(ListenerError(str(err)))
 
     def _abandon_utterance(self) -> None:
-        self._dry_utterance = None
         self._wet_utterance = []
         decoder, self._decoder = self._decoder, None
         if decoder is None:

@@ -253,7 +253,16 @@ second opinion: in noise it heard nothing usable on RNNoise's output alone (roun
 (round 18, docs/benchmarks/speech.md, kitchen + living room 10 dB, share 0.05): second opinion
 261 → 282 right of 348 on the tuning half with the same 12 wrong actions (held-out 263 → 277 of
 342, wrong 8 → 6); the grammar 254 (10 wrong); both 272 (12). Empty = both decode the main
-stream. The command after the wake phrase (wake search) keeps the main stream."""
+stream. The command after the wake phrase (wake search) keeps the main stream (see
+:data:`SIDE_AFTER_WAKE`)."""
+SIDE_AFTER_WAKE: Final[frozenset[str]] = frozenset()
+"""Searches of the command said after the wake phrase in the same breath
+(:data:`COMMAND_AFTER_WAKE`: ``command``, ``second``) that decode the audio after the wake phrase
+from the front-end's side stream instead of the main stream, as :data:`SIDE_SEARCHES` does for a
+command said alone. Empty = the main stream. Measured with ``{"second"}`` (round 19,
+docs/benchmarks/speech.md; dev-wake-cmd, kitchen 10 dB, every 6th tuning command, 39 files):
+tuning slice 33 → 34 right, wrong actions 1 → 0; held-out slice (offset 1, 36 files) 29 → 29
+right, wrong actions 1 → 2. No gain on unseen audio: off."""
 PATCHED_LABEL: Final = "+jiayi"
 """The local version label of pocketsphinx built by ``scripts/pocketsphinx-patched.sh`` (``make
 venv``) with ``third_party/pocketsphinx/*.patch``: the FSG search's end of frame visits only the
@@ -399,6 +408,8 @@ class _PsDecoder:
         owner = self._owner
         audio = b"".join(self._held)
         audible = rms_level(audio) >= SILENT_RMS  # digital silence: nothing to normalise or decode
+        side = b"".join(self._side) if self._mode == "wake" and SIDE_AFTER_WAKE and self._side else b""
+        owner._side_whole = (audio, side) if len(side) == len(audio) else None
         pair = audible and self._mode in owner._second_modes and not owner.phone_loop
         owner._keep_scores(pair)
         raw = owner._decode_with(self._search, self._audio_for("command", audio)) if audible else ""
@@ -664,6 +675,8 @@ class PocketsphinxRecognizer:
         self._scores: shared_scores.SharedScores | None = None
         """The command search's senone scores for the second opinion (:data:`SHARED_SCORES`)."""
         self._scores_audio: bytes | None = None
+        self._side_whole: tuple[bytes, bytes] | None = None
+        """(held audio, its side stream) of the wake-mode utterance being decoded (:data:`SIDE_AFTER_WAKE`)."""
         """The audio those scores are of."""
         self._scores_wanted = False
         """The next :meth:`_decode_with` writes its scores (:meth:`_keep_scores`)."""
@@ -861,6 +874,14 @@ class PocketsphinxRecognizer:
         heard, second = self._command_after_wake(wake, rest, "")
         return (heard, second) if second and heard == f"{wake} {second}" else None
 
+    def _side_rest(self, rest: bytes) -> bytes:
+        """The side stream under ``rest``, the end of the utterance being decoded
+        (:data:`SIDE_AFTER_WAKE`; b"" without)."""
+        if self._side_whole is None or len(rest) > len(self._side_whole[0]):
+            return b""
+        audio, side = self._side_whole
+        return side[len(audio) - len(rest) :]
+
     def _command_after_wake(self, sentence: str, rest: bytes, second: str) -> tuple[str, str]:
         """(wake-search sentence, second opinion) with the command after the wake phrase decoded
         again from ``rest`` (its audio) as a command said alone is (:data:`COMMAND_AFTER_WAKE`):
@@ -870,10 +891,17 @@ class PocketsphinxRecognizer:
         if len(rest) < MIN_COMMAND_AFTER_WAKE_S * SAMPLE_RATE * 2 or rms_level(rest) < SILENT_RMS:
             return sentence, second
         wake = self.grammar.wake_phrase
+        side = self._side_rest(rest)
         self._keep_scores(True)
-        command = self._decode_with("command", rest)
+        command = self._decode_with("command", side if side and "command" in SIDE_AFTER_WAKE else rest)
         heard = f"{wake} {command}" if command and self.grammar.accepts(command, "command") else wake
-        second = command if self._second_skipped(command) else self._decode_with(SECOND_OPINION_SEARCH, rest)
+        second = (
+            command
+            if self._second_skipped(command)
+            else self._decode_with(
+                SECOND_OPINION_SEARCH, side if side and "second" in SIDE_AFTER_WAKE else rest
+            )
+        )
         self.last_rivals = self._rival_of_readings(command if heard != wake else "", second, rest)
         return heard, second
 
