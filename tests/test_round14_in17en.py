@@ -35,7 +35,10 @@ def test_dev17_covers_every_non_emergency_intent_weighted_to_the_consequential_o
     assert len(rows) >= 330
     assert len({row["text"].lower() for row in rows}) == len(rows)  # no line twice
     catalog = load_catalog("en")
-    intents = {i for i in catalog.intent_ids() if not catalog.intents[i].reject} - {"emergency", "report_symptom"}
+    intents = {i for i in catalog.intent_ids() if not catalog.intents[i].reject} - {
+        "emergency",
+        "report_symptom",
+    }
     counts = {i: sum(row["intent"] == i for row in rows) for i in intents}
     assert min(counts.values()) >= 12, counts
     assert counts["call_contact"] >= 30 and counts["reorder_medication"] >= 28
@@ -59,7 +62,9 @@ def test_esl_forms_are_said_the_standard_way_only_when_on(monkeypatch) -> None:
     assert normalize("more loud please", "en") == "louder please"
     assert normalize("Volume more quiet!", "en") == "volume quieter"
     assert normalize("I take already the pressure pill", "en") == "i have already taken the pressure pill"
-    assert normalize("just now I swallow the sugar tablet", "en") == "i have already swallowed the sugar tablet"
+    assert (
+        normalize("just now I swallow the sugar tablet", "en") == "i have already swallowed the sugar tablet"
+    )
     assert normalize("I take two a day", "en") == "i take two a day"  # the habit is left alone
     assert normalize("furthermore loud", "en") == "furthermore loud"
 

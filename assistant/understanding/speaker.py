@@ -242,13 +242,13 @@ _ZH_HOW_IT_WORKS: Final = re.compile(
 """药房怎么知道我的药该续了, 电话怎么知道是谁打来的, 手指上夹的东西怎么测血氧: how things work."""
 
 
-
 def _medicine_pronoun(text: str, span: tuple[int, int], spans: list[tuple[int, int]]) -> bool:
-    """"they" / "them" with a medicine word before it and no other person word before it."""
+    """ "they" / "them" with a medicine word before it and no other person word before it."""
     start, end = span
     if text[start:end] not in ("they", "them") or not _EN_MEDICINE_BEFORE.search(text[:start]):
         return False
     return not any(b <= start and text[a:b] not in ("they", "them") for a, b in spans)
+
 
 class Speaker:
     """Whether an utterance is the speaker's own request (English or Mandarin)."""
