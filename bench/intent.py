@@ -149,6 +149,18 @@ Sets (``bench/data``):
   lines, 40 negated / deferred / hypothetical requests per language and ~43 in-scope near misses said
   in the same surroundings (en 267, zh 265); written by a new writer and committed alone before that
   round's tuning, in halves like dev10-oos. After ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev17-en.jsonl`` — in-scope dev set (issue 10, round 14, English only) by a new writer:
+  269 in scope over the 17 non-emergency intents (34 calls to a contact and 30 reorders by name, pet
+  name, relation word, purpose and recogniser slip: "met for min", "am low dipping", "Davey") + 30
+  symptom reports labelled with symptom ids + 40 out-of-scope look-alikes, in the words of older
+  immigrants speaking English as a second language (Chinese-, Italian-, Polish-, Spanish-, Punjabi-born:
+  "you make phone to my son David", "please, for me, order the medicine of the diabetes", "I take already
+  the pressure pill", "call to my hija, Anna, por favor", "haan ji, yes"), telegraphic requests ("doctor.
+  phone. please", "pills nearly finish, order"), requests mixed with times, dates and numbers ("I take 2 a
+  day the metformin, and only 6 is left"), requests relayed from a nurse, carer, pharmacist or family
+  ("nurse told me get the water tablets renewed"), requests wrapped in small talk and recogniser-style
+  lowercase lines; committed alone before any run on it, in halves like dev6. After ``POOLED_THROUGH``:
+  not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
