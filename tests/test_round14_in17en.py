@@ -93,6 +93,9 @@ def test_purpose_with_of_reaches_the_medicine_when_on(monkeypatch) -> None:
 def test_pet_names_reach_the_contact_when_on(monkeypatch) -> None:
     assert "dave" in diminutives_en("David") and "annie" in diminutives_en("Anna")
     assert diminutives_en("Al") == ()
+    assert "anne" not in diminutives_en("Anna") and "mary" not in diminutives_en(
+        "Margaret"
+    )  # names of their own
     said = normalize("get me Davey on the phone", "en")
     assert "contact" not in model_tokens(_index(), said)[1]
     monkeypatch.setattr(slots_module, "CONTACT_DIMINUTIVES_EN", True)

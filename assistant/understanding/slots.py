@@ -426,13 +426,18 @@ phone", "ring Dave", "call our Annie"): the name's first three or four letters w
 (:func:`diminutives_en`)."""
 
 
+_OTHER_NAMES_EN: Final = frozenset("anne mary marie jane joan june rose ruby amy kate dane carl sue".split())
+"""Short forms that are first names of their own (Anna → "anne", Margaret → "mary"): never read as
+the contact, so "call Anne" still asks for someone who is not configured."""
+
+
 def diminutives_en(name: str) -> tuple[str, ...]:
     """Pet and short forms of an English first name: David → davy, davie, davey, dave …; Anna → annie …"""
     word = name.strip().lower()
     if not word.isalpha() or len(word) < 4:
         return ()
     out = [word[:n] + end for n in (3, 4) if n < len(word) for end in ("y", "ie", "ey", "e")]
-    return tuple(dict.fromkeys(w for w in out if w != word))
+    return tuple(dict.fromkeys(w for w in out if w != word and w not in _OTHER_NAMES_EN))
 
 
 MEDICINE_OF_EN: Final = False
