@@ -56,9 +56,8 @@ def test_dev17_labels_use_configured_names_and_known_symptoms() -> None:
             assert row["kind"] == "symptom" and slots["symptom"] in known, row
 
 
-def test_esl_forms_are_said_the_standard_way_only_when_on(monkeypatch) -> None:
-    assert normalize("more loud please", "en") == "more loud please"
-    monkeypatch.setattr(normalize_module, "ESL_FORMS_EN", True)
+def test_esl_forms_are_said_the_standard_way(monkeypatch) -> None:
+    assert normalize_module.ESL_FORMS_EN  # on since round 14
     assert normalize("more loud please", "en") == "louder please"
     assert normalize("Volume more quiet!", "en") == "volume quieter"
     assert normalize("I take already the pressure pill", "en") == "i have already taken the pressure pill"
@@ -67,6 +66,8 @@ def test_esl_forms_are_said_the_standard_way_only_when_on(monkeypatch) -> None:
     )
     assert normalize("I take two a day", "en") == "i take two a day"  # the habit is left alone
     assert normalize("furthermore loud", "en") == "furthermore loud"
+    monkeypatch.setattr(normalize_module, "ESL_FORMS_EN", False)
+    assert normalize("more loud please", "en") == "more loud please"
 
 
 def test_they_after_a_medicine_word_is_the_medicine_when_on(monkeypatch) -> None:
@@ -90,17 +91,17 @@ def test_purpose_with_of_reaches_the_medicine_when_on(monkeypatch) -> None:
     assert model_tokens(_index(), said)[1].get("medication") == "metformin"
 
 
-def test_pet_names_reach_the_contact_when_on(monkeypatch) -> None:
+def test_pet_names_reach_the_contact(monkeypatch) -> None:
     assert "dave" in diminutives_en("David") and "annie" in diminutives_en("Anna")
     assert diminutives_en("Al") == ()
     assert "anne" not in diminutives_en("Anna") and "mary" not in diminutives_en(
         "Margaret"
     )  # names of their own
     said = normalize("get me Davey on the phone", "en")
-    assert "contact" not in model_tokens(_index(), said)[1]
-    monkeypatch.setattr(slots_module, "CONTACT_DIMINUTIVES_EN", True)
-    tokens, values = model_tokens(_index(), said)
+    tokens, values = model_tokens(_index(), said)  # on since round 14
     assert values.get("contact") == "David" and "#contact" in tokens
+    monkeypatch.setattr(slots_module, "CONTACT_DIMINUTIVES_EN", False)
+    assert "contact" not in model_tokens(_index(), said)[1]
 
 
 def test_telegraphic_copies_drop_function_words_and_keep_negations() -> None:

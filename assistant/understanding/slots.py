@@ -420,10 +420,13 @@ _EN_MEDICINE_LINKS: Final = (
     "i have for my",
     "i am on for my",
 )
-CONTACT_DIMINUTIVES_EN: Final = False
+CONTACT_DIMINUTIVES_EN: Final = True
 """Round 14 (in17en): a contact's everyday short and pet forms reach the contact ("get me Davey on the
 phone", "ring Dave", "call our Annie"): the name's first three or four letters with -y / -ie / -ey / -e
-(:func:`diminutives_en`)."""
+(:func:`diminutives_en`). **On**: Measured on models cached with dev17's odd half in training (rule switches need no retraining;
+``bench/intent_devtrain.py``'s models, scored with the switch on): leaving one set out, in scope 1089 → 1093 of 1176
+(dev13 96 → 97, dev14 131 → 134: other writers' unseen halves; counted, not read), the pooled even
+halves 1093 → 1097, false accepts and negated lines unchanged; dev17's unseen half 120 → 120."""
 
 
 _OTHER_NAMES_EN: Final = frozenset("anne mary marie jane joan june rose ruby amy kate dane carl sue".split())
@@ -442,7 +445,9 @@ def diminutives_en(name: str) -> tuple[str, ...]:
 
 MEDICINE_OF_EN: Final = False
 """Round 14 (in17en): the purpose told after the noun with "of", as speakers of Romance and Slavic
-languages say it ("the medicine of the diabetes", "the pills of my pressure")."""
+languages say it ("the medicine of the diabetes", "the pills of my pressure"). Off: Measured on models cached with dev17's odd half in training (rule switches need no retraining;
+``bench/intent_devtrain.py``'s models, scored with the switch on), no
+unseen line changed (leaving one set out 1089 of 1176, dev17's unseen half 120 of 146)."""
 _EN_MEDICINE_OF_LINKS: Final = ("of the", "of my", "of")
 _ZH_MEDICINE_TAILS: Final = ("的药", "药")
 _ZH_MEDICINE_VARIANTS: Final = ("那个药", "的那个药", "那种药", "的那种药", "那个药片", "的那个药片")
