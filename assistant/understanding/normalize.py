@@ -164,7 +164,7 @@ def _after_perfect(m: re.Match[str]) -> str:
     return f"{m.group(1)} {have} just {participle}"
 
 
-ESL_FORMS_EN: Final = True
+ESL_FORMS_EN: Final = False
 """Round 14 (in17en): English as a second language said the standard way before anything reads it:
 comparatives with "more" ("more loud please" → "louder please", "more quiet", "more slow") and the
 present with "already" / "just now" for what is done ("I take already the pressure pill" → "i have
@@ -172,7 +172,9 @@ already taken the pressure pill", "just now I swallow the sugar tablet"). **On**
 ``bench/intent_devtrain.py``'s models, scored with the switch on): dev17's
 unseen half 120 → 121 of 146 (leaving dev17 out; 122 → 123 with it), leaving one set out through
 dev16-oos 1089 → 1089 of 1176, false accepts and negated lines unchanged: a gain on the writer it was
-written for only, with nothing lost; the forms are what speakers of English as a second language say."""
+written for only. **Off** after all: with it on, one line of dev17's even half and one fresh line
+become equal to training sentences once normalised (``tests/test_training_data.py``), so that +1 may be
+a sentence the model has seen, not a gain."""
 _ESL_COMPARATIVES: Final = {
     "loud": "louder", "quiet": "quieter", "soft": "softer", "slow": "slower", "slowly": "slower",
     "strong": "stronger", "high": "higher", "low": "lower", "big": "bigger", "clear": "clearer",

@@ -324,8 +324,9 @@ new writer): leaving one set out, in scope through dev16-oos 1089 → 1094 of 11
 consequential) → 15 (4) of 1015, negated lines acting 11 → 10 of 206, false emergencies 6 → 6; the pooled
 even halves 1093 → 1097 (false accepts 13 (4) both); dev17's unseen half 120 → 125 of 146 leaving dev17
 out (122 → 126 with it), its false accepts 1 (1) → 2 (2) of 23; paraphrase holdout 745 → 741 of 797
-(false accepts 2 (1) → 1 (0) of 378). With ``ESL_FORMS_EN`` and ``CONTACT_DIMINUTIVES_EN`` on as
-shipped: leaving one set out 1098, false accepts 15 (4), negated 10; pooled 1101; dev17 126 / 127.
+(false accepts 2 (1) → 1 (0) of 378). With ``slots.CONTACT_DIMINUTIVES_EN`` (shipped) and
+``normalize.ESL_FORMS_EN`` (left off later) on: leaving one set out 1098, false accepts 15 (4), negated
+10; pooled 1101; dev17 126 / 127.
 At 1.0 (without those two): leaving one set out 1093, false accepts 13 (4), negated 11; pooled 1096;
 dev17 125 / 126; holdout 743 — no better than 0.5, and a larger model."""
 _EN_TELEGRAPHIC_DROP: Final = frozenset(
