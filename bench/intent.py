@@ -172,6 +172,18 @@ Sets (``bench/data``):
   her", 安娜已经知道了，你再给大卫打一个), 4 symptom reports, 2 emergencies (en 270, zh 269); written by a new
   writer and committed alone before that round's tuning, kinds split evenly between the halves. After
   ``POOLED_THROUGH``: not in the pooled row.
+* ``intent-dev17-en.jsonl`` — in-scope dev set (issue 10, round 14, English only) by a new writer:
+  269 in scope over the 17 non-emergency intents (34 calls to a contact and 30 reorders by name, pet
+  name, relation word, purpose and recogniser slip: "met for min", "am low dipping", "Davey") + 30
+  symptom reports labelled with symptom ids + 40 out-of-scope look-alikes, in the words of older
+  immigrants speaking English as a second language (Chinese-, Italian-, Polish-, Spanish-, Punjabi-born:
+  "you make phone to my son David", "please, for me, order the medicine of the diabetes", "I take already
+  the pressure pill", "call to my hija, Anna, por favor", "haan ji, yes"), telegraphic requests ("doctor.
+  phone. please", "pills nearly finish, order"), requests mixed with times, dates and numbers ("I take 2 a
+  day the metformin, and only 6 is left"), requests relayed from a nurse, carer, pharmacist or family
+  ("nurse told me get the water tablets renewed"), requests wrapped in small talk and recogniser-style
+  lowercase lines; committed alone before any run on it, in halves like dev6. After ``POOLED_THROUGH``:
+  not in the pooled row.
 * ``holdout`` — every fifth line of ``intents/training/paraphrases-<lang>.jsonl``, scored with a
   model trained without those lines (``train.py --holdout``).
 
@@ -243,7 +255,7 @@ HOLDOUT_EVERY = 5
 HALVED_SETS = (
     "dev6", "dev7-oos", "dev10-oos", "dev8", "dev11", "dev12", "dev12-neg", "dev12-oos", "dev13-oos", "dev13zh",
     "dev13", "dev14zh", "dev14", "dev14-oos", "dev15", "dev15zh", "dev15-oos", "dev16zh", "dev16", "dev16-oos",
-    "dev17zh", "dev17-oos",
+    "dev17zh", "dev17-oos", "dev17",
 )  # fmt: skip
 """Dev sets reported in two halves: odd lines (1, 3, 5 …) tuned on (``--errors`` lists their
 misses; dev7-oos's out-of-scope lines are training negatives, dev10-oos's never are) and even lines

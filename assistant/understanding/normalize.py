@@ -164,6 +164,38 @@ def _after_perfect(m: re.Match[str]) -> str:
     return f"{m.group(1)} {have} just {participle}"
 
 
+ESL_FORMS_EN: Final = False
+"""Round 14 (in17en): English as a second language said the standard way before anything reads it:
+comparatives with "more" ("more loud please" → "louder please", "more quiet", "more slow") and the
+present with "already" / "just now" for what is done ("I take already the pressure pill" → "i have
+already taken the pressure pill", "just now I swallow the sugar tablet"). **On**: Measured on models cached with dev17's odd half in training (rule switches need no retraining;
+``bench/intent_devtrain.py``'s models, scored with the switch on): dev17's
+unseen half 120 → 121 of 146 (leaving dev17 out; 122 → 123 with it), leaving one set out through
+dev16-oos 1089 → 1089 of 1176, false accepts and negated lines unchanged: a gain on the writer it was
+written for only. **Off** after all: with it on, one line of dev17's even half and one fresh line
+become equal to training sentences once normalised (``tests/test_training_data.py``), so that +1 may be
+a sentence the model has seen, not a gain."""
+_ESL_COMPARATIVES: Final = {
+    "loud": "louder", "quiet": "quieter", "soft": "softer", "slow": "slower", "slowly": "slower",
+    "strong": "stronger", "high": "higher", "low": "lower", "big": "bigger", "clear": "clearer",
+}  # fmt: skip
+_ESL_MORE: Final = re.compile(r"\b(?:more|much more) (" + "|".join(_ESL_COMPARATIVES) + r")\b")
+_ESL_PAST: Final = {"take": "taken", "swallow": "swallowed", "finish": "finished", "eat": "eaten"}
+_ESL_ALREADY: Final = re.compile(
+    r"\b(?:i (?:already )?(take|swallow|finish|eat) already|(?:already|just now) i (take|swallow|finish|eat))\b"
+)
+
+
+def _esl_already(m: re.Match[str]) -> str:
+    return f"i have already {_ESL_PAST[m.group(1) or m.group(2)]}"
+
+
+def esl_forms_en(text: str) -> str:
+    """Normalised English with the :data:`ESL_FORMS_EN` forms said the standard way."""
+    text = _ESL_MORE.sub(lambda m: _ESL_COMPARATIVES[m.group(1)], text)
+    return _ESL_ALREADY.sub(_esl_already, text)
+
+
 def normalize_en(text: str) -> str:
     """Lowercase English with contractions expanded, digits as words and no punctuation; the Irish
     English perfect ("I'm after taking my tablets") said as "I have just taken my tablets"."""
@@ -172,7 +204,8 @@ def normalize_en(text: str) -> str:
     text = re.sub(r"\d+", _digits_en, text)
     text = re.sub(r"[^a-z0-9'#_\s]", " ", text)
     words = [_expand_word_en(w.strip("'")) for w in text.split()]
-    return _EN_AFTER.sub(_after_perfect, " ".join(w for w in " ".join(words).split() if w))
+    text = _EN_AFTER.sub(_after_perfect, " ".join(w for w in " ".join(words).split() if w))
+    return esl_forms_en(text) if ESL_FORMS_EN else text
 
 
 ZH_TAG_QUESTION: Final = True

@@ -246,6 +246,15 @@ EVIDENCE: Final = {
 }
 """Words an intent cannot do without: "we've run out of milk" is not a medicine order, 暖气开大点 is
 not the volume. ``#slot`` = that slot was heard."""
+TIME_HOURS_EN: Final = False
+"""Round 14 (in17en): an hour said as a time ("is it already after four", "is it gone five", "half past
+yet") is evidence for ``time_query`` like "time" or "clock". Off: Measured on models cached with dev17's odd half in training (rule switches need no retraining;
+``bench/intent_devtrain.py``'s models, scored with the switch on), no unseen line changed
+(leaving one set out 1089 of 1176, dev17's unseen half 120 of 146)."""
+_EN_HOURS: Final = re.compile(
+    r"\b(?:after|past|gone|before|nearly|almost) (?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b"
+    r"|\bhalf past\b|\bquarter (?:past|to)\b|\boclock\b"
+)
 REQUEST_CUE: Final = {
     "en": {
         "reorder_medication": r"(?<![a-z])(order|more|run(ning)? (out|low|short)|ran out|low|short|refill|top up|top|renew"
@@ -927,6 +936,8 @@ class Understander:
                 return False
         pattern = EVIDENCE.get(self.lang, {}).get(intent)
         if pattern is None:
+            return True
+        if TIME_HOURS_EN and intent == "time_query" and self.lang == "en" and _EN_HOURS.search(display):
             return True
         marked = " ".join(tokens) if self.lang == "en" else "".join(tokens)
         return re.search(pattern, display) is not None or re.search(pattern, marked) is not None
