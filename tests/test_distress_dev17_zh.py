@@ -101,4 +101,6 @@ def test_the_stage_hears_the_round_14_forms(tmp_path: Path) -> None:
 def test_what_round_14_ships() -> None:
     from assistant.understanding import distress_raise
 
-    assert distress_raise.ODD_HALVES_UP_TO["zh"] == 16  # 17 measured: the pooled unseen halves lost one emergency
+    assert (
+        distress_raise.ODD_HALVES_UP_TO["zh"] == 16
+    )  # 17 measured: the pooled unseen halves lost one emergency

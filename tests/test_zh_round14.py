@@ -33,7 +33,12 @@ def zh() -> IntentMatcher:
 
 @pytest.mark.parametrize(
     ("text", "contact"),
-    [("给女崽打电话", "Anna"), ("给查某囝打电话", "Anna"), ("给崽伢子打电话", "David"), ("给后生仔打电话", "David")],
+    [
+        ("给女崽打电话", "Anna"),
+        ("给查某囝打电话", "Anna"),
+        ("给崽伢子打电话", "David"),
+        ("给后生仔打电话", "David"),
+    ],
 )
 def test_southern_kin_words_name_the_daughter_and_the_son(zh: IntentMatcher, text: str, contact: str) -> None:
     got = zh.match(text)

@@ -439,7 +439,8 @@ def reported_wish(text: str, lang: str, raw: str = "") -> bool:
         governed = (
             re.search(action, after) is not None
             if lang == "zh"
-            else (_EN_REPORTED_VERB if m.group().endswith(" to") else _EN_REPORTED_MODAL).match(after) is not None
+            else (_EN_REPORTED_VERB if m.group().endswith(" to") else _EN_REPORTED_MODAL).match(after)
+            is not None
         )
         if re.search(action, text[: m.start()]) is None and governed:
             return not _asked_now(raw or text, lang, cue)
@@ -486,7 +487,9 @@ def called_by_other(text: str, lang: str, raw: str = "") -> bool:
         return False
     cue = _ZH_CALLED_BY if lang == "zh" else _EN_CALLED_BY
     m = cue.search(text)
-    if m is None or (lang == "zh" and re.search(r"让|叫|请|通知|告诉|说一声|问问|麻烦|能不能|帮我", text[: m.start()])):
+    if m is None or (
+        lang == "zh" and re.search(r"让|叫|请|通知|告诉|说一声|问问|麻烦|能不能|帮我", text[: m.start()])
+    ):
         return False  # 叫医生给我回个电话: asked to have them call
     return not _asked_now(raw or text, lang, cue)
 

@@ -428,7 +428,9 @@ ZH_CANTONESE_NOT: Final = True
 """Round 14 (in17zh): a leading 唔 is a hesitation (唔…帮我打个电话) only when no verb or adjective follows
 it that Cantonese-influenced speakers negate with it (唔要啦, 唔系啊, 唔使喇, 唔好意思, 唔该 — not, not so, no
 need, sorry, please): stripped, 唔系啊 (no) was read as 系啊 (yes) and 唔要啦 as 要啦."""
-_ZH_HESITATION_NG: Final = "唔(?![要使好系係得想识知会用够记明该啱对去食饮紧舒])" if ZH_CANTONESE_NOT else "唔"
+_ZH_HESITATION_NG: Final = (
+    "唔(?![要使好系係得想识知会用够记明该啱对去食饮紧舒])" if ZH_CANTONESE_NOT else "唔"
+)
 _ZH_HEDGES: Final = re.compile(
     rf"^(?:嗯|呃|额|{_ZH_HESITATION_NG}|哎|唉|喂|那个|这个|就是)+(?=[\u3400-\u9fff]{{2}})"
     r"|(?:我)?不(?:想|愿意)(?:麻烦|打扰|给你添麻烦|添麻烦)(?:你|您)?(?:了)?(?:啊|呀)?(?:可是|但是|不过)?"

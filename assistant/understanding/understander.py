@@ -878,7 +878,11 @@ class Understander:
             pooled = sum(prediction.prob(n) for n in pair) / rest if rest > 0.0 else 0.0
             oos = OOS_RATIO.get(self.lang, 1.0) * prediction.prob(OOS) / max(rest, 1e-9)
             if len(pair) == 2 and pooled >= accept and oos <= pooled:
-                return "medication_query", pooled, prediction.best(exclude | _MEDICINE_PAIR)[1] / max(rest, 1e-9)
+                return (
+                    "medication_query",
+                    pooled,
+                    prediction.best(exclude | _MEDICINE_PAIR)[1] / max(rest, 1e-9),
+                )
         if p_norm < accept or ratio * prediction.prob(OOS) / max(rest, 1e-9) > p_norm:
             return None, p_norm, runner_norm
         return best, p_norm, runner_norm
