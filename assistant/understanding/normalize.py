@@ -432,7 +432,9 @@ is kept only as a whole answer (唔使喇): before a request (唔使打畀安娜
 the kept 唔使 as the answer "no" (p 0.61) where the rules, which read 不用, decline the call (the
 merged suite's test_regional_zh; the lead, round 14)."""
 _ZH_HESITATION_NG: Final = (
-    "唔(?![要好系係得想识知会用够记明该啱对去食饮紧舒]|使[了啦喇咯啊呀嘞，。！!,.\\s]*$)" if ZH_CANTONESE_NOT else "唔"
+    "唔(?![要好系係得想识知会用够记明该啱对去食饮紧舒]|使[了啦喇咯啊呀嘞，。！!,.\\s]*$)"
+    if ZH_CANTONESE_NOT
+    else "唔"
 )
 _ZH_HEDGES: Final = re.compile(
     rf"^(?:嗯|呃|额|{_ZH_HESITATION_NG}|哎|唉|喂|那个|这个|就是)+(?=[\u3400-\u9fff]{{2}})"
