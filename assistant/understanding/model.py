@@ -277,6 +277,8 @@ class IntentModel:
         idf.frombytes(body[: 4 * n_feat])
         weights = array("f")
         weights.frombytes(body[4 * n_feat : 4 * n_feat + 4 * n_feat * n_cls])
+        body.release()
+        del body, raw  # the file's bytes are copied out: not held while the vocabulary is built (load peak)
         return cls(
             header["lang"],
             header["classes"],
